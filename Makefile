@@ -1,0 +1,57 @@
+# Pantau — the two commands: `make run` (whole system with demo data) and `make test` (everything).
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PANTAU_STATE_DIR ?= $(CURDIR)/.state
+
+.PHONY: run stop status test gate unit integration e2e bench schemas venv stack clean-state
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null || (apt-get update -qq && apt-get install -y -qq python3 python3-venv)
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip setuptools wheel
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+stack:
+	bash infra/stack.sh up
+
+## run: provision the stack, start every service and the portal, load demo data, print the URL
+run: $(STAMP)
+	bash infra/run.sh start
+
+## stop: stop everything `make run` started (by PID)
+stop:
+	bash infra/run.sh stop
+	bash infra/stack.sh down
+
+status:
+	bash infra/stack.sh status
+	bash infra/run.sh status
+
+## gate: ruff, mypy on contracts and domain code, import boundaries, JSON Schemas up to date
+gate: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy libs/contracts/pantau_contracts services/tracking/pantau_tracking/domain
+	$(BIN)/lint-imports
+	$(BIN)/python -m pantau_contracts.schemas --check
+
+schemas: $(STAMP)
+	$(BIN)/python -m pantau_contracts.schemas
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit -q
+
+## test: provision the stack, run the quality gate and the whole suite
+test: $(STAMP)
+	bash infra/stack.sh up
+	eval "$$(bash infra/stack.sh env)" && $(MAKE) --no-print-directory gate && \
+	  $(BIN)/pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	bash infra/stack.sh up
+	eval "$$(bash infra/stack.sh env)" && $(BIN)/python -m bench.run

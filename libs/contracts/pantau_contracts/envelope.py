@@ -1,0 +1,205 @@
+"""CloudEvents 1.0 envelopes: parsing, building and the errors a sender can act on.
+
+Wire format is CloudEvents 1.0 JSON (structured mode); the ``cloudevents`` SDK does the envelope
+work. Pantau adds three rules of its own:
+
+* ``source`` is ``/{jurisdiction}/{department}`` (more path segments may follow, e.g. the name of
+  the sending system), so every event names who emitted it;
+* ``time`` is required — the service-level clock is counted from it;
+* ``sequence`` (the CloudEvents *sequence* extension, an integer here) orders a case's events;
+  department events may omit it, tracking's events always carry it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+from pydantic import BaseModel
+
+SPECVERSION = "1.0"
+SOURCE_PATTERN = re.compile(r"^/(?P<jurisdiction>[a-z0-9][a-z0-9-]{1,62})/(?P<department>[a-z0-9][a-z0-9-]{1,62})(/[^\s]*)?$")
+_FORMAT = JSONFormat()
+MAX_EVENT_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One thing wrong with an event: where (a JSON-pointer-ish path), what, and what is expected."""
+
+    field: str
+    problem: str
+    expected: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "problem": self.problem, "expected": self.expected}
+
+
+class ContractViolation(ValueError):
+    """An event breaks the contract. ``problems`` lists every field at fault, not just the first."""
+
+    def __init__(self, problems: list[FieldProblem], *, event_id: str | None = None,
+                 source: str | None = None, event_type: str | None = None) -> None:
+        self.problems = problems
+        self.event_id = event_id
+        self.source = source
+        self.event_type = event_type
+        super().__init__("; ".join(f"{p.field}: {p.problem}" for p in problems))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "source": self.source,
+            "type": self.event_type,
+            "errors": [p.as_dict() for p in self.problems],
+        }
+
+
+@dataclass(frozen=True)
+class ValidatedEvent:
+    """An event whose envelope and payload passed the contract.
+
+    ``payload`` is the frozen pydantic model for (``type``, ``version``); ``raw`` keeps the exact
+    structured-mode JSON so it can be forwarded byte-for-byte.
+    """
+
+    id: str
+    source: str
+    type: str
+    version: int
+    time: datetime
+    subject: str | None
+    sequence: int | None
+    jurisdiction: str
+    department: str
+    payload: BaseModel
+    raw: bytes = field(repr=False)
+
+    @property
+    def dedup_key(self) -> tuple[str, str]:
+        """CloudEvents identity: (source, id) is unique per event, retries included."""
+        return (self.source, self.id)
+
+
+def parse_source(source: str) -> tuple[str, str]:
+    """Return (jurisdiction, department) from a Pantau ``source`` or raise ``ContractViolation``."""
+    match = SOURCE_PATTERN.match(source or "")
+    if not match:
+        raise ContractViolation([FieldProblem(
+            "source", f"{source!r} does not name a jurisdiction and a department",
+            "/{jurisdiction}/{department}, e.g. /kota-bandung/dpmptsp")])
+    return match["jurisdiction"], match["department"]
+
+
+def make_event(*, type: str, source: str, data: dict[str, Any] | BaseModel,
+               subject: str | None = None, sequence: int | None = None,
+               id: str | None = None, time: datetime | None = None,
+               dataschema: str | None = None, **extensions: Any) -> CloudEvent:
+    """Build a CloudEvent with Pantau's conventions (JSON data, UTC time, sequence extension)."""
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    attributes: dict[str, Any] = {
+        "specversion": SPECVERSION,
+        "id": id or str(uuid.uuid4()),
+        "source": source,
+        "type": type,
+        "time": (time or datetime.now(UTC)).astimezone(UTC),
+        "datacontenttype": "application/json",
+    }
+    if subject is not None:
+        attributes["subject"] = subject
+    if sequence is not None:
+        attributes["sequence"] = sequence
+    if dataschema is not None:
+        attributes["dataschema"] = dataschema
+    attributes.update({k: v for k, v in extensions.items() if v is not None})
+    return CloudEvent(attributes, data)
+
+
+def event_to_json(event: CloudEvent) -> bytes:
+    """Structured-mode JSON bytes (``application/cloudevents+json``)."""
+    return _FORMAT.write(event)
+
+
+def event_from_json(body: bytes | str) -> CloudEvent:
+    """Parse structured-mode JSON into a CloudEvent; envelope errors become ``ContractViolation``."""
+    raw = json.loads(body) if isinstance(body, (bytes, str)) else body
+    if not isinstance(raw, dict):
+        raise ContractViolation([FieldProblem("", "the body is not a JSON object",
+                                              "a CloudEvents 1.0 JSON object")])
+    return envelope_from_dict(raw)
+
+
+def envelope_from_dict(raw: dict[str, Any]) -> CloudEvent:
+    """Build a CloudEvent from an already-decoded structured-mode dict, checking Pantau's rules."""
+    problems: list[FieldProblem] = []
+    for name in ("specversion", "id", "source", "type", "time"):
+        value = raw.get(name)
+        if value in (None, ""):
+            problems.append(FieldProblem(name, "is missing", _EXPECTED[name]))
+        elif not isinstance(value, str):
+            problems.append(FieldProblem(name, f"must be a string, got {type(value).__name__}",
+                                         _EXPECTED[name]))
+    if isinstance(raw.get("specversion"), str) and raw["specversion"] != SPECVERSION:
+        problems.append(FieldProblem("specversion", f"{raw['specversion']!r} is not supported",
+                                     '"1.0"'))
+    attrs = {k: v for k, v in raw.items() if k not in ("data", "data_base64")}
+    if isinstance(raw.get("time"), str):
+        try:
+            parsed = datetime.fromisoformat(raw["time"].replace("Z", "+00:00"))
+            if parsed.tzinfo is None:
+                raise ValueError("no offset")
+            attrs["time"] = parsed
+        except ValueError:
+            problems.append(FieldProblem("time", f"{raw['time']!r} is not an RFC 3339 timestamp",
+                                         _EXPECTED["time"]))
+    if "sequence" in raw:
+        seq = raw["sequence"]
+        if isinstance(seq, str) and seq.isdigit():
+            attrs["sequence"] = int(seq)
+        elif not (isinstance(seq, int) and not isinstance(seq, bool)) or seq < 0:
+            problems.append(FieldProblem("sequence", f"{seq!r} is not a non-negative integer",
+                                         "an integer that grows with each event of a case"))
+    if "data_base64" in raw:
+        problems.append(FieldProblem("data_base64", "binary data is not accepted",
+                                     "a JSON object in 'data'"))
+    if "datacontenttype" in raw and not str(raw["datacontenttype"]).startswith("application/json"):
+        problems.append(FieldProblem("datacontenttype", f"{raw['datacontenttype']!r}",
+                                     "application/json"))
+    if not isinstance(raw.get("data"), dict):
+        problems.append(FieldProblem("data", "is missing or not a JSON object",
+                                     "a JSON object with the event's payload"))
+    for name in attrs:
+        if not re.fullmatch(r"[a-z0-9]{1,20}", name):
+            problems.append(FieldProblem(name, "is not a valid CloudEvents attribute name",
+                                         "lower-case letters and digits, at most 20"))
+    if problems:
+        raise ContractViolation(problems, event_id=_str_or_none(raw.get("id")),
+                                source=_str_or_none(raw.get("source")),
+                                event_type=_str_or_none(raw.get("type")))
+    try:
+        return CloudEvent(attrs, raw["data"])
+    except Exception as exc:  # the SDK reports several attribute errors at once
+        raise ContractViolation([FieldProblem("", str(exc), "a CloudEvents 1.0 envelope")],
+                                event_id=_str_or_none(raw.get("id")),
+                                source=_str_or_none(raw.get("source")),
+                                event_type=_str_or_none(raw.get("type"))) from exc
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+_EXPECTED = {
+    "specversion": '"1.0"',
+    "id": "a string unique per source, e.g. a UUID; retries reuse it",
+    "source": "/{jurisdiction}/{department}, e.g. /kota-bandung/dpmptsp",
+    "type": "one of the Pantau event types, e.g. case.submitted",
+    "time": "an RFC 3339 timestamp with offset, e.g. 2026-03-02T08:15:00+07:00",
+}

@@ -1,0 +1,31 @@
+"""Logging setup with a last-line redaction filter: nothing that looks like an e-mail, NIK or phone
+number is written to a log line, whatever the code above tried to log."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pantau_contracts.redaction import redact_text
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string must not kill the process
+            return True
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def configure(level: str = "INFO", service: str = "pantau") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(
+        f"%(asctime)s %(levelname)s {service} %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())

@@ -1,0 +1,129 @@
+"""Apply the RabbitMQ topology (``infra/rabbitmq/topology.json``) through the management HTTP API.
+
+Idempotent: every call is a PUT of the declared state, so running it at every start is harmless.
+Used by ``make run``/``make test`` and the compose ``topology`` job, so the topology never depends
+on which process happens to start first. Department users are applied by intake's credentials
+command through ``ManagementClient``.
+
+    python -m pantau_platform.topology [--file infra/rabbitmq/topology.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from pantau_platform.settings import REPO_ROOT, PantauSettings
+
+log = logging.getLogger(__name__)
+TOPOLOGY_FILE = REPO_ROOT / "infra" / "rabbitmq" / "topology.json"
+
+
+class ManagementClient:
+    """A thin client for the RabbitMQ management API of one vhost."""
+
+    def __init__(self, management_url: str, vhost: str) -> None:
+        parts = urlsplit(management_url)
+        self._client = httpx.Client(
+            base_url=f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api",
+            auth=(parts.username or "guest", parts.password or "guest"), timeout=10.0)
+        self.vhost = vhost
+        self._v = quote(vhost, safe="")
+
+    def _put(self, path: str, body: dict[str, Any]) -> None:
+        response = self._client.put(path, json=body)
+        if response.status_code not in (200, 201, 204):
+            raise RuntimeError(f"PUT {path}: {response.status_code} {response.text}")
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if self._client.get("/overview").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("RabbitMQ management API did not answer")
+            time.sleep(0.5)
+
+    def exchange(self, name: str, type: str = "topic", durable: bool = True) -> None:
+        self._put(f"/exchanges/{self._v}/{quote(name, safe='')}",
+                  {"type": type, "durable": durable, "auto_delete": False})
+
+    def queue(self, name: str, arguments: dict[str, Any], durable: bool = True) -> None:
+        self._put(f"/queues/{self._v}/{quote(name, safe='')}",
+                  {"durable": durable, "auto_delete": False, "arguments": arguments})
+
+    def bind(self, source: str, destination: str, routing_key: str) -> None:
+        response = self._client.post(
+            f"/bindings/{self._v}/e/{quote(source, safe='')}/q/{quote(destination, safe='')}",
+            json={"routing_key": routing_key})
+        if response.status_code not in (201, 204):
+            raise RuntimeError(f"bind {source}->{destination}: {response.text}")
+
+    def policy(self, name: str, pattern: str, definition: dict[str, Any],
+               apply_to: str = "queues", priority: int = 0) -> None:
+        self._put(f"/policies/{self._v}/{quote(name, safe='')}",
+                  {"pattern": pattern, "definition": definition, "apply-to": apply_to,
+                   "priority": priority})
+
+    def user(self, name: str, password: str, tags: str = "") -> None:
+        self._put(f"/users/{quote(name, safe='')}", {"password": password, "tags": tags})
+
+    def permissions(self, user: str, configure: str, write: str, read: str) -> None:
+        self._put(f"/permissions/{self._v}/{quote(user, safe='')}",
+                  {"configure": configure, "write": write, "read": read})
+
+    def topic_permissions(self, user: str, exchange: str, write: str, read: str) -> None:
+        self._put(f"/topic-permissions/{self._v}/{quote(user, safe='')}",
+                  {"exchange": exchange, "write": write, "read": read})
+
+    def queue_info(self, name: str) -> dict[str, Any]:
+        response = self._client.get(f"/queues/{self._v}/{quote(name, safe='')}")
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def purge(self, name: str) -> None:
+        self._client.delete(f"/queues/{self._v}/{quote(name, safe='')}/contents")
+
+
+def apply(settings: PantauSettings | None = None, path: Path = TOPOLOGY_FILE) -> dict[str, int]:
+    """Declare every exchange, queue, binding and policy of the topology file. Returns counts."""
+    settings = settings or PantauSettings()
+    vhost = urlsplit(settings.amqp_url).path.lstrip("/") or "/"
+    client = ManagementClient(settings.amqp_management_url, vhost)
+    client.wait_ready()
+    spec = json.loads(path.read_text())
+    for ex in spec["exchanges"]:
+        client.exchange(ex["name"], ex.get("type", "topic"), ex.get("durable", True))
+    for q in spec["queues"]:
+        client.queue(q["name"], q.get("arguments", {}), q.get("durable", True))
+    for b in spec["bindings"]:
+        client.bind(b["source"], b["destination"], b["routing_key"])
+    for p in spec.get("policies", []):
+        client.policy(p["name"], p["pattern"], p["definition"], p.get("apply-to", "queues"),
+                      p.get("priority", 0))
+    return {k: len(spec.get(k, [])) for k in ("exchanges", "queues", "bindings", "policies")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Apply Pantau's RabbitMQ topology")
+    parser.add_argument("--file", type=Path, default=TOPOLOGY_FILE)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level="INFO")
+    counts = apply(path=args.file)
+    log.info("RabbitMQ topology applied: %s", counts)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

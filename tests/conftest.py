@@ -1,0 +1,165 @@
+"""Shared fixtures: the real local stack and service processes.
+
+Servers come from ``infra/stack.sh`` (``make test`` starts them). A test that needs a server asks
+for its fixture; when the server is not reachable the test is skipped locally but FAILS when the
+``CI`` environment variable is set — a missing server is never silently skipped in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+AMQP_URL = os.environ.get("PANTAU_AMQP_URL", "amqp://pantau:pantau@127.0.0.1:5672/pantau")
+MGMT_URL = os.environ.get("PANTAU_AMQP_MANAGEMENT_URL", "http://pantau:pantau@127.0.0.1:15672")
+ES_URL = os.environ.get("PANTAU_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+PG_URL = os.environ.get("PANTAU_TEST_DATABASE_URL",
+                        "postgresql://pantau:pantau@127.0.0.1:5432/pantau_test")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port),
+                                      timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def _require(name: str, url: str, port: int) -> str:
+    if not _reachable(url, port):
+        message = f"{name} is not reachable at {url}; start the stack with `infra/stack.sh up`"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI is set: a missing server is a failure)")
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    return _require("RabbitMQ", AMQP_URL, 5672)
+
+
+@pytest.fixture(scope="session")
+def management_url(amqp_url: str) -> str:
+    return _require("RabbitMQ management", MGMT_URL, 15672)
+
+
+@pytest.fixture(scope="session")
+def topology(amqp_url: str, management_url: str) -> None:
+    """The declared topology, applied once per test session (idempotent)."""
+    from pantau_platform.settings import PantauSettings
+    from pantau_platform.topology import apply
+
+    apply(PantauSettings(amqp_url=amqp_url, amqp_management_url=management_url))
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_url() -> str:
+    return _require("Elasticsearch", ES_URL, 9200)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    return _require("PostgreSQL", PG_URL, 5432)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each database test runs on both SQLite and PostgreSQL (a fresh schema each time)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tracking.sqlite3'}"
+    base = request.getfixturevalue("postgres_url")
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg2://"))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = base + ("&" if "?" in base else "?") + f"options=-csearch_path%3D{schema}"
+    yield url  # type: ignore[misc]
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 15.0, interval: float = 0.05,
+             message: str = "condition") -> object:
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds.
+
+    Tests wait on observable events (a row, a document, a message) with this — never ``sleep``.
+    """
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except Exception as exc:  # noqa: BLE001 - keep polling; report the last error at the end
+            last_error = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}"
+                         + (f" (last error: {last_error!r})" if last_error else ""))
+
+
+@pytest.fixture
+def unique() -> Callable[[str], str]:
+    """Unique, valid identifiers per test (receipt numbers etc.)."""
+    def make(prefix: str = "T") -> str:
+        return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
+    return make
+
+
+class ServiceProcess:
+    """A Pantau service started as a real subprocess (``python -m <module>``)."""
+
+    def __init__(self, module: str, env: dict[str, str], log_path: Path) -> None:
+        self.module = module
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", module], cwd=REPO,
+                                     env={**os.environ, **env}, stdout=self._log,
+                                     stderr=subprocess.STDOUT)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+@pytest.fixture
+def start_service(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
+    """Start ``python -m module`` with extra env; stopped (by PID) at the end of the test."""
+    started: list[ServiceProcess] = []
+
+    def start(module: str, **env: str) -> ServiceProcess:
+        base = {"PANTAU_AMQP_URL": AMQP_URL, "PANTAU_AMQP_MANAGEMENT_URL": MGMT_URL,
+                "PANTAU_ELASTICSEARCH_URL": ES_URL, "PANTAU_STATE_DIR": str(tmp_path / "state")}
+        process = ServiceProcess(module, {**base, **env},
+                                 tmp_path / f"{module.replace('.', '_')}-{len(started)}.log")
+        started.append(process)
+        return process
+
+    yield start
+    for process in reversed(started):
+        process.stop()
