@@ -49,7 +49,11 @@ unit: $(STAMP)
 ## test: provision the stack, run the quality gate and the whole suite
 test: $(STAMP)
 	bash infra/stack.sh up
-	eval "$$(bash infra/stack.sh env)" && $(MAKE) --no-print-directory gate && \
+	@# tests use their own vhost and database, so a running `make run` is never disturbed
+	eval "$$(bash infra/stack.sh env)" && \
+	  export PANTAU_AMQP_URL="$${PANTAU_AMQP_URL%/*}/pantau_test" && \
+	  export PANTAU_DATABASE_URL="$$PANTAU_TEST_DATABASE_URL" && \
+	  $(MAKE) --no-print-directory gate && \
 	  $(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP)

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-AMQP_URL = os.environ.get("PANTAU_AMQP_URL", "amqp://pantau:pantau@127.0.0.1:5672/pantau")
+AMQP_URL = os.environ.get("PANTAU_AMQP_URL", "amqp://pantau:pantau@127.0.0.1:5672/pantau_test")
 MGMT_URL = os.environ.get("PANTAU_AMQP_MANAGEMENT_URL", "http://pantau:pantau@127.0.0.1:15672")
 ES_URL = os.environ.get("PANTAU_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 PG_URL = os.environ.get("PANTAU_TEST_DATABASE_URL",
@@ -47,22 +47,24 @@ def _require(name: str, url: str, port: int) -> str:
 
 
 @pytest.fixture(scope="session")
-def amqp_url() -> str:
-    return _require("RabbitMQ", AMQP_URL, 5672)
-
-
-@pytest.fixture(scope="session")
-def management_url(amqp_url: str) -> str:
+def management_url() -> str:
     return _require("RabbitMQ management", MGMT_URL, 15672)
 
 
 @pytest.fixture(scope="session")
-def topology(amqp_url: str, management_url: str) -> None:
-    """The declared topology, applied once per test session (idempotent)."""
+def amqp_url(management_url: str) -> str:
+    """The test vhost (``pantau_test``), with the declared topology applied (once a session)."""
+    url = _require("RabbitMQ", AMQP_URL, 5672)
     from pantau_platform.settings import PantauSettings
     from pantau_platform.topology import apply
 
-    apply(PantauSettings(amqp_url=amqp_url, amqp_management_url=management_url))
+    apply(PantauSettings(amqp_url=url, amqp_management_url=management_url))
+    return url
+
+
+@pytest.fixture(scope="session")
+def topology(amqp_url: str) -> None:
+    """Kept for readability in tests: the topology is applied by ``amqp_url``."""
 
 
 @pytest.fixture(scope="session")

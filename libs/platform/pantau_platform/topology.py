@@ -54,6 +54,11 @@ class ManagementClient:
                 raise RuntimeError("RabbitMQ management API did not answer")
             time.sleep(0.5)
 
+    def ensure_vhost(self, user: str) -> None:
+        """Create the vhost if needed and give ``user`` (the management user) full rights on it."""
+        self._put(f"/vhosts/{self._v}", {})
+        self.permissions(user, ".*", ".*", ".*")
+
     def exchange(self, name: str, type: str = "topic", durable: bool = True) -> None:
         self._put(f"/exchanges/{self._v}/{quote(name, safe='')}",
                   {"type": type, "durable": durable, "auto_delete": False})
@@ -102,6 +107,7 @@ def apply(settings: PantauSettings | None = None, path: Path = TOPOLOGY_FILE) ->
     vhost = urlsplit(settings.amqp_url).path.lstrip("/") or "/"
     client = ManagementClient(settings.amqp_management_url, vhost)
     client.wait_ready()
+    client.ensure_vhost(urlsplit(settings.amqp_management_url).username or "guest")
     spec = json.loads(path.read_text())
     for ex in spec["exchanges"]:
         client.exchange(ex["name"], ex.get("type", "topic"), ex.get("durable", True))

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Runs the whole Pantau system locally (no Docker): the stack, every service, the portal, demo data.
+#   infra/run.sh start   — idempotent; prints the portal URL
+#   infra/run.sh stop    — stops the services it started, by PID (the stack: infra/stack.sh down)
+#   infra/run.sh status
+# Tracking uses SQLite in .state/ unless PANTAU_DATABASE_URL is set (DB=postgres uses the stack's).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PANTAU_STATE_DIR="${PANTAU_STATE_DIR:-$ROOT/.state}"
+PIDS="$PANTAU_STATE_DIR/pids"
+LOGS="$PANTAU_STATE_DIR/logs"
+PY="$ROOT/.venv/bin/python"
+mkdir -p "$PIDS" "$LOGS"
+
+# name:module — the processes of a local deployment (each scales independently in compose)
+SERVICES=(
+  "tracking:pantau_tracking"
+  "intake-ingress:pantau_intake.ingress"
+  "intake-http:pantau_intake.http"
+  "indexer:pantau_publishing.indexer"
+  "portal:pantau_publishing.portal"
+)
+
+alive() { [[ -f "$PIDS/$1.pid" ]] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
+
+start_one() {
+  local name="$1" module="$2"
+  if alive "$name"; then echo "  $name already running (pid $(cat "$PIDS/$name.pid"))"; return; fi
+  setsid nohup "$PY" -m "$module" >>"$LOGS/$name.log" 2>&1 < /dev/null &
+  echo $! > "$PIDS/$name.pid"
+  echo "  $name started (pid $!, log $LOGS/$name.log)"
+}
+
+stop_one() {
+  local name="$1" pid
+  [[ -f "$PIDS/$name.pid" ]] || return 0
+  pid="$(cat "$PIDS/$name.pid")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    echo "  $name stopped (pid $pid)"
+  fi
+  rm -f "$PIDS/$name.pid"
+}
+
+case "${1:-start}" in
+  start)
+    user_db="${PANTAU_DATABASE_URL:-}"
+    bash infra/stack.sh up
+    eval "$(bash infra/stack.sh env)"
+    if [[ -n "$user_db" ]]; then export PANTAU_DATABASE_URL="$user_db"
+    elif [[ "${DB:-sqlite}" != "postgres" ]]; then unset PANTAU_DATABASE_URL; fi
+    echo "Tracking database: ${PANTAU_DATABASE_URL:-SQLite in $PANTAU_STATE_DIR}"
+    "$PY" -m pantau_platform.topology
+    "$PY" -m pantau_intake.credentials bootstrap-dev
+    "$PY" -m pantau_intake.credentials apply-amqp
+    echo "Starting Pantau services:"
+    for entry in "${SERVICES[@]}"; do start_one "${entry%%:*}" "${entry#*:}"; done
+    "$PY" -m pantau_platform.ready --timeout 120 || { tail -n 30 "$LOGS"/*.log; exit 1; }
+    "$PY" -m pantau_demo load
+    port="${PANTAU_PORTAL_PORT:-8000}"
+    echo
+    echo "Pantau is running. Portal: http://127.0.0.1:${port}/   (English: http://127.0.0.1:${port}/?lang=en)"
+    echo "Intake API: http://127.0.0.1:${PANTAU_INTAKE_PORT:-8001}/docs   RabbitMQ: http://127.0.0.1:15672 (pantau/pantau)"
+    echo "Stop everything with: make stop"
+    ;;
+  stop)
+    for (( i=${#SERVICES[@]}-1; i>=0; i-- )); do stop_one "${SERVICES[$i]%%:*}"; done
+    ;;
+  status)
+    for entry in "${SERVICES[@]}"; do
+      name="${entry%%:*}"
+      if alive "$name"; then echo "$name: running (pid $(cat "$PIDS/$name.pid"))"; else echo "$name: stopped"; fi
+    done
+    ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
