@@ -55,7 +55,7 @@ case "${1:-start}" in
     echo "Tracking database: ${PANTAU_DATABASE_URL:-SQLite in $PANTAU_STATE_DIR}"
     "$PY" -m pantau_platform.topology
     "$PY" -m pantau_intake.credentials bootstrap-dev
-    "$PY" -m pantau_intake.credentials apply-amqp
+    "$PY" -m pantau_intake.credentials apply-amqp --dev
     echo "Starting Pantau services:"
     for entry in "${SERVICES[@]}"; do start_one "${entry%%:*}" "${entry#*:}"; done
     "$PY" -m pantau_platform.ready --timeout 120 || { tail -n 30 "$LOGS"/*.log; exit 1; }

@@ -24,14 +24,16 @@ from cloudevents.core.v1.event import CloudEvent
 from pydantic import BaseModel
 
 SPECVERSION = "1.0"
-SOURCE_PATTERN = re.compile(r"^/(?P<jurisdiction>[a-z0-9][a-z0-9-]{1,62})/(?P<department>[a-z0-9][a-z0-9-]{1,62})(/[^\s]*)?$")
+SOURCE_PATTERN = re.compile(
+    r"^/(?P<jurisdiction>[a-z0-9][a-z0-9-]{1,62})/(?P<department>[a-z0-9][a-z0-9-]{1,62})"
+    r"(/[^\s]*)?$")
 _FORMAT = JSONFormat()
 MAX_EVENT_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """One thing wrong with an event: where (a JSON-pointer-ish path), what, and what is expected."""
+    """One thing wrong with an event: where (a dotted path), what, and what is expected."""
 
     field: str
     problem: str
@@ -128,7 +130,7 @@ def event_to_json(event: CloudEvent) -> bytes:
 
 
 def event_from_json(body: bytes | str) -> CloudEvent:
-    """Parse structured-mode JSON into a CloudEvent; envelope errors become ``ContractViolation``."""
+    """Parse structured-mode JSON into a CloudEvent; bad envelopes raise ``ContractViolation``."""
     raw = json.loads(body) if isinstance(body, (bytes, str)) else body
     if not isinstance(raw, dict):
         raise ContractViolation([FieldProblem("", "the body is not a JSON object",
@@ -169,8 +171,9 @@ def envelope_from_dict(raw: dict[str, Any]) -> CloudEvent:
     if "data_base64" in raw:
         problems.append(FieldProblem("data_base64", "binary data is not accepted",
                                      "a JSON object in 'data'"))
-    if "datacontenttype" in raw and not str(raw["datacontenttype"]).startswith("application/json"):
-        problems.append(FieldProblem("datacontenttype", f"{raw['datacontenttype']!r}",
+    content_type = str(raw.get("datacontenttype", "application/json"))
+    if not content_type.startswith("application/json"):
+        problems.append(FieldProblem("datacontenttype", f"{content_type!r} is not JSON",
                                      "application/json"))
     if not isinstance(raw.get("data"), dict):
         problems.append(FieldProblem("data", "is missing or not a JSON object",

@@ -34,8 +34,8 @@ EVENT_TYPES: dict[tuple[str, int], type[BaseModel]] = {
 DEPARTMENT_EVENT_TYPES = frozenset(t for (t, _v) in EVENT_TYPES if t.startswith("case.")
                                    and t not in ("case.updated", "case.overdue"))
 LATEST_VERSION: dict[str, int] = {}
-for _type, _version in EVENT_TYPES:
-    LATEST_VERSION[_type] = max(_version, LATEST_VERSION.get(_type, 0))
+for _type, _number in EVENT_TYPES:
+    LATEST_VERSION[_type] = max(_number, LATEST_VERSION.get(_type, 0))
 
 SCHEMA_BASE = "https://schemas.pantau.id"
 _DATASCHEMA = re.compile(r"/(?P<type>[a-z_.]+)/v(?P<version>\d+)(\.json)?$")
@@ -108,7 +108,8 @@ def _version(event_type: str, dataschema: Any, ids: dict[str, Any]) -> int:
     if dataschema is None:
         return LATEST_VERSION[event_type]
     match = _DATASCHEMA.search(str(dataschema))
-    if not match or match["type"] != event_type or (event_type, int(match["version"])) not in EVENT_TYPES:
+    known_version = match is not None and (event_type, int(match["version"])) in EVENT_TYPES
+    if match is None or match["type"] != event_type or not known_version:
         known = sorted(v for (t, v) in EVENT_TYPES if t == event_type)
         raise ContractViolation([FieldProblem(
             "dataschema", f"{dataschema!r} is not a known schema for {event_type}",

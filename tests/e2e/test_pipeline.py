@@ -1,0 +1,178 @@
+"""End to end: a department's event travels through every real process to the public portal.
+
+The whole system runs as real subprocesses (intake-http, intake-ingress, tracking, indexer,
+portal) on the real RabbitMQ (test vhost), database and Elasticsearch (unique aliases). One test per
+user-facing path: HTTP intake, AMQP intake, and a refusal reported back to the department.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pika
+import pytest
+
+from pantau_contracts import make_event
+from pantau_intake.client.department import DepartmentClient
+from pantau_intake.client.http_sender import HttpSender
+from pantau_intake.credentials.dev import dev_department
+from pantau_intake.domain.departments import DepartmentRef
+from pantau_platform import ready
+from tests.conftest import ES_URL, MGMT_URL, REPO, ServiceProcess, wait_for
+
+pytestmark = pytest.mark.e2e
+INTAKE_PORT, PORTAL_PORT = 18001, 18000
+INTAKE = f"http://127.0.0.1:{INTAKE_PORT}"
+PORTAL = f"http://127.0.0.1:{PORTAL_PORT}"
+SOURCE = "/kota-bandung/dpmptsp"
+PROCESSES = ["pantau_tracking", "pantau_intake.ingress", "pantau_intake.http",
+             "pantau_publishing.indexer", "pantau_publishing.portal"]
+
+
+@pytest.fixture(scope="module")
+def system(amqp_url: str, elasticsearch_url: str,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    state = tmp_path_factory.mktemp("e2e-state")
+    run = uuid.uuid4().hex[:8]
+    env = {**os.environ, "PANTAU_AMQP_URL": amqp_url, "PANTAU_AMQP_MANAGEMENT_URL": MGMT_URL,
+           "PANTAU_ELASTICSEARCH_URL": ES_URL, "PANTAU_STATE_DIR": str(state),
+           "PANTAU_INDEX_ALIAS": f"pantau-e2e-{run}-cases",
+           "PANTAU_CHANGES_ALIAS": f"pantau-e2e-{run}-changes",
+           "PANTAU_INTAKE_PORT": str(INTAKE_PORT), "PANTAU_PORTAL_PORT": str(PORTAL_PORT)}
+    for command in (["bootstrap-dev"], ["apply-amqp", "--dev"]):
+        subprocess.run([sys.executable, "-m", "pantau_intake.credentials", *command], cwd=REPO,
+                       env=env, check=True, capture_output=True)
+    processes = [ServiceProcess(m, env, state / f"{m}.log") for m in PROCESSES]
+    try:
+        problems = ready.wait(90, urls=[f"{INTAKE}/readyz", f"{PORTAL}/healthz"])
+        if problems:
+            logs = "\n".join(f"--- {p.module}\n{p.log()[-3000:]}" for p in processes)
+            pytest.fail(f"system not ready: {problems}\n{logs}")
+        yield env
+    finally:
+        for process in processes:
+            process.stop()
+
+
+def public_case(receipt: str) -> dict[str, Any] | None:
+    response = httpx.get(f"{PORTAL}/api/v1/cases/{receipt}", timeout=5)
+    return response.json() if response.status_code == 200 else None
+
+
+def submitted(receipt: str, **extra: Any) -> dict[str, Any]:
+    return {"receipt_number": receipt, "service_code": "pbg", "kecamatan": "Coblong",
+            "channel": "online", "note": "Berkas diterima, pemohon Siti Aminah (0812 3456 7890).",
+            "applicant": {"name": "Siti Aminah", "nik": "3273014101900001",
+                          "phone": "081234567890", "email": "siti.aminah@contoh.id",
+                          "address": "Jl. Ir. H. Juanda No. 12, Coblong"}, **extra}
+
+
+PRIVATE = ["Siti", "Aminah", "3273014101900001", "081234567890", "0812 3456 7890",
+           "siti.aminah@contoh.id", "Juanda No. 12"]
+
+
+def assert_no_private_data(text: str) -> None:
+    for value in PRIVATE:
+        assert value not in text, f"personal data {value!r} reached the public side"
+
+
+def test_http_event_reaches_the_portal_api_search_and_case_page(system: dict[str, str],
+                                                                unique: Any) -> None:
+    receipt = unique("E2E")
+    creds = dev_department("kota-bandung/dpmptsp")
+    sender = HttpSender(INTAKE, creds.key_id, creds.secret)
+    answer = sender.send(make_event(type="case.submitted", source=SOURCE, subject=receipt,
+                                    sequence=1, data=submitted(receipt)))
+    assert answer["status"] == "accepted"
+
+    case = wait_for(lambda: public_case(receipt), timeout=20, message="case in the portal API")
+    assert isinstance(case, dict)
+    assert case["status"] == "diterima" and case["service_code"] == "pbg"
+    assert case["max_working_days"] == 28 and case["due_date"]
+    assert_no_private_data(json.dumps(case))
+
+    sender.send(make_event(type="case.stage_started", source=SOURCE, subject=receipt, sequence=2,
+                           data={"receipt_number": receipt, "stage": "verifikasi-berkas"}))
+    wait_for(lambda: (public_case(receipt) or {}).get("status") == "verifikasi", timeout=20,
+             message="status verifikasi")
+
+    found = httpx.get(f"{PORTAL}/api/v1/cases", params={"q": receipt}, timeout=5).json()
+    assert [c["receipt_number"] for c in found["results"]] == [receipt]
+    words = httpx.get(f"{PORTAL}/api/v1/cases", timeout=5, params={
+        "q": "Bangunan Gedung", "kecamatan": "Coblong", "size": 100, "sort": "terbaru"}).json()
+    assert receipt in [c["receipt_number"] for c in words["results"]]
+
+    home = httpx.get(f"{PORTAL}/", params={"q": receipt}, timeout=5, follow_redirects=True)
+    assert home.status_code == 200 and receipt in home.text
+    assert "Verifikasi" in home.text
+    assert_no_private_data(home.text)
+
+
+def test_amqp_event_from_the_department_client_reaches_the_portal(system: dict[str, str],
+                                                                  amqp_url: str, unique: Any,
+                                                                  tmp_path: Path) -> None:
+    receipt = unique("E2EQ")
+    creds = dev_department("kota-bandung/dpmptsp")
+    ref = DepartmentRef("kota-bandung", "dpmptsp")
+    url = amqp_url.replace("pantau:pantau@", f"{ref.amqp_user}:{creds.amqp_password}@")
+    client = DepartmentClient(url, ref, tmp_path / "spool.jsonl")
+    try:
+        for seq, (kind, data) in enumerate([
+            ("case.submitted", submitted(receipt)),
+            ("case.stage_started", {"receipt_number": receipt, "stage": "verifikasi-berkas"}),
+            ("case.returned", {"receipt_number": receipt,
+                               "reason": "Lengkapi dokumen rencana teknis."}),
+        ], start=1):
+            assert client.send(make_event(type=kind, source=SOURCE, subject=receipt,
+                                          sequence=seq, data=data)) == "sent"
+    finally:
+        client.close()
+    case = wait_for(lambda: (c := public_case(receipt)) and c["status"] == "dikembalikan" and c,
+                    timeout=20, message="returned case in the portal")
+    assert isinstance(case, dict) and case["paused"] is True
+    assert [e["status"] for e in case["timeline"]] == ["diterima", "verifikasi", "dikembalikan"]
+    assert_no_private_data(json.dumps(case))
+
+
+def test_refused_event_is_reported_back_to_the_department(system: dict[str, str],
+                                                          amqp_url: str, unique: Any) -> None:
+    receipt = unique("E2EX")
+    creds = dev_department("kota-bandung/dpmptsp")
+    ref = DepartmentRef("kota-bandung", "dpmptsp")
+    sender = HttpSender(INTAKE, creds.key_id, creds.secret)
+    # a stage for a case that was never submitted: valid contract, refused by tracking
+    event = make_event(type="case.stage_started", source=SOURCE, subject=receipt,
+                       time=datetime.now(UTC),
+                       data={"receipt_number": receipt, "stage": "verifikasi-berkas"})
+    assert sender.send(event)["status"] == "accepted"
+
+    url = amqp_url.replace("pantau:pantau@", f"{ref.amqp_user}:{creds.amqp_password}@")
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    channel = connection.channel()
+    queue = f"feedback.{ref.jurisdiction}.{ref.department}"
+
+    def rejection() -> dict[str, Any] | None:
+        while True:
+            method, _props, body = channel.basic_get(queue, auto_ack=True)
+            if method is None:
+                return None
+            data = json.loads(body)["data"]
+            if data.get("receipt_number") == receipt:
+                return data
+
+    try:
+        data = wait_for(rejection, timeout=20, message="event.rejected on the feedback queue")
+    finally:
+        connection.close()
+    assert isinstance(data, dict)
+    assert data["stage"] == "tracking" and data["event_id"] == event.get_id()
+    assert data["reason"] and data["detail"]
