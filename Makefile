@@ -36,7 +36,8 @@ status:
 ## gate: ruff, mypy on contracts and domain code, import boundaries, JSON Schemas up to date
 gate: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy libs/contracts/pantau_contracts services/tracking/pantau_tracking/domain
+	$(BIN)/mypy libs/contracts/pantau_contracts \
+	  services/*/pantau_*/domain services/*/pantau_*/service
 	$(BIN)/lint-imports
 	$(BIN)/python -m pantau_contracts.schemas --check
 

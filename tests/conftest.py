@@ -78,10 +78,11 @@ def postgres_url() -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Each database test runs on both SQLite and PostgreSQL (a fresh schema each time)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'tracking.sqlite3'}"
+        yield f"sqlite:///{tmp_path / 'tracking.sqlite3'}"
+        return
     base = request.getfixturevalue("postgres_url")
     import sqlalchemy as sa
 
@@ -90,7 +91,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     url = base + ("&" if "?" in base else "?") + f"options=-csearch_path%3D{schema}"
-    yield url  # type: ignore[misc]
+    yield url
     with engine.begin() as conn:
         conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()

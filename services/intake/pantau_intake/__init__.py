@@ -1,0 +1,13 @@
+"""Pantau intake: authenticates, validates and accepts department events.
+
+Entry points:
+
+* ``python -m pantau_intake.http`` — the HTTP API (``POST /v1/events``);
+* ``python -m pantau_intake.ingress`` — the nameko AMQP ingress (queue ``intake.ingress``);
+* ``python -m pantau_intake.credentials`` — department keys and AMQP users;
+* ``python -m pantau_intake.deadletters`` — inspect and replay dead letters;
+* ``python -m pantau_intake.client`` — the department client (pika, store-and-forward).
+
+``domain`` and ``service`` are plain Python; everything that touches a framework or a server
+lives in ``adapters``, ``http``, ``ingress`` and the CLIs.
+"""

@@ -1,0 +1,1 @@
+"""Adapters implementing intake's ports on real infrastructure (SQL, RabbitMQ, catalogue)."""

@@ -1,0 +1,189 @@
+"""Department keys in SQL (SQLite by default, PostgreSQL when PANTAU_INTAKE_DATABASE_URL is set).
+
+One table, ``intake_keys``: key id, department, the sealed secret (see ``secretbox``), created
+and revoked times. The table is created on first use (it is intake's only table). A department
+may have at most ``MAX_ACTIVE_KEYS`` (2) active keys, which is what makes rotation without
+downtime possible: issue the new key, switch senders over, revoke the old one.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from pantau_intake.adapters.secretbox import SecretBox
+from pantau_intake.domain.authentication import ActiveKey
+from pantau_intake.domain.departments import DepartmentRef
+
+MAX_ACTIVE_KEYS = 2
+_metadata = sa.MetaData()
+keys_table = sa.Table(
+    "intake_keys", _metadata,
+    sa.Column("key_id", sa.String(120), primary_key=True),
+    sa.Column("jurisdiction", sa.String(64), nullable=False),
+    sa.Column("department", sa.String(64), nullable=False),
+    sa.Column("sealed_secret", sa.Text, nullable=False),
+    sa.Column("label", sa.String(200), nullable=False, default=""),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_intake_keys_department", "jurisdiction", "department"),
+)
+
+
+class CredentialError(ValueError):
+    """A credential operation that cannot be done (too many keys, unknown key, …)."""
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    key_id: str
+    department: DepartmentRef
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def engine_for(url: str) -> sa.Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def new_key_id(department: DepartmentRef) -> str:
+    return f"{department.jurisdiction}.{department.department}.{secrets.token_hex(4)}"
+
+
+def new_secret() -> str:
+    return "pk_" + secrets.token_urlsafe(32)
+
+
+class CredentialStore:
+    """CRUD on ``intake_keys``; secrets go in sealed and come out only through ``secret()``."""
+
+    def __init__(self, url: str, box: SecretBox) -> None:
+        self._engine = engine_for(url)
+        self._box = box
+        _metadata.create_all(self._engine)
+
+    def dispose(self) -> None:
+        self._engine.dispose()
+
+    def add(self, department: DepartmentRef, secret: str, *, key_id: str | None = None,
+            label: str = "", replace: bool = False) -> KeyRecord:
+        """Store a key. Refuses a third active key; ``replace`` re-seals an existing key id with
+        ``secret`` (its revoked/active state is kept), which makes dev bootstrapping idempotent."""
+        key_id = key_id or new_key_id(department)
+        now = datetime.now(UTC)
+        with self._engine.begin() as conn:
+            existing = conn.execute(sa.select(keys_table).where(keys_table.c.key_id == key_id)
+                                    ).first()
+            if existing is not None:
+                if not replace:
+                    raise CredentialError(f"key {key_id!r} already exists")
+                conn.execute(keys_table.update().where(keys_table.c.key_id == key_id).values(
+                    sealed_secret=self._box.seal(key_id, secret),
+                    jurisdiction=department.jurisdiction, department=department.department))
+            else:
+                active = self._count_active(conn, department)
+                if active >= MAX_ACTIVE_KEYS:
+                    raise CredentialError(
+                        f"{department} already has {active} active keys; revoke one first "
+                        "(or use 'rotate')")
+                conn.execute(keys_table.insert().values(
+                    key_id=key_id, jurisdiction=department.jurisdiction,
+                    department=department.department, sealed_secret=self._box.seal(key_id, secret),
+                    label=label, created_at=now, revoked_at=None))
+        record = self.get(key_id)
+        assert record is not None
+        return record
+
+    def revoke(self, key_id: str) -> KeyRecord:
+        with self._engine.begin() as conn:
+            result = conn.execute(keys_table.update().where(
+                (keys_table.c.key_id == key_id) & keys_table.c.revoked_at.is_(None)
+            ).values(revoked_at=datetime.now(UTC)))
+            if result.rowcount == 0:
+                raise CredentialError(f"no active key {key_id!r}")
+        record = self.get(key_id)
+        assert record is not None
+        return record
+
+    def get(self, key_id: str) -> KeyRecord | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(keys_table).where(keys_table.c.key_id == key_id)).first()
+        return _record(row) if row is not None else None
+
+    def list(self, department: DepartmentRef | None = None) -> list[KeyRecord]:
+        query = sa.select(keys_table).order_by(keys_table.c.jurisdiction,
+                                               keys_table.c.department, keys_table.c.created_at)
+        if department is not None:
+            query = query.where((keys_table.c.jurisdiction == department.jurisdiction)
+                                & (keys_table.c.department == department.department))
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
+    def active_key(self, key_id: str) -> ActiveKey | None:
+        """The key with its plaintext secret, if it exists and is not revoked."""
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(keys_table).where(
+                (keys_table.c.key_id == key_id) & keys_table.c.revoked_at.is_(None))).first()
+        if row is None:
+            return None
+        return ActiveKey(key_id=row.key_id,
+                         department=DepartmentRef(row.jurisdiction, row.department),
+                         secret=self._box.open(row.key_id, row.sealed_secret))
+
+    @staticmethod
+    def _count_active(conn: sa.Connection, department: DepartmentRef) -> int:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(keys_table).where(
+            (keys_table.c.jurisdiction == department.jurisdiction)
+            & (keys_table.c.department == department.department)
+            & keys_table.c.revoked_at.is_(None))).scalar_one())
+
+
+def _record(row: sa.Row[tuple[object, ...]]) -> KeyRecord:
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    revoked = row.revoked_at
+    if revoked is not None and revoked.tzinfo is None:
+        revoked = revoked.replace(tzinfo=UTC)
+    return KeyRecord(key_id=row.key_id, department=DepartmentRef(row.jurisdiction, row.department),
+                     label=row.label or "", created_at=created, revoked_at=revoked)
+
+
+class CachingKeyResolver:
+    """``KeyResolver`` over the store with a short cache (``ttl`` seconds).
+
+    The cache keeps the database off the hot path; its cost is that a revocation takes up to
+    ``ttl`` seconds to be effective (default 30 s, PANTAU_INTAKE_KEY_CACHE_SECONDS). Unknown keys
+    are cached too, briefly, so a flood of bad key ids does not hit the database each time.
+    """
+
+    def __init__(self, store: CredentialStore, ttl: float = 30.0) -> None:
+        self._store = store
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, ActiveKey | None]] = {}
+        self._lock = threading.Lock()
+
+    def resolve(self, key_id: str) -> ActiveKey | None:
+        if len(key_id) > 120:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(key_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        key = self._store.active_key(key_id)
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key_id] = (now + (self._ttl if key else min(self._ttl, 5.0)), key)
+        return key

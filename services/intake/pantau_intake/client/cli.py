@@ -1,0 +1,212 @@
+"""``python -m pantau_intake.client`` — send a department's events to Pantau.
+
+    python -m pantau_intake.client --dev --department kota-bandung/dpmptsp \\
+        send --type case.submitted --data '{"receipt_number": "BDG-PBG-2026-000123",
+                                            "service_code": "pbg"}'
+    python -m pantau_intake.client --dev --department kota-bandung/dpmptsp import backlog.csv
+    python -m pantau_intake.client --dev --department kota-bandung/dpmptsp flush
+
+Transport ``--via amqp`` (default: pika, publisher confirms, store-and-forward spool) or
+``--via http`` (signed requests to intake's API). Credentials: ``--dev`` takes them from
+config/dev-departments.yaml (DEV ONLY); otherwise from the environment:
+
+    PANTAU_CLIENT_DEPARTMENT   jurisdiction/department
+    PANTAU_CLIENT_AMQP_URL     amqp://dept.<j>.<d>:<password>@host:5672/pantau   (--via amqp)
+    PANTAU_CLIENT_HTTP_URL     http://127.0.0.1:8001                            (--via http)
+    PANTAU_CLIENT_KEY_ID, PANTAU_CLIENT_SECRET                                  (--via http)
+    PANTAU_CLIENT_SPOOL        spool file (default $PANTAU_STATE_DIR/spool-<j>-<d>.jsonl)
+
+``import`` reads JSON lines (a full CloudEvent per line, or {"type", "data", ...}) or CSV
+(columns ``type``, optional ``id``, ``time``, ``subject``, ``sequence``, ``data`` as JSON and/or
+``data.<field>`` columns). It is resumable: ``FILE.pos`` records how many rows are done. Rows
+without an ``id`` get a deterministic one (UUIDv5 of the department and the row), so importing the
+same file twice sends nothing new downstream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from pantau_contracts import ContractViolation
+from pantau_intake.domain.departments import DepartmentRef
+from pantau_intake.settings import IntakeSettings
+
+
+class Sender(Protocol):
+    def __call__(self, event: dict[str, Any]) -> str: ...
+
+
+def build_event(department: DepartmentRef, row: dict[str, Any], row_key: str) -> dict[str, Any]:
+    """A structured event from a minimal row; fills source, id (deterministic), time."""
+    if "specversion" in row:
+        return row
+    event: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": row.get("id") or str(uuid.uuid5(uuid.NAMESPACE_URL,
+                                              f"pantau:{department.source}:{row_key}")),
+        "source": department.source, "type": row["type"],
+        "time": row.get("time") or datetime.now(UTC).isoformat(),
+        "datacontenttype": "application/json", "data": row.get("data") or {}}
+    for name in ("subject", "sequence"):
+        if row.get(name) not in (None, ""):
+            event[name] = int(row[name]) if name == "sequence" else row[name]
+    return event
+
+
+def read_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(row key, row) for every row of a .jsonl or .csv file."""
+    if path.suffix.lower() == ".csv":
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                data = json.loads(row.pop("data")) if row.get("data") else {}
+                for column in [c for c in row if c and c.startswith("data.")]:
+                    value = row.pop(column)
+                    if value not in (None, ""):
+                        data[column[5:]] = value
+                clean = {k: v for k, v in row.items() if k and v not in (None, "")}
+                clean["data"] = data
+                yield json.dumps(clean, sort_keys=True), clean
+    else:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    yield line.strip(), json.loads(line)
+
+
+def _count_rows(path: Path) -> int:
+    return sum(1 for _ in read_rows(path))
+
+
+def cmd_import(args: argparse.Namespace, department: DepartmentRef, send: Sender) -> int:
+    from tqdm import tqdm
+
+    path = Path(args.file)
+    position_file = Path(args.position_file or f"{path}.pos")
+    done = int(position_file.read_text().strip() or 0) if position_file.exists() else 0
+    total = _count_rows(path)
+    outcomes: dict[str, int] = {}
+    invalid = 0
+    with tqdm(total=total, initial=done, unit="event", desc=path.name,
+              disable=args.quiet) as bar:
+        for index, (key, row) in enumerate(read_rows(path)):
+            if index < done:
+                continue
+            try:
+                outcome = send(build_event(department, row, key))
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            except (ContractViolation, KeyError, ValueError) as exc:
+                invalid += 1
+                tqdm.write(f"row {index + 1}: refused: {exc}", file=sys.stderr)
+            position_file.write_text(str(index + 1))
+            bar.update(1)
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) or "nothing new"
+    print(f"{path}: {summary}; {invalid} invalid; position {position_file}")
+    return 1 if invalid else 0
+
+
+def _amqp_sender(args: argparse.Namespace, department: DepartmentRef,
+                 settings: IntakeSettings) -> tuple[Sender, Any]:
+    from pantau_intake.client.department import DepartmentClient
+
+    url = os.environ.get("PANTAU_CLIENT_AMQP_URL", "")
+    if args.dev:
+        from pantau_intake.credentials.dev import dev_department
+
+        creds = dev_department(str(department))
+        parts = urlsplit(settings.amqp_url)
+        url = urlunsplit((parts.scheme, f"{department.amqp_user}:{creds.amqp_password}@"
+                          f"{parts.hostname}:{parts.port or 5672}", parts.path, "", ""))
+    if not url:
+        raise SystemExit("set PANTAU_CLIENT_AMQP_URL or use --dev")
+    spool = Path(args.spool or os.environ.get("PANTAU_CLIENT_SPOOL") or settings.state_dir /
+                 f"spool-{department.jurisdiction}-{department.department}.jsonl")
+    client = DepartmentClient(url, department, spool)
+    return client.send, client
+
+
+def _http_sender(args: argparse.Namespace, department: DepartmentRef,
+                 settings: IntakeSettings) -> tuple[Sender, Any]:
+    from pantau_intake.client.http_sender import HttpSender, Refused
+
+    key_id = os.environ.get("PANTAU_CLIENT_KEY_ID", "")
+    secret = os.environ.get("PANTAU_CLIENT_SECRET", "")
+    if args.dev:
+        from pantau_intake.credentials.dev import dev_department
+
+        creds = dev_department(str(department))
+        key_id, secret = creds.key_id, creds.secret
+    if not (key_id and secret):
+        raise SystemExit("set PANTAU_CLIENT_KEY_ID and PANTAU_CLIENT_SECRET or use --dev")
+    url = args.http_url or os.environ.get("PANTAU_CLIENT_HTTP_URL") or \
+        f"http://{settings.intake_host}:{settings.intake_port}"
+    sender = HttpSender(url, key_id, secret)
+
+    def send(event: dict[str, Any]) -> str:
+        try:
+            sender.send(event)
+        except Refused as exc:
+            raise ValueError(str(exc)) from exc
+        return "sent"
+
+    return send, sender
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pantau_intake.client", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--department", default=os.environ.get("PANTAU_CLIENT_DEPARTMENT"))
+    parser.add_argument("--via", choices=("amqp", "http"), default="amqp")
+    parser.add_argument("--dev", action="store_true", help="use the DEV-ONLY credentials")
+    parser.add_argument("--spool")
+    parser.add_argument("--http-url")
+    parser.add_argument("--quiet", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    send = sub.add_parser("send", help="send one event")
+    send.add_argument("--type", required=True)
+    send.add_argument("--data", required=True, help="the event's data as JSON")
+    send.add_argument("--id")
+    send.add_argument("--time")
+    send.add_argument("--subject")
+    send.add_argument("--sequence", type=int)
+    imp = sub.add_parser("import", help="bulk import a .csv or .jsonl backlog (resumable)")
+    imp.add_argument("file")
+    imp.add_argument("--position-file")
+    sub.add_parser("flush", help="deliver the spool (amqp)")
+    args = parser.parse_args(argv)
+    if not args.department:
+        parser.error("--department (or PANTAU_CLIENT_DEPARTMENT) is required")
+    department = DepartmentRef.parse(args.department)
+    settings = IntakeSettings()
+    factory = _http_sender if args.via == "http" else _amqp_sender
+    sender, closeable = factory(args, department, settings)
+    try:
+        if args.command == "send":
+            row = {"type": args.type, "data": json.loads(args.data), "id": args.id,
+                   "time": args.time, "subject": args.subject, "sequence": args.sequence}
+            event = build_event(department, row, str(uuid.uuid4()))
+            try:
+                outcome = sender(event)
+            except (ContractViolation, ValueError) as exc:
+                print(f"refused: {exc}", file=sys.stderr)
+                return 1
+            print(f"{outcome}: {event['id']}")
+            return 0
+        if args.command == "import":
+            return cmd_import(args, department, sender)
+        if args.via != "amqp":
+            parser.error("flush is for --via amqp")
+        delivered = closeable.flush()
+        print(f"delivered {delivered} spooled event(s)")
+        return 0
+    finally:
+        closeable.close()

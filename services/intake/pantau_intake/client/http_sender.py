@@ -1,0 +1,90 @@
+"""Sending events over HTTP, signed with ``signing.sign`` (the HTTP variant of the client).
+
+Every attempt is signed anew (intake accepts a signature once). 429 and 503 answers and
+connection errors are retried with backoff (honouring ``Retry-After``); a retried event that was
+in fact accepted the first time is answered 202 again (intake is idempotent on source + id).
+Other 4xx answers raise ``Refused`` carrying the problem document.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+from cloudevents.core.v1.event import CloudEvent
+
+from pantau_contracts import event_to_json
+from pantau_intake.client.signing import sign
+
+STRUCTURED = "application/cloudevents+json"
+BATCH = "application/cloudevents-batch+json"
+
+
+class Refused(RuntimeError):
+    """Intake refused the request; ``problem`` is the RFC 9457 document."""
+
+    def __init__(self, problem: dict[str, Any]) -> None:
+        self.problem = problem
+        errors = "; ".join(f"{e.get('field')}: {e.get('problem')} (expected {e.get('expected')})"
+                           for e in problem.get("errors", []))
+        super().__init__(f"{problem.get('status')} {problem.get('title')}: "
+                         f"{problem.get('detail')} {errors}".strip())
+
+
+class HttpSender:
+    def __init__(self, base_url: str, key_id: str, secret: str, *, timeout: float = 10.0,
+                 attempts: int = 5, client: httpx.Client | None = None) -> None:
+        self._url = base_url.rstrip("/") + "/v1/events"
+        self._key_id = key_id
+        self._secret = secret
+        self._attempts = attempts
+        self._client = client or httpx.Client(timeout=timeout)
+
+    def send(self, event: CloudEvent | dict[str, Any] | bytes) -> dict[str, Any]:
+        return self._post(_bytes(event), STRUCTURED)
+
+    def send_batch(self, events: Sequence[CloudEvent | dict[str, Any]]) -> dict[str, Any]:
+        body = b"[" + b",".join(_bytes(e) for e in events) + b"]"
+        return self._post(body, BATCH)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _post(self, body: bytes, content_type: str) -> dict[str, Any]:
+        delay = 0.5
+        for attempt in range(1, self._attempts + 1):
+            headers = {**sign(self._secret, body, key_id=self._key_id),
+                       "Content-Type": content_type}
+            try:
+                response = self._client.post(self._url, content=body, headers=headers)
+            except httpx.TransportError:
+                if attempt == self._attempts:
+                    raise
+                time.sleep(delay)
+                delay *= 2
+                continue
+            if response.status_code == 202:
+                result: dict[str, Any] = response.json()
+                return result
+            if response.status_code in (429, 503) and attempt < self._attempts:
+                retry_after = response.headers.get("Retry-After", "")
+                time.sleep(float(retry_after) if retry_after.isdigit() else delay)
+                delay *= 2
+                continue
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"status": response.status_code, "detail": response.text}
+            raise Refused(problem)
+        raise AssertionError("unreachable")
+
+
+def _bytes(event: CloudEvent | dict[str, Any] | bytes) -> bytes:
+    if isinstance(event, CloudEvent):
+        return bytes(event_to_json(event))
+    if isinstance(event, dict):
+        return json.dumps(event).encode()
+    return event

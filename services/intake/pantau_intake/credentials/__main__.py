@@ -1,0 +1,3 @@
+from pantau_intake.credentials.cli import main
+
+raise SystemExit(main())

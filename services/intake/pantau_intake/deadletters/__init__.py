@@ -1,0 +1,1 @@
+"""Inspect and replay dead letters (queue ``pantau.dead-letter``)."""

@@ -1,0 +1,3 @@
+from pantau_intake.deadletters.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,55 @@
+"""Object-level authorisation: a department may only speak for itself and its own services.
+
+Rules (each refusal is a 403 problem naming the field):
+
+* the event's ``source`` must be the authenticated department (``/{jurisdiction}/{department}``,
+  optionally followed by more path segments naming the sending system);
+* the department must exist in the catalogue;
+* a ``case.submitted`` event's ``data.service_code`` must be a service of that department.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pantau_contracts import FieldProblem, ValidatedEvent
+from pantau_intake.domain import problems
+from pantau_intake.domain.departments import DepartmentRef
+
+
+class ServiceDirectory(Protocol):
+    """Port onto the service catalogue."""
+
+    def has_department(self, jurisdiction: str, department: str) -> bool:
+        """True if the jurisdiction's catalogue lists the department."""
+        ...
+
+    def department_of_service(self, jurisdiction: str, service_code: str) -> str | None:
+        """The department code owning the service, or None if there is no such service."""
+        ...
+
+
+def authorise(department: DepartmentRef, event: ValidatedEvent,
+              directory: ServiceDirectory) -> None:
+    """Raise a 403 ``Problem`` unless ``department`` may emit ``event``."""
+    if (event.jurisdiction, event.department) != (department.jurisdiction, department.department):
+        raise problems.forbidden(
+            f"you are authenticated as {department} and may not emit events for "
+            f"{event.jurisdiction}/{event.department}",
+            [FieldProblem("source", f"{event.source!r} is not your department",
+                          f"{department.source} (optionally followed by /<system>)")])
+    if not directory.has_department(department.jurisdiction, department.department):
+        raise problems.forbidden(
+            f"{department} is not a department in the catalogue",
+            [FieldProblem("source", f"{department} is not in the catalogue",
+                          "a department listed in the jurisdiction's service catalogue")])
+    service_code = getattr(event.payload, "service_code", None)
+    if event.type == "case.submitted" and isinstance(service_code, str):
+        owner = directory.department_of_service(department.jurisdiction, service_code)
+        if owner != department.department:
+            problem = ("is not a service in the catalogue" if owner is None
+                       else f"belongs to department {owner!r}")
+            raise problems.forbidden(
+                f"service {service_code!r} is not a service of {department}",
+                [FieldProblem("data.service_code", f"{service_code!r} {problem}",
+                              f"a service code of {department} in the catalogue")])

@@ -1,0 +1,128 @@
+"""RFC 9457 problem details: the one shape every refusal takes, on HTTP and on AMQP.
+
+A ``Problem`` names its kind with a stable slug (``type`` becomes
+``https://pantau.id/problems/{slug}``), says what happened in Bahasa Indonesia-neutral plain
+English (``title``/``detail``), and lists every field at fault in ``errors`` as
+``{field, problem, expected}`` — the same triple ``ContractViolation`` carries — so a department's
+developer can fix the event without reading Pantau's code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pantau_contracts import ContractViolation, FieldProblem
+
+PROBLEM_BASE = "https://pantau.id/problems/"
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+@dataclass(eq=False)
+class Problem(Exception):
+    """A refusal with everything the sender needs to act on it (raise it or return it).
+
+    Not frozen: Python assigns ``__traceback__`` on exceptions as they propagate.
+    """
+
+    slug: str
+    title: str
+    status: int
+    detail: str
+    errors: tuple[FieldProblem, ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def type_uri(self) -> str:
+        return PROBLEM_BASE + self.slug
+
+    def to_dict(self, instance: str) -> dict[str, Any]:
+        """The JSON body (``application/problem+json``); ``instance`` is the request path."""
+        body: dict[str, Any] = {
+            "type": self.type_uri,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": instance,
+            "errors": [p.as_dict() for p in self.errors],
+        }
+        body.update(self.extra)
+        return body
+
+
+def invalid_event(exc: ContractViolation) -> Problem:
+    """422: the body is JSON but breaks the event contract."""
+    return Problem("invalid-event", "The event does not match the contract", 422,
+                   f"{len(exc.problems)} problem(s) in the event; see 'errors'.",
+                   tuple(exc.problems),
+                   extra={"event": {"id": exc.event_id, "source": exc.source,
+                                    "type": exc.event_type}})
+
+
+def malformed(detail: str, errors: Iterable[FieldProblem] = ()) -> Problem:
+    """400: not parseable at all (bad JSON, bad encoding, bad header)."""
+    return Problem("malformed-request", "The request could not be parsed", 400, detail,
+                   tuple(errors))
+
+
+def unsupported_media_type(content_type: str) -> Problem:
+    """415: a content type intake does not speak."""
+    return Problem(
+        "unsupported-media-type", "Unsupported content type", 415,
+        f"Content-Type {content_type!r} is not accepted.",
+        (FieldProblem("Content-Type", f"{content_type!r} is not supported",
+                      "application/cloudevents+json (structured), application/json with ce-* "
+                      "headers (binary), or application/cloudevents-batch+json (batch)"),))
+
+
+def too_large(limit: int, what: str) -> Problem:
+    """413: the body (or the batch) exceeds a limit."""
+    return Problem("payload-too-large", "The request is too large", 413,
+                   f"The {what} exceeds the limit of {limit}.",
+                   (FieldProblem("body", f"exceeds {limit}", f"at most {limit}"),))
+
+
+def unauthenticated(detail: str, field_name: str = "X-Pantau-Signature",
+                    expected: str = "a valid signature; see the API documentation") -> Problem:
+    """401: who is calling could not be established."""
+    return Problem("unauthenticated", "Authentication failed", 401, detail,
+                   (FieldProblem(field_name, detail, expected),),
+                   headers={"WWW-Authenticate": 'PantauHMAC realm="pantau-intake"'})
+
+
+def replayed(detail: str) -> Problem:
+    """409: this exact signed request was already received (a replay)."""
+    return Problem("replayed-request", "This signed request was already received", 409, detail,
+                   (FieldProblem("X-Pantau-Signature", "was already used",
+                                 "a fresh timestamp and signature for every attempt"),))
+
+
+def forbidden(detail: str, errors: Iterable[FieldProblem]) -> Problem:
+    """403: authenticated, but not allowed to emit this event."""
+    return Problem("forbidden", "Not allowed for this department", 403, detail, tuple(errors))
+
+
+def id_conflict(source: str, event_id: str) -> Problem:
+    """409: the (source, id) was already accepted with a different content."""
+    return Problem("event-id-conflict", "The event id was already used for another event", 409,
+                   f"An event with source {source!r} and id {event_id!r} was accepted before "
+                   "with different content; ids are unique per event.",
+                   (FieldProblem("id", "already used for a different event",
+                                 "a new id for a new event; the same id only for a retry"),))
+
+
+def rate_limited(retry_after: float) -> Problem:
+    """429: the department's token bucket is empty."""
+    seconds = max(1, int(retry_after + 0.999))
+    return Problem("rate-limited", "Too many events", 429,
+                   f"The department's rate limit is exhausted; retry after {seconds} s.",
+                   headers={"Retry-After": str(seconds)})
+
+
+def unavailable(detail: str) -> Problem:
+    """503: the broker did not confirm; nothing was accepted, retry later."""
+    return Problem("broker-unavailable", "Events could not be accepted right now", 503,
+                   detail + " Nothing was accepted; retry the same events later.",
+                   headers={"Retry-After": "5"})

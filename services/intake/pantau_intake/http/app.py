@@ -1,0 +1,245 @@
+"""The FastAPI application. Routes are thin: read the body, call the domain/service, map results.
+
+Order of checks for ``POST /v1/events`` (each failure is a problem+json answer):
+size (413) → authentication (401/409) → content type and JSON (415/400) → rate limit (429) →
+contract and authorisation (422/403/409) → broker confirm (503) → 202.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pantau_contracts import FieldProblem, ValidatedEvent
+from pantau_intake.domain import problems
+from pantau_intake.domain.authentication import Authenticator, KeyResolver
+from pantau_intake.domain.authorisation import ServiceDirectory
+from pantau_intake.domain.problems import PROBLEM_CONTENT_TYPE, Problem
+from pantau_intake.domain.rate_limit import RateLimiter
+from pantau_intake.http import docs
+from pantau_intake.http.parsing import is_batch, parse
+from pantau_intake.service.acceptance import (
+    AcceptanceService,
+    Forwarder,
+    ForwardError,
+    Outcome,
+)
+from pantau_intake.settings import IntakeSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Wiring:
+    """The ports the app runs on. ``create_app`` builds real ones unless given."""
+
+    authenticator: Authenticator
+    limiter: RateLimiter
+    acceptance: AcceptanceService
+    ready: Callable[[], bool]
+    close: Callable[[], None]
+
+
+def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
+                 directory: ServiceDirectory | None = None,
+                 forwarder: Forwarder | None = None,
+                 ready: Callable[[], bool] | None = None,
+                 clock: Callable[[], float] | None = None) -> Wiring:
+    """Real adapters for whatever was not injected (SQL key store, catalogue, RabbitMQ)."""
+    closers: list[Callable[[], None]] = []
+    if keys is None:
+        from pantau_intake.adapters.credential_store import CachingKeyResolver, CredentialStore
+        from pantau_intake.adapters.secretbox import SecretBox
+
+        store = CredentialStore(settings.credentials_database_url,
+                                SecretBox(settings.intake_master_key))
+        closers.append(store.dispose)
+        keys = CachingKeyResolver(store, settings.intake_key_cache_seconds)
+    if directory is None:
+        from pantau_intake.adapters.directory import CatalogueDirectory
+
+        directory = CatalogueDirectory()
+    if forwarder is None:
+        from pantau_intake.adapters.forwarder import AmqpForwarder
+        from pantau_platform.amqp import ConfirmingPublisher
+
+        publisher = ConfirmingPublisher(settings.amqp_url)
+        closers.append(publisher.close)
+        forwarder = AmqpForwarder(publisher)
+        ready = ready or publisher.check
+    auth_kwargs: dict[str, Any] = {"window": float(settings.intake_replay_window_seconds)}
+    if clock is not None:
+        auth_kwargs["clock"] = clock
+    return Wiring(
+        authenticator=Authenticator(keys, **auth_kwargs),
+        limiter=RateLimiter(settings.intake_rate_per_second, settings.intake_rate_burst),
+        acceptance=AcceptanceService(directory, forwarder),
+        ready=ready or (lambda: True),
+        close=lambda: _close_all(closers),
+    )
+
+
+def _close_all(closers: list[Callable[[], None]]) -> None:
+    for close in closers:
+        close()
+
+
+def problem_response(problem: Problem, instance: str) -> JSONResponse:
+    return JSONResponse(problem.to_dict(instance), status_code=problem.status,
+                        media_type=PROBLEM_CONTENT_TYPE, headers=dict(problem.headers))
+
+
+def create_app(settings: IntakeSettings | None = None, *, wiring: Wiring | None = None,
+               **ports: Any) -> FastAPI:
+    """Build the app. ``ports`` (keys, directory, forwarder, ready, clock) override adapters."""
+    settings = settings or IntakeSettings()
+    wired = wiring or build_wiring(settings, **ports)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        wired.close()
+
+    app = FastAPI(title="Pantau intake", version="1.0", description=docs.DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.wiring = wired
+    _install_error_handlers(app)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: the broker is reachable",
+             responses={503: docs.RESPONSES[503]})
+    async def readyz(request: Request) -> Any:
+        if await run_in_threadpool(wired.ready):
+            return {"status": "ready"}
+        return problem_response(problems.unavailable("The broker is not reachable."),
+                                request.url.path)
+
+    @app.post("/v1/events", status_code=202, tags=["events"], summary="Send case events",
+              responses=docs.RESPONSES,
+              openapi_extra={"requestBody": docs.request_body(),
+                             "security": [{"PantauKey": [], "PantauTimestamp": [],
+                                           "PantauSignature": []}]})
+    async def post_events(request: Request) -> Any:
+        """Send one event (structured or binary mode) or a batch. See the description above."""
+        content_type = request.headers.get("content-type")
+        limit = (settings.intake_max_batch_bytes if is_batch(content_type)
+                 else settings.intake_max_event_bytes)
+        body = await _read_limited(request, limit)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        return await run_in_threadpool(_handle, wired, settings, headers, content_type, body,
+                                       request.url.path)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=app.routes)
+        schema.setdefault("components", {})["securitySchemes"] = docs.SECURITY_SCHEMES
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise problems.too_large(limit, "body (bytes)")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise problems.too_large(limit, "body (bytes)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _handle(wired: Wiring, settings: IntakeSettings, headers: dict[str, str],
+            content_type: str | None, body: bytes, instance: str) -> JSONResponse:
+    principal = wired.authenticator.authenticate(headers, body)
+    mode, items = parse(content_type, headers, body, settings.intake_max_batch_events)
+    wait = wired.limiter.take(principal.department, len(items))
+    if wait > 0:
+        raise problems.rate_limited(wait)
+    try:
+        outcome = wired.acceptance.accept(principal.department, items)
+    except ForwardError as exc:
+        log.warning("broker did not confirm %d event(s) from %s: %s", len(items),
+                    principal.department, exc)
+        raise problems.unavailable("The broker did not confirm the event(s).") from exc
+    if mode != "batch":
+        return _single(outcome, items, instance)
+    return _batch(outcome, instance)
+
+
+def _single(outcome: Outcome, items: list[Any], instance: str) -> JSONResponse:
+    result = outcome.results[0]
+    if not outcome.accepted:
+        assert result.problem is not None
+        return problem_response(result.problem, instance)
+    event = items[0]
+    assert isinstance(event, ValidatedEvent)
+    log.info("accepted %s %s from %s (forwarded=%d)", event.type, event.id, event.source,
+             outcome.forwarded)
+    return JSONResponse({"id": result.id, "source": result.source, "status": "accepted"},
+                        status_code=202)
+
+
+def _batch(outcome: Outcome, instance: str) -> JSONResponse:
+    results = []
+    for r in outcome.results:
+        entry: dict[str, Any] = {"index": r.index, "id": r.id, "source": r.source,
+                                 "status": r.status}
+        if r.problem is not None:
+            entry["problem"] = r.problem.type_uri
+            entry["detail"] = r.problem.detail
+            entry["errors"] = [p.as_dict() for p in r.problem.errors]
+        results.append(entry)
+    if outcome.accepted:
+        log.info("accepted a batch of %d event(s) (forwarded=%d)", len(results),
+                 outcome.forwarded)
+        return JSONResponse({"status": "accepted", "count": len(results), "results": results},
+                            status_code=202)
+    refused = [r for r in outcome.results if r.problem is not None]
+    errors = tuple(p for r in refused if r.problem for p in r.problem.errors)
+    problem = Problem(
+        "batch-refused", "The batch was refused; no event was accepted", outcome.status,
+        f"{len(refused)} of {len(results)} event(s) were refused; fix them and resend the "
+        "whole batch (events marked not-accepted were valid).", errors,
+        extra={"results": results})
+    return problem_response(problem, instance)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc, request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        problem = Problem("http-" + str(exc.status_code), str(exc.detail), exc.status_code,
+                          f"{request.method} {request.url.path}: {exc.detail}",
+                          headers=dict(exc.headers or {}))
+        return problem_response(problem, request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = tuple(FieldProblem(".".join(str(p) for p in e.get("loc", ())),
+                                    str(e.get("msg", "")), "") for e in exc.errors())
+        return problem_response(problems.malformed("the request is not valid", errors),
+                                request.url.path)

@@ -1,0 +1,176 @@
+"""OpenAPI documentation for integrators: descriptions, auth headers and examples per event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pantau_intake.domain.problems import PROBLEM_BASE
+from pantau_intake.http.parsing import BATCH, STRUCTURED
+
+DESCRIPTION = """
+**Pantau intake** receives case events from departments (OPD) and accepts them into Pantau.
+
+### Authentication (every request to `/v1/events`)
+Each department receives a key id and a secret (`python -m pantau_intake.credentials issue`).
+Sign every request:
+
+| Header | Value |
+|---|---|
+| `X-Pantau-Key` | your key id, e.g. `kota-bandung.dpmptsp.dev1` |
+| `X-Pantau-Timestamp` | current unix time in seconds; must be within ±300 s of the server |
+| `X-Pantau-Signature` | `v1=` + hex HMAC-SHA256(secret, timestamp + "." + raw body bytes) |
+
+In shell: `printf '%s.%s' "$TS" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" -hex`.
+A signature is accepted **once**: sign every attempt (retries included) with a fresh timestamp;
+re-sending the same signed request is refused with 409. In Python use
+`pantau_intake.client.signing.sign(secret, body)`.
+
+### Event formats (CloudEvents 1.0)
+* **structured**: `Content-Type: application/cloudevents+json`, body = one event;
+* **binary**: `ce-specversion`, `ce-id`, `ce-source`, `ce-type`, `ce-time` headers,
+  `Content-Type: application/json`, body = the event's `data`;
+* **batch**: `Content-Type: application/cloudevents-batch+json`, body = JSON array (≤ 500 events,
+  ≤ 5 MiB). A batch is validated as a whole: if any event is refused **none** is accepted and the
+  answer lists every event's result; fix and resend the whole batch.
+
+`source` must be your department, `/{jurisdiction}/{department}` (e.g. `/kota-bandung/dpmptsp`);
+`time` is required; `subject`, if sent, must equal `data.receipt_number`; `sequence` (integer)
+orders a case's events. A `case.submitted` may only name a `service_code` of your department.
+
+### Answers
+* `202` — accepted: the broker has confirmed the event durably; it will be processed.
+* Retrying an already accepted event (same `source` and `id`, same content) answers `202` again
+  and creates nothing new. The same id with different content is a `409`.
+* Errors are RFC 9457 `application/problem+json` with `errors: [{field, problem, expected}]`:
+  `400` malformed JSON/encoding, `401` authentication, `403` not your department/service,
+  `409` replayed signature or id reused, `413` too large, `415` content type, `422` contract,
+  `429` rate limit (see `Retry-After`), `503` broker unavailable (nothing accepted; retry).
+"""
+
+_TIME = "2026-03-02T08:15:00+07:00"
+
+
+def _event(type_: str, data: dict[str, Any], *, source: str = "/kota-bandung/dpmptsp",
+           seq: int = 1) -> dict[str, Any]:
+    return {"specversion": "1.0", "id": f"0b6c7d1e-{seq:04d}-4a5b-9c8d-1e2f3a4b5c6d",
+            "source": source, "type": type_, "time": _TIME, "sequence": seq,
+            "subject": data["receipt_number"], "datacontenttype": "application/json",
+            "data": data}
+
+
+RECEIPT = "BDG-PBG-2026-000123"
+EVENT_EXAMPLES: dict[str, dict[str, Any]] = {
+    "case.submitted": _event("case.submitted", {
+        "receipt_number": RECEIPT, "service_code": "pbg", "kecamatan": "Coblong",
+        "channel": "loket", "applicant": {"name": "(nama pemohon — private, never published)",
+                                          "nik": "3273010101010001"}}),
+    "case.stage_started": _event("case.stage_started", {
+        "receipt_number": RECEIPT, "stage": "verifikasi-berkas"}, seq=2),
+    "case.returned": _event("case.returned", {
+        "receipt_number": RECEIPT, "reason": "Dokumen KRK belum dilampirkan"}, seq=3),
+    "case.resumed": _event("case.resumed", {"receipt_number": RECEIPT}, seq=4),
+    "case.rejected": _event("case.rejected", {
+        "receipt_number": RECEIPT, "reason": "Lokasi tidak sesuai rencana tata ruang"}, seq=5),
+    "case.completed": _event("case.completed", {
+        "receipt_number": RECEIPT, "note": "PBG terbit"}, seq=6),
+    "case.withdrawn": _event("case.withdrawn", {
+        "receipt_number": RECEIPT, "reason": "Dibatalkan atas permintaan pemohon"}, seq=7),
+}
+
+
+def request_body() -> dict[str, Any]:
+    examples = {name: {"summary": name, "value": value} for name, value in EVENT_EXAMPLES.items()}
+    return {
+        "required": True,
+        "description": "One CloudEvent (structured), its data (binary mode, with ce-* headers) "
+                       "or a JSON array of events (batch).",
+        "content": {
+            STRUCTURED: {"schema": {"type": "object"}, "examples": examples},
+            "application/json": {
+                "schema": {"type": "object"},
+                "description": "Binary mode: send the attributes as ce-* headers "
+                               "(ce-specversion: 1.0, ce-id, ce-source, ce-type, ce-time, "
+                               "ce-subject, ce-sequence); the body is the event's data.",
+                "examples": {"case.stage_started data": {
+                    "value": EVENT_EXAMPLES["case.stage_started"]["data"]}}},
+            BATCH: {"schema": {"type": "array", "items": {"type": "object"}, "maxItems": 500},
+                    "examples": {"batch": {"value": [EVENT_EXAMPLES["case.submitted"],
+                                                     EVENT_EXAMPLES["case.stage_started"]]}}},
+        },
+    }
+
+
+def _problem(slug: str, title: str, status: int, detail: str,
+             errors: list[dict[str, str]]) -> dict[str, Any]:
+    return {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail,
+            "instance": "/v1/events", "errors": errors}
+
+
+def _problem_response(description: str, example: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/problem+json": {"example": example}}}
+
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Accepted: confirmed durably by the broker.",
+          "content": {"application/json": {"examples": {
+              "single": {"value": {"id": EVENT_EXAMPLES["case.submitted"]["id"],
+                                   "source": "/kota-bandung/dpmptsp", "status": "accepted"}},
+              "batch": {"value": {"status": "accepted", "count": 2, "results": [
+                  {"index": 0, "id": "…", "source": "/kota-bandung/dpmptsp",
+                   "status": "accepted"}]}}}}}},
+    400: _problem_response("Malformed body (not UTF-8 JSON).", _problem(
+        "malformed-request", "The request could not be parsed", 400,
+        "the body is not valid JSON (Expecting value: line 1 column 1 (char 0))",
+        [{"field": "body", "problem": "is not valid JSON", "expected": "a JSON document"}])),
+    401: _problem_response("Missing or wrong signature, unknown/revoked key, stale timestamp.",
+                           _problem("unauthenticated", "Authentication failed", 401,
+                                    "the signature does not match the body and timestamp",
+                                    [{"field": "X-Pantau-Signature",
+                                      "problem": "the signature does not match the body and "
+                                                 "timestamp",
+                                      "expected": 'v1=<hex HMAC-SHA256(secret, timestamp + "." '
+                                                  '+ body)>'}])),
+    403: _problem_response("Not your department, or not your service.", _problem(
+        "forbidden", "Not allowed for this department", 403,
+        "you are authenticated as kota-bandung/dpmptsp and may not emit events for "
+        "kota-bandung/disdukcapil",
+        [{"field": "source", "problem": "'/kota-bandung/disdukcapil' is not your department",
+          "expected": "/kota-bandung/dpmptsp (optionally followed by /<system>)"}])),
+    409: _problem_response("Replayed signature, or event id reused with other content.",
+                           _problem("replayed-request", "This signed request was already "
+                                    "received", 409, "this exact signed request was received "
+                                    "before; sign every attempt with a fresh timestamp",
+                                    [{"field": "X-Pantau-Signature", "problem": "was already "
+                                      "used", "expected": "a fresh timestamp and signature for "
+                                      "every attempt"}])),
+    413: _problem_response("Body or batch too large.", _problem(
+        "payload-too-large", "The request is too large", 413,
+        "The body exceeds the limit of 262144 bytes.",
+        [{"field": "body", "problem": "exceeds 262144", "expected": "at most 262144"}])),
+    415: _problem_response("Unsupported content type.", _problem(
+        "unsupported-media-type", "Unsupported content type", 415,
+        "Content-Type 'text/plain' is not accepted.",
+        [{"field": "Content-Type", "problem": "'text/plain' is not supported",
+          "expected": "application/cloudevents+json …"}])),
+    422: _problem_response("The event breaks the contract; every problem is listed.", _problem(
+        "invalid-event", "The event does not match the contract", 422,
+        "1 problem(s) in the event; see 'errors'.",
+        [{"field": "data.receipt_number", "problem": "is required",
+          "expected": "matching ^[A-Z0-9][A-Z0-9-]{3,47}$"}])),
+    429: _problem_response("Rate limit; wait Retry-After seconds.", _problem(
+        "rate-limited", "Too many events", 429,
+        "The department's rate limit is exhausted; retry after 2 s.", [])),
+    503: _problem_response("Broker unavailable; nothing accepted, retry later.", _problem(
+        "broker-unavailable", "Events could not be accepted right now", 503,
+        "broker unavailable. Nothing was accepted; retry the same events later.", [])),
+}
+
+SECURITY_SCHEMES = {
+    "PantauKey": {"type": "apiKey", "in": "header", "name": "X-Pantau-Key",
+                  "description": "Your key id."},
+    "PantauTimestamp": {"type": "apiKey", "in": "header", "name": "X-Pantau-Timestamp",
+                        "description": "Unix seconds; within ±300 s of the server clock."},
+    "PantauSignature": {"type": "apiKey", "in": "header", "name": "X-Pantau-Signature",
+                        "description": 'v1=<hex HMAC-SHA256(secret, timestamp + "." + body)>'},
+}

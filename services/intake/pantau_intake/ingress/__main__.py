@@ -1,0 +1,36 @@
+"""``python -m pantau_intake.ingress`` — run the nameko AMQP ingress (eventlet process)."""
+
+import eventlet
+
+eventlet.monkey_patch()  # first thing: before anything imports sockets or threads
+
+import signal  # noqa: E402
+
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from pantau_intake.settings import IntakeSettings  # noqa: E402
+from pantau_platform.logging import configure  # noqa: E402
+
+
+def main() -> None:
+    settings = IntakeSettings()
+    configure(settings.log_level, "intake-ingress")
+    from pantau_intake.ingress.service import IngressService
+
+    # max_workers 1 keeps the queue's order (per-case ordering); sequence numbers are the
+    # authoritative guard downstream.
+    runner = ServiceRunner(config={"AMQP_URI": settings.amqp_url, "max_workers": 1,
+                                   "SERIALIZER": "json"})
+    runner.add_service(IngressService)
+
+    def stop(*_args: object) -> None:
+        eventlet.spawn(runner.stop)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runner.start()
+    runner.wait()
+
+
+if __name__ == "__main__":
+    main()

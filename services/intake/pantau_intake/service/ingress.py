@@ -1,0 +1,177 @@
+"""Ingesting one AMQP message from ``intake.ingress`` (the AMQP path), framework-free.
+
+Contract of ``IngressHandler.handle(delivery)``:
+
+* a valid event whose routing key is ``{jurisdiction}.{department}.{type}`` of its ``source`` and
+  whose ``user_id`` is that department's AMQP user is forwarded to ``pantau.accepted`` (confirmed)
+  → ``"accepted"``; the caller then acks;
+* anything else is *rejected*: the original message goes to ``pantau.dlx`` with the reason
+  (``x-pantau-reason``: JSON ``{reason, detail, errors}``) and its origin exchange/routing key,
+  and an ``event.rejected`` record goes back to the sending department on ``pantau.feedback``
+  → ``"rejected"``; the caller then acks;
+* a retry of an event forwarded recently (same source, id and content; per-process memory) is
+  acked without forwarding again → ``"duplicate"``; same id with other content is rejected;
+* if the broker does not confirm a forward or the dead letter, the exception propagates and the
+  caller must requeue (nothing is acked before it is safely elsewhere).
+
+Operator replays: a message published by a trusted user (``trusted_users``, e.g. the ``pantau``
+operator account used by ``pantau_intake.deadletters replay``) skips the sender check — the
+event's own department is used — but is otherwise validated the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pantau_contracts import ContractViolation, FieldProblem, ValidatedEvent, validate_event
+from pantau_contracts.routing import department_key
+from pantau_intake.domain.authorisation import ServiceDirectory, authorise
+from pantau_intake.domain.departments import DepartmentRef
+from pantau_intake.domain.idempotency import RecentEvents, content_digest
+from pantau_intake.domain.problems import Problem
+from pantau_intake.service.acceptance import Forwarder
+
+JSON_TYPES = ("application/cloudevents+json", "application/json", "")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message as it arrived (the parts intake looks at)."""
+
+    body: bytes
+    exchange: str
+    routing_key: str
+    user_id: str | None = None
+    content_type: str | None = None
+    message_id: str | None = None
+    headers: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a message was refused; ``errors`` are {field, problem, expected}."""
+
+    reason: str
+    detail: str
+    errors: tuple[FieldProblem, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "detail": self.detail, "stage": "intake",
+                "errors": [p.as_dict() for p in self.errors]}
+
+
+@dataclass(frozen=True)
+class RejectedRecord:
+    """What the department is told (becomes an ``event.rejected`` payload)."""
+
+    event_id: str
+    event_source: str
+    event_type: str
+    receipt_number: str | None
+    rejection: Rejection
+    rejected_at: datetime
+
+
+class RejectionSink(Protocol):
+    """Port: where refused messages go. Both methods return only once the broker confirmed."""
+
+    def dead_letter(self, delivery: Delivery, rejection: Rejection) -> None: ...
+
+    def feedback(self, department: DepartmentRef, record: RejectedRecord) -> None: ...
+
+
+class IngressHandler:
+    def __init__(self, directory: ServiceDirectory, forwarder: Forwarder,
+                 rejections: RejectionSink, trusted_users: Iterable[str] = (),
+                 recent: RecentEvents | None = None) -> None:
+        self._recent = recent or RecentEvents()
+        self._directory = directory
+        self._forwarder = forwarder
+        self._rejections = rejections
+        self._trusted = frozenset(u for u in trusted_users if u)
+
+    def handle(self, delivery: Delivery) -> str:
+        sender = DepartmentRef.from_amqp_user(delivery.user_id)
+        try:
+            event = self._check(delivery, sender)
+        except _Refused as refused:
+            self._reject(delivery, sender, refused.rejection, refused.event)
+            return "rejected"
+        digest = content_digest(event)
+        known = self._recent.lookup(event.dedup_key)
+        if known == digest:
+            return "duplicate"  # already forwarded (a retry); ack without forwarding again
+        if known is not None:
+            self._reject(delivery, sender, Rejection(
+                "event-id-conflict", "the id was already used for a different event",
+                (FieldProblem("id", "already used for a different event",
+                              "a new id for a new event; the same id only for a retry"),)),
+                event)
+            return "rejected"
+        self._forwarder.forward([event])
+        self._recent.remember(event.dedup_key, digest)
+        return "accepted"
+
+    def _check(self, delivery: Delivery, sender: DepartmentRef | None) -> ValidatedEvent:
+        media = (delivery.content_type or "").split(";")[0].strip().lower()
+        if media not in JSON_TYPES:
+            raise _Refused(Rejection("unsupported-content-type",
+                                     f"content type {delivery.content_type!r} is not accepted", (
+                FieldProblem("content_type", f"{delivery.content_type!r}",
+                             "application/cloudevents+json"),)))
+        try:
+            event = validate_event(delivery.body)
+        except ContractViolation as exc:
+            raise _Refused(Rejection("invalid-event", "the event does not match the contract",
+                                     tuple(exc.problems)), _ids(exc)) from exc
+        expected = department_key(event.jurisdiction, event.department, event.type)
+        if delivery.routing_key != expected:
+            raise _Refused(Rejection(
+                "routing-key-mismatch", "the routing key does not match the event",
+                (FieldProblem("routing_key", f"{delivery.routing_key!r}", expected),)), event)
+        trusted = delivery.user_id in self._trusted
+        if sender is None and not trusted:
+            raise _Refused(Rejection(
+                "unknown-sender", "the message does not name a department user",
+                (FieldProblem("user_id", f"{delivery.user_id!r} is not a department user",
+                              f"{DepartmentRef(event.jurisdiction, event.department).amqp_user}"
+                              " (set the AMQP user_id property)"),)), event)
+        acting = DepartmentRef(event.jurisdiction, event.department) if trusted else sender
+        assert acting is not None
+        try:
+            authorise(acting, event, self._directory)
+        except Problem as problem:
+            raise _Refused(Rejection("forbidden", problem.detail, problem.errors), event) from None
+        return event
+
+    def _reject(self, delivery: Delivery, sender: DepartmentRef | None, rejection: Rejection,
+                event: ValidatedEvent | dict[str, Any] | None) -> None:
+        self._rejections.dead_letter(delivery, rejection)
+        if sender is None:
+            return  # nobody authenticated to tell; the dead letter keeps the reason
+        if isinstance(event, ValidatedEvent):
+            event_id, source, type_ = event.id, event.source, event.type
+            receipt = event.subject
+        else:
+            ids = event or {}
+            event_id = str(ids.get("id") or delivery.message_id or "")
+            source, type_ = str(ids.get("source") or ""), str(ids.get("type") or "")
+            receipt = None
+        self._rejections.feedback(sender, RejectedRecord(
+            event_id=event_id, event_source=source, event_type=type_, receipt_number=receipt,
+            rejection=rejection, rejected_at=datetime.now(UTC)))
+
+
+class _Refused(Exception):
+    def __init__(self, rejection: Rejection,
+                 event: ValidatedEvent | dict[str, Any] | None = None) -> None:
+        super().__init__(rejection.reason)
+        self.rejection = rejection
+        self.event = event
+
+
+def _ids(exc: ContractViolation) -> dict[str, Any]:
+    return {"id": exc.event_id, "source": exc.source, "type": exc.event_type}

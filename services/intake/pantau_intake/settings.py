@@ -1,0 +1,37 @@
+"""Intake's settings (environment variables ``PANTAU_INTAKE_*`` plus the common ``PANTAU_*``)."""
+
+from __future__ import annotations
+
+from pantau_platform.settings import PantauSettings
+
+DEV_MASTER_KEY = "pantau-dev-master-key-NOT-FOR-PRODUCTION"
+"""Development-only default for PANTAU_INTAKE_MASTER_KEY. Production MUST set its own (a long
+random string kept outside the database, e.g. in the secret store of the deployment)."""
+
+
+class IntakeSettings(PantauSettings):
+    """Everything intake's processes read from the environment."""
+
+    intake_host: str = "127.0.0.1"
+    intake_port: int = 8001
+    intake_master_key: str = DEV_MASTER_KEY
+    intake_database_url: str = ""  # empty: SQLite file intake.sqlite3 in PANTAU_STATE_DIR
+    intake_replay_window_seconds: int = 300
+    intake_rate_per_second: float = 50.0  # per department; <= 0 disables rate limiting
+    intake_rate_burst: int = 500
+    intake_max_event_bytes: int = 256 * 1024
+    intake_max_batch_bytes: int = 5 * 1024 * 1024
+    intake_max_batch_events: int = 500
+    intake_key_cache_seconds: float = 30.0  # how long a resolved key is cached (revocation lag)
+    intake_trusted_amqp_users: str = "pantau"  # comma list: operators allowed to replay to ingress
+
+    @property
+    def credentials_database_url(self) -> str:
+        if self.intake_database_url:
+            return self.intake_database_url
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.state_dir / 'intake.sqlite3'}"
+
+    @property
+    def using_dev_master_key(self) -> bool:
+        return self.intake_master_key == DEV_MASTER_KEY

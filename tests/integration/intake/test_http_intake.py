@@ -1,0 +1,206 @@
+"""The HTTP API in-process (TestClient) with the REAL broker behind it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pantau_contracts.routing import ACCEPTED_EXCHANGE
+from pantau_intake.client.signing import sign
+from pantau_intake.credentials.cli import main as credentials_main
+from pantau_intake.http.app import create_app
+from pantau_intake.settings import IntakeSettings
+from tests.conftest import wait_for
+from tests.integration.intake.helpers import TempQueue, dev
+
+pytestmark = pytest.mark.integration
+STRUCTURED = "application/cloudevents+json"
+
+
+@pytest.fixture(scope="module")
+def intake_settings(tmp_path_factory: pytest.TempPathFactory, amqp_url: str,
+                    management_url: str) -> IntakeSettings:
+    state = tmp_path_factory.mktemp("intake-http")
+    s = IntakeSettings(amqp_url=amqp_url, amqp_management_url=management_url, state_dir=state,
+                       intake_rate_per_second=0)
+    assert credentials_main(["bootstrap-dev"], settings=s) == 0
+    return s
+
+
+@pytest.fixture(scope="module")
+def client(intake_settings: IntakeSettings, topology: None) -> Iterator[TestClient]:
+    with TestClient(create_app(intake_settings)) as c:
+        yield c
+
+
+@pytest.fixture
+def accepted_queue(amqp_url: str, topology: None) -> Iterator[Callable[[str], TempQueue]]:
+    queues: list[TempQueue] = []
+
+    def bind(routing_key: str) -> TempQueue:
+        queue = TempQueue(amqp_url, ACCEPTED_EXCHANGE, routing_key)
+        queues.append(queue)
+        return queue
+
+    yield bind
+    for q in queues:
+        q.close()
+
+
+def submitted(department: str = "kota-bandung/dpmptsp", service: str = "pbg",
+              receipt: str | None = None) -> dict[str, Any]:
+    return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": f"/{department}",
+            "type": "case.submitted", "time": datetime.now(UTC).isoformat(),
+            "data": {"receipt_number": receipt or f"IT-{uuid.uuid4().hex[:10].upper()}",
+                     "service_code": service}}
+
+
+def post(client: TestClient, raw: bytes, department: str = "kota-bandung/dpmptsp",
+         content_type: str = STRUCTURED) -> Any:
+    creds = dev(department)
+    return client.post("/v1/events", content=raw, headers={
+        **sign(creds.secret, raw, key_id=creds.key_id), "Content-Type": content_type})
+
+
+def test_ready_with_the_real_broker(client: TestClient) -> None:
+    assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_accepted_event_is_confirmed_into_pantau_accepted_once(
+        client: TestClient, accepted_queue: Callable[[str], TempQueue]) -> None:
+    queue = accepted_queue("kota-bandung.dpmptsp.case.submitted")
+    event = submitted()
+    raw = json.dumps(event).encode()
+    first = post(client, raw)
+    assert first.status_code == 202, first.text
+    retry = post(client, raw)  # a retry, freshly signed
+    assert retry.status_code == 202 and retry.json() == first.json()
+    wait_for(lambda: [m for m in queue.drain() if m[1].message_id == event["id"]],
+             message="the accepted event on pantau.accepted")
+    # the message is the structured event as sent, with message_id = id; and only once
+    mine = [m for m in queue.drain() if m[1].message_id == event["id"]]
+    assert len(mine) == 1
+    method, properties, body = mine[0]
+    assert method.routing_key == "kota-bandung.dpmptsp.case.submitted"
+    assert properties.content_type == "application/cloudevents+json"
+    assert body == raw
+
+
+def test_a_department_cannot_post_for_another(
+        client: TestClient, accepted_queue: Callable[[str], TempQueue]) -> None:
+    queue = accepted_queue("kota-bandung.#")
+    # disdukcapil's key, dpmptsp's source
+    response = post(client, json.dumps(submitted()).encode(), department="kota-bandung/disdukcapil")
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["field"] == "source"
+    # its own source but a dpmptsp service
+    response = post(client, json.dumps(submitted("kota-bandung/disdukcapil", "pbg")).encode(),
+                    department="kota-bandung/disdukcapil")
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["field"] == "data.service_code"
+    # its own service is fine
+    ok = submitted("kota-bandung/disdukcapil", "ktp-el")
+    assert post(client, json.dumps(ok).encode(),
+                department="kota-bandung/disdukcapil").status_code == 202
+    wait_for(lambda: any(m[1].message_id == ok["id"] for m in queue.drain()),
+             message="disdukcapil's own event")
+    sources = {json.loads(b)["source"] for _m, _p, b in queue.drain()}
+    assert sources == {"/kota-bandung/disdukcapil"}
+
+
+def test_a_replayed_signature_is_refused(client: TestClient) -> None:
+    creds = dev("kota-bandung/dpmptsp")
+    raw = json.dumps(submitted()).encode()
+    headers = {**sign(creds.secret, raw, key_id=creds.key_id), "Content-Type": STRUCTURED}
+    assert client.post("/v1/events", content=raw, headers=headers).status_code == 202
+    replay = client.post("/v1/events", content=raw, headers=headers)
+    assert replay.status_code == 409
+    assert replay.headers["content-type"].startswith("application/problem+json")
+
+
+def test_batch_reaches_the_broker_in_order(
+        client: TestClient, accepted_queue: Callable[[str], TempQueue]) -> None:
+    queue = accepted_queue("kota-bandung.dpmptsp.#")
+    receipt = f"IT-{uuid.uuid4().hex[:10].upper()}"
+    first = submitted(receipt=receipt)
+    stage = {**submitted(receipt=receipt), "id": str(uuid.uuid4()), "type": "case.stage_started",
+             "data": {"receipt_number": receipt, "stage": "verifikasi-berkas"}}
+    response = post(client, json.dumps([first, stage]).encode(),
+                    content_type="application/cloudevents-batch+json")
+    assert response.status_code == 202, response.text
+    wait_for(lambda: len([m for m in queue.drain()
+                          if m[1].message_id in (first["id"], stage["id"])]) == 2,
+             message="both batch events")
+    ids = [m[1].message_id for m in queue.drain() if m[1].message_id in (first["id"], stage["id"])]
+    assert ids == [first["id"], stage["id"]]
+
+
+# --- fuzz: whatever arrives, the answer is 2xx or 4xx, never 5xx --------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=10), children, max_size=4), max_leaves=12)
+
+event_like = st.fixed_dictionaries(
+    {"specversion": st.sampled_from(["1.0", "0.3", 1, ""]),
+     "id": st.one_of(st.uuids().map(str), st.integers(), st.just("")),
+     "source": st.sampled_from(["/kota-bandung/dpmptsp", "/kota-bandung/disdukcapil", "x",
+                                "/a/b/c", ""]),
+     "type": st.sampled_from(["case.submitted", "case.stage_started", "case.updated", "x"]),
+     "time": st.sampled_from([datetime.now(UTC).isoformat(), "yesterday", "2026-01-01T00:00:00"]),
+     "data": json_values},
+    optional={"sequence": json_values, "subject": json_values, "dataschema": json_values,
+              "Bad-Attr": json_values, "data_base64": st.text(max_size=8)})
+
+bodies = st.one_of(
+    st.binary(max_size=300),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    event_like.map(lambda v: json.dumps(v).encode()),
+    st.lists(event_like, max_size=3).map(lambda v: json.dumps(v).encode()),
+    event_like.map(lambda v: json.dumps(v).encode("utf-16")),
+)
+content_types = st.sampled_from([
+    STRUCTURED, "application/cloudevents-batch+json", "application/json", "text/plain", "",
+    "application/cloudevents+json; charset=utf-16", "application/cloudevents+json; charset=utf-8",
+    "multipart/form-data; boundary=x"])
+header_names = st.one_of(
+    st.sampled_from(["ce-id", "ce-source", "ce-type", "ce-time", "ce-specversion",
+                     "ce-sequence", "ce-data", "ce-subject", "x-pantau-timestamp",
+                     "x-pantau-key", "content-length"]),
+    st.from_regex(r"\Ace-[A-Za-z0-9_-]{1,25}\Z"))
+header_sets = st.dictionaries(
+    header_names,
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=30),
+    max_size=4)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(body=bodies, content_type=content_types, headers=header_sets, signed=st.booleans())
+def test_fuzz_never_5xx(client: TestClient, body: bytes, content_type: str,
+                        headers: dict[str, str], signed: bool) -> None:
+    creds = dev("kota-bandung/dpmptsp")
+    request_headers = {"Content-Type": content_type, **headers}
+    if signed:
+        request_headers.update(sign(creds.secret, body, key_id=creds.key_id))
+    response = client.post("/v1/events", content=body, headers=request_headers)
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["status"] == response.status_code
+
+
+def test_state_dir_holds_no_plaintext_secret(intake_settings: IntakeSettings) -> None:
+    database = Path(intake_settings.state_dir) / "intake.sqlite3"
+    assert database.exists()
+    assert dev("kota-bandung/dpmptsp").secret.encode() not in database.read_bytes()

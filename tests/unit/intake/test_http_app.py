@@ -1,0 +1,239 @@
+"""The HTTP API in-process with fakes at its ports: modes, problems, idempotency, limits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pantau_intake.client.signing import sign
+from pantau_intake.http.app import create_app
+from pantau_intake.settings import IntakeSettings
+from tests.unit.intake.fakes import (
+    SECRETS,
+    FakeDirectory,
+    FakeKeys,
+    RecordingForwarder,
+    body,
+    event,
+)
+
+STRUCTURED = "application/cloudevents+json"
+BATCH = "application/cloudevents-batch+json"
+
+
+@pytest.fixture
+def forwarder() -> RecordingForwarder:
+    return RecordingForwarder()
+
+
+def make_client(forwarder: RecordingForwarder, **settings: Any) -> TestClient:
+    app = create_app(IntakeSettings(**settings), keys=FakeKeys(), directory=FakeDirectory(),
+                     forwarder=forwarder, ready=lambda: not forwarder.fail)
+    return TestClient(app)
+
+
+@pytest.fixture
+def client(forwarder: RecordingForwarder) -> TestClient:
+    return make_client(forwarder)
+
+
+def post(client: TestClient, raw: bytes, content_type: str = STRUCTURED,
+         key: str = "k-dpmptsp", extra: dict[str, str] | None = None) -> Any:
+    headers = {**sign(SECRETS[key], raw, key_id=key), "Content-Type": content_type,
+               **(extra or {})}
+    return client.post("/v1/events", content=raw, headers=headers)
+
+
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert {"type", "title", "status", "detail", "instance", "errors"} <= set(problem)
+    assert problem["status"] == status
+    for error in problem["errors"]:
+        assert set(error) == {"field", "problem", "expected"}
+    return problem
+
+
+def test_structured_event_is_accepted_and_forwarded_as_sent(client: TestClient,
+                                                             forwarder: RecordingForwarder) -> None:
+    ev = event()
+    raw = body(ev)
+    response = post(client, raw)
+    assert response.status_code == 202
+    assert response.json() == {"id": ev["id"], "source": ev["source"], "status": "accepted"}
+    assert [e.raw for e in forwarder.forwarded] == [raw]
+
+
+def test_retry_gets_same_answer_and_forwards_nothing_new(client: TestClient,
+                                                         forwarder: RecordingForwarder) -> None:
+    raw = body(event())
+    first = post(client, raw)
+    second = post(client, raw)  # re-signed: a legitimate retry
+    assert first.json() == second.json()
+    assert second.status_code == 202
+    assert len(forwarder.forwarded) == 1
+
+
+def test_same_id_with_other_content_is_409(client: TestClient) -> None:
+    ev = event()
+    post(client, body(ev))
+    ev["data"]["kecamatan"] = "Coblong"
+    problem = assert_problem(post(client, body(ev)), 409)
+    assert problem["errors"][0]["field"] == "id"
+
+
+def test_binary_mode(client: TestClient, forwarder: RecordingForwarder) -> None:
+    ev = event("case.stage_started")
+    headers = {"ce-specversion": "1.0", "ce-id": ev["id"], "ce-source": ev["source"],
+               "ce-type": ev["type"], "ce-time": ev["time"], "ce-sequence": "2"}
+    response = post(client, body(ev["data"]), "application/json", extra=headers)
+    assert response.status_code == 202, response.text
+    forwarded = json.loads(forwarder.forwarded[0].raw)
+    assert forwarded["id"] == ev["id"] and forwarded["data"] == ev["data"]
+    assert forwarder.forwarded[0].sequence == 2
+
+
+def test_binary_mode_errors_name_the_header(client: TestClient) -> None:
+    ev = event("case.stage_started")
+    headers = {"ce-specversion": "1.0", "ce-id": ev["id"], "ce-source": ev["source"],
+               "ce-type": ev["type"]}
+    problem = assert_problem(post(client, body(ev["data"]), "application/json",
+                                  extra=headers), 422)
+    assert "ce-time" in [e["field"] for e in problem["errors"]]
+
+
+def test_batch_is_accepted_with_per_event_results(client: TestClient,
+                                                  forwarder: RecordingForwarder) -> None:
+    events = [event(), event("case.stage_started")]
+    response = post(client, body(events), BATCH)
+    assert response.status_code == 202
+    assert [r["status"] for r in response.json()["results"]] == ["accepted", "accepted"]
+    assert [e.id for e in forwarder.forwarded] == [e["id"] for e in events]
+
+
+def test_batch_with_one_bad_event_accepts_none(client: TestClient,
+                                               forwarder: RecordingForwarder) -> None:
+    bad = event()
+    del bad["data"]["receipt_number"]
+    problem = assert_problem(post(client, body([event(), bad]), BATCH), 422)
+    assert [r["status"] for r in problem["results"]] == ["not-accepted", "rejected"]
+    assert "[1].data.receipt_number" in [e["field"] for e in problem["errors"]]
+    assert forwarder.forwarded == []
+
+
+def test_batch_limits(forwarder: RecordingForwarder) -> None:
+    client = make_client(forwarder, intake_max_batch_events=2)
+    assert_problem(post(client, body([event(), event(), event()]), BATCH), 413)
+    assert_problem(post(client, b"[]", BATCH), 400)
+    assert_problem(post(client, b"{}", BATCH), 400)
+
+
+def test_invalid_event_lists_every_problem(client: TestClient) -> None:
+    ev = event()
+    ev["data"] = {"service_code": "PBG!"}
+    del ev["time"]
+    problem = assert_problem(post(client, body(ev)), 422)
+    fields = {e["field"] for e in problem["errors"]}
+    assert "time" in fields
+
+
+def test_payload_errors_are_listed(client: TestClient) -> None:
+    ev = event()
+    ev["data"]["service_code"] = "PBG!"
+    ev["data"]["unknown"] = 1
+    problem = assert_problem(post(client, body(ev)), 422)
+    fields = {e["field"] for e in problem["errors"]}
+    assert {"data.service_code", "data.unknown"} <= fields
+    assert problem["event"]["id"] == ev["id"]
+
+
+@pytest.mark.parametrize("raw,status", [
+    (b"{not json", 400), (b"\xff\xfe{}", 400), (b'{"a": NaN}', 400), (b"", 400),
+    (b"[" * 5000 + b"]" * 5000, 400)])
+def test_malformed_bodies_are_400(client: TestClient, raw: bytes, status: int) -> None:
+    assert_problem(post(client, raw), status)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml",
+                                          "application/cloudevents+json; charset=latin-1", ""])
+def test_wrong_content_type_is_415(client: TestClient, content_type: str) -> None:
+    assert_problem(post(client, body(event()), content_type), 415)
+
+
+def test_other_department_source_is_403(client: TestClient) -> None:
+    ev = event(source="/kota-bandung/disdukcapil", service_code="ktp-el")
+    problem = assert_problem(post(client, body(ev)), 403)
+    assert problem["errors"][0]["field"] == "source"
+
+
+def test_service_of_other_department_is_403(client: TestClient) -> None:
+    problem = assert_problem(post(client, body(event(service_code="ktp-el"))), 403)
+    assert problem["errors"][0]["field"] == "data.service_code"
+
+
+def test_unsigned_request_is_401(client: TestClient) -> None:
+    response = client.post("/v1/events", content=body(event()),
+                           headers={"Content-Type": STRUCTURED})
+    assert_problem(response, 401)
+    assert "WWW-Authenticate" in response.headers
+
+
+def test_replayed_request_is_409(client: TestClient) -> None:
+    raw = body(event())
+    headers = {**sign(SECRETS["k-dpmptsp"], raw, key_id="k-dpmptsp"),
+               "Content-Type": STRUCTURED}
+    assert client.post("/v1/events", content=raw, headers=headers).status_code == 202
+    assert_problem(client.post("/v1/events", content=raw, headers=headers), 409)
+
+
+def test_too_large_body_is_413(forwarder: RecordingForwarder) -> None:
+    client = make_client(forwarder, intake_max_event_bytes=1024)
+    ev = event(note="x" * 2000)
+    assert_problem(post(client, body(ev)), 413)
+
+
+def test_rate_limit_is_429_with_retry_after(forwarder: RecordingForwarder) -> None:
+    client = make_client(forwarder, intake_rate_per_second=0.001, intake_rate_burst=2)
+    assert post(client, body(event())).status_code == 202
+    assert post(client, body(event())).status_code == 202
+    response = post(client, body(event()))
+    assert_problem(response, 429)
+    assert int(response.headers["Retry-After"]) >= 1
+    # another department has its own bucket
+    other = event(source="/kota-bandung/disdukcapil", service_code="ktp-el")
+    assert post(client, body(other), key="k-disdukcapil").status_code == 202
+
+
+def test_broker_failure_is_503_and_retry_succeeds(client: TestClient,
+                                                  forwarder: RecordingForwarder) -> None:
+    raw = body(event())
+    forwarder.fail = True
+    response = post(client, raw)
+    assert_problem(response, 503)
+    assert client.get("/readyz").status_code == 503
+    forwarder.fail = False
+    assert post(client, raw).status_code == 202
+    assert len(forwarder.forwarded) == 1
+    assert client.get("/readyz").status_code == 200
+
+
+def test_health_and_unknown_routes(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert_problem(client.get("/v1/nope"), 404)
+    assert_problem(client.get("/v1/events"), 405)
+
+
+def test_openapi_documents_examples_auth_and_errors(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    operation = spec["paths"]["/v1/events"]["post"]
+    examples = operation["requestBody"]["content"]["application/cloudevents+json"]["examples"]
+    assert {"case.submitted", "case.stage_started", "case.returned", "case.resumed",
+            "case.rejected", "case.completed", "case.withdrawn"} <= set(examples)
+    assert {"401", "403", "409", "413", "415", "422", "429", "503"} <= set(operation["responses"])
+    assert "X-Pantau-Signature" in spec["info"]["description"]
+    assert "PantauSignature" in spec["components"]["securitySchemes"]
+    assert client.get("/docs").status_code == 200
