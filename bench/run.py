@@ -1,0 +1,58 @@
+"""Run every benchmark in ``bench/`` and collect their JSON into one report.
+
+    make bench            # or: python -m bench.run [--only tracking_throughput]
+
+Each benchmark is a module printing one JSON object as its last line. Benchmarks run against the
+real local stack in the ``pantau_test`` vhost; the report is printed and written to
+``bench/results/<UTC time>.json`` (git-ignored). Performance targets are checked here, never in
+timed unit tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+
+
+def modules() -> list[str]:
+    return sorted(p.stem for p in BENCH.glob("*.py") if p.stem not in ("__init__", "run"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", action="append", help="run just this benchmark (repeatable)")
+    args = parser.parse_args(argv)
+    env = dict(os.environ)
+    url = env.get("PANTAU_AMQP_URL", "amqp://pantau:pantau@127.0.0.1:5672/pantau")
+    env["PANTAU_AMQP_URL"] = url.rsplit("/", 1)[0] + "/pantau_test"
+    report: dict[str, object] = {"started_at": datetime.now(UTC).isoformat(), "results": {}}
+    results: dict[str, object] = {}
+    failed = False
+    for name in args.only or modules():
+        sys.stderr.write(f"== bench.{name}\n")
+        proc = subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=BENCH.parent, env=env,
+                              capture_output=True, text=True, check=False)
+        lines = [line for line in proc.stdout.splitlines() if line.strip().startswith("{")]
+        if proc.returncode != 0 or not lines:
+            failed = True
+            results[name] = {"error": proc.stderr[-2000:] or "no JSON output"}
+            continue
+        results[name] = json.loads(lines[-1])
+    report["results"] = results
+    out = BENCH / "results"
+    out.mkdir(exist_ok=True)
+    path = out / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ".json")
+    path.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
