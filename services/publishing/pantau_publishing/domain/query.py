@@ -1,0 +1,232 @@
+"""Search requests: what a citizen may ask for, and the Elasticsearch query DSL for it.
+
+The DSL is built as plain dicts here (no client import) so it can be unit-tested; only core
+query types and aggregations are used (no scripts, no analysis-common).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from pantau_contracts.payloads.base import RECEIPT_PATTERN
+from pantau_contracts.vocabulary import PublicStatus
+
+MAX_PAGE_SIZE = 100
+MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
+
+SORTS: dict[str, list[dict[str, Any]]] = {
+    "terbaru": [{"updated_at": "desc"}, {"receipt_number": "asc"}],
+    "terlama": [{"updated_at": "asc"}, {"receipt_number": "asc"}],
+    "diajukan": [{"submitted_at": "desc"}, {"receipt_number": "asc"}],
+    "tenggat": [{"due_date": {"order": "asc", "missing": "_last"}}, {"receipt_number": "asc"}],
+    "nomor": [{"receipt_number": "asc"}],
+}
+"""Sort keys (Indonesian words, used in URLs) → Elasticsearch sort clauses."""
+
+FACETS: dict[str, tuple[str, str | None, str | None]] = {
+    "jurisdiction": ("jurisdiction_code", "jurisdiction_name.raw", None),
+    "department": ("department_code", "department_name.id.raw", "department_name.en.raw"),
+    "service": ("service_code", "service_name.id.raw", "service_name.en.raw"),
+    "status": ("status", None, None),
+    "kecamatan": ("kecamatan", None, None),
+    "overdue": ("overdue", None, None),
+}
+"""Facet name → (keyword field, display-name field in Indonesian, and in English)."""
+
+_RECEIPT = re.compile(RECEIPT_PATTERN)
+
+
+class QueryError(ValueError):
+    """A search parameter is not acceptable: ``field`` names it, ``expected`` says what is."""
+
+    def __init__(self, field: str, problem: str, expected: str) -> None:
+        self.field, self.problem, self.expected = field, problem, expected
+        super().__init__(f"{field}: {problem}")
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """A validated search request over public cases."""
+
+    q: str = ""
+    jurisdiction: str | None = None
+    department: str | None = None
+    service: str | None = None
+    status: str | None = None
+    kecamatan: str | None = None
+    overdue: bool | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "terbaru"
+    page: int = 1
+    size: int = 20
+    extra_filters: tuple[tuple[str, Any], ...] = field(default=())
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+    def with_page(self, page: int) -> CaseQuery:
+        return replace(self, page=page)
+
+    def filters(self) -> dict[str, str]:
+        """The active filters as URL parameters (for links that keep them)."""
+        values: dict[str, Any] = {
+            "q": self.q, "jurisdiction": self.jurisdiction, "department": self.department,
+            "service": self.service, "status": self.status, "kecamatan": self.kecamatan,
+            "overdue": None if self.overdue is None else str(self.overdue).lower(),
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+            "sort": None if self.sort == "terbaru" else self.sort,
+        }
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+
+def parse_query(params: dict[str, str | None]) -> CaseQuery:
+    """Validate raw request parameters into a ``CaseQuery`` or raise ``QueryError``."""
+    def text(name: str, limit: int = 200) -> str | None:
+        value = (params.get(name) or "").strip()
+        if len(value) > limit:
+            raise QueryError(name, f"is longer than {limit} characters", f"at most {limit}")
+        return value or None
+
+    status = text("status")
+    if status is not None and status not in {s.value for s in PublicStatus}:
+        raise QueryError("status", f"{status!r} is not a public status",
+                         "one of " + ", ".join(s.value for s in PublicStatus))
+    overdue_raw = text("overdue")
+    overdue: bool | None = None
+    if overdue_raw is not None:
+        if overdue_raw.lower() not in ("true", "false", "1", "0", "ya", "tidak"):
+            raise QueryError("overdue", f"{overdue_raw!r} is not a yes/no value", "true or false")
+        overdue = overdue_raw.lower() in ("true", "1", "ya")
+    sort = text("sort") or "terbaru"
+    if sort not in SORTS:
+        raise QueryError("sort", f"{sort!r} is not a sort order", "one of " + ", ".join(SORTS))
+    page = _int(params.get("page"), "page", 1, 1, 10_000)
+    size = _int(params.get("size"), "size", 20, 1, MAX_PAGE_SIZE)
+    if page * size > MAX_RESULT_WINDOW:
+        raise QueryError("page", "is beyond the last page that can be shown",
+                         f"page × size at most {MAX_RESULT_WINDOW}; use the export for more")
+    date_from, date_to = _date(params.get("from"), "from"), _date(params.get("to"), "to")
+    if date_from and date_to and date_from > date_to:
+        raise QueryError("to", "is before 'from'", "a date on or after 'from'")
+    return CaseQuery(q=text("q") or "", jurisdiction=text("jurisdiction"),
+                     department=text("department"), service=text("service"), status=status,
+                     kecamatan=text("kecamatan"), overdue=overdue, date_from=date_from,
+                     date_to=date_to, sort=sort, page=page, size=size)
+
+
+def looks_like_receipt(text: str) -> bool:
+    """True if the search text could be a receipt number (then try an exact lookup first)."""
+    candidate = text.strip().upper()
+    return bool(_RECEIPT.fullmatch(candidate)) and any(c.isdigit() for c in candidate) \
+        and "-" in candidate
+
+
+def filter_clauses(query: CaseQuery) -> list[dict[str, Any]]:
+    clauses: list[dict[str, Any]] = []
+    for name, value in (("jurisdiction_code", query.jurisdiction),
+                        ("department_code", query.department), ("service_code", query.service),
+                        ("status", query.status), ("kecamatan", query.kecamatan)):
+        if value is not None:
+            clauses.append({"term": {name: value}})
+    if query.overdue is not None:
+        clauses.append({"term": {"overdue": query.overdue}})
+    if query.date_from or query.date_to:
+        bounds: dict[str, str] = {}
+        if query.date_from:
+            bounds["gte"] = query.date_from.isoformat()
+        if query.date_to:
+            bounds["lte"] = query.date_to.isoformat()
+        clauses.append({"range": {"submitted_at": {**bounds, "format": "strict_date"}}})
+    for name, value in query.extra_filters:
+        clauses.append({"term": {name: value}})
+    return clauses
+
+
+def query_clause(query: CaseQuery) -> dict[str, Any]:
+    must: list[dict[str, Any]] = []
+    if query.q:
+        must.append({"bool": {"should": [
+            {"match": {"search_text": {"query": query.q, "operator": "and"}}},
+            {"term": {"receipt_number": {"value": query.q.strip().upper(), "boost": 10}}},
+        ], "minimum_should_match": 1}})
+    return {"bool": {"must": must or [{"match_all": {}}], "filter": filter_clauses(query)}}
+
+
+def search_body(query: CaseQuery, *, facets: bool = True) -> dict[str, Any]:
+    """The ``_search`` body: hits for the page, total, and one terms aggregation per facet."""
+    sort: list[Any] = SORTS[query.sort]
+    body: dict[str, Any] = {
+        "query": query_clause(query), "sort": sort, "from": query.offset, "size": query.size,
+        "track_total_hits": True,
+    }
+    if facets:
+        body["aggs"] = facet_aggregations()
+    return body
+
+
+def facet_aggregations() -> dict[str, Any]:
+    aggs: dict[str, Any] = {}
+    for name, (field_name, label_field, label_en_field) in FACETS.items():
+        agg: dict[str, Any] = {"terms": {"field": field_name, "size": 50}}
+        if label_field:
+            agg["aggs"] = {"label": {"terms": {"field": label_field, "size": 1}}}
+        if label_en_field:
+            agg["aggs"]["label_en"] = {"terms": {"field": label_en_field, "size": 1}}
+        aggs[name] = agg
+    return aggs
+
+
+@dataclass(frozen=True)
+class FacetBucket:
+    value: str
+    label: str
+    count: int
+    label_en: str | None = None
+
+    def label_in(self, lang: str) -> str:
+        return (self.label_en or self.label) if lang == "en" else self.label
+
+
+def parse_facets(aggregations: dict[str, Any]) -> dict[str, list[FacetBucket]]:
+    """Turn the aggregation answer into facet buckets with display labels."""
+    result: dict[str, list[FacetBucket]] = {}
+    for name in FACETS:
+        buckets = []
+        for bucket in aggregations.get(name, {}).get("buckets", []):
+            value = bucket.get("key_as_string", bucket["key"])
+            value = str(value).lower() if isinstance(value, bool) else str(value)
+            labels = bucket.get("label", {}).get("buckets", [])
+            labels_en = bucket.get("label_en", {}).get("buckets", [])
+            buckets.append(FacetBucket(value, str(labels[0]["key"]) if labels else value,
+                                       int(bucket["doc_count"]),
+                                       str(labels_en[0]["key"]) if labels_en else None))
+        result[name] = buckets
+    return result
+
+
+def _int(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise QueryError(name, f"{raw!r} is not a whole number",
+                         f"a number from {low} to {high}") from None
+    if not low <= value <= high:
+        raise QueryError(name, f"{value} is out of range", f"a number from {low} to {high}")
+    return value
+
+
+def _date(raw: str | None, name: str) -> date | None:
+    if raw in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        raise QueryError(name, f"{raw!r} is not a date", "YYYY-MM-DD, e.g. 2026-03-02") from None

@@ -1,0 +1,126 @@
+"""Dashboard statistics: performance of a jurisdiction, department or service.
+
+Computed with core aggregations only: counts, ``percentiles`` of working days for completed cases,
+the share completed within the legal maximum (from the derived ``sla_met`` flag) and the backlog
+of open cases by calendar age (``date_range`` with date math on ``submitted_at``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SCOPES = {"jurisdiction": "jurisdiction_code", "department": "department_code",
+          "service": "service_code"}
+BREAKDOWN = {"": "jurisdiction_code", "jurisdiction": "department_code",
+             "department": "service_code", "service": "status"}
+"""For a scope, which field the per-row breakdown groups by (one level down)."""
+
+AGE_BUCKETS: tuple[tuple[str, str | None, str | None], ...] = (
+    ("0-7", "now-7d/d", None),
+    ("8-14", "now-14d/d", "now-7d/d"),
+    ("15-30", "now-30d/d", "now-14d/d"),
+    ("31-60", "now-60d/d", "now-30d/d"),
+    (">60", None, "now-60d/d"),
+)
+"""Backlog age buckets in calendar days since submission: (key, from, to)."""
+
+
+@dataclass(frozen=True)
+class Stats:
+    received: int
+    completed: int
+    open: int
+    overdue_open: int
+    median_days: float | None
+    p90_days: float | None
+    sla_share: float | None  # completed within the legal maximum / completed, 0..1
+    backlog: tuple[tuple[str, int], ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"received": self.received, "completed": self.completed, "open": self.open,
+                "overdue_open": self.overdue_open, "median_working_days": self.median_days,
+                "p90_working_days": self.p90_days, "share_within_legal_maximum": self.sla_share,
+                "backlog_by_age_days": dict(self.backlog)}
+
+
+@dataclass(frozen=True)
+class StatsRow:
+    code: str
+    label: str
+    stats: Stats
+    label_en: str | None = None
+
+    def label_in(self, lang: str) -> str:
+        return (self.label_en or self.label) if lang == "en" else self.label
+
+
+def scope_filter(scope: str | None, code: str | None) -> list[dict[str, Any]]:
+    if not scope or not code:
+        return []
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+    return [{"term": {SCOPES[scope]: code}}]
+
+
+def _stat_aggs() -> dict[str, Any]:
+    return {
+        "completed": {"filter": {"term": {"status": "selesai"}}, "aggs": {
+            "days": {"percentiles": {"field": "working_days_elapsed", "percents": [50, 90]}},
+            "sla": {"terms": {"field": "sla_met", "size": 2}},
+        }},
+        "open": {"filter": {"term": {"open": True}}, "aggs": {
+            "overdue": {"filter": {"term": {"overdue": True}}},
+            "age": {"date_range": {"field": "submitted_at", "keyed": True, "ranges": [
+                {"key": key, **({"from": low} if low else {}), **({"to": high} if high else {})}
+                for key, low, high in AGE_BUCKETS]}},
+        }},
+    }
+
+
+def stats_body(scope: str | None, code: str | None) -> dict[str, Any]:
+    """``_search`` body: totals for the scope and one row per entity one level down."""
+    group = BREAKDOWN[scope or ""]
+    label_field, label_en_field = {
+        "jurisdiction_code": ("jurisdiction_name.raw", None),
+        "department_code": ("department_name.id.raw", "department_name.en.raw"),
+        "service_code": ("service_name.id.raw", "service_name.en.raw")}.get(group, (None, None))
+    rows: dict[str, Any] = {"terms": {"field": group, "size": 100}, "aggs": _stat_aggs()}
+    if label_field:
+        rows["aggs"]["label"] = {"terms": {"field": label_field, "size": 1}}
+    if label_en_field:
+        rows["aggs"]["label_en"] = {"terms": {"field": label_en_field, "size": 1}}
+    return {"size": 0, "track_total_hits": True,
+            "query": {"bool": {"filter": scope_filter(scope, code)}},
+            "aggs": {**_stat_aggs(), "rows": rows}}
+
+
+def parse_stats(aggs: dict[str, Any], total: int) -> Stats:
+    completed = aggs["completed"]
+    values = completed["days"].get("values", {})
+    sla = {b.get("key_as_string", str(b["key"])): b["doc_count"]
+           for b in completed["sla"]["buckets"]}
+    met, missed = sla.get("true", 0), sla.get("false", 0)
+    age = aggs["open"]["age"]["buckets"]
+    return Stats(
+        received=total, completed=int(completed["doc_count"]), open=int(aggs["open"]["doc_count"]),
+        overdue_open=int(aggs["open"]["overdue"]["doc_count"]),
+        median_days=_num(values.get("50.0")), p90_days=_num(values.get("90.0")),
+        sla_share=(met / (met + missed)) if met + missed else None,
+        backlog=tuple((key, int(age.get(key, {}).get("doc_count", 0)))
+                      for key, _low, _high in AGE_BUCKETS))
+
+
+def parse_rows(aggs: dict[str, Any]) -> list[StatsRow]:
+    rows = []
+    for bucket in aggs["rows"]["buckets"]:
+        labels = bucket.get("label", {}).get("buckets", [])
+        labels_en = bucket.get("label_en", {}).get("buckets", [])
+        rows.append(StatsRow(str(bucket["key"]), str(labels[0]["key"]) if labels
+                             else str(bucket["key"]), parse_stats(bucket, bucket["doc_count"]),
+                             str(labels_en[0]["key"]) if labels_en else None))
+    return rows
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else round(float(value), 1)

@@ -1,0 +1,1 @@
+"""The indexer: a nameko service consuming ``publishing.cases`` in batches into Elasticsearch."""

@@ -1,0 +1,64 @@
+"""The portal application factory: ``create_app()`` wires settings, the search port and routes.
+
+    python -m pantau_publishing.portal   (uvicorn, factory: pantau_publishing.portal.app:create_app)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from pantau_publishing.portal import api, errors, exports, feeds, live, open311, pages
+from pantau_publishing.portal.rendering import render_error
+from pantau_publishing.service.records import PublicRecords
+from pantau_publishing.settings import PublishingSettings
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: PublishingSettings | None = None,
+               records: PublicRecords | None = None) -> FastAPI:
+    """Build the app. Without ``records`` it reads the Elasticsearch aliases from settings;
+    tests pass ``PublicRecords`` over a fake ``CaseReader``."""
+    settings = settings or PublishingSettings()
+    es = None
+    if records is None:
+        from pantau_publishing.search.client import Aliases, make_client
+        from pantau_publishing.search.store import EsCaseReader
+
+        es = make_client(settings.elasticsearch_url)
+        records = PublicRecords(EsCaseReader(es, Aliases.from_settings(settings)))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if es is not None:
+            from pantau_publishing.search.bootstrap import bootstrap
+            from pantau_publishing.search.client import Aliases
+
+            try:  # idempotent; the indexer does the same. Reads work (empty) until it exists.
+                bootstrap(es, Aliases.from_settings(settings))
+            except Exception as exc:  # noqa: BLE001 - the portal still serves its pages
+                log.warning("could not bootstrap the search index yet: %s", exc)
+        yield
+        if es is not None:
+            es.close()
+
+    app = FastAPI(
+        title="Pantau — API layanan publik", version="1.0.0", lifespan=lifespan,
+        description="Public, redacted records of local-government service cases: search, "
+                    "statistics, Open311 GeoReport v2, Atom/JSON feeds and open-data exports. "
+                    "Rekam jejak publik layanan pemerintah daerah — tanpa data pribadi.",
+        docs_url="/api/docs", redoc_url=None, openapi_url="/api/v1/openapi.json")
+    app.state.records = records
+    app.state.settings = settings
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (api, open311, feeds, exports, live, pages):
+        app.include_router(module.router)
+    errors.install(app, render_error)
+    return app

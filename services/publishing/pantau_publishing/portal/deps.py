@@ -1,0 +1,38 @@
+"""Request-scoped access to the use cases and common parameter handling."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import Request
+
+from pantau_publishing.domain.query import CaseQuery, parse_query
+from pantau_publishing.service.records import PublicRecords
+
+QUERY_PARAMS = ("q", "jurisdiction", "department", "service", "status", "kecamatan", "overdue",
+                "from", "to", "sort", "page", "size")
+
+
+def records(request: Request) -> PublicRecords:
+    value: PublicRecords = request.app.state.records
+    return value
+
+
+def case_query(request: Request) -> CaseQuery:
+    """The search parameters of the request, validated (``QueryError`` → 400)."""
+    return parse_query({name: request.query_params.get(name) for name in QUERY_PARAMS})
+
+
+def base_url(request: Request) -> str:
+    configured: str = request.app.state.settings.portal_base_url
+    return configured.rstrip("/") if configured else str(request.base_url).rstrip("/")
+
+
+def url_with(path: str, params: dict[str, str], **changes: str | None) -> str:
+    merged = {**params}
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return f"{path}?{urlencode(merged)}" if merged else path

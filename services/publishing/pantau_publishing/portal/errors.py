@@ -1,0 +1,68 @@
+"""Errors: RFC 9457 problem+json for machine endpoints, a friendly HTML page for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pantau_publishing.domain.query import QueryError
+
+PROBLEM = "application/problem+json"
+MACHINE_PREFIXES = ("/api/", "/open311/", "/export/", "/feeds/", "/feed.")
+
+
+def problem(status: int, title: str, detail: str = "", *, type_: str = "about:blank",
+            instance: str | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": type_, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def is_machine(request: Request) -> bool:
+    return request.url.path.startswith(MACHINE_PREFIXES)
+
+
+def install(app: FastAPI, render_error: Any) -> None:
+    """Register handlers. ``render_error(request, status, title_key, detail)`` renders HTML."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_machine(request):
+            title = "Not Found" if exc.status_code == 404 else str(exc.detail)
+            return problem(exc.status_code, title, str(exc.detail) if exc.status_code != 404
+                           else f"{request.url.path} does not exist",
+                           instance=request.url.path)
+        response: Response = render_error(request, exc.status_code, str(exc.detail))
+        return response
+
+    @app.exception_handler(QueryError)
+    async def query_error(request: Request, exc: QueryError) -> Response:
+        errors = [{"field": exc.field, "problem": exc.problem, "expected": exc.expected}]
+        if is_machine(request):
+            return problem(400, "Invalid query parameter", str(exc),
+                           type_="https://pantau.id/problems/invalid-parameter",
+                           instance=request.url.path, errors=errors)
+        response: Response = render_error(request, 400, f"{exc.field}: {exc.problem} "
+                                          f"({exc.expected})")
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
+                   "problem": e["msg"], "expected": e.get("type", "")} for e in exc.errors()]
+        if is_machine(request):
+            return problem(422, "Invalid request", "; ".join(
+                f"{e['field']}: {e['problem']}" for e in errors),
+                type_="https://pantau.id/problems/invalid-parameter",
+                instance=request.url.path, errors=errors)
+        response: Response = render_error(request, 400, "; ".join(
+            f"{e['field']}: {e['problem']}" for e in errors))
+        return response

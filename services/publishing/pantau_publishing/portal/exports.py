@@ -1,0 +1,65 @@
+"""Open-data export of the public record: ``/export/cases.csv`` and ``/export/cases.ndjson``,
+streamed (search_after paging), same filters as search, with the date each status was reached."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import StreamingResponse
+
+from pantau_contracts.payloads.public import PublicCaseV1
+from pantau_contracts.vocabulary import PublicStatus
+from pantau_publishing.portal.deps import case_query, records
+
+router = APIRouter(prefix="/export", tags=["export"])
+COLUMNS = ["receipt_number", "revision", "jurisdiction_code", "jurisdiction_name",
+           "department_code", "department_name", "service_code", "service_name",
+           "catalogue_version", "kecamatan", "channel", "status", "stage_code", "submitted_at",
+           "updated_at", "closed_at", "due_date", "max_working_days", "working_days_elapsed",
+           "overdue", "withdrawn"] + [f"{s.value}_at" for s in PublicStatus]
+
+
+def row(case: PublicCaseV1) -> dict[str, Any]:
+    data = case.model_dump(mode="json", exclude={"timeline", "stage_name"})
+    data["department_name"] = case.department_name.id
+    data["service_name"] = case.service_name.id
+    for status in PublicStatus:  # lifecycle dates: first time each status was reached
+        data[f"{status.value}_at"] = next(
+            (e.at.isoformat() for e in sorted(case.timeline, key=lambda e: e.seq)
+             if e.status == status), None)
+    return {column: data.get(column) for column in COLUMNS}
+
+
+def _csv(cases: Iterator[PublicCaseV1]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer.writeheader()
+    for case in cases:
+        writer.writerow(row(case))
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _ndjson(cases: Iterator[PublicCaseV1]) -> Iterator[str]:
+    for case in cases:
+        yield json.dumps({**row(case), "timeline": case.model_dump(mode="json")["timeline"]},
+                         ensure_ascii=False) + "\n"
+
+
+@router.get("/cases.{fmt}", summary="Export public cases (CSV or NDJSON), search filters apply")
+def export(request: Request, fmt: str) -> StreamingResponse:
+    if fmt not in ("csv", "ndjson"):
+        raise HTTPException(404, f"export format {fmt!r} is not offered (csv or ndjson)")
+    cases = records(request).export(case_query(request))
+    if fmt == "csv":
+        return StreamingResponse(_csv(cases), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": 'attachment; filename="pantau-cases.csv"'})
+    return StreamingResponse(_ndjson(cases), media_type="application/x-ndjson")

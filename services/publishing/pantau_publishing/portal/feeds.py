@@ -1,0 +1,45 @@
+"""Transparency feeds: ``/feed.atom``, ``/feed.json`` and ``/feeds/{scope}/{code}.{atom|json}``
+where scope is jurisdiction, department, service or case (code = receipt number)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+
+from pantau_publishing.domain.feeds import FEED_SCOPES, FeedInfo, atom, json_feed
+from pantau_publishing.portal.deps import base_url, records
+from pantau_publishing.portal.rendering import language
+
+router = APIRouter(tags=["feeds"])
+ATOM = "application/atom+xml; charset=utf-8"
+JSON_FEED = "application/feed+json"
+
+
+def _feed(request: Request, fmt: str, scope: str | None, code: str | None) -> Response:
+    if fmt not in ("atom", "json"):
+        raise HTTPException(404, f"feed format {fmt!r} is not offered (atom or json)")
+    if scope is not None and scope not in FEED_SCOPES:
+        raise HTTPException(404, f"unknown feed scope {scope!r}")
+    base = base_url(request)
+    lang = language(request)
+    changes = records(request).changes(scope, code.upper() if scope == "case" and code
+                                       else code)
+    what = f"{scope} {code}" if scope else ("semua layanan" if lang == "id" else "all services")
+    title = (f"Pantau — perubahan status: {what}" if lang == "id"
+             else f"Pantau — status changes: {what}")
+    info = FeedInfo(title=title, feed_url=f"{base}{request.url.path}", home_url=f"{base}/",
+                    base_url=base, lang=lang)
+    if fmt == "atom":
+        return Response(atom(info, changes), media_type=ATOM)
+    return JSONResponse(json_feed(info, changes), media_type=JSON_FEED)
+
+
+@router.get("/feed.{fmt}", summary="All public status changes (Atom or JSON Feed 1.1)")
+def overall(request: Request, fmt: str) -> Response:
+    return _feed(request, fmt, None, None)
+
+
+@router.get("/feeds/{scope}/{code}.{fmt}", summary="Status changes of one jurisdiction, "
+            "department, service or case")
+def scoped(request: Request, scope: str, code: str, fmt: str) -> Response:
+    return _feed(request, fmt, scope, code)

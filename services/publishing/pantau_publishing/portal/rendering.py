@@ -1,0 +1,69 @@
+"""Jinja2 rendering with the language of the request (``?lang=`` wins and is remembered in a
+cookie; Bahasa Indonesia by default)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from pantau_contracts.vocabulary import STATUS_LABELS, PublicStatus
+from pantau_publishing.domain.timeline import local_date, local_time, zone_label
+from pantau_publishing.portal.i18n import LANGUAGES, pick_language, translate
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+LANG_COOKIE = "lang"
+
+
+def language(request: Request) -> str:
+    return str(pick_language(request.query_params.get("lang"),
+                             request.cookies.get(LANG_COOKIE)))
+
+
+def status_label(status: str, lang: str) -> str:
+    try:
+        return STATUS_LABELS[PublicStatus(status)][lang]
+    except ValueError:
+        return status
+
+
+def other_language_url(request: Request, lang: str) -> str:
+    params = dict(request.query_params)
+    params["lang"] = "en" if lang == "id" else "id"
+    return f"{request.url.path}?{urlencode(params)}"
+
+
+def render(request: Request, template: str, status_code: int = 200,
+           **context: Any) -> HTMLResponse:
+    lang = language(request)
+
+    def t(key: str, **values: object) -> str:
+        return translate(lang, key, **values)
+
+    def fmt_days(value: float | None) -> str:
+        if value is None:
+            return "–"
+        return str(int(value)) if float(value).is_integer() else f"{value:.1f}".replace(
+            ".", "," if lang == "id" else ".")
+
+    response = templates.TemplateResponse(request, template, {
+        "lang": lang, "t": t, "languages": LANGUAGES, "status_label": status_label,
+        "local_time": local_time, "local_date": local_date, "zone_label": zone_label,
+        "fmt_days": fmt_days, "parse_time": datetime.fromisoformat,
+        "switch_url": other_language_url(request, lang), **context,
+    }, status_code=status_code)
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax")
+    response.headers["Content-Language"] = lang
+    return response
+
+
+def render_error(request: Request, status_code: int, detail: str = "") -> HTMLResponse:
+    title_key = "not_found_title" if status_code == 404 else "bad_request_title"
+    return render(request, "error.html", status_code=status_code, title_key=title_key,
+                  detail="" if status_code == 404 else detail)

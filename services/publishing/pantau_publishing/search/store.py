@@ -1,0 +1,96 @@
+"""Elasticsearch implementations of the ``SearchIndex`` and ``CaseReader`` ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from elasticsearch import Elasticsearch, NotFoundError
+
+from pantau_publishing.search.client import Aliases
+from pantau_publishing.service.ports import BulkItemResult, IndexAction, SearchAnswer
+
+CONFLICT = "version_conflict_engine_exception"
+
+
+class EsSearchIndex:
+    """Writes through the aliases with external versioning (version = the case's revision)."""
+
+    def __init__(self, es: Elasticsearch, aliases: Aliases, *, refresh: bool = False) -> None:
+        self._es = es
+        self._aliases = aliases
+        self._refresh = refresh
+
+    def _alias(self, action: IndexAction) -> str:
+        return self._aliases.cases if action.target == "cases" else self._aliases.changes
+
+    def bulk(self, actions: Sequence[IndexAction]) -> list[BulkItemResult]:
+        if not actions:
+            return []
+        operations: list[Mapping[str, Any]] = []
+        for action in actions:
+            operations.append({"index": {"_index": self._alias(action), "_id": action.doc_id,
+                                         "version": action.version,
+                                         "version_type": "external"}})
+            operations.append(action.document)
+        answer = self._es.bulk(operations=operations, refresh=self._refresh)
+        results = []
+        for item in answer["items"]:
+            outcome = item.get("index", {})
+            error = outcome.get("error")
+            if not error:
+                results.append(BulkItemResult(ok=True))
+            elif error.get("type") == CONFLICT:
+                results.append(BulkItemResult(ok=True, conflict=True))
+            else:
+                results.append(BulkItemResult(ok=False, error=f"{error.get('type')}: "
+                                              f"{error.get('reason')}"))
+        return results
+
+
+class EsCaseReader:
+    def __init__(self, es: Elasticsearch, aliases: Aliases) -> None:
+        self._es = es
+        self._aliases = aliases
+
+    def get_case(self, receipt_number: str) -> dict[str, Any] | None:
+        """Real-time GET by ``_id`` (= receipt number): sees a write before the next refresh."""
+        try:
+            answer = self._es.get(index=self._aliases.cases, id=receipt_number)
+        except NotFoundError:
+            return None
+        return dict(answer["_source"])
+
+    def _search(self, index: str, body: Mapping[str, Any]) -> SearchAnswer:
+        try:
+            answer = self._es.search(index=index, body=dict(body))
+        except NotFoundError:
+            return SearchAnswer(0, [], {})
+        total = answer["hits"].get("total", {}).get("value", 0)
+        return SearchAnswer(int(total), [dict(h["_source"]) for h in answer["hits"]["hits"]],
+                            dict(answer.get("aggregations", {})))
+
+    def search_cases(self, body: Mapping[str, Any]) -> SearchAnswer:
+        return self._search(self._aliases.cases, body)
+
+    def search_changes(self, body: Mapping[str, Any]) -> SearchAnswer:
+        return self._search(self._aliases.changes, body)
+
+    def scan_cases(self, query: Mapping[str, Any], page_size: int = 500
+                   ) -> Iterator[dict[str, Any]]:
+        """search_after over receipt_number: stable, no scroll context to leak."""
+        after: list[Any] | None = None
+        while True:
+            body: dict[str, Any] = {"query": dict(query), "size": page_size,
+                                    "sort": [{"receipt_number": "asc"}]}
+            if after is not None:
+                body["search_after"] = after
+            try:
+                hits = self._es.search(index=self._aliases.cases, body=body)["hits"]["hits"]
+            except NotFoundError:
+                return
+            for hit in hits:
+                yield dict(hit["_source"])
+            if len(hits) < page_size:
+                return
+            after = hits[-1]["sort"]

@@ -1,0 +1,104 @@
+"""Indexing a batch of ``case.updated`` events: decode, clean, one bulk write, settle each message.
+
+Contract: ``IndexBatch.handle`` returns only when every message of the batch is either in the
+index (or superseded by a newer revision there) or dead-lettered with a reason — then the caller
+acks the whole batch. If the bulk request as a whole fails it raises, and the caller requeues.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from pantau_contracts.envelope import ContractViolation, FieldProblem
+from pantau_contracts.payloads.tracking import CaseUpdatedV1
+from pantau_contracts.registry import validate_event
+from pantau_publishing.domain.record import case_document, change_documents, clean_case
+from pantau_publishing.service.ports import (
+    DeadLetters,
+    InboundMessage,
+    IndexAction,
+    SearchIndex,
+)
+
+log = logging.getLogger(__name__)
+ACCEPTED_TYPES = frozenset({"case.updated", "case.overdue"})
+INFORMATIONAL_TYPES = frozenset({"case.overdue"})
+"""Valid events that need no index write: tracking also sends ``case.updated`` carrying the
+record with ``overdue: true``, which is what the public side shows."""
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    indexed: int = 0  # messages whose documents were written
+    ignored: int = 0  # valid events with nothing to index (case.overdue)
+    superseded: int = 0  # messages older than (or equal to) what the index already has
+    dead_lettered: int = 0
+
+
+def actions_for(message: InboundMessage) -> list[IndexAction]:
+    """The index actions for one message, or ``ContractViolation`` explaining why there are none."""
+    event = validate_event(message.body, allowed_types=ACCEPTED_TYPES)
+    if event.type in INFORMATIONAL_TYPES:
+        return []
+    payload = event.payload
+    assert isinstance(payload, CaseUpdatedV1)
+    try:
+        case = clean_case(payload.case)
+    except ValidationError as exc:  # pragma: no cover - validate_event already checked the model
+        raise ContractViolation([FieldProblem("data.case", str(exc), "a PublicCaseV1")]) from exc
+    if event.sequence is not None and event.sequence != case.revision:
+        raise ContractViolation([FieldProblem(
+            "sequence", f"{event.sequence} differs from data.case.revision {case.revision}",
+            "the case's revision")], event_id=event.id, source=event.source, event_type=event.type)
+    actions = [IndexAction("cases", case.receipt_number, case.revision, case_document(case))]
+    actions.extend(IndexAction("changes", doc_id, case.revision, document)
+                   for doc_id, document in change_documents(case))
+    return actions
+
+
+class IndexBatch:
+    """The indexer's use case. Ports: the search index and the dead-letter sink."""
+
+    def __init__(self, index: SearchIndex, dead_letters: DeadLetters) -> None:
+        self._index = index
+        self._dead = dead_letters
+
+    def handle(self, messages: Sequence[InboundMessage]) -> BatchOutcome:
+        planned: list[tuple[InboundMessage, list[IndexAction]]] = []
+        dead = 0
+        for message in messages:
+            try:
+                planned.append((message, actions_for(message)))
+            except ContractViolation as exc:
+                self._dead.dead_letter(message, {
+                    "stage": "publishing", "reason": "contract-violation",
+                    "detail": str(exc), "errors": [p.as_dict() for p in exc.problems]})
+                dead += 1
+        flat = [action for _message, actions in planned for action in actions]
+        results = self._index.bulk(flat) if flat else []
+        indexed = superseded = ignored = 0
+        position = 0
+        for message, actions in planned:
+            if not actions:
+                ignored += 1
+                continue
+            mine = results[position:position + len(actions)]
+            position += len(actions)
+            errors = [r.error for r in mine if not r.ok]
+            if errors:
+                self._dead.dead_letter(message, {
+                    "stage": "publishing", "reason": "index-error",
+                    "detail": "; ".join(e or "unknown error" for e in errors)[:2000]})
+                dead += 1
+            elif mine and mine[0].conflict:
+                superseded += 1
+            else:
+                indexed += 1
+        outcome = BatchOutcome(indexed, ignored, superseded, dead)
+        log.info("batch of %d: %s", len(messages), outcome)
+        return outcome
+

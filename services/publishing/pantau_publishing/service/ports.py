@@ -1,0 +1,72 @@
+"""Ports of the publishing use cases. Adapters: ``pantau_publishing.search`` (Elasticsearch) and
+``pantau_publishing.indexer`` (RabbitMQ dead-lettering). Unit tests use hand-written fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+
+@dataclass(frozen=True)
+class IndexAction:
+    """Write one document with external versioning: an older ``version`` never overwrites."""
+
+    target: Literal["cases", "changes"]
+    doc_id: str
+    version: int
+    document: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class BulkItemResult:
+    """Outcome of one action. A version conflict counts as success (the index is newer)."""
+
+    ok: bool
+    conflict: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message as delivered from ``publishing.cases`` (raw bytes; nothing decoded yet)."""
+
+    body: bytes
+    routing_key: str = ""
+    exchange: str = ""
+    headers: Mapping[str, Any] = field(default_factory=dict)
+    message_id: str | None = None
+
+
+class SearchIndex(Protocol):
+    def bulk(self, actions: Sequence[IndexAction]) -> list[BulkItemResult]:
+        """One bulk request; results in the order of ``actions``. Raises if the request as a
+        whole failed (cluster unreachable) so the caller can retry the batch."""
+        ...
+
+
+class DeadLetters(Protocol):
+    def dead_letter(self, message: InboundMessage, reason: Mapping[str, Any]) -> None:
+        """Park the message with its reason; returns only when the broker confirmed it."""
+        ...
+
+
+@dataclass(frozen=True)
+class SearchAnswer:
+    total: int
+    hits: list[dict[str, Any]]
+    aggregations: dict[str, Any]
+
+
+class CaseReader(Protocol):
+    """Read access to the public indices (the search port of the portal)."""
+
+    def get_case(self, receipt_number: str) -> dict[str, Any] | None: ...
+
+    def search_cases(self, body: Mapping[str, Any]) -> SearchAnswer: ...
+
+    def search_changes(self, body: Mapping[str, Any]) -> SearchAnswer: ...
+
+    def scan_cases(self, query: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every matching case document, in receipt-number order, streamed page by page."""
+        ...

@@ -1,0 +1,116 @@
+"""Read use cases of the portal, APIs, feeds and exports — all over the ``CaseReader`` port.
+
+Every record read back is passed through ``clean_case`` again before it is shown, so even a
+document that somehow got into the index unclean is re-validated and re-redacted on the way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from pantau_contracts.payloads.public import PublicCaseV1
+from pantau_publishing.domain import stats as stats_rules
+from pantau_publishing.domain.feeds import FEED_SCOPES
+from pantau_publishing.domain.query import (
+    CaseQuery,
+    FacetBucket,
+    parse_facets,
+    query_clause,
+    search_body,
+)
+from pantau_publishing.domain.record import clean_case
+from pantau_publishing.service.ports import CaseReader
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: CaseQuery
+    total: int
+    cases: list[PublicCaseV1]
+    facets: dict[str, list[FacetBucket]]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.query.size))
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    scope: str | None
+    code: str | None
+    totals: stats_rules.Stats
+    rows: list[stats_rules.StatsRow]
+
+
+class UnknownScope(ValueError):
+    pass
+
+
+def _clean(document: dict[str, Any]) -> PublicCaseV1 | None:
+    try:
+        return clean_case(document)
+    except ValidationError:
+        return None  # never show a document that is not a valid public record
+
+
+class PublicRecords:
+    def __init__(self, reader: CaseReader) -> None:
+        self._reader = reader
+
+    def case(self, receipt_number: str) -> PublicCaseV1 | None:
+        document = self._reader.get_case(receipt_number.strip().upper())
+        return _clean(document) if document is not None else None
+
+    def revision(self, receipt_number: str) -> int | None:
+        document = self._reader.get_case(receipt_number)
+        return int(document["revision"]) if document else None
+
+    def search(self, query: CaseQuery) -> SearchResult:
+        answer = self._reader.search_cases(search_body(query))
+        cases = [c for c in (_clean(hit) for hit in answer.hits) if c is not None]
+        return SearchResult(query, answer.total, cases, parse_facets(answer.aggregations))
+
+    def export(self, query: CaseQuery) -> Iterator[PublicCaseV1]:
+        for document in self._reader.scan_cases(query_clause(query)):
+            case = _clean(document)
+            if case is not None:
+                yield case
+
+    def dashboard(self, scope: str | None = None, code: str | None = None) -> Dashboard:
+        if scope and scope not in stats_rules.SCOPES:
+            raise UnknownScope(scope)
+        answer = self._reader.search_cases(stats_rules.stats_body(scope, code))
+        return Dashboard(scope, code, stats_rules.parse_stats(answer.aggregations, answer.total),
+                         stats_rules.parse_rows(answer.aggregations))
+
+    def changes(self, scope: str | None = None, code: str | None = None,
+                limit: int = 50) -> list[dict[str, Any]]:
+        """Latest public status changes, newest first, optionally for one scope."""
+        if scope and scope not in FEED_SCOPES:
+            raise UnknownScope(scope)
+        filters = [{"term": {FEED_SCOPES[scope]: code}}] if scope and code else []
+        answer = self._reader.search_changes({
+            "query": {"bool": {"filter": filters}}, "size": limit,
+            "sort": [{"at": "desc"}, {"receipt_number": "asc"}, {"seq": "desc"}]})
+        return answer.hits
+
+    def services(self, jurisdiction: str | None = None) -> list[dict[str, str]]:
+        """Distinct services with their names and departments (for Open311 ``services``)."""
+        filters = [{"term": {"jurisdiction_code": jurisdiction}}] if jurisdiction else []
+        answer = self._reader.search_cases({"size": 0, "query": {"bool": {"filter": filters}},
+                                            "aggs": {"services": {
+            "terms": {"field": "service_code", "size": 500},
+            "aggs": {"name": {"terms": {"field": "service_name.id.raw", "size": 1}},
+                     "department": {"terms": {"field": "department_name.id.raw", "size": 1}}}}}})
+        rows = []
+        for bucket in answer.aggregations.get("services", {}).get("buckets", []):
+            names = bucket["name"]["buckets"]
+            departments = bucket["department"]["buckets"]
+            rows.append({"code": str(bucket["key"]),
+                         "name": str(names[0]["key"]) if names else str(bucket["key"]),
+                         "department": str(departments[0]["key"]) if departments else ""})
+        return rows

@@ -1,0 +1,18 @@
+"""Publishing settings (``PANTAU_*`` environment variables)."""
+
+from __future__ import annotations
+
+from pantau_platform.settings import ElasticsearchSettings
+
+
+class PublishingSettings(ElasticsearchSettings):
+    """``PANTAU_INDEX_ALIAS`` / ``PANTAU_CHANGES_ALIAS`` name the aliases (tests: unique)."""
+
+    changes_alias: str = "pantau-changes"
+    publishing_queue: str = "publishing.cases"  # PANTAU_PUBLISHING_QUEUE
+    batch_size: int = 100  # PANTAU_BATCH_SIZE: messages per bulk request
+    batch_wait_ms: int = 200  # PANTAU_BATCH_WAIT_MS: longest a message waits for its batch
+    portal_host: str = "127.0.0.1"
+    portal_port: int = 8000
+    portal_base_url: str = ""  # absolute links in feeds; empty: taken from the request
+    sse_poll_seconds: float = 2.0  # how often a live case page checks for a new revision

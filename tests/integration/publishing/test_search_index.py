@@ -1,0 +1,154 @@
+"""The search adapter on the real Elasticsearch: versions, tombstones, search, facets, races,
+rebuild with alias swap."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pantau_publishing.domain.query import parse_query
+from pantau_publishing.search.bootstrap import alias_indices, bootstrap, ensure_alias
+from pantau_publishing.search.client import Aliases
+from pantau_publishing.search.rebuild import rebuild
+from pantau_publishing.search.store import EsCaseReader, EsSearchIndex
+from pantau_publishing.service.indexing import IndexBatch
+from pantau_publishing.service.ports import InboundMessage
+from pantau_publishing.service.records import PublicRecords
+from tests.conftest import wait_for
+from tests.integration.publishing.conftest import SearchStack
+from tests.unit.publishing.factories import case_updated, public_case
+from tests.unit.publishing.fakes import FakeDeadLetters
+
+
+def index_records(search: SearchStack, *records: dict[str, Any]) -> FakeDeadLetters:
+    dead = FakeDeadLetters()
+    IndexBatch(EsSearchIndex(search.es, search.aliases), dead).handle(
+        [InboundMessage(case_updated(r)) for r in records])
+    search.refresh()
+    return dead
+
+
+def records_of(search: SearchStack) -> PublicRecords:
+    return PublicRecords(EsCaseReader(search.es, search.aliases))
+
+
+def test_an_older_revision_never_regresses_the_record(search: SearchStack) -> None:
+    index_records(search, public_case(revision=3))
+    dead = index_records(search, public_case(revision=2), public_case(revision=3))
+    assert not dead.parked  # conflicts are expected, not errors
+    case = records_of(search).case("BDG-PBG-2026-000123")
+    assert case is not None and case.revision == 3 and case.status.value == "diproses"
+
+
+def test_withdrawn_case_stays_as_a_tombstone(search: SearchStack) -> None:
+    index_records(search, public_case(revision=2))
+    index_records(search, public_case(revision=3, steps=2, withdrawn=True))
+    case = records_of(search).case("BDG-PBG-2026-000123")
+    assert case is not None and case.withdrawn and case.status.value == "dibatalkan"
+    found = records_of(search).search(parse_query({"status": "dibatalkan"}))
+    assert [c.receipt_number for c in found.cases] == ["BDG-PBG-2026-000123"]
+
+
+def test_search_facets_paging_and_changes(search: SearchStack) -> None:
+    index_records(search, *[
+        public_case(f"BDG-PBG-2026-{i:06d}", revision=1 + i % 4, kecamatan=kec,
+                    overdue=i % 3 == 0, department=dept, service=svc)
+        for i, (kec, dept, svc) in enumerate([("Coblong", "dpmptsp", "pbg"),
+                                              ("Coblong", "dpmptsp", "pbg"),
+                                              ("Sukajadi", "dpmptsp", "slf"),
+                                              ("Sukajadi", "disdukcapil", "ktp"),
+                                              ("Cibeunying", "disdukcapil", "kk")], start=1)])
+    service = records_of(search)
+    everything = service.search(parse_query({"q": "kota bandung"}))
+    assert everything.total == 5
+    counts = {b.value: b.count for b in everything.facets["kecamatan"]}
+    assert counts == {"Coblong": 2, "Sukajadi": 2, "Cibeunying": 1}
+    labels = {b.value: b.label for b in everything.facets["department"]}
+    assert labels["dpmptsp"] == "DPMPTSP DPMPTSP"
+    narrowed = service.search(parse_query({"q": "coblong", "department": "dpmptsp"}))
+    assert narrowed.total == 2
+    page2 = service.search(parse_query({"sort": "nomor", "size": "2", "page": "2",
+                                        "jurisdiction": "kota-bandung"}))
+    assert [c.receipt_number for c in page2.cases] == ["BDG-PBG-2026-000003",
+                                                       "BDG-PBG-2026-000004"]
+    assert service.search(parse_query({"q": "BDG-PBG-2026-000005"})).cases[0].service_code == "kk"
+    changes = service.changes("case", "BDG-PBG-2026-000003")  # revision 4: four entries
+    assert [c["seq"] for c in changes] == [4, 3, 2, 1]
+    board = service.dashboard()
+    assert board.totals.received == 5 and board.rows[0].code == "kota-bandung"
+    assert [c.receipt_number for c in service.export(parse_query({"service": "pbg"}))] == [
+        "BDG-PBG-2026-000001", "BDG-PBG-2026-000002"]
+
+
+def test_concurrent_bootstrap_leaves_one_index_per_alias(search: SearchStack) -> None:
+    fresh = Aliases(search.aliases.cases + "-race", search.aliases.changes + "-race")
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            ensure_alias(search.es, fresh.cases)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert not errors
+        assert len(alias_indices(search.es, fresh.cases)) == 1
+    finally:
+        for index in search.es.indices.get(index=f"{fresh.cases}-*"):
+            search.es.indices.delete(index=index)
+
+
+def test_rebuild_swaps_the_alias_and_keeps_newer_writes(search: SearchStack) -> None:
+    index_records(search, public_case("BDG-PBG-2026-000001", revision=2),
+                  public_case("BDG-PBG-2026-000002", revision=5))
+    old = alias_indices(search.es, search.aliases.cases)
+    source = [public_case("BDG-PBG-2026-000001", revision=3),
+              public_case("BDG-PBG-2026-000002", revision=4),  # older than what was indexed
+              public_case("BDG-PBG-2026-000003", revision=1),
+              {"receipt_number": "broken"}]
+    report = rebuild(search.es, search.aliases, source)
+    assert report.indexed == 3 and report.skipped == 1 and report.caught_up == 1
+    assert alias_indices(search.es, search.aliases.cases) == [report.new_index]
+    assert not search.es.indices.exists(index=old[0])
+    service = records_of(search)
+    assert service.revision("BDG-PBG-2026-000001") == 3
+    assert service.revision("BDG-PBG-2026-000002") == 5  # the newer live write survived
+    assert service.revision("BDG-PBG-2026-000003") == 1
+    bootstrap(search.es, search.aliases)  # idempotent after a rebuild
+    assert alias_indices(search.es, search.aliases.cases) == [report.new_index]
+
+
+def test_rebuild_command_pulls_from_tracking_over_rpc(
+        search: SearchStack, amqp_url: str, tmp_path: Path,
+        start_service: Callable[..., Any]) -> None:
+    index_records(search, public_case("RB-0001-2026", revision=1))
+    old = alias_indices(search.es, search.aliases.cases)
+    records = [public_case(f"RB-{i:04d}-2026", revision=2) for i in range(1, 6)]
+    (tmp_path / "records.json").write_text(json.dumps(records))
+    name = f"ptest_tracking_{uuid.uuid4().hex[:8]}"
+    fake = start_service("tests.integration.publishing.fake_tracking", FAKE_TRACKING_NAME=name,
+                         FAKE_TRACKING_RECORDS=str(tmp_path / "records.json"))
+    wait_for(lambda: "fake tracking ready" in fake.log(), timeout=20, message="fake tracking")
+    result = subprocess.run(
+        [sys.executable, "-m", "pantau_publishing.rebuild", "--service", name,
+         "--page-size", "2", "--rpc-timeout", "20"],
+        env={**os.environ, "PANTAU_AMQP_URL": amqp_url, **search.env},
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "5 records" in result.stdout
+    new = alias_indices(search.es, search.aliases.cases)
+    assert new != old and len(new) == 1
+    service = records_of(search)
+    assert [service.revision(f"RB-{i:04d}-2026") for i in range(1, 6)] == [2] * 5

@@ -1,0 +1,86 @@
+"""Hand-written fakes at the publishing ports (no Elasticsearch, no broker)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from pantau_publishing.service.ports import (
+    BulkItemResult,
+    InboundMessage,
+    IndexAction,
+    SearchAnswer,
+)
+
+
+class FakeIndex:
+    """Keeps documents with external versioning semantics like Elasticsearch."""
+
+    def __init__(self, fail_ids: Sequence[str] = ()) -> None:
+        self.docs: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        self.requests: list[list[IndexAction]] = []
+        self.fail_ids = set(fail_ids)
+
+    def bulk(self, actions: Sequence[IndexAction]) -> list[BulkItemResult]:
+        self.requests.append(list(actions))
+        results = []
+        for action in actions:
+            key = (action.target, action.doc_id)
+            if action.doc_id in self.fail_ids:
+                results.append(BulkItemResult(ok=False, error="mapper_parsing_exception: boom"))
+            elif key in self.docs and self.docs[key][0] >= action.version:
+                results.append(BulkItemResult(ok=True, conflict=True))
+            else:
+                self.docs[key] = (action.version, dict(action.document))
+                results.append(BulkItemResult(ok=True))
+        return results
+
+
+class FakeDeadLetters:
+    def __init__(self) -> None:
+        self.parked: list[tuple[InboundMessage, dict[str, Any]]] = []
+
+    def dead_letter(self, message: InboundMessage, reason: Mapping[str, Any]) -> None:
+        self.parked.append((message, dict(reason)))
+
+
+class FakeReader:
+    """Answers from a list of case documents; understands ``term`` filters on top-level fields
+    (enough for the portal's routing logic); aggregations are canned."""
+
+    def __init__(self, cases: Sequence[dict[str, Any]] = (),
+                 changes: Sequence[dict[str, Any]] = (),
+                 aggregations: dict[str, Any] | None = None) -> None:
+        self.cases = {c["receipt_number"]: c for c in cases}
+        self.changes = list(changes)
+        self.aggregations = aggregations or {}
+        self.bodies: list[Mapping[str, Any]] = []
+
+    def get_case(self, receipt_number: str) -> dict[str, Any] | None:
+        return self.cases.get(receipt_number)
+
+    @staticmethod
+    def _matches(document: dict[str, Any], body: Mapping[str, Any]) -> bool:
+        query = body.get("query", {})
+        for clause in query.get("bool", {}).get("filter", []):
+            for field, value in clause.get("term", {}).items():
+                if document.get(field) != value:
+                    return False
+        return True
+
+    def search_cases(self, body: Mapping[str, Any]) -> SearchAnswer:
+        self.bodies.append(body)
+        hits = [c for c in self.cases.values() if self._matches(c, body)]
+        size = body.get("size", 20)
+        start = body.get("from", 0)
+        return SearchAnswer(len(hits), hits[start:start + size], self.aggregations)
+
+    def search_changes(self, body: Mapping[str, Any]) -> SearchAnswer:
+        self.bodies.append(body)
+        hits = [c for c in self.changes if self._matches(c, body)]
+        return SearchAnswer(len(hits), hits[: body.get("size", 50)], {})
+
+    def scan_cases(self, query: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        for receipt in sorted(self.cases):
+            if self._matches(self.cases[receipt], {"query": query}):
+                yield self.cases[receipt]

@@ -1,0 +1,84 @@
+import json
+
+from pantau_publishing.service.indexing import IndexBatch
+from pantau_publishing.service.ports import InboundMessage
+from tests.unit.publishing.factories import case_updated, public_case
+from tests.unit.publishing.fakes import FakeDeadLetters, FakeIndex
+
+
+def message(body: bytes) -> InboundMessage:
+    return InboundMessage(body=body, routing_key="case.updated.kota-bandung",
+                          exchange="pantau.cases", message_id="m-1")
+
+
+def test_a_batch_is_one_bulk_request_with_external_versions() -> None:
+    index, dead = FakeIndex(), FakeDeadLetters()
+    batch = [message(case_updated(public_case(f"BDG-PBG-2026-00000{i}", revision=2)))
+             for i in range(3)]
+    outcome = IndexBatch(index, dead).handle(batch)
+    assert outcome.indexed == 3 and outcome.dead_lettered == 0
+    assert len(index.requests) == 1
+    case_actions = [a for a in index.requests[0] if a.target == "cases"]
+    assert [a.version for a in case_actions] == [2, 2, 2]
+    assert len([a for a in index.requests[0] if a.target == "changes"]) == 6
+
+
+def test_older_revision_never_regresses_and_counts_as_superseded() -> None:
+    index, dead = FakeIndex(), FakeDeadLetters()
+    handler = IndexBatch(index, dead)
+    handler.handle([message(case_updated(public_case(revision=3)))])
+    outcome = handler.handle([message(case_updated(public_case(revision=2)))])
+    assert outcome.superseded == 1 and not dead.parked
+    assert index.docs[("cases", "BDG-PBG-2026-000123")][0] == 3
+
+
+def test_invalid_event_is_dead_lettered_with_field_errors() -> None:
+    index, dead = FakeIndex(), FakeDeadLetters()
+    record = public_case()
+    record["nik"] = "3273011203850001"  # not in the allowlist
+    outcome = IndexBatch(index, dead).handle([message(case_updated(record)),
+                                              message(b"not json")])
+    assert outcome.dead_lettered == 2 and not index.requests
+    reason = dead.parked[0][1]
+    assert reason["reason"] == "contract-violation"
+    assert any(e["field"] == "data.case.nik" for e in reason["errors"])
+    assert "3273011203850001" not in json.dumps(reason["errors"][0]["expected"])
+
+
+def test_sequence_must_match_the_revision() -> None:
+    dead = FakeDeadLetters()
+    IndexBatch(FakeIndex(), dead).handle([message(case_updated(public_case(revision=2),
+                                                               sequence=5))])
+    assert dead.parked[0][1]["errors"][0]["field"] == "sequence"
+
+
+def test_item_errors_dead_letter_only_that_message() -> None:
+    index, dead = FakeIndex(fail_ids=["BDG-PBG-2026-000002"]), FakeDeadLetters()
+    outcome = IndexBatch(index, dead).handle([
+        message(case_updated(public_case("BDG-PBG-2026-000001"))),
+        message(case_updated(public_case("BDG-PBG-2026-000002")))])
+    assert outcome.indexed == 1 and outcome.dead_lettered == 1
+    assert dead.parked[0][1]["reason"] == "index-error"
+
+
+def test_notes_reach_the_index_redacted() -> None:
+    index = FakeIndex()
+    IndexBatch(index, FakeDeadLetters()).handle([message(case_updated(public_case(
+        revision=2, note="telp 081234567890")))])
+    stored = json.dumps([doc for _v, doc in index.docs.values()])
+    assert "081234567890" not in stored
+
+
+def test_case_overdue_is_acknowledged_without_a_write() -> None:
+    from datetime import UTC, datetime
+
+    from pantau_contracts.envelope import event_to_json, make_event
+
+    overdue = event_to_json(make_event(
+        type="case.overdue", source="/kota-bandung/tracking", sequence=4,
+        data={"receipt_number": "BDG-PBG-2026-000123", "jurisdiction_code": "kota-bandung",
+              "department_code": "dpmptsp", "service_code": "pbg", "due_date": "2026-03-16",
+              "detected_at": datetime(2026, 3, 17, tzinfo=UTC).isoformat()}))
+    index, dead = FakeIndex(), FakeDeadLetters()
+    outcome = IndexBatch(index, dead).handle([message(overdue)])
+    assert outcome.ignored == 1 and not dead.parked and not index.requests

@@ -1,0 +1,60 @@
+import json
+from datetime import UTC, datetime
+from xml.etree import ElementTree as ET
+
+from pantau_contracts.payloads.public import PublicCaseV1
+from pantau_publishing.domain import feeds, open311
+from pantau_publishing.domain.record import change_documents, clean_case
+from pantau_publishing.domain.timeline import is_late, local_time, steps, zone_label
+from tests.unit.publishing.factories import public_case
+
+
+def test_times_are_shown_in_the_jurisdiction_zone() -> None:
+    moment = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
+    assert local_time(moment, "Asia/Jakarta") == "02-03-2026 08:15 WIB"
+    assert local_time(moment, "Asia/Makassar") == "02-03-2026 09:15 WITA"
+    assert local_time(moment, "Asia/Jayapura") == "02-03-2026 10:15 WIT"
+    assert zone_label("Europe/Paris") == "Europe/Paris"
+
+
+def test_timeline_tones_like_bandung() -> None:
+    case = PublicCaseV1.model_validate(public_case(revision=3))
+    assert [s.tone for s in steps(case)] == ["done", "done", "current"]
+    returned = public_case(revision=3)
+    returned["timeline"][-1]["status"] = "dikembalikan"
+    assert steps(PublicCaseV1.model_validate(returned))[-1].tone == "problem"
+
+
+def test_late_mark() -> None:
+    assert is_late(PublicCaseV1.model_validate(public_case(overdue=True)))
+    assert is_late(PublicCaseV1.model_validate(public_case(revision=4, elapsed=11)))
+    assert not is_late(PublicCaseV1.model_validate(public_case(revision=4, elapsed=10)))
+
+
+def changes() -> list[dict[str, object]]:
+    return [doc for _id, doc in change_documents(clean_case(public_case(revision=3)))]
+
+
+def test_atom_feed_is_valid_xml_with_entries() -> None:
+    info = feeds.FeedInfo("Pantau", "http://x/feed.atom", "http://x/", "http://x")
+    root = ET.fromstring(feeds.atom(info, changes()))
+    ns = {"a": feeds.ATOM_NS}
+    entries = root.findall("a:entry", ns)
+    assert len(entries) == 3
+    assert entries[0].find("a:link", ns).get("href") == "http://x/kasus/BDG-PBG-2026-000123"
+
+
+def test_json_feed_1_1() -> None:
+    info = feeds.FeedInfo("Pantau", "http://x/feed.json", "http://x/", "http://x", "en")
+    feed = feeds.json_feed(info, changes())
+    assert feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert feed["items"][2]["title"].endswith("In process (Technical review)")
+    json.dumps(feed)
+
+
+def test_open311_request_has_no_location_and_maps_status() -> None:
+    request = open311.service_request(PublicCaseV1.model_validate(public_case(revision=4)))
+    assert request["status"] == "closed" and request["lat"] is None
+    assert request["expected_datetime"].endswith("+07:00")
+    xml = ET.fromstring(open311.to_xml("service_requests", "request", [request]))
+    assert xml.find("request/service_request_id").text == "BDG-PBG-2026-000123"
