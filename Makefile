@@ -50,6 +50,7 @@ unit: $(STAMP)
 ## test: provision the stack, run the quality gate and the whole suite
 test: $(STAMP)
 	bash infra/stack.sh up
+	bash infra/test-deps.sh
 	@# tests use their own vhost and database, so a running `make run` is never disturbed
 	eval "$$(bash infra/stack.sh env)" && \
 	  export PANTAU_AMQP_URL="$${PANTAU_AMQP_URL%/*}/pantau_test" && \
