@@ -53,7 +53,7 @@ def system(amqp_url: str, elasticsearch_url: str,
                        env=env, check=True, capture_output=True)
     processes = [ServiceProcess(m, env, state / f"{m}.log") for m in PROCESSES]
     try:
-        problems = ready.wait(90, urls=[f"{INTAKE}/readyz", f"{PORTAL}/healthz"])
+        problems = ready.wait(90, urls=[f"{INTAKE}/readyz", f"{PORTAL}/readyz"])
         if problems:
             logs = "\n".join(f"--- {p.module}\n{p.log()[-3000:]}" for p in processes)
             pytest.fail(f"system not ready: {problems}\n{logs}")

@@ -23,7 +23,7 @@ QUEUES = (routing.INTAKE_INGRESS_QUEUE, routing.TRACKING_QUEUE, routing.PUBLISHI
 
 def endpoints() -> list[str]:
     intake = f"http://127.0.0.1:{os.environ.get('PANTAU_INTAKE_PORT', '8001')}/readyz"
-    portal = f"http://127.0.0.1:{os.environ.get('PANTAU_PORTAL_PORT', '8000')}/healthz"
+    portal = f"http://127.0.0.1:{os.environ.get('PANTAU_PORTAL_PORT', '8000')}/readyz"
     return [intake, portal]
 
 

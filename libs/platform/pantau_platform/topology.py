@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, default=TOPOLOGY_FILE)
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     counts = apply(path=args.file)
     log.info("RabbitMQ topology applied: %s", counts)
     return 0

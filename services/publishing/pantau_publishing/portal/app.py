@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from pantau_publishing.portal import api, errors, exports, feeds, live, open311, pages
+from pantau_publishing.portal import api, errors, exports, feeds, health, live, open311, pages
 from pantau_publishing.portal.rendering import render_error
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
@@ -57,8 +57,9 @@ def create_app(settings: PublishingSettings | None = None,
         docs_url="/api/docs", redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.records = records
     app.state.settings = settings
+    app.state.es = es
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (api, open311, feeds, exports, live, pages):
+    for module in (health, api, open311, feeds, exports, live, pages):
         app.include_router(module.router)
     errors.install(app, render_error)
     return app
