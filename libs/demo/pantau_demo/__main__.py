@@ -2,9 +2,9 @@
 
     python -m pantau_demo load [--cases 300] [--jurisdiction kota-bandung]
 
-Idempotent: event ids are deterministic, so a second load is absorbed by intake/tracking
-deduplication. Waits until the portal shows every demo case, then prints a few receipt numbers
-to try.
+Idempotent: event ids and contents are deterministic (anchored to the first load's time), so a
+second load is absorbed by intake/tracking deduplication. Waits until the portal shows every demo
+case, then prints a few receipt numbers to try.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import os
 import sys
 import time
 from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -61,6 +63,19 @@ def wait_visible(portal_url: str, jurisdiction: str, cases: int, timeout: float)
     return total
 
 
+def anchor() -> datetime:
+    """The demo's "now", fixed at the first load (in the state folder), so a later load sends
+    byte-identical events — absorbed by deduplication — instead of conflicting ones."""
+    state = Path(os.environ.get("PANTAU_STATE_DIR", ".state"))
+    path = state / "demo-anchor.txt"
+    if path.exists():
+        return datetime.fromisoformat(path.read_text().strip())
+    state.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC).replace(microsecond=0)
+    path.write_text(now.isoformat())
+    return now
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -74,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=180.0)
     args = parser.parse_args(argv)
 
-    events = build(load_catalogue(), args.jurisdiction, args.cases)
+    events = build(load_catalogue(), args.jurisdiction, args.cases, now=anchor())
     receipts = sorted({e.body["subject"] for e in events})
     print(f"Demo data: {len(receipts)} cases, {len(events)} events for {args.jurisdiction}")
     send(events, args.intake_url)

@@ -40,6 +40,7 @@ class DemoEvent:
 
 def _local(day: datetime, tz: ZoneInfo, rng: random.Random) -> datetime:
     at = datetime.combine(day.date(), time(rng.randint(8, 14), rng.randint(0, 59)), tz)
+
     return at.astimezone(UTC)
 
 
@@ -67,15 +68,14 @@ def build(catalogue: Catalogue, jurisdiction: str = "kota-bandung", cases: int =
         kind = rng.choice(kinds)
         receipt = f"BDG-{service.code.upper()[:8]}-{now.year}-{n:06d}"[:48]
         source = f"/{jurisdiction}/{service.department_code}"
-        span = service.max_working_days * 2 if kind == "overdue" else rng.randint(1, 50)
-        start = _next_weekday(now - timedelta(days=span + 5), 0)
         steps = _steps(kind, service, rng)
-        at = _local(start, tz, rng)
-        sequence = 0
-        for step_type, data in steps:
-            if at >= now - timedelta(minutes=5):
-                break
-            sequence += 1
+        last: datetime | None = None
+        for sequence, (step_type, data, day) in enumerate(_timed(kind, steps, service, now, rng),
+                                                          start=1):
+            at = _local(day, tz, rng)
+            if last is not None and at <= last:  # two steps on one day: keep them in order
+                at = last + timedelta(minutes=rng.randint(5, 90))
+            last = at
             event_id = str(uuid.uuid5(NAMESPACE, f"{receipt}/{sequence}"))
             payload = {"receipt_number": receipt, **data}
             if step_type == "case.submitted":
@@ -84,10 +84,33 @@ def build(catalogue: Catalogue, jurisdiction: str = "kota-bandung", cases: int =
                 "specversion": "1.0", "id": event_id, "source": source, "type": step_type,
                 "subject": receipt, "time": at.isoformat().replace("+00:00", "Z"),
                 "sequence": sequence, "datacontenttype": "application/json", "data": payload}))
-            gap = rng.randint(1, max(1, service.max_working_days // max(1, len(steps))))
-            at = _local(_next_weekday(at, gap), tz, rng)
     events.sort(key=lambda e: e.body["time"])
     return events
+
+
+def _timed(kind: str, steps: list[tuple[str, dict[str, Any]]], service: Service, now: datetime,
+           rng: random.Random) -> list[tuple[str, dict[str, Any], datetime]]:
+    """Spread the steps over time so the mix looks like a real office: most cases finish within
+    the legal maximum (working days ≈ 1.4 calendar days), some late, open ones mostly on time."""
+    legal_days = service.max_working_days * 1.4
+    if kind == "overdue":
+        start = now - timedelta(days=legal_days * rng.uniform(1.3, 2.5) + 2)
+        duration = (now - start).days * rng.uniform(0.2, 0.5)
+    elif kind in ("in_progress", "returned_open"):
+        start = now - timedelta(days=legal_days * rng.uniform(0.05, 0.8))
+        duration = (now - start).days * rng.uniform(0.3, 0.9)
+    else:
+        duration = legal_days * (rng.uniform(0.3, 0.95) if rng.random() < 0.85
+                                 else rng.uniform(1.1, 1.6))
+        start = now - timedelta(days=duration + rng.uniform(1, 60))
+    start = _next_weekday(start, 0)
+    timed = []
+    for i, (step_type, data) in enumerate(steps):
+        at = _next_weekday(start + timedelta(days=duration * i / max(1, len(steps) - 1)), 0)
+        if at.date() >= now.date():
+            break
+        timed.append((step_type, data, at))
+    return timed
 
 
 def _submission(service: Service, rng: random.Random) -> dict[str, Any]:

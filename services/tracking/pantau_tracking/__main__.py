@@ -1,0 +1,49 @@
+"""``python -m pantau_tracking``: run the tracking nameko service until SIGTERM/SIGINT."""
+
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # known; nameko needs it
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()  # first thing: everything below must see the green stdlib
+
+from psycogreen.eventlet import patch_psycopg  # noqa: E402
+
+patch_psycopg()
+
+import signal  # noqa: E402
+
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from pantau_platform.logging import configure  # noqa: E402
+from pantau_tracking.entrypoints.service import TrackingService  # noqa: E402
+from pantau_tracking.settings import TrackingSettings  # noqa: E402
+
+
+def main() -> int:
+    settings = TrackingSettings()
+    configure(settings.log_level, "tracking")
+    config = {
+        "AMQP_URI": settings.amqp_url,
+        "max_workers": settings.tracking_max_workers,
+        "serializer": "json",
+        "TRACKING_BATCH_SIZE": settings.tracking_batch_size,
+        "TRACKING_BATCH_WAIT_MS": settings.tracking_batch_wait_ms,
+        "TRACKING_PREFETCH": settings.tracking_prefetch,
+    }
+    runner = ServiceRunner(config)
+    runner.add_service(TrackingService)
+
+    def shutdown(signum: int, frame: object) -> None:
+        eventlet.spawn_n(runner.stop)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    runner.start()
+    runner.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

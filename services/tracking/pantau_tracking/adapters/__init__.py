@@ -1,0 +1,1 @@
+"""Tracking's adapters: SQLAlchemy Core store (SQLite / PostgreSQL), migrations, outbox relay."""

@@ -1,0 +1,113 @@
+"""The case aggregate: one application (berkas) identified by its receipt number.
+
+A case keeps a snapshot of its service definition (``ServiceDefinition``, with the catalogue
+version) taken when it was opened, its current public status and stage, an append-only history,
+a ``revision`` that grows with every change (it is the ``sequence`` of tracking's outgoing events
+and the version of the public record), and — kept apart and marked PRIVATE — the applicant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pantau_contracts.catalogue import ServiceDefinition, Stage
+from pantau_contracts.vocabulary import PublicStatus
+from pantau_tracking.domain.sla import Pause
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """PRIVATE. Stored in its own table; never published, never logged."""
+
+    name: str
+    nik: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+    def known_values(self) -> tuple[str, ...]:
+        """The exact values ``redact_text`` must scrub from public notes."""
+        return tuple(v for v in (self.name, self.nik, self.phone, self.email, self.address) if v)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One accepted step of the case (append-only). ``at`` is UTC."""
+
+    seq: int
+    status: PublicStatus
+    stage_code: str | None
+    at: datetime
+    note: str | None
+    actor_role: str | None
+    event_type: str
+    event_id: str | None = None
+    event_source: str | None = None
+
+
+@dataclass
+class Case:
+    """The aggregate. Change it only through ``lifecycle`` (or ``mark_overdue``)."""
+
+    receipt_number: str
+    definition: ServiceDefinition
+    submitted_at: datetime
+    status: PublicStatus
+    stage_code: str | None
+    revision: int
+    updated_at: datetime
+    kecamatan: str | None = None
+    channel: str | None = None
+    closed_at: datetime | None = None
+    history: list[HistoryEntry] = field(default_factory=list)
+    last_sequence: int | None = None
+    overdue_reported: bool = False
+    applicant: Applicant | None = None
+
+    @property
+    def jurisdiction(self) -> str:
+        return str(self.definition.jurisdiction_code)
+
+    @property
+    def department(self) -> str:
+        return str(self.definition.department_code)
+
+    @property
+    def timezone(self) -> str:
+        return str(self.definition.timezone)
+
+    @property
+    def is_final(self) -> bool:
+        return bool(self.status.is_final)
+
+    @property
+    def paused(self) -> bool:
+        return self.status is PublicStatus.DIKEMBALIKAN
+
+    @property
+    def stage(self) -> Stage | None:
+        return self.definition.service.stage(self.stage_code) if self.stage_code else None
+
+    @property
+    def stage_index(self) -> int:
+        """Index of the furthest stage reached (-1 before the first stage)."""
+        index = -1
+        for entry in self.history:
+            if entry.stage_code is not None:
+                found = self.definition.service.stage_index(entry.stage_code)
+                if found is not None:
+                    index = max(index, found)
+        return index
+
+    def pauses(self) -> list[Pause]:
+        """Periods spent returned to the applicant, from the history."""
+        result: list[Pause] = []
+        for i, entry in enumerate(self.history):
+            if entry.status is PublicStatus.DIKEMBALIKAN:
+                end = self.history[i + 1].at if i + 1 < len(self.history) else None
+                result.append(Pause(entry.at, end))
+        return result
+
+    def known_private_values(self) -> tuple[str, ...]:
+        return self.applicant.known_values() if self.applicant else ()

@@ -1,0 +1,192 @@
+"""How department events move a case, and why an event is refused.
+
+Transitions (public status in brackets):
+
+* ``case.submitted`` opens a case [diterima]. Refused if the receipt already exists
+  (``duplicate-receipt``), the service is not in the jurisdiction's catalogue
+  (``unknown-service``) or belongs to another department (``wrong-department``).
+* ``case.stage_started(stage)`` [the stage's public status: verifikasi / diproses]. Stages move
+  FORWARD in the service's order; skipping ahead is ALLOWED (departments skip optional steps,
+  e.g. no field inspection for a simple building); re-entering the current stage or going back is
+  refused (``stage-order``); a stage not in the workflow is ``unknown-stage``; while returned to
+  the applicant it is ``case-paused`` (resume first).
+* ``case.returned`` [dikembalikan] pauses the clock (``already-paused`` if it is paused).
+* ``case.resumed`` returns to the status and stage held before the return (``not-paused`` else).
+* ``case.rejected`` [ditolak], ``case.completed`` [selesai], ``case.withdrawn`` [dibatalkan] close
+  the case from any open state, paused included.
+* A closed case accepts nothing (``case-closed``). Any event for a receipt tracking does not know
+  is ``unknown-case``; an event from a department that does not own the case's service is
+  ``wrong-department``.
+
+History times are the events' own ``time`` (UTC), but never earlier than the previous step, so
+a timeline is always ordered even if a department's clock is off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pantau_contracts.payloads.department as dept
+from pantau_contracts.catalogue import ServiceDefinition
+from pantau_contracts.vocabulary import PublicStatus
+from pantau_tracking.domain.case import Applicant, Case, HistoryEntry
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A validated department event, as the domain sees it."""
+
+    event_id: str
+    source: str
+    type: str
+    time: datetime
+    jurisdiction: str
+    department: str
+    payload: Any
+    sequence: int | None = None
+    raw: bytes = field(default=b"", repr=False)  # the exact CloudEvent JSON, for buffering
+
+    @property
+    def receipt_number(self) -> str:
+        return str(self.payload.receipt_number)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an event was refused: a machine ``reason`` and a human ``detail``."""
+
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The case after the event, and what changed (the inbound event type)."""
+
+    case: Case
+    change: str
+
+
+Outcome = Accepted | Refusal
+
+
+def open_case(event: Inbound, definition: ServiceDefinition | None,
+              existing: Case | None) -> Outcome:
+    """Apply a ``case.submitted``: a new case, or a refusal."""
+    payload = event.payload
+    assert isinstance(payload, dept.CaseSubmittedV1)
+    if existing is not None:
+        return Refusal("duplicate-receipt",
+                       f"receipt {payload.receipt_number} already exists (opened by "
+                       f"/{existing.jurisdiction}/{existing.department}); receipt numbers must "
+                       "be unique")
+    if definition is None or definition.jurisdiction_code != event.jurisdiction:
+        return Refusal("unknown-service",
+                       f"service {payload.service_code!r} is not in the catalogue of "
+                       f"{event.jurisdiction}")
+    if definition.department_code != event.department:
+        return Refusal("wrong-department",
+                       f"service {payload.service_code!r} belongs to department "
+                       f"{definition.department_code!r}, not {event.department!r}")
+    at = _utc(event.time)
+    applicant = None
+    if payload.applicant is not None:
+        a = payload.applicant
+        applicant = Applicant(name=a.name, nik=a.nik, phone=a.phone,
+                              email=str(a.email) if a.email else None, address=a.address)
+    case = Case(
+        receipt_number=payload.receipt_number, definition=definition, submitted_at=at,
+        status=PublicStatus.DITERIMA, stage_code=None, revision=1, updated_at=at,
+        kecamatan=payload.kecamatan, channel=payload.channel, applicant=applicant,
+        last_sequence=event.sequence)
+    case.history.append(HistoryEntry(1, PublicStatus.DITERIMA, None, at, payload.note,
+                                     payload.actor_role, event.type, event.event_id,
+                                     event.source))
+    return Accepted(case, event.type)
+
+
+def apply_event(case: Case | None, event: Inbound) -> Outcome:
+    """Apply any non-submitted department event to ``case``. Refusals leave the case untouched."""
+    if case is None:
+        return Refusal("unknown-case", f"no case with receipt {event.receipt_number}; "
+                                       "send case.submitted first")
+    if case.jurisdiction != event.jurisdiction or case.department != event.department:
+        return Refusal("wrong-department",
+                       f"case {case.receipt_number} belongs to /{case.jurisdiction}/"
+                       f"{case.department}, not /{event.jurisdiction}/{event.department}")
+    if case.is_final:
+        return Refusal("case-closed", f"case {case.receipt_number} is already "
+                                      f"{case.status.value}; a closed case accepts nothing")
+    payload = event.payload
+    status: PublicStatus
+    stage_code = case.stage_code
+    if isinstance(payload, dept.CaseStageStartedV1):
+        service = case.definition.service
+        index = service.stage_index(payload.stage)
+        if index is None:
+            return Refusal("unknown-stage",
+                           f"stage {payload.stage!r} is not in the workflow of "
+                           f"{service.code}: " + ", ".join(s.code for s in service.stages))
+        if case.paused:
+            return Refusal("case-paused", f"case {case.receipt_number} is returned to the "
+                                          "applicant; send case.resumed first")
+        if index <= case.stage_index:
+            return Refusal("stage-order",
+                           f"stage {payload.stage!r} is not after the current stage "
+                           f"{service.stages[case.stage_index].code!r}; stages only move forward")
+        status, stage_code, note = service.stages[index].public_status, payload.stage, payload.note
+    elif isinstance(payload, dept.CaseReturnedV1):
+        if case.paused:
+            return Refusal("already-paused", f"case {case.receipt_number} is already returned "
+                                             "to the applicant")
+        status, note = PublicStatus.DIKEMBALIKAN, payload.reason
+    elif isinstance(payload, dept.CaseResumedV1):
+        if not case.paused:
+            return Refusal("not-paused", f"case {case.receipt_number} is not returned to the "
+                                         "applicant; nothing to resume")
+        before = _before_last_return(case)
+        status, stage_code, note = before.status, before.stage_code, payload.note
+    elif isinstance(payload, dept.CaseRejectedV1):
+        status, note = PublicStatus.DITOLAK, payload.reason
+    elif isinstance(payload, dept.CaseCompletedV1):
+        status, note = PublicStatus.SELESAI, payload.note
+    elif isinstance(payload, dept.CaseWithdrawnV1):
+        status, note = PublicStatus.DIBATALKAN, payload.reason
+    else:
+        return Refusal("unsupported-event", f"{event.type} does not change a case")
+    at = max(_utc(event.time), case.history[-1].at if case.history else case.submitted_at)
+    case.history.append(HistoryEntry(len(case.history) + 1, status, stage_code, at, note,
+                                     payload.actor_role, event.type, event.event_id,
+                                     event.source))
+    case.status = status
+    case.stage_code = stage_code
+    case.revision += 1
+    case.updated_at = at
+    if status.is_final:
+        case.closed_at = at
+    if event.sequence is not None:
+        case.last_sequence = event.sequence
+    return Accepted(case, event.type)
+
+
+def mark_overdue(case: Case, now: datetime) -> Case:
+    """Record that the overdue state was detected and announced (revision grows)."""
+    case.overdue_reported = True
+    case.revision += 1
+    case.updated_at = max(case.updated_at, _utc(now))
+    return case
+
+
+def _before_last_return(case: Case) -> HistoryEntry:
+    for i in range(len(case.history) - 1, -1, -1):
+        if case.history[i].status is PublicStatus.DIKEMBALIKAN:
+            return case.history[i - 1] if i > 0 else case.history[0]
+    return case.history[-1]
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(UTC)

@@ -1,0 +1,1 @@
+"""Nameko entrypoints and dependency providers (eventlet process only)."""

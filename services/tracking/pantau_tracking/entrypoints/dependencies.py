@@ -1,0 +1,87 @@
+"""``TrackingRuntime``: the dependency provider that builds tracking's adapters once per process
+(engine + migrations, store, catalogue, handler, outbox relay) and runs the relay loop.
+
+The relay loop flushes the outbox when kicked (right after a batch commits, after an overdue
+scan) and every ``relay_interval`` seconds as a safety net.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+import eventlet
+from nameko.extensions import DependencyProvider
+
+from pantau_contracts.catalogue import load_catalogue
+from pantau_tracking.adapters.bulk_publisher import BulkConfirmingPublisher
+from pantau_tracking.adapters.clock import SystemClock
+from pantau_tracking.adapters.database import create_engine, migrate
+from pantau_tracking.adapters.relay import OutboxRelay
+from pantau_tracking.adapters.store import SqlStore
+from pantau_tracking.service.handler import TrackingHandler
+from pantau_tracking.settings import TrackingSettings
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """What service methods get: the use cases and a way to wake the relay."""
+
+    def __init__(self, handler: TrackingHandler, relay: OutboxRelay) -> None:
+        self.handler = handler
+        self.relay = relay
+        self._kicked = threading.Event()
+
+    def kick_relay(self) -> None:
+        self._kicked.set()
+
+    def relay_loop(self, interval: float, running: threading.Event) -> None:
+        while running.is_set():
+            self._kicked.wait(timeout=interval)
+            self._kicked.clear()
+            try:
+                sent = self.relay.flush()
+                if sent:
+                    log.debug("outbox relay published %d message(s)", sent)
+            except Exception:  # noqa: BLE001 - rows stay unsent and are retried
+                log.warning("outbox relay failed; will retry", exc_info=True)
+                eventlet.sleep(1.0)
+
+
+class TrackingRuntime(DependencyProvider):
+    def setup(self) -> None:
+        settings = TrackingSettings()
+        self.settings = settings
+        self.engine = create_engine(settings.effective_database_url)
+        migrate(self.engine)
+        store = SqlStore(self.engine)
+        handler = TrackingHandler(
+            store, load_catalogue(), SystemClock(),
+            pending_timeout=timedelta(seconds=settings.tracking_pending_timeout))
+        self.publisher = BulkConfirmingPublisher(settings.amqp_url)
+        self.runtime = Runtime(handler, OutboxRelay(store, self.publisher))
+        self._running = threading.Event()
+        log.info("tracking store ready (%s)", self.engine.dialect.name)
+
+    def start(self) -> None:
+        self._running.set()
+        self._gt = self.container.spawn_managed_thread(
+            lambda: self.runtime.relay_loop(self.settings.tracking_relay_interval,
+                                            self._running), identifier="outbox_relay")
+
+    def stop(self) -> None:
+        self._running.clear()
+        self.runtime.kick_relay()
+        self._gt.wait()
+        self.publisher.close()
+        self.engine.dispose()
+
+    def kill(self) -> None:
+        self._running.clear()
+        self._gt.kill()
+
+    def get_dependency(self, worker_ctx: Any) -> Runtime:
+        return self.runtime

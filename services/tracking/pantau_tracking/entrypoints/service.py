@@ -1,0 +1,68 @@
+"""The nameko service ``tracking``. Entrypoints are thin: validate, call a use case, map the
+result."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from pantau_contracts.envelope import ContractViolation
+from pantau_contracts.registry import validate_event
+from pantau_contracts.routing import TRACKING_QUEUE
+from pantau_tracking.entrypoints.batch import batch_consume
+from pantau_tracking.entrypoints.dependencies import Runtime, TrackingRuntime
+from pantau_tracking.service.handler import to_inbound
+
+log = logging.getLogger(__name__)
+# Timer intervals are fixed when the class is defined, so they are read from the environment here.
+OVERDUE_INTERVAL = float(os.environ.get("PANTAU_TRACKING_OVERDUE_INTERVAL", "5"))
+
+
+class TrackingService:
+    name = "tracking"
+
+    tracking: Runtime = TrackingRuntime()
+
+    @batch_consume(TRACKING_QUEUE, config_prefix="TRACKING")
+    def handle_accepted(self, bodies: list[bytes]) -> dict[int, dict[str, Any]]:
+        """Apply a batch of accepted department events; returns the poison ones by index."""
+        poison: dict[int, dict[str, Any]] = {}
+        indexes: list[int] = []
+        events = []
+        for index, body in enumerate(bodies):
+            try:
+                events.append(to_inbound(validate_event(body)))
+                indexes.append(index)
+            except ContractViolation as exc:
+                poison[index] = {"reason": "contract-violation", **exc.as_dict()}
+        for failure in self.tracking.handler.handle_batch(events):
+            poison[indexes[failure.index]] = {"reason": "processing-failed",
+                                              "detail": failure.error}
+        self.tracking.kick_relay()
+        return poison
+
+    @timer(interval=OVERDUE_INTERVAL)
+    def scan_overdue(self) -> None:
+        """Mark cases past their due date; give up on sequence gaps that never filled."""
+        marked = self.tracking.handler.check_overdue()
+        expired = self.tracking.handler.expire_pending()
+        if marked or expired:
+            log.info("overdue scan: %d marked overdue; %d buffered receipt(s) re-examined",
+                     marked, expired)
+            self.tracking.kick_relay()
+
+    @rpc
+    def get_case(self, receipt_number: str) -> dict[str, Any] | None:
+        return self.tracking.handler.get_case(receipt_number)
+
+    @rpc
+    def list_public_cases(self, after: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        return self.tracking.handler.list_public_cases(after, limit)
+
+    @rpc
+    def count_cases(self) -> int:
+        return self.tracking.handler.count_cases()

@@ -1,0 +1,1 @@
+"""Tracking's use cases over ports (plain Python; adapters implement the ports)."""

@@ -1,0 +1,284 @@
+"""The use cases: apply department events (batched, idempotent, ordered), detect overdue cases,
+answer queries.
+
+Idempotency: every event is identified by CloudEvents (source, id); once processed — applied,
+refused or dropped — it is recorded in ``processed_events`` in the same transaction as its
+effects, so a redelivery is acknowledged and ignored.
+
+Ordering: a department event may carry the ``sequence`` extension, counted per case.
+
+* ``sequence <= last applied`` → duplicate (dropped; a redelivery or an old retry);
+* ``sequence == last + 1`` (or the case has no sequence yet) → applied, then buffered successors
+  are applied as long as they are consecutive;
+* ``sequence > last + 1`` (a gap), or an event for a receipt not opened yet → buffered in
+  ``pending_events``;
+* no ``sequence`` → arrival order.
+
+``expire_pending`` (run by a timer) re-drains buffered events after a few seconds (a successor
+buffered by another instance while this one applied the missing event). If a gap never fills, it
+gives up after ``pending_timeout`` (default 10 minutes):
+the buffered events are applied in sequence order, skipping the gap (a missing event arriving
+later then counts as a duplicate and is dropped); events for a case that never opened are
+refused (``unknown-case``) and reported back to the department.
+
+A refused event still advances the case's sequence (it was consumed), so one bad event does not
+stall the case. Every change writes its outgoing events (``case.updated``/``event.rejected``)
+to the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pantau_contracts.catalogue import Catalogue
+from pantau_contracts.envelope import ValidatedEvent
+from pantau_contracts.redaction import redact_text
+from pantau_contracts.registry import validate_event
+from pantau_tracking.domain.case import Case
+from pantau_tracking.domain.lifecycle import (
+    Accepted,
+    Inbound,
+    Refusal,
+    apply_event,
+    mark_overdue,
+    open_case,
+)
+from pantau_tracking.domain.public_record import case_sla, stage_report, to_public
+from pantau_tracking.service import messages
+from pantau_tracking.service.ports import Clock, PendingEvent, Store, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EventFailure:
+    """An event that raised while being applied on its own: poison, to dead-letter."""
+
+    index: int
+    error: str
+
+
+def to_inbound(event: ValidatedEvent) -> Inbound:
+    return Inbound(event_id=event.id, source=event.source, type=event.type, time=event.time,
+                   jurisdiction=event.jurisdiction, department=event.department,
+                   payload=event.payload, sequence=event.sequence, raw=event.raw)
+
+
+class TrackingHandler:
+    """Tracking's use cases. ``store``/``clock`` are ports; the catalogue is data."""
+
+    def __init__(self, store: Store, catalogue: Catalogue, clock: Clock, *,
+                 pending_timeout: timedelta = timedelta(minutes=10)) -> None:
+        self.store = store
+        self.catalogue = catalogue
+        self.clock = clock
+        self.pending_timeout = pending_timeout
+
+    # -- inbound events ------------------------------------------------------------------------
+
+    def handle_batch(self, events: Sequence[Inbound]) -> list[EventFailure]:
+        """Apply events in order in ONE transaction. If that transaction fails, each event is
+        retried in its own transaction; those that fail alone are returned as poison. If every
+        event fails alone too, the error is re-raised (the store is probably down: redeliver)."""
+        if not events:
+            return []
+        try:
+            with self.store.unit_of_work() as uow:
+                uow.preload({_receipt(e) for e in events}, {(e.source, e.event_id) for e in events})
+                for event in events:
+                    self._process(uow, event)
+            return []
+        except Exception:  # noqa: BLE001 - isolate the poison message below
+            log.warning("batch of %d failed; retrying one by one", len(events), exc_info=True)
+        failures: list[EventFailure] = []
+        last_error: Exception | None = None
+        for index, event in enumerate(events):
+            try:
+                with self.store.unit_of_work() as uow:
+                    self._process(uow, event)
+            except Exception as exc:  # noqa: BLE001 - reported as poison
+                last_error = exc
+                failures.append(EventFailure(index, redact_text(f"{type(exc).__name__}: {exc}")
+                                             or type(exc).__name__))
+        if last_error is not None and len(failures) == len(events):
+            raise last_error
+        return failures
+
+    def _process(self, uow: UnitOfWork, event: Inbound) -> None:
+        if uow.seen(event.source, event.event_id):
+            return
+        case = uow.load_case(event.receipt_number)
+        # Sequence numbers order one emitter's events about one case. A case.submitted for an
+        # existing receipt, or an event from another department, is not part of that sequence:
+        # it goes straight to the lifecycle, which refuses it with the precise reason.
+        ordered = event.sequence is not None and (case is None or (
+            event.type != "case.submitted" and case.jurisdiction == event.jurisdiction
+            and case.department == event.department))
+        if ordered:
+            assert event.sequence is not None
+            if case is None and event.type != "case.submitted":
+                self._buffer(uow, event)
+                return
+            if case is not None and case.last_sequence is not None:
+                if event.sequence <= case.last_sequence:
+                    uow.mark_processed(event.source, event.event_id,
+                                       receipt_number=event.receipt_number,
+                                       event_type=event.type, outcome="duplicate",
+                                       reason="stale-sequence",
+                                       detail=f"sequence {event.sequence} <= "
+                                              f"{case.last_sequence}")
+                    return
+                if event.sequence > case.last_sequence + 1:
+                    self._buffer(uow, event)
+                    return
+        case = self._apply(uow, case, event)
+        if case is not None:
+            self._drain(uow, case)
+
+    def _apply(self, uow: UnitOfWork, case: Case | None, event: Inbound) -> Case | None:
+        """Apply one event; returns the case as it is afterwards (None if there is none)."""
+        now = self.clock.now()
+        if event.type == "case.submitted":
+            definition = self.catalogue.definition(event.jurisdiction,
+                                                   event.payload.service_code)
+            outcome = open_case(event, definition, case)
+        else:
+            outcome = apply_event(case, event)
+        if isinstance(outcome, Accepted):
+            uow.save_case(outcome.case)
+            uow.add_outbox(messages.case_updated(outcome.case, outcome.change, now))
+            uow.mark_processed(event.source, event.event_id, receipt_number=event.receipt_number,
+                               event_type=event.type, outcome="applied")
+            return outcome.case
+        self._refuse(uow, event, outcome, now)
+        if case is not None and event.sequence is not None and \
+                (case.last_sequence is None or event.sequence > case.last_sequence) and \
+                outcome.reason not in ("duplicate-receipt", "wrong-department"):
+            case.last_sequence = event.sequence  # consumed: do not stall the case on it
+            uow.save_case(case)
+        return case
+
+    def _refuse(self, uow: UnitOfWork, event: Inbound, refusal: Refusal, now: datetime) -> None:
+        log.info("refused %s %s from %s: %s", event.type, event.event_id, event.source,
+                 refusal.reason)
+        uow.add_outbox(messages.event_rejected(event, refusal, now))
+        uow.mark_processed(event.source, event.event_id, receipt_number=event.receipt_number,
+                           event_type=event.type, outcome="refused", reason=refusal.reason,
+                           detail=refusal.detail)
+
+    def _buffer(self, uow: UnitOfWork, event: Inbound) -> None:
+        assert event.sequence is not None
+        uow.buffer_pending(PendingEvent(event.source, event.event_id, event.receipt_number,
+                                        event.sequence, event.raw, self.clock.now()))
+
+    def _drain(self, uow: UnitOfWork, case: Case, *, skip_gaps: bool = False) -> None:
+        """Apply buffered events that are now next in sequence; keep the rest buffered."""
+        pending = uow.take_pending(case.receipt_number)
+        if not pending:
+            return
+        waiting: list[PendingEvent] = []
+        for item in pending:
+            if uow.seen(item.source, item.event_id):
+                continue
+            last = case.last_sequence
+            if last is not None and item.sequence <= last:
+                uow.mark_processed(item.source, item.event_id, receipt_number=item.receipt_number,
+                                   event_type=str(json.loads(item.body).get("type", "?")),
+                                   outcome="duplicate", reason="stale-sequence")
+                continue
+            if last is None or item.sequence == last + 1 or skip_gaps:
+                updated = self._apply(uow, case, _inbound_from_raw(item.body))
+                case = updated if updated is not None else case
+            else:
+                waiting.append(item)
+        for item in waiting:
+            uow.buffer_pending(item)
+
+    def expire_pending(self, *, recheck_after: timedelta = timedelta(seconds=5)) -> int:
+        """Re-examine buffered events (see module doc); returns how many receipts were touched.
+
+        Buffered for longer than ``recheck_after``: drained normally — this catches a successor
+        buffered by another instance while this one applied the missing event. Buffered for longer
+        than ``pending_timeout``: the gap is given up (skipped, or ``unknown-case`` refusals)."""
+        now = self.clock.now()
+        receipts = self.store.stale_pending_receipts(now - recheck_after)
+        if not receipts:
+            return 0
+        expired = set(self.store.stale_pending_receipts(now - self.pending_timeout))
+        for receipt in receipts:
+            give_up = receipt in expired
+            with self.store.unit_of_work() as uow:
+                case = uow.load_case(receipt)
+                if case is not None:
+                    self._drain(uow, case, skip_gaps=give_up)
+                    continue
+                if not give_up:
+                    continue
+                for item in uow.take_pending(receipt):
+                    event = _inbound_from_raw(item.body)
+                    if not uow.seen(event.source, event.event_id):
+                        self._refuse(uow, event, Refusal(
+                            "unknown-case", f"no case with receipt {receipt} arrived within "
+                            f"{int(self.pending_timeout.total_seconds())} s; send case.submitted "
+                            "first"), now)
+        return len(receipts)
+
+    # -- overdue ---------------------------------------------------------------------------------
+
+    def check_overdue(self) -> int:
+        """Mark open, running cases past their due date as overdue (once): revision grows,
+        ``case.updated`` and ``case.overdue`` go to the outbox. Returns how many were marked."""
+        now = self.clock.now()
+        marked = 0
+        # Stored due dates are local dates; UTC+1 day covers every Indonesian zone.
+        for receipt in list(self.store.overdue_candidates((now + timedelta(days=1)).date())):
+            with self.store.unit_of_work() as uow:
+                case = uow.load_case(receipt)
+                if case is None or case.is_final or case.paused or case.overdue_reported:
+                    continue
+                if not case_sla(case, now).overdue:
+                    continue
+                mark_overdue(case, now)
+                uow.save_case(case)
+                uow.add_outbox(messages.case_updated(case, "overdue", now))
+                uow.add_outbox(messages.case_overdue(case, now))
+                marked += 1
+        return marked
+
+    # -- queries (no private data) ---------------------------------------------------------------
+
+    def get_case(self, receipt_number: str) -> dict[str, Any] | None:
+        """Where is the case, how long has each step taken, is it late."""
+        case = self.store.get_case(receipt_number)
+        if case is None:
+            return None
+        now = self.clock.now()
+        return {"public": to_public(case, now).model_dump(mode="json"),
+                "sla": case_sla(case, now).as_dict(),
+                "history": stage_report(case, now)}
+
+    def list_public_cases(self, after: str | None, limit: int) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        limit = max(1, min(int(limit), 1000))
+        return [to_public(case, now).model_dump(mode="json")
+                for case in self.store.iter_cases(after, limit)]
+
+    def count_cases(self) -> int:
+        return self.store.count_cases()
+
+
+def _receipt(event: Inbound) -> str:
+    try:
+        return event.receipt_number
+    except AttributeError:  # not a case event; _process will fail on it and isolate it
+        return ""
+
+
+def _inbound_from_raw(body: bytes) -> Inbound:
+    return to_inbound(validate_event(body))
+

@@ -1,0 +1,59 @@
+"""Building tracking's outgoing CloudEvents (case.updated, case.overdue, event.rejected)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pantau_contracts.envelope import event_to_json, make_event
+from pantau_contracts.payloads.tracking import CaseOverdueV1, CaseUpdatedV1, EventRejectedV1
+from pantau_contracts.registry import dataschema_for
+from pantau_contracts.routing import CASES_EXCHANGE, FEEDBACK_EXCHANGE, case_key
+from pantau_tracking.domain.case import Case
+from pantau_tracking.domain.lifecycle import Inbound, Refusal
+from pantau_tracking.domain.public_record import case_sla, to_public
+from pantau_tracking.service.ports import OutboxMessage
+
+
+def tracking_source(jurisdiction: str) -> str:
+    return f"/{jurisdiction}/tracking"
+
+
+def case_updated(case: Case, change: str, now: datetime) -> OutboxMessage:
+    """``case.updated`` carrying the whole public record; ``sequence`` = revision."""
+    public = to_public(case, now)
+    message_id = f"{case.receipt_number}:{case.revision}:updated"
+    event = make_event(type="case.updated", source=tracking_source(case.jurisdiction),
+                       data=CaseUpdatedV1(case=public, change=change), id=message_id,
+                       subject=case.receipt_number, sequence=case.revision, time=now,
+                       dataschema=dataschema_for("case.updated", 1))
+    return OutboxMessage(message_id, CASES_EXCHANGE, case_key("case.updated", case.jurisdiction),
+                         event_to_json(event), case.receipt_number)
+
+
+def case_overdue(case: Case, now: datetime) -> OutboxMessage:
+    sla = case_sla(case, now)
+    message_id = f"{case.receipt_number}:{case.revision}:overdue"
+    data = CaseOverdueV1(receipt_number=case.receipt_number,
+                         jurisdiction_code=case.jurisdiction, department_code=case.department,
+                         service_code=case.definition.service.code,
+                         due_date=sla.due_date.isoformat(), detected_at=now)
+    event = make_event(type="case.overdue", source=tracking_source(case.jurisdiction), data=data,
+                       id=message_id, subject=case.receipt_number, sequence=case.revision,
+                       time=now, dataschema=dataschema_for("case.overdue", 1))
+    return OutboxMessage(message_id, CASES_EXCHANGE, case_key("case.overdue", case.jurisdiction),
+                         event_to_json(event), case.receipt_number)
+
+
+def event_rejected(event: Inbound, refusal: Refusal, now: datetime) -> OutboxMessage:
+    """``event.rejected`` back to the department on ``pantau.feedback``."""
+    message_id = f"rejected:{event.source}:{event.event_id}"
+    data = EventRejectedV1(event_id=event.event_id, event_source=event.source,
+                           event_type=event.type, receipt_number=event.receipt_number,
+                           stage="tracking", reason=refusal.reason, detail=refusal.detail,
+                           rejected_at=now)
+    cloud_event = make_event(type="event.rejected", source=tracking_source(event.jurisdiction),
+                             data=data, id=message_id, subject=event.receipt_number, time=now,
+                             dataschema=dataschema_for("event.rejected", 1))
+    return OutboxMessage(message_id, FEEDBACK_EXCHANGE,
+                         f"{event.jurisdiction}.{event.department}",
+                         event_to_json(cloud_event), event.receipt_number)

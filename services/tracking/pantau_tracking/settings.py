@@ -1,0 +1,17 @@
+"""Tracking's settings (environment variables ``PANTAU_*``)."""
+
+from __future__ import annotations
+
+from pantau_platform.settings import DatabaseSettings
+
+
+class TrackingSettings(DatabaseSettings):
+    """``PANTAU_DATABASE_URL`` (empty: SQLite in the state folder), ``PANTAU_AMQP_URL`` and:"""
+
+    tracking_batch_size: int = 500  # PANTAU_TRACKING_BATCH_SIZE: messages per DB transaction
+    tracking_batch_wait_ms: int = 50  # PANTAU_TRACKING_BATCH_WAIT_MS: max wait to fill a batch
+    tracking_prefetch: int = 1000  # PANTAU_TRACKING_PREFETCH: unacked messages in flight
+    tracking_max_workers: int = 10  # PANTAU_TRACKING_MAX_WORKERS: nameko worker pool
+    tracking_overdue_interval: float = 5.0  # seconds between overdue scans (read at import)
+    tracking_relay_interval: float = 2.0  # seconds between safety-net outbox flushes
+    tracking_pending_timeout: float = 600.0  # seconds an out-of-order gap may stay open

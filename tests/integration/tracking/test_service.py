@@ -1,0 +1,234 @@
+"""``python -m pantau_tracking`` as a real process against the real broker (and both databases):
+accepted events in, ``case.updated`` / ``event.rejected`` out, duplicates and reordering handled,
+poison dead-lettered with a reason."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from kombu import Connection, Exchange, Queue
+
+from pantau_contracts.routing import (
+    ACCEPTED_EXCHANGE,
+    CASES_EXCHANGE,
+    DEAD_LETTER_EXCHANGE,
+    FEEDBACK_EXCHANGE,
+    REASON_HEADER,
+)
+from pantau_platform.amqp import ConfirmingPublisher, Outgoing
+from tests.conftest import wait_for
+
+from .helpers import department_event as _department_event
+
+
+def department_event(*args: Any, **kwargs: Any) -> bytes:
+    """Events happening now: cases must not be overdue (the overdue timer would add revisions)."""
+    kwargs.setdefault("time", datetime.now(UTC))
+    return _department_event(*args, **kwargs)
+
+pytestmark = pytest.mark.integration
+
+
+class Listener:
+    """An exclusive, auto-deleted queue bound where the test wants to look."""
+
+    def __init__(self, amqp_url: str, bindings: list[tuple[str, str]]) -> None:
+        self.connection = Connection(amqp_url)
+        self.channel = self.connection.channel()
+        self.queue = Queue(f"test-tracking-{uuid.uuid4().hex[:8]}", exclusive=True,
+                           auto_delete=True, channel=self.channel)
+        self.queue.declare()
+        for exchange, key in bindings:
+            self.queue.bind_to(Exchange(exchange, passive=True), routing_key=key)
+        self.messages: list[Any] = []
+
+    def drain(self) -> list[Any]:
+        while True:
+            message = self.queue.get(no_ack=True)
+            if message is None:
+                return self.messages
+            self.messages.append(message)
+
+    def bodies(self, receipt: str) -> list[dict[str, Any]]:
+        """Every JSON message seen so far whose subject is ``receipt``, in arrival order."""
+        self.drain()
+        found = []
+        for message in self.messages:
+            try:
+                body = json.loads(message.body)
+            except ValueError:
+                continue
+            if isinstance(body, dict) and body.get("subject") == receipt:
+                found.append(body)
+        return found
+
+    def close(self) -> None:
+        self.connection.release()
+
+
+def rpc(amqp_url: str, method: str, *args: Any, timeout: float = 20) -> Any:
+    """Call ``tracking.<method>`` over nameko's AMQP RPC protocol (plain kombu, no nameko)."""
+    reply_to = f"test-rpc-{uuid.uuid4().hex[:8]}"
+    correlation_id = uuid.uuid4().hex
+    with Connection(amqp_url) as connection:
+        channel = connection.channel()
+        exchange = Exchange("nameko-rpc", type="topic", durable=True)
+        queue = Queue(reply_to, exchange=exchange, routing_key=reply_to, exclusive=True,
+                      auto_delete=True, channel=channel)
+        queue.declare()
+        producer = connection.Producer(channel)
+        producer.publish(json.dumps({"args": list(args), "kwargs": {}}), exchange=exchange,
+                         routing_key=f"tracking.{method}", reply_to=reply_to,
+                         correlation_id=correlation_id, content_type="application/json")
+
+        def reply() -> Any:
+            message = queue.get(no_ack=True)
+            if message is not None and message.properties.get("correlation_id") == correlation_id:
+                return json.loads(message.body)
+            return None
+
+        answer = wait_for(reply, timeout=timeout, message=f"RPC reply to {method}")
+    assert isinstance(answer, dict) and answer.get("error") is None, answer
+    return answer["result"]
+
+
+@pytest.fixture
+def publisher(amqp_url: str, topology: None) -> Iterator[ConfirmingPublisher]:
+    pub = ConfirmingPublisher(amqp_url)
+    yield pub
+    pub.close()
+
+
+def send(publisher: ConfirmingPublisher, body: bytes, key: str) -> None:
+    publisher.publish(Outgoing(exchange=ACCEPTED_EXCHANGE, routing_key=key, body=body))
+
+
+@pytest.mark.timeout(90)
+def test_service_end_to_end(database_url: str, amqp_url: str, publisher: ConfirmingPublisher,
+                            start_service: Callable[..., Any],
+                            unique: Callable[[str], str]) -> None:
+    receipt = unique("BDG")
+    poison_key = f"kota-bandung.dpmptsp.case.poison-{uuid.uuid4().hex[:8]}"
+    listener = Listener(amqp_url, [(CASES_EXCHANGE, "case.updated.kota-bandung"),
+                                   (FEEDBACK_EXCHANGE, "kota-bandung.dpmptsp"),
+                                   (DEAD_LETTER_EXCHANGE, poison_key)])
+    env = {"PANTAU_DATABASE_URL": database_url} if database_url.startswith("postgresql") else {}
+    service = start_service("pantau_tracking", PANTAU_TRACKING_BATCH_WAIT_MS="20", **env)
+    try:
+        key = "kota-bandung.dpmptsp.case.submitted"
+        submitted = department_event("case.submitted", receipt, sequence=1,
+                                     applicant={"name": "Dewi Lestari", "nik": "3273015505900002"})
+        send(publisher, submitted, key)
+
+        def updated() -> list[dict[str, Any]]:
+            return [b for b in listener.bodies(receipt) if b["type"] == "case.updated"]
+
+        first = wait_for(lambda: updated(), timeout=30, message="first case.updated")
+        assert isinstance(first, list)
+        assert first[0]["sequence"] == 1 and first[0]["source"] == "/kota-bandung/tracking"
+        assert first[0]["data"]["case"]["status"] == "diterima"
+        assert "Dewi" not in json.dumps(first) and "3273015505900002" not in json.dumps(first)
+
+        send(publisher, submitted, key)  # duplicate delivery of the same event
+        stage_key = "kota-bandung.dpmptsp.case.stage_started"
+        send(publisher, department_event("case.stage_started", receipt, sequence=3,
+                                         stage="konsultasi-teknis"), stage_key)
+        send(publisher, department_event("case.stage_started", receipt, sequence=2,
+                                         stage="verifikasi-berkas"), stage_key)
+        send(publisher, department_event("case.stage_started", receipt, sequence=4,
+                                         stage="verifikasi-berkas"), stage_key)  # going back
+        send(publisher, b'{"specversion": "1.0", "id": "broken"}', poison_key)
+
+        rejected = wait_for(lambda: [b for b in listener.bodies(receipt)
+                                     if b["type"] == "event.rejected"],
+                            timeout=30, message="event.rejected")
+        assert isinstance(rejected, list)
+        assert rejected[0]["data"]["reason"] == "stage-order"
+        revisions = [b["sequence"] for b in listener.bodies(receipt)
+                     if b["type"] == "case.updated"]
+        assert revisions == [1, 2, 3]
+        last = [b for b in listener.bodies(receipt) if b["type"] == "case.updated"][-1]
+        assert last["data"]["case"]["stage_code"] == "konsultasi-teknis"
+
+        def dead() -> list[Any]:
+            listener.drain()
+            return [m for m in listener.messages
+                    if m.delivery_info.get("routing_key") == poison_key]
+
+        (poisoned,) = wait_for(dead, timeout=30, message="dead-lettered poison")  # type: ignore
+        reason = json.loads(poisoned.headers[REASON_HEADER])
+        assert reason["reason"] == "contract-violation"
+
+        # A refusal for a department nobody listens to must not block the outbox.
+        stranger = unique("ORPHAN")
+        send(publisher, department_event("case.submitted", stranger, jurisdiction="kota-contoh"),
+             "kota-contoh.dpmptsp.case.submitted")
+        after = unique("BDG")
+        send(publisher, department_event("case.submitted", after), key)
+        wait_for(lambda: [b for b in listener.bodies(after) if b["type"] == "case.updated"],
+                 timeout=30, message="case.updated after an unroutable refusal")
+
+        answer = rpc(amqp_url, "get_case", receipt)
+        assert answer["public"]["revision"] == 3 and answer["public"]["status"] == "diproses"
+        assert answer["sla"]["due_date"] and len(answer["history"]) == 3
+        assert "Dewi" not in json.dumps(answer)
+        assert rpc(amqp_url, "get_case", "NOPE-0000") is None
+        assert rpc(amqp_url, "count_cases") >= 1
+        listed = rpc(amqp_url, "list_public_cases", None, 1000)
+        assert receipt in [c["receipt_number"] for c in listed]
+    finally:
+        listener.close()
+    assert "Traceback" not in service.log()
+
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite: one instance
+def test_two_instances_on_postgresql(database_url: str, amqp_url: str,
+                                     publisher: ConfirmingPublisher,
+                                     start_service: Callable[..., Any],
+                                     unique: Callable[[str], str]) -> None:
+    """Competing consumers on one database: every case still ends in the right state, with
+    revisions 1..4 each published (duplicates tolerated, nothing lost or reordered)."""
+    listener = Listener(amqp_url, [(CASES_EXCHANGE, "case.updated.kota-bandung")])
+    small = {"PANTAU_DATABASE_URL": database_url, "PANTAU_TRACKING_BATCH_SIZE": "10",
+             "PANTAU_TRACKING_PREFETCH": "10", "PANTAU_TRACKING_BATCH_WAIT_MS": "10"}
+    services = [start_service("pantau_tracking", **small) for _ in range(2)]
+    receipts = [unique("MULTI") for _ in range(40)]
+    steps = [("case.submitted", {}), ("case.stage_started", {"stage": "verifikasi-berkas"}),
+             ("case.stage_started", {"stage": "penerbitan"}), ("case.completed", {})]
+    try:
+        items = [Outgoing(exchange=ACCEPTED_EXCHANGE,
+                          routing_key=f"kota-bandung.dpmptsp.{event_type}",
+                          body=department_event(event_type, receipt, sequence=seq, **data))
+                 for seq, (event_type, data) in enumerate(steps, start=1)
+                 for receipt in receipts]
+        publisher.publish_many(items)
+
+        def finished() -> bool:
+            listener.drain()
+            latest: dict[str, int] = {}
+            for message in listener.messages:
+                body = json.loads(message.body)
+                if body["data"]["case"]["status"] == "selesai":
+                    latest[body["subject"]] = body["sequence"]
+            return all(latest.get(r) == 4 for r in receipts)
+
+        wait_for(finished, timeout=60, message="all cases completed")
+        seen: dict[str, set[int]] = {r: set() for r in receipts}
+        for message in listener.messages:
+            body = json.loads(message.body)
+            if body["subject"] in seen:
+                seen[body["subject"]].add(body["sequence"])
+                if body["sequence"] == 4:
+                    assert body["data"]["case"]["status"] == "selesai"
+        assert all(revisions == {1, 2, 3, 4} for revisions in seen.values())
+    finally:
+        listener.close()
+    for service in services:
+        assert "Traceback" not in service.log(), service.log()[-3000:]

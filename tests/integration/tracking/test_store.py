@@ -1,0 +1,189 @@
+"""The store and use cases on real databases (SQLite and PostgreSQL via ``database_url``):
+idempotency, reordering, atomic outbox, overdue detection, queries without private data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from pantau_contracts.catalogue import load_catalogue
+from pantau_contracts.registry import validate_event
+from pantau_tracking.adapters.database import create_engine, migrate
+from pantau_tracking.adapters.schema import outbox
+from pantau_tracking.adapters.store import SqlStore
+from pantau_tracking.domain.lifecycle import Inbound
+from pantau_tracking.service.handler import TrackingHandler, to_inbound
+
+from .helpers import T0, FixedClock, department_event
+
+pytestmark = pytest.mark.integration
+APPLICANT = {"name": "Budi Santoso", "nik": "3273010101010001", "phone": "081298765432",
+             "email": "budi@example.id", "address": "Jl. Asia Afrika 8"}
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[SqlStore]:
+    engine = create_engine(database_url)
+    migrate(engine)
+    migrate(engine)  # idempotent
+    yield SqlStore(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def handler(store: SqlStore) -> TrackingHandler:
+    return TrackingHandler(store, load_catalogue(), FixedClock(T0 + timedelta(days=1)),
+                           pending_timeout=timedelta(minutes=10))
+
+
+def ev(*args: object, **kwargs: object) -> Inbound:
+    return to_inbound(validate_event(department_event(*args, **kwargs)))  # type: ignore[arg-type]
+
+
+def outbox_rows(store: SqlStore) -> list[dict[str, object]]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(outbox).order_by(outbox.c.id)).all()
+    return [{"key": r.routing_key, "exchange": r.exchange, "body": json.loads(r.body)}
+            for r in rows]
+
+
+def test_submit_and_progress_writes_history_and_outbox(handler: TrackingHandler,
+                                                        store: SqlStore,
+                                                        unique: Callable[[str], str]) -> None:
+    receipt = unique("BDG")
+    failures = handler.handle_batch([
+        ev("case.submitted", receipt, applicant=APPLICANT, kecamatan="Sumur Bandung"),
+        ev("case.stage_started", receipt, stage="verifikasi-berkas",
+           note="Diperiksa; hubungi 081298765432"),
+    ])
+    assert failures == []
+    case = store.get_case(receipt)
+    assert case is not None and case.revision == 2 and case.stage_code == "verifikasi-berkas"
+    assert case.applicant is not None and case.applicant.nik == APPLICANT["nik"]
+    rows = outbox_rows(store)
+    assert [r["key"] for r in rows] == ["case.updated.kota-bandung"] * 2
+    assert [r["body"]["sequence"] for r in rows] == [1, 2]
+    text = json.dumps(rows)
+    for value in APPLICANT.values():
+        assert value not in text
+    answer = handler.get_case(receipt)
+    assert answer is not None and answer["public"]["revision"] == 2
+    assert answer["sla"]["due_date"] and len(answer["history"]) == 2
+    assert "081298765432" not in json.dumps(answer)
+    assert handler.count_cases() >= 1
+    listed = handler.list_public_cases(None, 50)
+    assert receipt in [c["receipt_number"] for c in listed]
+    assert "081298765432" not in json.dumps(listed)
+
+
+def test_idempotent_on_source_and_id(handler: TrackingHandler, store: SqlStore,
+                                     unique: Callable[[str], str]) -> None:
+    receipt = unique("BDG")
+    body = department_event("case.submitted", receipt, event_id="same-id")
+    event = to_inbound(validate_event(body))
+    handler.handle_batch([event, event])
+    handler.handle_batch([event])
+    case = store.get_case(receipt)
+    assert case is not None and case.revision == 1
+    assert len(outbox_rows(store)) == 1
+
+
+def test_reordering_by_sequence(handler: TrackingHandler, store: SqlStore,
+                                unique: Callable[[str], str]) -> None:
+    receipt = unique("BDG")
+    third = ev("case.stage_started", receipt, stage="konsultasi-teknis", sequence=3)
+    second = ev("case.stage_started", receipt, stage="verifikasi-berkas", sequence=2)
+    handler.handle_batch([third])  # before the case exists: buffered
+    assert store.get_case(receipt) is None
+    handler.handle_batch([ev("case.submitted", receipt, sequence=1)])
+    case = store.get_case(receipt)
+    assert case is not None and case.revision == 1  # 3 still waits for 2
+    handler.handle_batch([second])
+    case = store.get_case(receipt)
+    assert case is not None and case.stage_code == "konsultasi-teknis" and case.revision == 3
+    assert [h.stage_code for h in case.history] == [None, "verifikasi-berkas",
+                                                    "konsultasi-teknis"]
+    handler.handle_batch([ev("case.completed", receipt, sequence=2)])  # stale: dropped
+    case = store.get_case(receipt)
+    assert case is not None and case.revision == 3
+    assert [r["body"]["sequence"] for r in outbox_rows(store)] == [1, 2, 3]
+
+
+def test_gap_that_never_fills_is_skipped_after_timeout(handler: TrackingHandler,
+                                                       store: SqlStore,
+                                                       unique: Callable[[str], str]) -> None:
+    receipt, orphan = unique("BDG"), unique("BDG")
+    handler.handle_batch([ev("case.submitted", receipt, sequence=1),
+                          ev("case.completed", receipt, sequence=3),
+                          ev("case.completed", orphan, sequence=2)])
+    assert handler.expire_pending(recheck_after=timedelta(minutes=5)) == 0  # not old yet
+    assert isinstance(handler.clock, FixedClock)
+    handler.clock.current += timedelta(minutes=11)
+    assert handler.expire_pending() == 2
+    case = store.get_case(receipt)
+    assert case is not None and case.status.value == "selesai"
+    feedback = [r for r in outbox_rows(store) if r["exchange"] == "pantau.feedback"]
+    assert len(feedback) == 1 and feedback[0]["body"]["data"]["reason"] == "unknown-case"
+
+
+def test_refusal_is_recorded_and_reported(handler: TrackingHandler, store: SqlStore,
+                                          unique: Callable[[str], str]) -> None:
+    receipt = unique("BDG")
+    bad = ev("case.stage_started", receipt, stage="penerbitan", department="disdukcapil")
+    handler.handle_batch([ev("case.submitted", receipt), bad])
+    outcome = store.processed(bad.source, bad.event_id)
+    assert outcome is not None and outcome["outcome"] == "refused"
+    assert outcome["reason"] == "wrong-department"
+    (row,) = [r for r in outbox_rows(store) if r["exchange"] == "pantau.feedback"]
+    assert row["key"] == "kota-bandung.disdukcapil"
+    assert row["body"]["type"] == "event.rejected"
+    assert row["body"]["data"]["stage"] == "tracking"
+
+
+def test_batch_is_atomic_and_poison_is_isolated(handler: TrackingHandler, store: SqlStore,
+                                                unique: Callable[[str], str]) -> None:
+    good, poison = unique("BDG"), unique("BDG")
+    events = [ev("case.submitted", good), ev("case.submitted", poison)]
+    # A raw body that cannot be decoded makes buffering/draining fail for this event only.
+    broken = Inbound(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
+                     time=T0, jurisdiction="kota-bandung", department="dpmptsp",
+                     payload=None, sequence=None)
+    failures = handler.handle_batch([*events, broken])
+    assert [f.index for f in failures] == [2]
+    assert store.get_case(good) is not None and store.get_case(poison) is not None
+    assert len(outbox_rows(store)) == 2  # nothing from the failed attempt leaked
+
+
+def test_outbox_rolls_back_with_the_state(store: SqlStore, unique: Callable[[str], str]) -> None:
+    handler = TrackingHandler(store, load_catalogue(), FixedClock(T0))
+    receipt = unique("BDG")
+
+    class Boom(RuntimeError):
+        pass
+
+    with pytest.raises(Boom), store.unit_of_work() as uow:
+        handler._process(uow, ev("case.submitted", receipt))  # noqa: SLF001
+        raise Boom
+    assert store.get_case(receipt) is None
+    assert outbox_rows(store) == []
+
+
+def test_overdue_detected_once(handler: TrackingHandler, store: SqlStore,
+                               unique: Callable[[str], str]) -> None:
+    receipt = unique("BDG")
+    handler.handle_batch([ev("case.submitted", receipt, service_code="izin-praktik")])
+    assert handler.check_overdue() == 0
+    assert isinstance(handler.clock, FixedClock)
+    handler.clock.current = T0 + timedelta(days=30)
+    assert handler.check_overdue() == 1
+    assert handler.check_overdue() == 0
+    keys = [r["key"] for r in outbox_rows(store)]
+    assert keys == ["case.updated.kota-bandung", "case.updated.kota-bandung",
+                    "case.overdue.kota-bandung"]
+    answer = handler.get_case(receipt)
+    assert answer is not None and answer["public"]["overdue"] is True
+    assert answer["public"]["revision"] == 2

@@ -1,0 +1,162 @@
+"""Tracking's use cases against in-memory fakes of the ports."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from pantau_contracts.envelope import event_to_json, make_event
+from pantau_contracts.registry import validate_event
+from pantau_tracking.domain.lifecycle import Inbound
+from pantau_tracking.service.handler import TrackingHandler, to_inbound
+
+from .factories import APPLICANT, CATALOGUE, T0
+from .fakes import FakeClock, FakeStore
+
+
+def ev(event_type: str, receipt: str, *, sequence: int | None = None,
+       department: str = "dpmptsp", event_id: str | None = None, **data: Any) -> Inbound:
+    if event_type == "case.submitted":
+        data.setdefault("service_code", "pbg")
+    if event_type in ("case.returned", "case.rejected"):
+        data.setdefault("reason", "Berkas kurang")
+    body = event_to_json(make_event(
+        type=event_type, source=f"/kota-bandung/{department}", id=event_id or str(uuid.uuid4()),
+        data={"receipt_number": receipt, **data}, sequence=sequence,
+        time=T0 + timedelta(hours=sequence or 0)))
+    return to_inbound(validate_event(body))
+
+
+@pytest.fixture
+def store() -> FakeStore:
+    return FakeStore()
+
+
+@pytest.fixture
+def handler(store: FakeStore) -> TrackingHandler:
+    return TrackingHandler(store, CATALOGUE, FakeClock(T0 + timedelta(hours=1)))
+
+
+def bodies(store: FakeStore) -> list[dict[str, Any]]:
+    return [json.loads(m.body) for m in store.state.outbox]
+
+
+def test_submitted_then_duplicate(handler: TrackingHandler, store: FakeStore) -> None:
+    event = ev("case.submitted", "BDG-0001", applicant=APPLICANT)
+    assert handler.handle_batch([event, event]) == []
+    assert handler.handle_batch([event]) == []
+    assert [b["type"] for b in bodies(store)] == ["case.updated"]
+    assert bodies(store)[0]["sequence"] == 1
+    assert APPLICANT["nik"] not in json.dumps(bodies(store))
+    assert handler.count_cases() == 1
+
+
+def test_out_of_order_is_reordered(handler: TrackingHandler, store: FakeStore) -> None:
+    handler.handle_batch([ev("case.completed", "BDG-0002", sequence=4),
+                          ev("case.stage_started", "BDG-0002", sequence=3,
+                             stage="konsultasi-teknis"),
+                          ev("case.submitted", "BDG-0002", sequence=1)])
+    case = store.get_case("BDG-0002")
+    assert case is not None and case.revision == 1 and len(store.state.pending) == 2
+    handler.handle_batch([ev("case.stage_started", "BDG-0002", sequence=2,
+                             stage="verifikasi-berkas")])
+    case = store.get_case("BDG-0002")
+    assert case is not None and case.status.value == "selesai" and case.revision == 4
+    assert [b["sequence"] for b in bodies(store)] == [1, 2, 3, 4]
+    assert not store.state.pending
+
+
+def test_refused_event_advances_sequence_and_reports(handler: TrackingHandler,
+                                                     store: FakeStore) -> None:
+    handler.handle_batch([ev("case.submitted", "BDG-0003", sequence=1),
+                          ev("case.resumed", "BDG-0003", sequence=2),  # not paused: refused
+                          ev("case.returned", "BDG-0003", sequence=3)])
+    case = store.get_case("BDG-0003")
+    assert case is not None and case.paused and case.last_sequence == 3
+    rejected = [b for b in bodies(store) if b["type"] == "event.rejected"]
+    assert rejected[0]["data"]["reason"] == "not-paused"
+    assert rejected[0]["source"] == "/kota-bandung/tracking"
+
+
+def test_poison_is_isolated(handler: TrackingHandler, store: FakeStore) -> None:
+    broken = Inbound(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
+                     time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None)
+    failures = handler.handle_batch([ev("case.submitted", "BDG-0004"), broken])
+    assert [f.index for f in failures] == [1]
+    assert store.get_case("BDG-0004") is not None
+
+
+def test_all_failing_reraises(handler: TrackingHandler) -> None:
+    broken = Inbound(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
+                     time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None)
+    with pytest.raises(AttributeError):
+        handler.handle_batch([broken])
+
+
+def test_overdue_and_queries(handler: TrackingHandler, store: FakeStore) -> None:
+    handler.handle_batch([ev("case.submitted", "BDG-0005", service_code="izin-praktik")])
+    assert isinstance(handler.clock, FakeClock)
+    handler.clock.current = T0 + timedelta(days=20)
+    assert handler.check_overdue() == 1
+    assert handler.check_overdue() == 0
+    assert [b["type"] for b in bodies(store)][-2:] == ["case.updated", "case.overdue"]
+    answer = handler.get_case("BDG-0005")
+    assert answer is not None and answer["sla"]["overdue"] is True
+    assert handler.get_case("NOPE-0000") is None
+    assert [c["receipt_number"] for c in handler.list_public_cases(None, 10)] == ["BDG-0005"]
+    assert handler.list_public_cases("BDG-0005", 10) == []
+
+
+def test_outgoing_events_pass_the_contract(handler: TrackingHandler, store: FakeStore) -> None:
+    handler.handle_batch([ev("case.submitted", "BDG-0006", applicant=APPLICANT,
+                             note="Pemohon Siti Nurhaliza, NIK 3273012345678901"),
+                          ev("case.stage_started", "BDG-0006", stage="nope")])
+    assert isinstance(handler.clock, FakeClock)
+    handler.clock.current = T0 + timedelta(days=60)
+    handler.check_overdue()
+    outgoing = frozenset({"case.updated", "case.overdue", "event.rejected"})
+    types = []
+    for message in store.state.outbox:
+        event = validate_event(message.body, allowed_types=outgoing)
+        types.append(event.type)
+        assert event.jurisdiction == "kota-bandung" and event.department == "tracking"
+        assert APPLICANT["nik"] not in message.body.decode()
+        assert "Nurhaliza" not in message.body.decode()
+    assert sorted(types) == ["case.overdue", "case.updated", "case.updated", "event.rejected"]
+
+
+def test_catalogue_changes_never_rewrite_open_cases(store: FakeStore) -> None:
+    first = TrackingHandler(store, CATALOGUE, FakeClock(T0))
+    first.handle_batch([ev("case.submitted", "BDG-0007")])
+    changed = CATALOGUE.model_copy(deep=True)
+    bandung = changed.jurisdictions["kota-bandung"]
+    pbg = bandung.departments["dpmptsp"].services["pbg"]
+    bandung.departments["dpmptsp"].services["pbg"] = pbg.model_copy(
+        update={"max_working_days": 60, "stages": pbg.stages[:1]})
+    changed.jurisdictions["kota-bandung"] = bandung.model_copy(update={"version": "2027.1"})
+    second = TrackingHandler(store, changed, FakeClock(T0))
+    second.handle_batch([ev("case.submitted", "BDG-0008"),
+                         ev("case.stage_started", "BDG-0007", stage="penerbitan")])
+    old, new = second.get_case("BDG-0007"), second.get_case("BDG-0008")
+    assert old is not None and new is not None
+    assert old["public"]["catalogue_version"] == "kota-bandung@2026.1"
+    assert old["public"]["max_working_days"] == 28 and old["public"]["stage_code"] == "penerbitan"
+    assert new["public"]["catalogue_version"] == "kota-bandung@2027.1"
+    assert new["public"]["max_working_days"] == 60
+
+
+def test_duplicate_receipt_with_sequence_is_refused_not_dropped(handler: TrackingHandler,
+                                                               store: FakeStore) -> None:
+    handler.handle_batch([ev("case.submitted", "BDG-0009", sequence=5)])
+    handler.handle_batch([ev("case.submitted", "BDG-0009", sequence=1),
+                          ev("case.submitted", "BDG-0009", sequence=1,
+                             department="disdukcapil", service_code="ktp-el"),
+                          ev("case.completed", "BDG-0009", sequence=1, department="dinkes")])
+    reasons = [b["data"]["reason"] for b in bodies(store) if b["type"] == "event.rejected"]
+    assert reasons == ["duplicate-receipt", "duplicate-receipt", "wrong-department"]
+    case = store.get_case("BDG-0009")
+    assert case is not None and case.last_sequence == 5 and case.revision == 1
