@@ -116,6 +116,23 @@ def test_http_event_reaches_the_portal_api_search_and_case_page(system: dict[str
     assert "Verifikasi" in home.text
     assert_no_private_data(home.text)
 
+    def in_feeds() -> bool:
+        atom = httpx.get(f"{PORTAL}/feeds/case/{receipt}.atom", timeout=5)
+        feed = httpx.get(f"{PORTAL}/feed.json", timeout=5).json()
+        return (atom.status_code == 200 and receipt in atom.text
+                and any(receipt in json.dumps(item) for item in feed["items"]))
+
+    wait_for(in_feeds, timeout=10, message="the case in the Atom and JSON feeds")
+    assert_no_private_data(httpx.get(f"{PORTAL}/feed.atom", timeout=5).text)
+
+    request = httpx.get(f"{PORTAL}/open311/v2/requests/{receipt}.json", timeout=5)
+    assert request.status_code == 200
+    [open311] = request.json()
+    assert open311["service_request_id"] == receipt and open311["status"] == "open"
+    xml = httpx.get(f"{PORTAL}/open311/v2/requests/{receipt}.xml", timeout=5)
+    assert xml.status_code == 200 and f"<service_request_id>{receipt}<" in xml.text
+    assert_no_private_data(request.text + xml.text)
+
 
 def test_amqp_event_from_the_department_client_reaches_the_portal(system: dict[str, str],
                                                                   amqp_url: str, unique: Any,
