@@ -61,6 +61,10 @@ def system(amqp_url: str, elasticsearch_url: str,
     finally:
         for process in processes:
             process.stop()
+        for alias in (env["PANTAU_INDEX_ALIAS"], env["PANTAU_CHANGES_ALIAS"]):
+            indices = httpx.get(f"{ES_URL}/_alias/{alias}", timeout=10)
+            for index in indices.json() if indices.status_code == 200 else []:
+                httpx.delete(f"{ES_URL}/{index}", timeout=10)
 
 
 def public_case(receipt: str) -> dict[str, Any] | None:
