@@ -126,7 +126,7 @@ def test_http_event_reaches_the_portal_api_search_and_case_page(system: dict[str
         return (atom.status_code == 200 and receipt in atom.text
                 and any(receipt in json.dumps(item) for item in feed["items"]))
 
-    wait_for(in_feeds, timeout=10, message="the case in the Atom and JSON feeds")
+    wait_for(in_feeds, timeout=20, message="the case in the Atom and JSON feeds")
     assert_no_private_data(httpx.get(f"{PORTAL}/feed.atom", timeout=5).text)
 
     request = httpx.get(f"{PORTAL}/open311/v2/requests/{receipt}.json", timeout=5)
