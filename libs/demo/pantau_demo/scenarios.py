@@ -66,7 +66,7 @@ def build(catalogue: Catalogue, jurisdiction: str = "kota-bandung", cases: int =
     for n in range(1, cases + 1):
         service = services[n % len(services)]
         kind = rng.choice(kinds)
-        receipt = f"BDG-{service.code.upper()[:8]}-{now.year}-{n:06d}"[:48]
+        receipt = f"BDG-{_abbreviation(service.code)}-{now.year}-{n:06d}"
         source = f"/{jurisdiction}/{service.department_code}"
         steps = _steps(kind, service, rng)
         last: datetime | None = None
@@ -86,6 +86,14 @@ def build(catalogue: Catalogue, jurisdiction: str = "kota-bandung", cases: int =
                 "sequence": sequence, "datacontenttype": "application/json", "data": payload}))
     events.sort(key=lambda e: e.body["time"])
     return events
+
+
+def _abbreviation(code: str) -> str:
+    """``pbg`` → PBG, ``kartu-keluarga`` → KK, ``e-ktp`` → EKTP: how counters print receipts."""
+    parts = code.split("-")
+    if len(parts) == 1 or len(parts[0]) == 1:
+        return code.replace("-", "").upper()[:10]
+    return "".join(p[0] for p in parts).upper()
 
 
 def _timed(kind: str, steps: list[tuple[str, dict[str, Any]]], service: Service, now: datetime,
