@@ -10,8 +10,8 @@ export PANTAU_STATE_DIR ?= $(CURDIR)/.state
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || (apt-get update -qq && apt-get install -y -qq python3 python3-venv)
-	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || \
-	  (apt-get update -qq && apt-get install -y -qq python3-venv && $(PY) -m venv $(VENV))
+	@test -x $(BIN)/pip || $(PY) -m venv --clear $(VENV) || \
+	  (apt-get update -qq && apt-get install -y -qq python3-venv && $(PY) -m venv --clear $(VENV))
 	$(BIN)/pip install -q -U pip setuptools wheel
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $(STAMP)
