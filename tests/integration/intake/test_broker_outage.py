@@ -1,0 +1,143 @@
+"""A broker outage seen by ONE long-lived department client: the connection drops mid-stream, the
+client spools, and when the broker is reachable again the same client delivers everything, in
+order, exactly once.
+
+The shared RabbitMQ is never stopped: the client talks to it through a TCP proxy owned by the
+test, and "stopping the broker" means closing the proxy and every connection through it — to the
+client that is indistinguishable from the broker going away.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from pantau_contracts import make_event
+from pantau_contracts.routing import INGRESS_EXCHANGE
+from pantau_intake.client.department import DepartmentClient
+from pantau_intake.credentials.cli import main as credentials_main
+from pantau_intake.domain.departments import DepartmentRef
+from pantau_intake.settings import IntakeSettings
+from tests.conftest import wait_for
+from tests.integration.intake.helpers import TempQueue, department_url
+
+pytestmark = pytest.mark.integration
+
+
+class OutageProxy:
+    """Forwards a local port to the broker until ``outage()``; ``restore()`` listens again."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self.restore()
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def outage(self) -> None:
+        with self._lock:
+            if self._listener is not None:
+                try:  # wakes the blocked accept(); close() alone would leave it listening
+                    self._listener.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                self._listener.close()
+                self._listener = None
+            for sock in self._sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()
+            self._sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+@pytest.fixture
+def proxied_url(amqp_url: str, management_url: str) -> Iterator[tuple[str, OutageProxy]]:
+    assert credentials_main(["apply-amqp", "--dev"], settings=IntakeSettings(
+        amqp_url=amqp_url, amqp_management_url=management_url)) == 0
+    real = urlsplit(department_url(amqp_url, "kota-bandung/dpmptsp"))
+    proxy = OutageProxy((real.hostname or "127.0.0.1", real.port or 5672))
+    userinfo = real.netloc.rsplit("@", 1)[0]
+    yield urlunsplit((real.scheme, f"{userinfo}@127.0.0.1:{proxy.port}", real.path, "", "")), proxy
+    proxy.outage()
+
+
+def test_one_client_rides_out_a_broker_outage(proxied_url: tuple[str, OutageProxy],
+                                              amqp_url: str, tmp_path: Path) -> None:
+    url, proxy = proxied_url
+    receipt = f"OUT-{uuid.uuid4().hex[:10].upper()}"
+    events = [make_event(type="case.submitted", source="/kota-bandung/dpmptsp", sequence=1,
+                         time=datetime.now(UTC),
+                         data={"receipt_number": receipt, "service_code": "pbg"})]
+    events += [make_event(type="case.stage_started", source="/kota-bandung/dpmptsp", sequence=i,
+                          data={"receipt_number": receipt, "stage": "verifikasi-berkas"})
+               for i in range(2, 9)]
+    ids = [e.get_id() for e in events]
+    watch = TempQueue(amqp_url, INGRESS_EXCHANGE, "kota-bandung.dpmptsp.#")
+    client = DepartmentClient(url, DepartmentRef("kota-bandung", "dpmptsp"),
+                              tmp_path / "spool.jsonl", connect_timeout=2)
+    try:
+        assert [client.send(e) for e in events[:3]] == ["sent"] * 3
+        proxy.outage()  # the broker goes away under an open connection
+        assert [client.send(e) for e in events[3:6]] == ["spooled"] * 3
+        assert len(client.spool) == 3
+        proxy.restore()  # ... and comes back: the same client drains the spool first
+        assert [client.send(e) for e in events[6:]] == ["sent", "sent"]
+        assert len(client.spool) == 0
+    finally:
+        client.close()
+
+    def delivered() -> list[str]:
+        return [m[1].message_id for m in watch.drain() if m[1].message_id in ids]
+
+    try:
+        wait_for(lambda: len(delivered()) >= len(ids), message="every event on pantau.ingress")
+        assert delivered() == ids  # in order, none lost, none duplicated
+    finally:
+        watch.close()
