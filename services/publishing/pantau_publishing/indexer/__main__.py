@@ -23,10 +23,10 @@ def config_from(settings: PublishingSettings) -> dict[str, object]:
         "ELASTICSEARCH_URL": settings.elasticsearch_url,
         "INDEX_ALIAS": settings.index_alias,
         "CHANGES_ALIAS": settings.changes_alias,
-        "BATCH_QUEUE": settings.publishing_queue,
-        "BATCH_SIZE": settings.batch_size,
-        "BATCH_WAIT_MS": settings.batch_wait_ms,
-        "BATCH_PREFETCH": settings.batch_size * 2,
+        "INDEXER_QUEUE": settings.publishing_queue,
+        "INDEXER_BATCH_SIZE": settings.batch_size,
+        "INDEXER_BATCH_WAIT_MS": settings.batch_wait_ms,
+        "INDEXER_PREFETCH": settings.batch_size * 2,
         "max_workers": 4,
     }
 

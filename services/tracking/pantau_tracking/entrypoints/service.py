@@ -13,7 +13,7 @@ from nameko.timer import timer
 from pantau_contracts.envelope import ContractViolation
 from pantau_contracts.registry import validate_event
 from pantau_contracts.routing import TRACKING_QUEUE
-from pantau_tracking.entrypoints.batch import batch_consume
+from pantau_nameko.batching import Delivery, batch_consume
 from pantau_tracking.entrypoints.dependencies import Runtime, TrackingRuntime
 from pantau_tracking.service.handler import to_inbound
 
@@ -27,15 +27,17 @@ class TrackingService:
 
     tracking: Runtime = TrackingRuntime()
 
-    @batch_consume(TRACKING_QUEUE, config_prefix="TRACKING")
-    def handle_accepted(self, bodies: list[bytes]) -> dict[int, dict[str, Any]]:
-        """Apply a batch of accepted department events; returns the poison ones by index."""
+    @batch_consume(TRACKING_QUEUE, max_size=500, max_wait_ms=50, prefetch=1000,
+                   config_prefix="TRACKING")
+    def handle_accepted(self, deliveries: list[Delivery]) -> dict[int, dict[str, Any]]:
+        """Apply a batch of accepted department events (committed before this returns); returns
+        the poison ones by index — the extension dead-letters those, then acks the batch."""
         poison: dict[int, dict[str, Any]] = {}
         indexes: list[int] = []
         events = []
-        for index, body in enumerate(bodies):
+        for index, delivery in enumerate(deliveries):
             try:
-                events.append(to_inbound(validate_event(body)))
+                events.append(to_inbound(validate_event(delivery.body)))
                 indexes.append(index)
             except ContractViolation as exc:
                 poison[index] = {"reason": "contract-violation", **exc.as_dict()}

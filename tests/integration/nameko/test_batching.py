@@ -1,0 +1,193 @@
+"""``pantau_nameko.batching`` on the real broker: a tiny nameko service as a real subprocess
+consuming a private quorum queue (DLX ``pantau.dlx``, ``x-delivery-limit``)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kombu import Connection, Producer, Queue
+
+from pantau_contracts.routing import (
+    DEAD_LETTER_EXCHANGE,
+    ORIGIN_ROUTING_KEY_HEADER,
+    REASON_HEADER,
+)
+from tests.conftest import wait_for
+
+SERVICE = "tests.integration.nameko.batch_service"
+DELIVERY_LIMIT = 2
+
+
+@dataclass(frozen=True)
+class Queues:
+    work: str
+    dead: str  # bound to pantau.dlx with the work queue's name: this test's dead letters
+
+
+@pytest.fixture
+def queues(amqp_url: str, topology: None) -> Iterator[Queues]:
+    tag = uuid.uuid4().hex[:10]
+    names = Queues(f"btest.{tag}.work", f"btest.{tag}.dead")
+    work = Queue(names.work, durable=True, queue_arguments={
+        "x-queue-type": "quorum", "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        "x-delivery-limit": DELIVERY_LIMIT})
+    dead = Queue(names.dead, durable=True, queue_arguments={"x-queue-type": "quorum"})
+    with Connection(amqp_url) as conn:
+        channel = conn.channel()
+        work(channel).declare()
+        dead(channel).declare()
+        channel.queue_bind(names.dead, DEAD_LETTER_EXCHANGE, routing_key=names.work)
+    yield names
+    with Connection(amqp_url) as conn:
+        channel = conn.channel()
+        for name in (names.work, names.dead):
+            channel.queue_delete(name)
+
+
+def publish(amqp_url: str, queue: str, items: list[dict[str, Any]]) -> None:
+    with Connection(amqp_url, transport_options={"confirm_publish": True}) as conn:
+        producer = Producer(conn.channel())
+        for item in items:
+            producer.publish(json.dumps(item).encode(), exchange="", routing_key=queue,
+                             delivery_mode=2, content_type="application/json",
+                             content_encoding="utf-8", message_id=str(item["id"]))
+
+
+def ready(amqp_url: str, queue: str) -> int:
+    with Connection(amqp_url) as conn:
+        _name, count, _consumers = conn.channel().queue_declare(queue, passive=True)
+        return int(count)
+
+
+def take_all(amqp_url: str, queue: str) -> list[Any]:
+    taken = []
+    with Connection(amqp_url) as conn:
+        channel = conn.default_channel
+        while (message := channel.basic_get(queue, no_ack=True)) is not None:
+            taken.append(message)
+    return taken
+
+
+def lines(path: Path) -> list[Any]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+class Harness:
+    def __init__(self, amqp_url: str, queues: Queues, tmp_path: Path,
+                 start_service: Callable[..., Any]) -> None:
+        self.amqp_url, self.queues, self.dir = amqp_url, queues, tmp_path
+        self._start = start_service
+
+    def start(self, size: int = 5, wait_ms: int = 300) -> Any:
+        return self._start(SERVICE, BATCHTEST_DIR=str(self.dir), BATCHTEST_QUEUE=self.queues.work,
+                           BATCHTEST_BATCH_SIZE=str(size), BATCHTEST_BATCH_WAIT_MS=str(wait_ms),
+                           BATCHTEST_PREFETCH=str(size * 2),
+                           BATCHTEST_DELIVERY_LIMIT=str(DELIVERY_LIMIT))
+
+    def batches(self) -> list[Any]:
+        return lines(self.dir / "batches.jsonl")
+
+    def done(self) -> list[Any]:
+        return lines(self.dir / "done.jsonl")
+
+    def dead(self, expected: int) -> list[Any]:
+        found: list[Any] = []
+
+        def arrived() -> bool:
+            found.extend(take_all(self.amqp_url, self.queues.dead))
+            return len(found) >= expected
+
+        wait_for(arrived, timeout=30, message=f"{expected} dead letter(s)")
+        return found
+
+
+@pytest.fixture
+def harness(amqp_url: str, queues: Queues, tmp_path: Path,
+            start_service: Callable[..., Any]) -> Harness:
+    return Harness(amqp_url, queues, tmp_path, start_service)
+
+
+@pytest.mark.timeout(60)
+def test_batches_form_by_size_and_by_time(harness: Harness) -> None:
+    publish(harness.amqp_url, harness.queues.work, [{"id": i} for i in range(12)])
+    service = harness.start(size=5, wait_ms=300)
+    wait_for(lambda: sum(len(b) for b in harness.done()) == 12, timeout=30,
+             message="12 messages handled\n" + service.log())
+    # N: two full batches; T: the remaining two go after the wait, without a third full batch
+    assert [len(b["ids"]) for b in harness.batches()] == [5, 5, 2]
+    assert [i for b in harness.done() for i in b] == list(range(12))  # queue order kept
+    publish(harness.amqp_url, harness.queues.work, [{"id": 100}])
+    wait_for(lambda: [100] in harness.done(), timeout=10, message="a lone message, by time")
+    wait_for(lambda: ready(harness.amqp_url, harness.queues.work) == 0, timeout=10,
+             message="queue drained (acked)")
+    assert "Traceback" not in service.log()
+
+
+@pytest.mark.timeout(60)
+def test_acks_only_after_the_method_returned(harness: Harness) -> None:
+    publish(harness.amqp_url, harness.queues.work, [{"id": i, "hold": True} for i in range(3)])
+    service = harness.start(size=5, wait_ms=100)
+    wait_for(lambda: (harness.dir / "started").exists(), timeout=20,
+             message="method running\n" + service.log())
+    assert ready(harness.amqp_url, harness.queues.work) == 0  # all three held by the worker
+    service.proc.send_signal(signal.SIGKILL)  # dies inside the method: nothing may be acked
+    service.proc.wait(timeout=10)
+    wait_for(lambda: ready(harness.amqp_url, harness.queues.work) == 3, timeout=20,
+             message="the three messages back on the queue")
+    assert harness.done() == []
+
+    (harness.dir / "started").unlink()
+    second = harness.start(size=5, wait_ms=100)
+    wait_for(lambda: (harness.dir / "started").exists(), timeout=20, message="running again")
+    # graceful stop while the batch is in flight: the batch is finished and acked, then exit 0
+    second.proc.send_signal(signal.SIGTERM)
+    (harness.dir / "release").write_text("1")
+    assert second.proc.wait(timeout=20) == 0, second.log()
+    assert sorted(i for b in harness.done() for i in b) == [0, 1, 2]
+    assert all(b["redelivered"] == [True] * 3 for b in harness.batches()[1:])
+    assert ready(harness.amqp_url, harness.queues.work) == 0
+    assert take_all(harness.amqp_url, harness.queues.dead) == []
+
+
+@pytest.mark.timeout(60)
+def test_poison_is_dead_lettered_with_its_reason(harness: Harness) -> None:
+    publish(harness.amqp_url, harness.queues.work,
+            [{"id": 1}, {"id": 2, "poison": "no such case"}, {"id": 3}])
+    service = harness.start(size=5, wait_ms=200)
+    (letter,) = harness.dead(1)
+    assert json.loads(letter.body)["id"] == 2
+    assert json.loads(letter.headers[REASON_HEADER]) == {"reason": "test-poison",
+                                                         "why": "no such case"}
+    assert letter.headers[ORIGIN_ROUTING_KEY_HEADER] == harness.queues.work
+    assert letter.headers["x-pantau-dead-lettered-by"] == "batchtest"
+    assert letter.properties.get("message_id") == "2"
+    wait_for(lambda: ready(harness.amqp_url, harness.queues.work) == 0, timeout=10,
+             message="queue drained")
+    assert [i for b in harness.done() for i in b] == [1, 2, 3]
+    assert "Traceback" not in service.log()
+
+
+@pytest.mark.timeout(90)
+def test_failing_batch_is_redelivered_then_dead_lettered_as_handler_failed(
+        harness: Harness) -> None:
+    publish(harness.amqp_url, harness.queues.work, [{"id": 7, "fail": True}])
+    service = harness.start(size=5, wait_ms=50)
+    (letter,) = harness.dead(1)
+    reason = json.loads(letter.headers[REASON_HEADER])
+    assert reason["reason"] == "handler-failed"
+    assert reason["detail"] == "RuntimeError: boom: 7"
+    assert reason["deliveries"] == DELIVERY_LIMIT + 1
+    # every delivery the broker allows was tried, and the last one was ours to dead-letter
+    assert [b["counts"] for b in harness.batches()] == [[0], [1], [2]]
+    assert [b["redelivered"] for b in harness.batches()] == [[False], [True], [True]]
+    wait_for(lambda: ready(harness.amqp_url, harness.queues.work) == 0, timeout=10,
+             message="queue drained")
+    assert harness.done() == []
+    assert "requeueing after" in service.log()
