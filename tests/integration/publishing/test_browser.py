@@ -32,12 +32,13 @@ def chromium() -> str:
     return CHROMIUM
 
 
-def dump_dom(browser: str, url: str) -> str:
+def dump_dom(browser: str, url: str, width: int = 1280) -> str:
     with tempfile.TemporaryDirectory() as profile:
         result = subprocess.run(
             [browser, "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+             f"--window-size={width},2400",
              "--dump-dom", url],
             capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -55,14 +56,35 @@ def test_search_open_case_and_timeline_in_both_languages(
     assert link, results[:2000]
     page = dump_dom(chromium, portal + link.group(1))
     assert "Riwayat proses" in page and "Pemeriksaan teknis" in page
-    assert page.count('class="step ') == 3 and 'class="step current"' in page
+    assert page.count('class="step ') == 3 and 'class="step current s-diproses"' in page
     assert "Menunggu gambar teknis" in page and "WIB" in page
+    # dates as read in Indonesia, the verdict on the service clock first, the service standard
+    assert "2 Maret 2026, pukul 08.15 WIB" in page and 'id="verdict"' in page
+    assert "Sedang berjalan, masih dalam batas waktu" in page
+    assert "Standar pelayanan" in page and "Persyaratan" in page
     # the live-update script ran in the browser and revealed its hint
     assert re.search(r'id="live-hint"(?![^>]*hidden)', page)
     english = dump_dom(chromium, f"{portal}/?q=cicendo&lang=en")
     assert "1 case(s) found" in english
     english_case = dump_dom(chromium, portal + link.group(1) + "?lang=en")
     assert "Process history" in english_case and "Technical review" in english_case
+    assert "2 March 2026, 08:15 WIB" in english_case and "Requirements" in english_case
     # a receipt number typed into the search box goes straight to the case
     direct = dump_dom(chromium, f"{portal}/?q=brw-0002-2026")
     assert "Kasus BRW-0002-2026" in direct
+
+
+def test_late_case_and_dashboard_on_a_phone(
+        search: SearchStack, portal: str, chromium: str) -> None:  # noqa: F811
+    put(search, public_case("BRW-0003-2026", revision=3, kecamatan="Cicendo", overdue=True,
+                            elapsed=14))
+    page = dump_dom(chromium, f"{portal}/kasus/BRW-0003-2026", width=390)
+    # "terlambat" in words and with an icon, not only in red
+    assert "Terlambat — melewati batas waktu" in page and "Terlambat 4 hari kerja." in page
+    assert re.search(r'class="badge late"[^>]*><span aria-hidden="true">⚠</span> Terlambat',
+                     page)
+    results = dump_dom(chromium, f"{portal}/?overdue=true", width=390)
+    assert "BRW-0003-2026" in results and 'class="card is-late"' in results
+    assert results.index('class="results"') < results.index('class="facets"')
+    board = dump_dom(chromium, f"{portal}/dasbor?lang=en", width=390)
+    assert "Service performance dashboard" in board and 'class="chart"' in board

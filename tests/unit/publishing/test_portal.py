@@ -63,7 +63,7 @@ def test_keywords_show_results_with_facets(client: TestClient) -> None:
 def test_case_page_in_both_languages(client: TestClient) -> None:
     page = client.get("/kasus/BDG-PBG-2026-000001").text
     assert "Riwayat proses" in page and "WIB" in page and "Terlambat" in page
-    assert 'class="step current"' in page and "Berkas lengkap" in page
+    assert 'class="step current s-diproses"' in page and "Berkas lengkap" in page
     answer = client.get("/kasus/BDG-PBG-2026-000001", params={"lang": "en"})
     assert "Process history" in answer.text and "Late" in answer.text
     assert answer.cookies.get("lang") == "en"
@@ -72,7 +72,10 @@ def test_case_page_in_both_languages(client: TestClient) -> None:
 
 def test_unknown_case_is_a_friendly_404(client: TestClient) -> None:
     answer = client.get("/kasus/BDG-XXX-0000-000000")
-    assert answer.status_code == 404 and "Halaman tidak ditemukan" in answer.text
+    assert answer.status_code == 404 and "Nomor tanda terima tidak ditemukan" in answer.text
+    assert "BDG-XXX-0000-000000" in answer.text and 'role="search"' in answer.text
+    assert client.get("/tidak-ada").status_code == 404
+    assert "Halaman tidak ditemukan" in client.get("/tidak-ada").text
     assert client.get("/cases/bdg-pbg-2026-000001", follow_redirects=False).headers[
         "location"] == "/kasus/BDG-PBG-2026-000001"
 
@@ -96,9 +99,10 @@ def test_api_search_and_stats(client: TestClient) -> None:
     assert "/api/v1/cases/{receipt_number}" in client.get("/api/v1/openapi.json").json()["paths"]
 
 
-def test_dashboard_renders_svg_without_js(client: TestClient) -> None:
+def test_dashboard_renders_html_bars_without_js(client: TestClient) -> None:
     page = client.get("/dasbor").text
-    assert "<svg" in page and "Kota Bandung" in page and "100%" in page
+    assert 'class="chart"' in page and "Kota Bandung" in page and "100%" in page
+    assert "<script" not in page
     assert client.get("/dasbor/planet/x").status_code == 404
 
 

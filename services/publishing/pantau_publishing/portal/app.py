@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from pantau_publishing.portal import api, errors, exports, feeds, health, live, open311, pages
+from pantau_publishing.portal.case_view import ServiceStandards
 from pantau_publishing.portal.rendering import render_error
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
@@ -58,6 +59,7 @@ def create_app(settings: PublishingSettings | None = None,
     app.state.records = records
     app.state.settings = settings
     app.state.es = es
+    app.state.standards = ServiceStandards.load()  # fees/requirements shown on case pages
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (health, api, open311, feeds, exports, live, pages):
         app.include_router(module.router)

@@ -7,12 +7,12 @@ DEFAULT_LANGUAGE = "id"
 
 TEXTS: dict[str, dict[str, str]] = {
     "site_name": {"id": "Pantau", "en": "Pantau"},
-    "tagline": {"id": "Lacak layanan publik pemerintah daerah secara terbuka",
+    "tagline": {"id": "Pantau layanan publik pemerintah daerah secara terbuka",
                 "en": "Track local government public services openly"},
     "skip": {"id": "Lompat ke isi utama", "en": "Skip to main content"},
     "nav_home": {"id": "Cari", "en": "Search"},
-    "nav_dashboard": {"id": "Dasbor kinerja", "en": "Performance dashboard"},
-    "nav_api": {"id": "API & data terbuka", "en": "API & open data"},
+    "nav_dashboard": {"id": "Dasbor kinerja", "en": "Dashboard"},
+    "nav_api": {"id": "Data terbuka", "en": "Open data"},
     "nav_main": {"id": "Navigasi utama", "en": "Main navigation"},
     "language": {"id": "Bahasa", "en": "Language"},
     "search_label": {"id": "Nomor tanda terima atau kata kunci",
@@ -61,11 +61,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "due": {"id": "Batas waktu", "en": "Due date"},
     "legal_max": {"id": "Jangka waktu maksimal", "en": "Legal maximum"},
     "working_days": {"id": "{n} hari kerja", "en": "{n} working days"},
+    "working_day_one": {"id": "{n} hari kerja", "en": "{n} working day"},
     "elapsed": {"id": "Waktu berjalan", "en": "Time taken"},
     "remaining": {"id": "Sisa waktu", "en": "Time remaining"},
     "late": {"id": "Terlambat", "en": "Late"},
     "on_time": {"id": "Tepat waktu", "en": "On time"},
-    "paused": {"id": "Waktu layanan dihentikan sementara: berkas dikembalikan ke pemohon",
+    "paused": {"id": "Hitungan waktu layanan berhenti sementara: berkas dikembalikan kepada "
+                     "pemohon",
                "en": "Service clock paused: the file was returned to the applicant"},
     "withdrawn": {"id": "Permohonan ini telah dibatalkan (dicabut).",
                   "en": "This application was withdrawn."},
@@ -108,6 +110,127 @@ TEXTS: dict[str, dict[str, str]] = {
                "en": "Public data without personal data. Times are shown in the jurisdiction's "
                      "time zone."},
 }
+
+
+TEXTS.update({
+    "home_title": {"id": "Cek status permohonan layanan publik",
+                   "en": "Check the status of a public service application"},
+    "home_lead": {"id": "Masukkan nomor tanda terima dari loket atau aplikasi untuk melihat "
+                        "tahap permohonan Anda dan batas waktunya. Anda juga dapat menelusuri "
+                        "semua permohonan di daerah Anda. Tidak ada data pribadi yang "
+                        "ditampilkan.",
+                  "en": "Enter the receipt number you got at the counter or in the app to see "
+                        "which step your application is at and when it is due. You can also "
+                        "browse every application in your area. No personal data is shown."},
+    "quick_links": {"id": "Telusuri cepat", "en": "Quick browse"},
+    "clock_done_ok": {"id": "Selesai tepat waktu", "en": "Completed on time"},
+    "clock_done_ok_text": {"id": "Diselesaikan dalam {elapsed} hari kerja, tidak melewati jangka "
+                                 "waktu maksimal {max} hari kerja.",
+                           "en": "Completed in {elapsed} working days, within the legal maximum "
+                                 "of {max} working days."},
+    "clock_done_late": {"id": "Selesai, tetapi terlambat", "en": "Completed late"},
+    "clock_done_late_text": {"id": "Diselesaikan dalam {elapsed} hari kerja, melewati jangka "
+                                   "waktu maksimal {max} hari kerja (batas waktu {due}).",
+                             "en": "Completed in {elapsed} working days, beyond the legal "
+                                   "maximum of {max} working days (due {due})."},
+    "clock_open": {"id": "Sedang berjalan, masih dalam batas waktu",
+                   "en": "In progress, within the time limit"},
+    "clock_open_text": {"id": "Sisa {remaining} dari {max} hari kerja. Batas waktu: {due}.",
+                        "en": "{remaining} of {max} working days left. Due: {due}."},
+    "clock_open_late": {"id": "Terlambat — melewati batas waktu",
+                        "en": "Late — past the due date"},
+    "clock_open_late_text": {"id": "Sudah berjalan {elapsed} hari kerja, melewati jangka waktu "
+                                   "maksimal {max} hari kerja. Batas waktu: {due}.",
+                             "en": "{elapsed} working days so far, beyond the legal maximum of "
+                                   "{max} working days. Was due: {due}."},
+    "clock_over": {"id": "Terlambat {over} hari kerja.", "en": "{over} working day(s) late."},
+    "clock_paused": {"id": "Menunggu kelengkapan dari pemohon",
+                     "en": "Waiting for the applicant"},
+    "clock_paused_text": {"id": "Berkas dikembalikan kepada pemohon untuk dilengkapi. Hitungan "
+                                "waktu layanan berhenti sementara dan berlanjut setelah berkas "
+                                "diserahkan kembali. Terpakai {elapsed} dari {max} hari kerja.",
+                          "en": "The file was returned to the applicant to be completed. The "
+                                "service clock is paused and resumes when the file is handed in "
+                                "again. {elapsed} of {max} working days used."},
+    "clock_rejected": {"id": "Permohonan ditolak", "en": "Application rejected"},
+    "clock_rejected_text": {"id": "Diputuskan dalam {elapsed} hari kerja (jangka waktu maksimal "
+                                  "{max} hari kerja). Alasan penolakan, bila dicatat, ada di "
+                                  "riwayat proses di bawah.",
+                            "en": "Decided in {elapsed} working days (legal maximum {max} "
+                                  "working days). The reason, if recorded, is in the process "
+                                  "history below."},
+    "clock_withdrawn": {"id": "Permohonan dibatalkan", "en": "Application withdrawn"},
+    "clock_withdrawn_text": {"id": "Permohonan dicabut setelah berjalan {elapsed} hari kerja. "
+                                   "Tidak ada proses lebih lanjut.",
+                             "en": "The application was withdrawn after {elapsed} working days. "
+                                   "There will be no further processing."},
+    "time_taken": {"id": "Lama proses", "en": "Time taken"},
+    "step_final": {"id": "tahap akhir", "en": "final step"},
+    "step_waiting": {"id": "menunggu pemohon", "en": "waiting for the applicant"},
+    "over_target": {"id": "melewati target", "en": "over target"},
+    "step_target": {"id": "target {n} hari kerja", "en": "target {n} working day(s)"},
+    "standard": {"id": "Standar pelayanan", "en": "Service standard"},
+    "fee": {"id": "Biaya", "en": "Fee"},
+    "requirements": {"id": "Persyaratan", "en": "Requirements"},
+    "stages": {"id": "Tahapan", "en": "Steps"},
+    "standard_note": {"id": "Sumber: Standar Pelayanan {jurisdiction} versi {version}. "
+                            "Persyaratan dan biaya dapat berubah; bila ragu, tanyakan ke {dept}.",
+                      "en": "Source: service standard of {jurisdiction}, version {version}. "
+                            "Requirements and fees may change; if in doubt, ask the {dept}."},
+    "in_indonesian": {"id": "", "en": "(in Bahasa Indonesia)"},
+    "dates_times": {"id": "Waktu", "en": "Dates"},
+    "show_filters": {"id": "Saring dan urutkan", "en": "Filter and sort"},
+    "jump_filters": {"id": "Saring hasil ↓", "en": "Filter results ↓"},
+    "remove_filter": {"id": "Hapus filter", "en": "Remove filter"},
+    "chart_values": {"id": "Angka", "en": "Figures"},
+    "case_receipt_hint": {"id": "Simpan nomor tanda terima ini untuk mengecek status kapan saja.",
+                          "en": "Keep this receipt number to check the status at any time."},
+    "other_pages": {"id": "Data lain", "en": "More data"},
+    "case_not_found_title": {"id": "Nomor tanda terima tidak ditemukan",
+                             "en": "Receipt number not found"},
+    "case_not_found_text": {"id": "Kami belum menemukan permohonan dengan nomor {r}. Periksa "
+                                  "kembali penulisannya (huruf, angka dan tanda hubung). "
+                                  "Permohonan yang baru didaftarkan biasanya muncul dalam "
+                                  "beberapa menit.",
+                            "en": "We have not found an application with number {r}. Check how "
+                                  "it is written (letters, digits and hyphens). A newly "
+                                  "registered application usually appears within a few "
+                                  "minutes."},
+    "chart_status": {"id": "Jumlah kasus menurut status saat ini",
+                     "en": "Cases by current status"},
+    "cases": {"id": "kasus", "en": "cases"},
+    "feeds_title": {"id": "Umpan perubahan status (RSS/Atom)",
+                    "en": "Status change feeds (RSS/Atom)"},
+    "feeds_lead": {"id": "Ikuti perubahan status permohonan secara otomatis dengan aplikasi "
+                         "pembaca umpan (feed reader) atau sistem Anda sendiri. Salin alamat "
+                         "umpan ke aplikasi pembaca; membukanya langsung di peramban hanya "
+                         "menampilkan kode XML/JSON.",
+                   "en": "Follow status changes automatically in a feed reader or your own "
+                         "system. Copy a feed address into your reader; opening it directly "
+                         "in the browser only shows XML/JSON code."},
+    "feeds_all": {"id": "Semua perubahan", "en": "All changes"},
+    "feeds_case": {"id": "Satu permohonan: buka halaman kasusnya lalu pilih “Ikuti kasus ini”.",
+                   "en": "One application: open its case page and choose “Follow this case”."},
+    "feeds_by_scope": {"id": "Per daerah, perangkat daerah dan layanan",
+                       "en": "By jurisdiction, department and service"},
+    "open_data_title": {"id": "Unduh data terbuka", "en": "Download open data"},
+    "open_data_lead": {"id": "Seluruh rekam jejak publik (tanpa data pribadi) untuk diolah "
+                             "sendiri, serta API Open311 GeoReport v2 dan dokumentasi API.",
+                       "en": "The whole public record (without personal data) to analyse "
+                             "yourself, plus the Open311 GeoReport v2 API and API docs."},
+    "api_docs": {"id": "Dokumentasi API", "en": "API documentation"},
+    "breadcrumb": {"id": "Posisi halaman", "en": "Breadcrumb"},
+    "see_cases": {"id": "Lihat daftarnya", "en": "See the list"},
+    "brand_tag": {"id": "Layanan publik terbuka", "en": "Open public services"},
+    "dash_explain": {"id": "Median dan persentil 90 dihitung dari permohonan yang sudah selesai, "
+                           "dalam hari kerja (tanpa akhir pekan, libur nasional dan cuti "
+                           "bersama). Persentil 90: 9 dari 10 permohonan selesai dalam waktu "
+                           "ini atau lebih cepat.",
+                     "en": "Median and 90th percentile are computed over completed "
+                           "applications, in working days (excluding weekends, national "
+                           "holidays and collective leave days). 90th percentile: 9 out of 10 "
+                           "applications were completed in this time or faster."},
+})
 
 
 def pick_language(query_value: str | None, cookie_value: str | None) -> str:

@@ -14,6 +14,8 @@ from fastapi.templating import Jinja2Templates
 
 from pantau_contracts.vocabulary import STATUS_LABELS, PublicStatus
 from pantau_publishing.domain.timeline import local_date, local_time, zone_label
+from pantau_publishing.portal.case_view import status_icon, step_icon
+from pantau_publishing.portal.formatting import days, long_date, long_time, rupiah
 from pantau_publishing.portal.i18n import LANGUAGES, pick_language, translate
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -27,7 +29,7 @@ def language(request: Request) -> str:
 
 def status_label(status: str, lang: str) -> str:
     try:
-        return STATUS_LABELS[PublicStatus(status)][lang]
+        return str(STATUS_LABELS[PublicStatus(status)][lang])
     except ValueError:
         return status
 
@@ -43,17 +45,25 @@ def render(request: Request, template: str, status_code: int = 200,
     lang = language(request)
 
     def t(key: str, **values: object) -> str:
+        if key == "working_days" and str(values.get("n")) == "1":  # English singular
+            key = "working_day_one"
         return translate(lang, key, **values)
 
     def fmt_days(value: float | None) -> str:
-        if value is None:
-            return "–"
-        return str(int(value)) if float(value).is_integer() else f"{value:.1f}".replace(
-            ".", "," if lang == "id" else ".")
+        return days(value, lang)
+
+    def when(moment: datetime | str, timezone: str) -> str:
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment)
+        return long_time(moment, timezone, lang)
 
     response = templates.TemplateResponse(request, template, {
         "lang": lang, "t": t, "languages": LANGUAGES, "status_label": status_label,
         "local_time": local_time, "local_date": local_date, "zone_label": zone_label,
+        "when": when, "day": lambda d: long_date(d, lang), "icon": status_icon,
+        "step_icon": step_icon,
+        "rupiah": lambda amount: rupiah(amount, lang), "bi": lambda b: b.en if lang == "en"
+        else b.id,
         "fmt_days": fmt_days, "parse_time": datetime.fromisoformat,
         "switch_url": other_language_url(request, lang), **context,
     }, status_code=status_code)

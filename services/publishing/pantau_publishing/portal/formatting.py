@@ -1,0 +1,70 @@
+"""How dates, times, money and working days read on the portal, per language.
+
+Bahasa Indonesia writes dates as ``2 Desember 2026`` and clock times with a full stop
+(``pukul 14.05 WIB``, the official spelling rule); English gets ``2 December 2026, 14:05 WIB``.
+Times are always converted to the jurisdiction's zone and carry its label (WIB/WITA/WIT), because
+a citizen compares them with the clock on the wall of the office, not with UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from pantau_publishing.domain.timeline import zone_label
+
+MONTHS = {
+    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+           "September", "Oktober", "November", "Desember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}
+
+
+def long_date(day: date, lang: str) -> str:
+    """``2 Desember 2026`` / ``2 December 2026``."""
+    months = MONTHS.get(lang, MONTHS["id"])
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+def _local(moment: datetime, timezone: str) -> datetime:
+    try:
+        return moment.astimezone(ZoneInfo(timezone))
+    except (KeyError, ValueError):  # unknown zone: show it as stored (UTC), still labelled
+        return moment
+
+
+def long_time(moment: datetime, timezone: str, lang: str) -> str:
+    """``2 Desember 2026, pukul 14.05 WIB`` / ``2 December 2026, 14:05 WIB``."""
+    local = _local(moment, timezone)
+    if lang == "en":
+        clock = f"{local:%H:%M}"
+        return f"{long_date(local.date(), lang)}, {clock} {zone_label(timezone)}"
+    return f"{long_date(local.date(), lang)}, pukul {local:%H.%M} {zone_label(timezone)}"
+
+
+def short_time(moment: datetime, timezone: str, lang: str) -> str:
+    """Compact form for lists: ``2 Des 2026 14.05 WIB`` / ``2 Dec 2026 14:05 WIB``."""
+    local = _local(moment, timezone)
+    month = MONTHS.get(lang, MONTHS["id"])[local.month - 1][:3]
+    clock = f"{local:%H:%M}" if lang == "en" else f"{local:%H.%M}"
+    return f"{local.day} {month} {local.year} {clock} {zone_label(timezone)}"
+
+
+def days(value: float | None, lang: str) -> str:
+    """A working-day count: whole numbers without decimals, else one decimal with the
+    language's decimal mark (``4,5`` in Indonesian). ``–`` when unknown."""
+    if value is None:
+        return "–"
+    if float(value).is_integer():
+        return str(int(value))
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if lang == "id" else text
+
+
+def rupiah(amount: int, lang: str) -> str:
+    """``Rp 150.000`` (Indonesian thousands separator is the full stop in both languages, since
+    the currency is Indonesian); ``Gratis`` / ``Free`` for zero."""
+    if amount == 0:
+        return "Gratis" if lang == "id" else "Free of charge"
+    return "Rp " + f"{amount:,}".replace(",", ".")
