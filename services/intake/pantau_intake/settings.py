@@ -17,6 +17,7 @@ class IntakeSettings(PantauSettings):
     intake_master_key: str = DEV_MASTER_KEY
     intake_database_url: str = ""  # empty: SQLite file intake.sqlite3 in PANTAU_STATE_DIR
     intake_replay_window_seconds: int = 300
+    intake_idempotency_seconds: int = 24 * 3600  # how long an accepted (source, id) is remembered
     intake_rate_per_second: float = 50.0  # per department; <= 0 disables rate limiting
     intake_rate_burst: int = 500
     intake_max_event_bytes: int = 256 * 1024

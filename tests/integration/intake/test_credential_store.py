@@ -1,10 +1,7 @@
-"""The credential store and CLI on SQLite and PostgreSQL (``store_url`` runs both)."""
+"""The credential store and CLI on SQLite and PostgreSQL (``store_url`` runs both; see
+conftest)."""
 
 from __future__ import annotations
-
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -22,26 +19,6 @@ from pantau_intake.settings import IntakeSettings
 pytestmark = pytest.mark.integration
 DPMPTSP = DepartmentRef("kota-bandung", "dpmptsp")
 MASTER = "test-master-key-0123456789"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """SQLite file and a fresh PostgreSQL schema (like conftest's ``store_url``, whose SQLite
-    branch currently returns instead of yielding)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'intake.sqlite3'}"
-        return
-    base = request.getfixturevalue("postgres_url")
-    import sqlalchemy as sa
-
-    schema = f"i_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg2://"))
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    yield base + ("&" if "?" in base else "?") + f"options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
 
 
 def store_for(url: str, master: str = MASTER) -> CredentialStore:

@@ -1,9 +1,10 @@
 """Department keys in SQL (SQLite by default, PostgreSQL when PANTAU_INTAKE_DATABASE_URL is set).
 
-One table, ``intake_keys``: key id, department, the sealed secret (see ``secretbox``), created
-and revoked times. The table is created on first use (it is intake's only table). A department
-may have at most ``MAX_ACTIVE_KEYS`` (2) active keys, which is what makes rotation without
-downtime possible: issue the new key, switch senders over, revoke the old one.
+Table ``intake_keys``: key id, department, the sealed secret (see ``secretbox``), created
+and revoked times. The table is created on first use. The same database also holds the replay
+and idempotency tables shared by all HTTP replicas (``seen_signatures``, ``accepted_events``).
+A department may have at most ``MAX_ACTIVE_KEYS`` (2) active keys, which is what makes rotation
+without downtime possible: issue the new key, switch senders over, revoke the old one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from pantau_intake.adapters.secretbox import SecretBox
+from pantau_intake.adapters.sql import engine_for, unavailable_on_error
 from pantau_intake.domain.authentication import ActiveKey
 from pantau_intake.domain.departments import DepartmentRef
 
@@ -52,12 +54,6 @@ class KeyRecord:
         return self.revoked_at is None
 
 
-def engine_for(url: str) -> sa.Engine:
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
-    return sa.create_engine(url, pool_pre_ping=True)
-
-
 def new_key_id(department: DepartmentRef) -> str:
     return f"{department.jurisdiction}.{department.department}.{secrets.token_hex(4)}"
 
@@ -73,6 +69,11 @@ class CredentialStore:
         self._engine = engine_for(url)
         self._box = box
         _metadata.create_all(self._engine)
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The store's engine, shared with the replay and idempotency tables (same database)."""
+        return self._engine
 
     def dispose(self) -> None:
         self._engine.dispose()
@@ -132,8 +133,9 @@ class CredentialStore:
             return [_record(row) for row in conn.execute(query)]
 
     def active_key(self, key_id: str) -> ActiveKey | None:
-        """The key with its plaintext secret, if it exists and is not revoked."""
-        with self._engine.connect() as conn:
+        """The key with its plaintext secret, if it exists and is not revoked. Raises
+        ``StoreUnavailable`` if the database cannot be reached (the HTTP edge answers 503)."""
+        with unavailable_on_error("looking up a key"), self._engine.connect() as conn:
             row = conn.execute(sa.select(keys_table).where(
                 (keys_table.c.key_id == key_id) & keys_table.c.revoked_at.is_(None))).first()
         if row is None:

@@ -5,12 +5,15 @@ Contract of ``Authenticator.authenticate(headers, body)``:
 * returns the ``Principal`` (key id + department) when the signature verifies with an active
   key of that department and the timestamp is within ``window`` seconds of now;
 * raises ``Problem`` 401 (missing/unknown key, revoked key, stale timestamp, bad signature) or
-  409 (this exact key+signature was already seen inside the window: a replay).
+  409 (this exact key+signature was already seen inside the window: a replay);
+* lets ``StoreUnavailable`` from the ledger propagate (the edge answers 503).
 
-The seen-signature cache only needs to remember signatures for the window: an older signature is
-refused by the timestamp check anyway. It is per process; with several intake replicas behind a
-load balancer a replay could reach a different replica — run one replica, or share the cache
-(noted as a known limit in the README).
+Replay refusal goes through the ``SignatureLedger`` port: ``remember`` must be an atomic
+"insert if absent" so that, with several intake replicas sharing one ledger (the SQL table in
+``adapters.seen_signatures``), exactly one of two concurrent uses of a signature wins. The ledger
+only needs to remember a signature for ``2 × window`` seconds: after that its timestamp is refused
+by the window check anyway. ``SeenSignatures`` is the per-process implementation (tests, or a
+single replica).
 """
 
 from __future__ import annotations
@@ -49,8 +52,20 @@ class KeyResolver(Protocol):
     def resolve(self, key_id: str) -> ActiveKey | None: ...
 
 
+class SignatureLedger(Protocol):
+    """Port: the memory of (key id, signature) pairs used inside the replay window.
+
+    ``remember`` records the pair seen at ``now`` (unix seconds) and returns True on first use,
+    False if the pair is already remembered and not expired (a replay). It must be atomic across
+    every process sharing the ledger. May raise ``StoreUnavailable``.
+    """
+
+    def remember(self, key_id: str, digest: str, now: float) -> bool: ...
+
+
 class SeenSignatures:
-    """Bounded memory of (key id, signature) pairs seen in the last ``window`` seconds."""
+    """``SignatureLedger`` in process memory: the (key id, signature) pairs seen in the last
+    ``2 × window`` seconds, bounded."""
 
     def __init__(self, window: float, max_entries: int = 200_000) -> None:
         self._window = window
@@ -83,11 +98,11 @@ class Authenticator:
 
     def __init__(self, keys: KeyResolver, *, window: float = 300.0,
                  clock: Callable[[], float] = time.time,
-                 seen: SeenSignatures | None = None) -> None:
+                 seen: SignatureLedger | None = None) -> None:
         self._keys = keys
         self._window = window
         self._clock = clock
-        self._seen = seen or SeenSignatures(window)
+        self._seen: SignatureLedger = seen or SeenSignatures(window)
 
     def authenticate(self, headers: Mapping[str, str], body: bytes) -> Principal:
         """Authenticate one request. ``headers`` lookup must be case-insensitive or lower-case."""

@@ -2,12 +2,14 @@
 
 Order of checks for ``POST /v1/events`` (each failure is a problem+json answer):
 size (413) → authentication (401/409) → content type and JSON (415/400) → rate limit (429) →
-contract and authorisation (422/403/409) → broker confirm (503) → 202.
+contract and authorisation (422/403/409) → broker confirm (503) → 202. The shared intake
+database (replay check, accepted events) being unreachable is a 503 too (nothing accepted).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,10 +24,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pantau_contracts import FieldProblem, ValidatedEvent
 from pantau_intake.domain import problems
-from pantau_intake.domain.authentication import Authenticator, KeyResolver
+from pantau_intake.domain.authentication import Authenticator, KeyResolver, SignatureLedger
 from pantau_intake.domain.authorisation import ServiceDirectory
+from pantau_intake.domain.idempotency import AcceptedEvents
 from pantau_intake.domain.problems import PROBLEM_CONTENT_TYPE, Problem
 from pantau_intake.domain.rate_limit import RateLimiter
+from pantau_intake.domain.store import StoreUnavailable
 from pantau_intake.http import docs
 from pantau_intake.http.parsing import is_batch, parse
 from pantau_intake.service.acceptance import (
@@ -54,17 +58,31 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
                  directory: ServiceDirectory | None = None,
                  forwarder: Forwarder | None = None,
                  ready: Callable[[], bool] | None = None,
-                 clock: Callable[[], float] | None = None) -> Wiring:
-    """Real adapters for whatever was not injected (SQL key store, catalogue, RabbitMQ)."""
+                 clock: Callable[[], float] | None = None,
+                 seen: SignatureLedger | None = None,
+                 accepted: AcceptedEvents | None = None) -> Wiring:
+    """Real adapters for whatever was not injected (SQL key store, catalogue, RabbitMQ).
+
+    With the real key store, the replay check (``seen``) and the idempotency memory
+    (``accepted``) live in the same database, shared by every replica; with injected ``keys``
+    (unit tests) they default to per-process memory.
+    """
     closers: list[Callable[[], None]] = []
     if keys is None:
+        from pantau_intake.adapters.accepted_events import SqlAcceptedEvents
         from pantau_intake.adapters.credential_store import CachingKeyResolver, CredentialStore
         from pantau_intake.adapters.secretbox import SecretBox
+        from pantau_intake.adapters.seen_signatures import SqlSeenSignatures
 
         store = CredentialStore(settings.credentials_database_url,
                                 SecretBox(settings.intake_master_key))
         closers.append(store.dispose)
         keys = CachingKeyResolver(store, settings.intake_key_cache_seconds)
+        seen = seen or SqlSeenSignatures(store.engine,
+                                         float(settings.intake_replay_window_seconds))
+        accepted = accepted or SqlAcceptedEvents(
+            store.engine, keep=float(settings.intake_idempotency_seconds),
+            clock=clock or time.time)
     if directory is None:
         from pantau_intake.adapters.directory import CatalogueDirectory
 
@@ -77,13 +95,14 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
         closers.append(publisher.close)
         forwarder = AmqpForwarder(publisher)
         ready = ready or publisher.check
-    auth_kwargs: dict[str, Any] = {"window": float(settings.intake_replay_window_seconds)}
+    auth_kwargs: dict[str, Any] = {"window": float(settings.intake_replay_window_seconds),
+                                   "seen": seen}
     if clock is not None:
         auth_kwargs["clock"] = clock
     return Wiring(
         authenticator=Authenticator(keys, **auth_kwargs),
         limiter=RateLimiter(settings.intake_rate_per_second, settings.intake_rate_burst),
-        acceptance=AcceptanceService(directory, forwarder),
+        acceptance=AcceptanceService(directory, forwarder, accepted),
         ready=ready or (lambda: True),
         close=lambda: _close_all(closers),
     )
@@ -101,7 +120,8 @@ def problem_response(problem: Problem, instance: str) -> JSONResponse:
 
 def create_app(settings: IntakeSettings | None = None, *, wiring: Wiring | None = None,
                **ports: Any) -> FastAPI:
-    """Build the app. ``ports`` (keys, directory, forwarder, ready, clock) override adapters."""
+    """Build the app. ``ports`` (keys, directory, forwarder, ready, clock, seen, accepted)
+    override adapters."""
     settings = settings or IntakeSettings()
     wired = wiring or build_wiring(settings, **ports)
 
@@ -170,6 +190,16 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 
 def _handle(wired: Wiring, settings: IntakeSettings, headers: dict[str, str],
+            content_type: str | None, body: bytes, instance: str) -> JSONResponse:
+    try:
+        return _accept(wired, settings, headers, content_type, body, instance)
+    except StoreUnavailable as exc:
+        log.warning("intake store unavailable: %s", exc)
+        raise problems.unavailable("The intake database is not reachable; nothing was "
+                                   "accepted.") from exc
+
+
+def _accept(wired: Wiring, settings: IntakeSettings, headers: dict[str, str],
             content_type: str | None, body: bytes, instance: str) -> JSONResponse:
     principal = wired.authenticator.authenticate(headers, body)
     mode, items = parse(content_type, headers, body, settings.intake_max_batch_events)

@@ -4,6 +4,10 @@ import eventlet
 
 eventlet.monkey_patch()  # first thing: before anything imports sockets or threads
 
+from psycogreen.eventlet import patch_psycopg  # noqa: E402
+
+patch_psycopg()  # PostgreSQL (accepted-events memory) must yield to the hub, not block it
+
 import signal  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402

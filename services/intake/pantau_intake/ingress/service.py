@@ -9,9 +9,11 @@ from kombu.entity import Exchange, Queue
 from nameko.extensions import DependencyProvider
 
 from pantau_contracts.routing import INGRESS_EXCHANGE, INTAKE_INGRESS_QUEUE
+from pantau_intake.adapters.accepted_events import SqlAcceptedEvents
 from pantau_intake.adapters.directory import CatalogueDirectory
 from pantau_intake.adapters.forwarder import AmqpForwarder
 from pantau_intake.adapters.rejections import AmqpRejectionSink
+from pantau_intake.adapters.sql import engine_for
 from pantau_intake.ingress.entrypoint import raw_consume
 from pantau_intake.service.ingress import Delivery, IngressHandler
 from pantau_intake.settings import IntakeSettings
@@ -30,18 +32,24 @@ INGRESS_QUEUE = Queue(  # type: ignore[no-untyped-call]
 
 
 class Handler(DependencyProvider):  # type: ignore[misc]
-    """Injects the ``IngressHandler`` wired to RabbitMQ (confirming publisher) and the catalogue."""
+    """Injects the ``IngressHandler`` wired to RabbitMQ (confirming publisher), the catalogue and
+    the accepted-events memory in intake's database (shared with the HTTP replicas, so a retry is
+    recognised whichever way it arrives)."""
 
     def setup(self) -> None:
         settings = IntakeSettings()
         self.publisher = ConfirmingPublisher(settings.amqp_url)
+        self.engine = engine_for(settings.credentials_database_url)
         self.handler = IngressHandler(
             CatalogueDirectory(), AmqpForwarder(self.publisher),
             AmqpRejectionSink(self.publisher),
-            trusted_users=[u.strip() for u in settings.intake_trusted_amqp_users.split(",")])
+            trusted_users=[u.strip() for u in settings.intake_trusted_amqp_users.split(",")],
+            accepted=SqlAcceptedEvents(self.engine,
+                                       keep=float(settings.intake_idempotency_seconds)))
 
     def stop(self) -> None:
         self.publisher.close()
+        self.engine.dispose()
 
     def get_dependency(self, worker_ctx: Any) -> IngressHandler:
         return self.handler

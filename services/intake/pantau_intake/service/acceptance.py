@@ -11,12 +11,18 @@
 Batch semantics ("atomic validation, at-least-once delivery"): the batch is validated as a
 whole, so a batch is either refused entirely or forwarded entirely. If the broker fails part-way
 (``ForwardError``) the caller answers 503 and the sender retries the whole batch; events that were
-already confirmed are then recognised by (source, id) — here by the recent-events memory, and
-authoritatively by tracking — so the retry creates nothing twice.
+already confirmed are then recognised by (source, id) — here by the ``AcceptedEvents`` memory
+(shared by all replicas in production), and authoritatively by tracking — so the retry creates
+nothing twice.
+
+Idempotency order: the memory is consulted before forwarding and written only after the broker
+confirmed. A crash or store failure between confirm and record means a later retry is forwarded
+once more (tracking drops it); the sender still got — or will get — 202 for it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias
@@ -25,8 +31,18 @@ from pantau_contracts import ValidatedEvent
 from pantau_intake.domain import problems
 from pantau_intake.domain.authorisation import ServiceDirectory, authorise
 from pantau_intake.domain.departments import DepartmentRef
-from pantau_intake.domain.idempotency import RecentEvents, content_digest
+from pantau_intake.domain.idempotency import (
+    ACCEPTED,
+    AcceptedEvents,
+    AcceptedRecord,
+    EventKey,
+    RecentEvents,
+    content_digest,
+)
 from pantau_intake.domain.problems import Problem
+from pantau_intake.domain.store import StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class ForwardError(RuntimeError):
@@ -68,51 +84,72 @@ class AcceptanceService:
     """Authorise, deduplicate and forward; see the module docstring for the contract."""
 
     def __init__(self, directory: ServiceDirectory, forwarder: Forwarder,
-                 recent: RecentEvents | None = None) -> None:
+                 accepted: AcceptedEvents | None = None) -> None:
         self._directory = directory
         self._forwarder = forwarder
-        self._recent = recent or RecentEvents()
+        self._accepted: AcceptedEvents = accepted or RecentEvents()
 
     def accept(self, department: DepartmentRef, items: Sequence[Parsed]) -> Outcome:
         """Raises ``ForwardError`` if the broker did not confirm (nothing to be trusted as
-        accepted; the sender should retry)."""
-        checked: list[Parsed] = []
-        digests: dict[tuple[str, str], str] = {}
-        for item in items:
-            checked.append(self._check(department, item, digests))
+        accepted; the sender should retry) and ``StoreUnavailable`` if the accepted-events
+        memory cannot be consulted (nothing forwarded)."""
+        checked: list[Parsed] = [self._authorised(department, item) for item in items]
+        candidates = {c.dedup_key for c in checked if isinstance(c, ValidatedEvent)}
+        known = self._accepted.find(candidates) if candidates else {}
+        digests: dict[EventKey, str] = {}
+        for i, item in enumerate(checked):
+            if isinstance(item, ValidatedEvent):
+                checked[i] = _against_known(item, known, digests)
         refused = [c for c in checked if isinstance(c, Problem)]
         if refused:
             return Outcome(False, _overall_status(refused), tuple(
                 _result(i, item, checked[i]) for i, item in enumerate(items)))
         events = [c for c in checked if isinstance(c, ValidatedEvent)]
-        fresh: list[ValidatedEvent] = []
-        seen_now: set[tuple[str, str]] = set()
+        fresh: dict[EventKey, ValidatedEvent] = {}
         for event in events:
-            if self._recent.lookup(event.dedup_key) is None and event.dedup_key not in seen_now:
-                fresh.append(event)
-                seen_now.add(event.dedup_key)
+            if event.dedup_key not in known:
+                fresh.setdefault(event.dedup_key, event)  # a batch may repeat an event
         if fresh:
-            self._forwarder.forward(fresh)
-            for event in fresh:
-                self._recent.remember(event.dedup_key, digests[event.dedup_key])
+            self._forwarder.forward(list(fresh.values()))
+            self._record(fresh, digests)
         return Outcome(True, 202, tuple(
-            EventResult(i, e.id, e.source, "accepted") for i, e in enumerate(events)),
-            forwarded=len(fresh))
+            EventResult(i, e.id, e.source, _answer(known.get(e.dedup_key)))
+            for i, e in enumerate(events)), forwarded=len(fresh))
 
-    def _check(self, department: DepartmentRef, item: Parsed,
-               digests: dict[tuple[str, str], str]) -> Parsed:
+    def _authorised(self, department: DepartmentRef, item: Parsed) -> Parsed:
         if isinstance(item, Problem):
             return item
         try:
             authorise(department, item, self._directory)
         except Problem as problem:
             return problem
-        digest = content_digest(item)
-        known = self._recent.lookup(item.dedup_key) or digests.get(item.dedup_key)
-        if known is not None and known != digest:
-            return problems.id_conflict(item.source, item.id)
-        digests[item.dedup_key] = digest
         return item
+
+    def _record(self, fresh: dict[EventKey, ValidatedEvent], digests: dict[EventKey, str]) -> None:
+        # The broker has confirmed: the events ARE accepted whatever happens next. If the memory
+        # cannot be written, a later retry is forwarded again and tracking drops the duplicate.
+        try:
+            self._accepted.record({key: AcceptedRecord(digests[key]) for key in fresh})
+        except StoreUnavailable as exc:
+            log.warning("accepted %d event(s) but could not record them (a retry will be "
+                        "forwarded again; tracking deduplicates): %s", len(fresh), exc)
+
+
+def _against_known(event: ValidatedEvent, known: dict[EventKey, AcceptedRecord],
+                   digests: dict[EventKey, str]) -> Parsed:
+    """The event, or a 409 problem if its id was accepted (or used earlier in this request)
+    with different content."""
+    digest = content_digest(event)
+    previous = known.get(event.dedup_key)
+    earlier = previous.digest if previous is not None else digests.get(event.dedup_key)
+    if earlier is not None and earlier != digest:
+        return problems.id_conflict(event.source, event.id)
+    digests[event.dedup_key] = digest
+    return event
+
+
+def _answer(previous: AcceptedRecord | None) -> str:
+    return previous.answer if previous is not None else ACCEPTED
 
 
 def _overall_status(refused: list[Problem]) -> int:

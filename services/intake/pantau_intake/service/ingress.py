@@ -9,10 +9,14 @@ Contract of ``IngressHandler.handle(delivery)``:
   (``x-pantau-reason``: JSON ``{reason, detail, errors}``) and its origin exchange/routing key,
   and an ``event.rejected`` record goes back to the sending department on ``pantau.feedback``
   → ``"rejected"``; the caller then acks;
-* a retry of an event forwarded recently (same source, id and content; per-process memory) is
-  acked without forwarding again → ``"duplicate"``; same id with other content is rejected;
-* if the broker does not confirm a forward or the dead letter, the exception propagates and the
-  caller must requeue (nothing is acked before it is safely elsewhere).
+* a retry of an event already accepted (same source, id and content, per the ``AcceptedEvents``
+  memory: per process by default, the shared SQL table when wired so) is acked without
+  forwarding again → ``"duplicate"``; same id with other content is rejected;
+* if the broker does not confirm a forward or the dead letter, or the accepted-events memory
+  cannot be consulted (``StoreUnavailable``), the exception propagates and the caller must
+  requeue (nothing is acked before it is safely elsewhere). A memory that cannot be *written*
+  after the confirm is only logged: the event is accepted; a retry is forwarded again and
+  tracking drops the duplicate.
 
 Operator replays: a message published by a trusted user (``trusted_users``, e.g. the ``pantau``
 operator account used by ``pantau_intake.deadletters replay``) skips the sender check — the
@@ -21,6 +25,7 @@ event's own department is used — but is otherwise validated the same way.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,9 +35,17 @@ from pantau_contracts import ContractViolation, FieldProblem, ValidatedEvent, va
 from pantau_contracts.routing import department_key
 from pantau_intake.domain.authorisation import ServiceDirectory, authorise
 from pantau_intake.domain.departments import DepartmentRef
-from pantau_intake.domain.idempotency import RecentEvents, content_digest
+from pantau_intake.domain.idempotency import (
+    AcceptedEvents,
+    AcceptedRecord,
+    RecentEvents,
+    content_digest,
+)
 from pantau_intake.domain.problems import Problem
+from pantau_intake.domain.store import StoreUnavailable
 from pantau_intake.service.acceptance import Forwarder
+
+log = logging.getLogger(__name__)
 
 JSON_TYPES = ("application/cloudevents+json", "application/json", "")
 
@@ -86,8 +99,8 @@ class RejectionSink(Protocol):
 class IngressHandler:
     def __init__(self, directory: ServiceDirectory, forwarder: Forwarder,
                  rejections: RejectionSink, trusted_users: Iterable[str] = (),
-                 recent: RecentEvents | None = None) -> None:
-        self._recent = recent or RecentEvents()
+                 accepted: AcceptedEvents | None = None) -> None:
+        self._accepted: AcceptedEvents = accepted or RecentEvents()
         self._directory = directory
         self._forwarder = forwarder
         self._rejections = rejections
@@ -101,7 +114,8 @@ class IngressHandler:
             self._reject(delivery, sender, refused.rejection, refused.event)
             return "rejected"
         digest = content_digest(event)
-        known = self._recent.lookup(event.dedup_key)
+        previous = self._accepted.find((event.dedup_key,)).get(event.dedup_key)
+        known = previous.digest if previous is not None else None
         if known == digest:
             return "duplicate"  # already forwarded (a retry); ack without forwarding again
         if known is not None:
@@ -112,7 +126,10 @@ class IngressHandler:
                 event)
             return "rejected"
         self._forwarder.forward([event])
-        self._recent.remember(event.dedup_key, digest)
+        try:  # only after the confirm; a failure here just means a retry is forwarded again
+            self._accepted.record({event.dedup_key: AcceptedRecord(digest)})
+        except StoreUnavailable as exc:
+            log.warning("forwarded %s but could not record it: %s", event.id, exc)
         return "accepted"
 
     def _check(self, delivery: Delivery, sender: DepartmentRef | None) -> ValidatedEvent:

@@ -1,0 +1,110 @@
+"""``AcceptedEvents`` in SQL: the idempotency memory shared by every intake replica.
+
+Table ``intake_accepted_events``: primary key ``event_key`` = SHA-256 of ``source`` NUL ``id``
+(bounded index entries whatever the id's length), the readable ``source`` and ``event_id``, the
+content ``digest``, the ``answer`` given (``accepted``), ``accepted_at`` and ``expires_at``
+(accepted + ``keep`` seconds, 24 h by default: a sender's retries happen well within that;
+after it, tracking's own (source, id) deduplication still holds).
+
+* ``find`` is one ``SELECT … WHERE event_key IN (…) AND expires_at > now`` per 500 keys.
+* ``record`` is one multi-row ``INSERT … ON CONFLICT (event_key) DO UPDATE … WHERE the existing
+  row has expired``: a live entry is never overwritten (the first accepted content wins), so
+  recording twice — or from two replicas — is harmless.
+
+Callers record only after the broker confirmed (see ``domain.idempotency``). Two replicas that
+receive the same NEW event at the same instant may both forward it (neither has recorded yet);
+tracking's (source, id) deduplication absorbs that, exactly as for a crash between confirm and
+record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Collection, Mapping
+
+import sqlalchemy as sa
+
+from pantau_intake.adapters.sql import (
+    ExpiryPurger,
+    relax_durability,
+    unavailable_on_error,
+    upsert,
+    utc,
+)
+from pantau_intake.domain.idempotency import AcceptedRecord, EventKey
+
+DEFAULT_KEEP_SECONDS = 24 * 3600
+_CHUNK = 500
+
+_metadata = sa.MetaData()
+accepted_events_table = sa.Table(
+    "intake_accepted_events", _metadata,
+    sa.Column("event_key", sa.String(64), primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("event_id", sa.Text, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("answer", sa.String(32), nullable=False),
+    sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_intake_accepted_events_expires_at", "expires_at"),
+)
+
+
+def event_key(key: EventKey) -> str:
+    source, event_id = key
+    return hashlib.sha256(f"{source}\0{event_id}".encode()).hexdigest()
+
+
+class SqlAcceptedEvents:
+    """Implements ``domain.idempotency.AcceptedEvents`` on ``engine``."""
+
+    def __init__(self, engine: sa.Engine, *, keep: float = DEFAULT_KEEP_SECONDS,
+                 clock: Callable[[], float] = time.time, purge_interval: float = 60.0) -> None:
+        self._engine = engine
+        self._keep = keep
+        self._clock = clock
+        self._purger = ExpiryPurger(engine, accepted_events_table, purge_interval)
+        # Built once: the hot path only binds parameters (no per-call statement construction).
+        table = accepted_events_table
+        self._select = sa.select(table.c.event_key, table.c.digest, table.c.answer).where(
+            table.c.event_key.in_(sa.bindparam("keys", expanding=True))
+            & (table.c.expires_at > sa.bindparam("now", type_=table.c.expires_at.type)))
+        insert = upsert(engine, table)
+        self._insert = insert.on_conflict_do_update(
+            index_elements=["event_key"],
+            set_={name: insert.excluded[name] for name in (
+                "source", "event_id", "digest", "answer", "accepted_at", "expires_at")},
+            where=table.c.expires_at < insert.excluded.accepted_at)
+        with unavailable_on_error("creating the accepted-events table"):
+            _metadata.create_all(engine)
+
+    def find(self, keys: Collection[EventKey]) -> dict[EventKey, AcceptedRecord]:
+        by_hash = {event_key(key): key for key in keys}
+        if not by_hash:
+            return {}
+        now = utc(self._clock())
+        found: dict[EventKey, AcceptedRecord] = {}
+        hashes = list(by_hash)
+        with unavailable_on_error("looking up accepted events"), self._engine.connect() as conn:
+            for start in range(0, len(hashes), _CHUNK):
+                rows = conn.execute(self._select,
+                                    {"keys": hashes[start:start + _CHUNK], "now": now})
+                for row in rows:
+                    found[by_hash[row.event_key]] = AcceptedRecord(row.digest, row.answer)
+        return found
+
+    def record(self, records: Mapping[EventKey, AcceptedRecord]) -> None:
+        if not records:
+            return
+        now = self._clock()
+        accepted_at, expires_at = utc(now), utc(now + self._keep)
+        rows = [{"event_key": event_key(key), "source": key[0], "event_id": key[1],
+                 "digest": record.digest, "answer": record.answer,
+                 "accepted_at": accepted_at, "expires_at": expires_at}
+                for key, record in records.items()]
+        with unavailable_on_error("recording accepted events"), self._engine.begin() as conn:
+            relax_durability(conn)
+            for start in range(0, len(rows), _CHUNK):
+                conn.execute(self._insert, rows[start:start + _CHUNK])
+        self._purger.maybe_purge(accepted_at)

@@ -1,0 +1,62 @@
+"""``SignatureLedger`` in SQL: the replay check shared by every intake HTTP replica.
+
+Table ``intake_seen_signatures``: primary key (key_id, signature), ``seen_at``, ``expires_at``
+(seen + 2 × replay window: by then the signed timestamp is refused by the window check anyway,
+even allowing for clock skew between replicas).
+
+``remember`` is ONE statement, ``INSERT … ON CONFLICT (key_id, signature) DO UPDATE … WHERE the
+existing row has expired``: it changes a row (first use, or reuse of a long-expired row not yet
+purged) or it does not (a live replay). The database's unique index makes that atomic across
+processes: of two replicas racing with the same signature exactly one sees a changed row.
+Expired rows are purged by ``ExpiryPurger`` at most once a minute per process.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pantau_intake.adapters.sql import (
+    ExpiryPurger,
+    relax_durability,
+    unavailable_on_error,
+    upsert,
+    utc,
+)
+
+_metadata = sa.MetaData()
+seen_signatures_table = sa.Table(
+    "intake_seen_signatures", _metadata,
+    sa.Column("key_id", sa.String(120), primary_key=True),
+    sa.Column("signature", sa.String(128), primary_key=True),  # hex HMAC-SHA256 (64)
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_intake_seen_signatures_expires_at", "expires_at"),
+)
+
+
+class SqlSeenSignatures:
+    """Implements ``domain.authentication.SignatureLedger`` on ``engine``."""
+
+    def __init__(self, engine: sa.Engine, window: float, *,
+                 purge_interval: float = 60.0) -> None:
+        self._engine = engine
+        self._keep = 2 * window
+        self._purger = ExpiryPurger(engine, seen_signatures_table, purge_interval)
+        insert = upsert(engine, seen_signatures_table)
+        # Built once: the hot path only binds parameters (no per-call statement construction).
+        self._statement = insert.on_conflict_do_update(
+            index_elements=["key_id", "signature"],
+            set_={"seen_at": insert.excluded.seen_at, "expires_at": insert.excluded.expires_at},
+            where=seen_signatures_table.c.expires_at < insert.excluded.seen_at)
+        with unavailable_on_error("creating the seen-signatures table"):
+            _metadata.create_all(engine)
+
+    def remember(self, key_id: str, digest: str, now: float) -> bool:
+        seen_at, expires_at = utc(now), utc(now + self._keep)
+        row = {"key_id": key_id, "signature": digest, "seen_at": seen_at,
+               "expires_at": expires_at}
+        with unavailable_on_error("recording a signature"), self._engine.begin() as conn:
+            relax_durability(conn)
+            first_use = conn.execute(self._statement, row).rowcount == 1
+        self._purger.maybe_purge(seen_at)
+        return first_use

@@ -1,0 +1,141 @@
+"""The SQL replay check and accepted-events memory on SQLite and PostgreSQL (``store_url``).
+
+Two adapters on two engines stand for two intake replicas sharing one database.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+
+from pantau_intake.adapters.accepted_events import SqlAcceptedEvents, accepted_events_table
+from pantau_intake.adapters.seen_signatures import SqlSeenSignatures, seen_signatures_table
+from pantau_intake.adapters.sql import engine_for
+from pantau_intake.domain.idempotency import AcceptedRecord
+from pantau_intake.domain.store import StoreUnavailable
+
+pytestmark = pytest.mark.integration
+WINDOW = 300.0
+NOW = 1_780_000_000.0
+
+
+def count(url: str, table: sa.Table) -> int:
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_a_signature_is_accepted_once_across_replicas(store_url: str) -> None:
+    a, b = engine_for(store_url), engine_for(store_url)
+    try:
+        first, second = SqlSeenSignatures(a, WINDOW), SqlSeenSignatures(b, WINDOW)
+        sig = uuid.uuid4().hex
+        assert first.remember("key-1", sig, NOW) is True
+        assert second.remember("key-1", sig, NOW + 1) is False  # the replay, other replica
+        assert first.remember("key-1", sig, NOW + 2) is False
+        assert second.remember("key-2", sig, NOW) is True  # another key: another pair
+        # after 2 × window the row is dead; a (theoretical) reuse counts as first use again
+        assert second.remember("key-1", sig, NOW + 2 * WINDOW + 1) is True
+        assert first.remember("key-1", sig, NOW + 2 * WINDOW + 2) is False
+    finally:
+        a.dispose()
+        b.dispose()
+
+
+def test_racing_replicas_let_exactly_one_use_win(store_url: str) -> None:
+    engines = [engine_for(store_url) for _ in range(2)]
+    ledgers = [SqlSeenSignatures(e, WINDOW) for e in engines]
+    signatures = [uuid.uuid4().hex for _ in range(25)]
+    wins: list[bool] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(4)
+
+    def replica(index: int) -> None:
+        barrier.wait()
+        for sig in signatures:
+            won = ledgers[index % 2].remember("key-race", sig, time.time())
+            with lock:
+                wins.append(won)
+
+    threads = [threading.Thread(target=replica, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in engines:
+        e.dispose()
+    assert len(wins) == 4 * len(signatures)
+    assert wins.count(True) == len(signatures)  # each signature exactly once
+
+
+def test_expired_signatures_are_purged_cheaply(store_url: str) -> None:
+    engine = engine_for(store_url)
+    try:
+        ledger = SqlSeenSignatures(engine, WINDOW, purge_interval=0)
+        for _ in range(3):
+            ledger.remember("key-old", uuid.uuid4().hex, NOW)
+        assert count(store_url, seen_signatures_table) == 3
+        ledger.remember("key-new", uuid.uuid4().hex, NOW + 2 * WINDOW + 1)
+        assert count(store_url, seen_signatures_table) == 1  # only the live one is left
+    finally:
+        engine.dispose()
+
+
+def clock_at(start: float) -> tuple[Callable[[], float], list[float]]:
+    now = [start]
+    return (lambda: now[0]), now
+
+
+def test_accepted_events_are_shared_and_first_content_wins(store_url: str) -> None:
+    a, b = engine_for(store_url), engine_for(store_url)
+    clock, now = clock_at(NOW)
+    try:
+        first = SqlAcceptedEvents(a, keep=3600, clock=clock)
+        second = SqlAcceptedEvents(b, keep=3600, clock=clock)
+        key = ("/kota-bandung/dpmptsp", str(uuid.uuid4()))
+        other = ("/kota-bandung/dinkes", key[1])  # same id, other source: another event
+        assert second.find({key, other}) == {}
+        first.record({key: AcceptedRecord("d1")})
+        assert second.find({key, other}) == {key: AcceptedRecord("d1", "accepted")}
+        second.record({key: AcceptedRecord("d2")})  # a live entry is never overwritten
+        assert first.find([key]) == {key: AcceptedRecord("d1")}
+        now[0] = NOW + 3601  # expired: invisible, and replaced by the next record
+        assert first.find([key]) == {}
+        second.record({key: AcceptedRecord("d3")})
+        assert first.find([key]) == {key: AcceptedRecord("d3")}
+    finally:
+        a.dispose()
+        b.dispose()
+
+
+def test_many_keys_at_once_and_expired_rows_purged(store_url: str) -> None:
+    engine = engine_for(store_url)
+    clock, now = clock_at(NOW)
+    try:
+        memory = SqlAcceptedEvents(engine, keep=60, clock=clock, purge_interval=0)
+        keys = [("/kota-bandung/dpmptsp", f"id-{n}") for n in range(1_100)]
+        memory.record({k: AcceptedRecord(f"digest-{k[1]}") for k in keys[:700]})
+        found = memory.find(keys)
+        assert set(found) == set(keys[:700])
+        assert found[keys[5]].digest == "digest-id-5"
+        now[0] = NOW + 61
+        memory.record({("/kota-bandung/dpmptsp", "fresh"): AcceptedRecord("x")})
+        assert count(store_url, accepted_events_table) == 1
+    finally:
+        engine.dispose()
+
+
+def test_an_unreachable_database_is_store_unavailable() -> None:
+    engine = engine_for("postgresql://pantau:pantau@127.0.0.1:1/pantau?connect_timeout=2")
+    with pytest.raises(StoreUnavailable):
+        SqlSeenSignatures(engine, WINDOW)
+    with pytest.raises(StoreUnavailable):
+        SqlAcceptedEvents(engine)
