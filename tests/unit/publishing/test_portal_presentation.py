@@ -183,3 +183,13 @@ def test_service_dashboard_counts_cases_per_status(client: TestClient) -> None:
     page = client.get("/dasbor/service/pbg").text
     assert "Jumlah kasus menurut status saat ini" in page
     assert "Persetujuan Bangunan Gedung (PBG)" in page  # the name, not the code
+
+
+def test_journalist_can_download_the_filtered_results(client: TestClient) -> None:
+    page = client.get("/?q=pbg&status=diproses&page=1").text
+    assert 'href="/export/cases.csv?q=pbg&amp;status=diproses"' in page
+
+
+def test_unknown_receipt_keeps_what_was_typed(client: TestClient) -> None:
+    page = client.get("/kasus/BDG-PBG-2026-999999").text
+    assert 'value="BDG-PBG-2026-999999"' in page

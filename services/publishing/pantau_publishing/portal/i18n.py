@@ -219,6 +219,7 @@ TEXTS.update({
                        "en": "The whole public record (without personal data) to analyse "
                              "yourself, plus the Open311 GeoReport v2 API and API docs."},
     "api_docs": {"id": "Dokumentasi API", "en": "API documentation"},
+    "download_results": {"id": "Unduh hasil pencarian ini", "en": "Download these results"},
     "breadcrumb": {"id": "Posisi halaman", "en": "Breadcrumb"},
     "see_cases": {"id": "Lihat daftarnya", "en": "See the list"},
     "brand_tag": {"id": "Layanan publik terbuka", "en": "Open public services"},

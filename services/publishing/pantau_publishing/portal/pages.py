@@ -44,7 +44,10 @@ def home(request: Request) -> Response:
     active = [{"name": name, "value": params[name], "remove": url_with("/", params, **{name: None}),
                "label": _active_label(name, params[name], facet_links.get(name, []), lang)}
               for name in FACETS if name in params]
+    download = {fmt: url_with(f"/export/cases.{fmt}", params, page=None, sort=None)
+                for fmt in ("csv", "ndjson")}
     return render(request, "results.html", result=result, query=query, params=params,
+                  download=download,
                   facets=facet_links, pager=pager, active=active, sorts=list(SORTS),
                   late=is_late)
 
@@ -73,7 +76,7 @@ def case_page(request: Request, receipt_number: str) -> Response:
     if case is None:  # the citizen may have mistyped it, or it is not published yet: say both
         return render(request, "error.html", status_code=404, title_key="case_not_found_title",
                       message=translate(language(request), "case_not_found_text",
-                                        r=receipt_number), detail="")
+                                        r=receipt_number), detail="", prefill=receipt_number)
     lang = language(request)
     service = standards(request).service(case.jurisdiction_code, case.service_code)
     return render(request, "case.html", case=case, steps=steps(case), late=is_late(case),
