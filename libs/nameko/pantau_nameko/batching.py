@@ -22,6 +22,10 @@ after the first one, runs ONE worker for the batch and then settles it (``settle
   exception text, so the broker never drops it without a reason;
 * container killed → nothing is acked; closing the connection returns every message;
 * connection lost → unacked messages return to the queue; the entrypoint reconnects.
+* dead-lettering refused/unreachable → nothing is acked; the batch is requeued after a back-off.
+
+While a worker runs (or a back-off lasts), the consumer connection keeps sending heartbeats, so a
+long batch does not get its connection dropped (and its messages redelivered) by the broker.
 
 Graceful stop finishes the batch in flight (and the partial batch already buffered) before the
 container stops the dependencies. One batch at a time per entrypoint: batches are applied in
@@ -64,12 +68,14 @@ from pantau_nameko.settlement import (
     plan_failure,
     plan_success,
 )
-from pantau_platform.amqp import ConfirmingPublisher, Outgoing
+from pantau_platform.amqp import ConfirmingPublisher, Outgoing, PublishError
 
 __all__ = ["BatchConsumer", "Delivery", "batch_consume", "to_delivery"]
 
 log = logging.getLogger(__name__)
 DEAD_LETTERED_BY_HEADER = "x-pantau-dead-lettered-by"
+HEARTBEAT = 60  # seconds, negotiated with the broker
+HEARTBEAT_TICK = 10.0  # how often a waiting consumer checks/sends heartbeats
 
 
 def to_delivery(message: Message) -> Delivery:
@@ -148,7 +154,7 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
     def _consume(self) -> None:
         options = self.options
         buffer: list[Message] = []
-        with Connection(self.amqp_uri, heartbeat=60) as connection:
+        with Connection(self.amqp_uri, heartbeat=HEARTBEAT) as connection:
             connection.ensure_connection(max_retries=3)
             channel = connection.channel()
             channel.basic_qos(0, options.prefetch, False)
@@ -163,7 +169,7 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
                     while buffer:  # on stop: the partial batch already held is handed over
                         batch = buffer[:options.max_size]
                         del buffer[:options.max_size]
-                        self._dispatch(batch)
+                        self._dispatch(batch, connection)
 
     def _fill(self, connection: Connection, buffer: list[Message]) -> None:
         """Drain until the batch is full or ``max_wait`` passed since its first message."""
@@ -188,7 +194,7 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
 
     # -- one batch -------------------------------------------------------------------------------
 
-    def _dispatch(self, batch: list[Message]) -> None:
+    def _dispatch(self, batch: list[Message], connection: Connection | None = None) -> None:
         done: Event = Event()
 
         def handle_result(worker_ctx: Any, result: Any = None,
@@ -203,7 +209,7 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
             for message in batch:
                 message.requeue()
             return
-        result, exc_info = done.wait()
+        result, exc_info = self._wait(done, connection)
         plan: Settlement | None = None
         error = ""
         if exc_info is None:
@@ -218,19 +224,50 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
             pause = backoff(self._failures)
             log.warning("batch of %d from %s failed (%s); requeueing after %.1fs", len(batch),
                         self.options.queue, error[:300], pause)
-            eventlet.sleep(pause)  # hold the messages meanwhile: the back-off really applies
+            self._pause(pause, connection)  # hold the messages: the back-off really applies
             plan = plan_failure([d.delivery_count for d in deliveries], error,
                                 self.options.delivery_limit)
         else:
             self._failures = 0
         self._settle(batch, deliveries, plan)
 
+    @staticmethod
+    def _wait(done: Event, connection: Connection | None) -> Any:
+        """Wait for the worker, keeping the idle consumer connection's heartbeats going (a long
+        batch must not make the broker drop the connection and redeliver the batch)."""
+        while True:
+            outcome = done.wait(timeout=HEARTBEAT_TICK)
+            if outcome is not None:
+                return outcome
+            if connection is not None:
+                connection.heartbeat_check()
+
+    @staticmethod
+    def _pause(seconds: float, connection: Connection | None) -> None:
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            eventlet.sleep(min(left, HEARTBEAT_TICK))
+            if connection is not None:
+                connection.heartbeat_check()
+
     def _settle(self, batch: list[Message], deliveries: list[Delivery],
                 plan: Settlement) -> None:
         if plan.dead_letter:
             # Confirmed by the broker before any ack below: a dead letter is never lost.
-            self.dead_letters.publish_many([self._dead_letter(deliveries[index], reason)
-                                            for index, reason in plan.dead_letter.items()])
+            try:
+                self.dead_letters.publish_many([self._dead_letter(deliveries[index], reason)
+                                                for index, reason in plan.dead_letter.items()])
+            except PublishError as exc:
+                # Nothing is acked: the whole batch comes back (consumers are idempotent).
+                self._failures += 1
+                pause = backoff(self._failures)
+                log.warning("could not dead-letter %d message(s) from %s (%s); requeueing the "
+                            "batch after %.1fs", len(plan.dead_letter), self.options.queue,
+                            exc, pause)
+                eventlet.sleep(pause)
+                for message in batch:
+                    message.requeue()
+                return
             for index, reason in plan.dead_letter.items():
                 log.warning("dead-lettered message %s from %s: %s", deliveries[index].message_id,
                             self.options.queue, json.dumps(reason, default=str)[:300])

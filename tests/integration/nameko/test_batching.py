@@ -10,7 +10,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
+import httpx
 import pytest
 from kombu import Connection, Producer, Queue
 
@@ -191,3 +193,40 @@ def test_failing_batch_is_redelivered_then_dead_lettered_as_handler_failed(
              message="queue drained")
     assert harness.done() == []
     assert "requeueing after" in service.log()
+
+
+def consumer_connections(management_url: str, amqp_url: str, queue: str) -> list[str]:
+    parts = urlsplit(management_url)
+    base = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}"
+    vhost = quote(urlsplit(amqp_url).path.lstrip("/") or "/", safe="")
+    answer = httpx.get(f"{base}/api/queues/{vhost}/{quote(queue, safe='')}",
+                       auth=(parts.username or "guest", parts.password or "guest"), timeout=5)
+    answer.raise_for_status()
+    return [c["channel_details"]["connection_name"]
+            for c in answer.json().get("consumer_details", [])]
+
+
+def close_connection(management_url: str, name: str) -> None:
+    parts = urlsplit(management_url)
+    base = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}"
+    httpx.delete(f"{base}/api/connections/{quote(name, safe='')}",
+                 auth=(parts.username or "guest", parts.password or "guest"),
+                 headers={"X-Reason": "test: connection loss"}, timeout=5).raise_for_status()
+
+
+@pytest.mark.timeout(90)
+def test_reconnects_after_the_broker_closed_its_connection(harness: Harness,
+                                                           management_url: str) -> None:
+    publish(harness.amqp_url, harness.queues.work, [{"id": 1}])
+    service = harness.start(size=5, wait_ms=50)
+    wait_for(lambda: [1] in harness.done(), timeout=20, message="first message\n" + service.log())
+    (name,) = wait_for(lambda: consumer_connections(management_url, harness.amqp_url,
+                                                    harness.queues.work),
+                       timeout=30, message="the consumer seen by management")  # type: ignore
+    close_connection(management_url, name)
+    publish(harness.amqp_url, harness.queues.work, [{"id": 2}])
+    wait_for(lambda: [2] in harness.done(), timeout=30,
+             message="a message after reconnecting\n" + service.log())
+    assert "reconnecting" in service.log()
+    wait_for(lambda: ready(harness.amqp_url, harness.queues.work) == 0, timeout=10,
+             message="queue drained")

@@ -12,7 +12,7 @@ from nameko.exceptions import ContainerBeingKilled
 import pantau_nameko.batching as batching
 from pantau_nameko.batching import BatchConsumer, Delivery
 from pantau_nameko.settlement import BatchOptions
-from pantau_platform.amqp import Outgoing
+from pantau_platform.amqp import Outgoing, PublishError
 
 
 class Log(list[tuple[str, Any]]):
@@ -50,6 +50,11 @@ class FakePublisher:
 
     def publish_many(self, items: list[Outgoing]) -> None:
         self.log.extend(("dead-letter", item) for item in items)
+
+
+class RefusingPublisher:
+    def publish_many(self, items: list[Outgoing]) -> None:
+        raise PublishError("broker unavailable: connection refused")
 
 
 class FakeContainer:
@@ -134,4 +139,12 @@ def test_a_container_being_killed_gets_the_messages_back() -> None:
     log = Log()
     consumer(FakeContainer(lambda deliveries: None, killed=True), log)._dispatch(
         [FakeMessage(log, 1), FakeMessage(log, 2)])
+    assert log == [("requeue", 1), ("requeue", 2)]
+
+
+def test_when_dead_lettering_fails_nothing_is_acked_and_the_batch_comes_back() -> None:
+    log = Log()
+    entry = consumer(FakeContainer(lambda deliveries: {0: {"reason": "bad"}}), log)
+    entry.dead_letters = RefusingPublisher()
+    entry._dispatch([FakeMessage(log, 1), FakeMessage(log, 2)])
     assert log == [("requeue", 1), ("requeue", 2)]
