@@ -1,6 +1,7 @@
 """The SQL replay check and accepted-events memory on SQLite and PostgreSQL (``store_url``).
 
-Two adapters on two engines stand for two intake replicas sharing one database.
+Two adapters on two engines stand for two intake replicas sharing one database. The engines are
+``ledger_engine_for`` ones, as in production (autocommit; relaxed commit on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 
 from pantau_intake.adapters.accepted_events import SqlAcceptedEvents, accepted_events_table
 from pantau_intake.adapters.seen_signatures import SqlSeenSignatures, seen_signatures_table
-from pantau_intake.adapters.sql import engine_for
+from pantau_intake.adapters.sql import engine_for, ledger_engine_for
 from pantau_intake.domain.idempotency import AcceptedRecord
 from pantau_intake.domain.store import StoreUnavailable
 
@@ -34,7 +35,7 @@ def count(url: str, table: sa.Table) -> int:
 
 
 def test_a_signature_is_accepted_once_across_replicas(store_url: str) -> None:
-    a, b = engine_for(store_url), engine_for(store_url)
+    a, b = ledger_engine_for(store_url), ledger_engine_for(store_url)
     try:
         first, second = SqlSeenSignatures(a, WINDOW), SqlSeenSignatures(b, WINDOW)
         sig = uuid.uuid4().hex
@@ -51,7 +52,7 @@ def test_a_signature_is_accepted_once_across_replicas(store_url: str) -> None:
 
 
 def test_racing_replicas_let_exactly_one_use_win(store_url: str) -> None:
-    engines = [engine_for(store_url) for _ in range(2)]
+    engines = [ledger_engine_for(store_url) for _ in range(2)]
     ledgers = [SqlSeenSignatures(e, WINDOW) for e in engines]
     signatures = [uuid.uuid4().hex for _ in range(25)]
     wins: list[bool] = []
@@ -77,7 +78,7 @@ def test_racing_replicas_let_exactly_one_use_win(store_url: str) -> None:
 
 
 def test_expired_signatures_are_purged_cheaply(store_url: str) -> None:
-    engine = engine_for(store_url)
+    engine = ledger_engine_for(store_url)
     try:
         ledger = SqlSeenSignatures(engine, WINDOW, purge_interval=0)
         for _ in range(3):
@@ -95,7 +96,7 @@ def clock_at(start: float) -> tuple[Callable[[], float], list[float]]:
 
 
 def test_accepted_events_are_shared_and_first_content_wins(store_url: str) -> None:
-    a, b = engine_for(store_url), engine_for(store_url)
+    a, b = ledger_engine_for(store_url), ledger_engine_for(store_url)
     clock, now = clock_at(NOW)
     try:
         first = SqlAcceptedEvents(a, keep=3600, clock=clock)
@@ -117,7 +118,7 @@ def test_accepted_events_are_shared_and_first_content_wins(store_url: str) -> No
 
 
 def test_many_keys_at_once_and_expired_rows_purged(store_url: str) -> None:
-    engine = engine_for(store_url)
+    engine = ledger_engine_for(store_url)
     clock, now = clock_at(NOW)
     try:
         memory = SqlAcceptedEvents(engine, keep=60, clock=clock, purge_interval=0)
@@ -134,8 +135,40 @@ def test_many_keys_at_once_and_expired_rows_purged(store_url: str) -> None:
 
 
 def test_an_unreachable_database_is_store_unavailable() -> None:
-    engine = engine_for("postgresql://pantau:pantau@127.0.0.1:1/pantau?connect_timeout=2")
+    engine = ledger_engine_for("postgresql://pantau:pantau@127.0.0.1:1/pantau?connect_timeout=2")
     with pytest.raises(StoreUnavailable):
         SqlSeenSignatures(engine, WINDOW)
     with pytest.raises(StoreUnavailable):
         SqlAcceptedEvents(engine)
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_the_relaxed_commit_stays_on_the_ledger_engine(store_url: str) -> None:
+    ledgers, plain = ledger_engine_for(store_url), engine_for(store_url)
+    try:
+        with ledgers.connect() as conn:
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+        with plain.connect() as conn:  # the key store keeps full durability
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+    finally:
+        ledgers.dispose()
+        plain.dispose()
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_a_dead_pooled_connection_is_replaced_without_an_error(store_url: str) -> None:
+    # What a PostgreSQL restart does to idle pooled connections; the ledger engine has no
+    # pre-ping, so ``transact`` must retry on a fresh connection.
+    ledgers, admin = ledger_engine_for(store_url), engine_for(store_url)
+    try:
+        seen = SqlSeenSignatures(ledgers, WINDOW)
+        assert seen.remember("key-restart", uuid.uuid4().hex, time.time())
+        with ledgers.connect() as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with admin.begin() as conn:
+            conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert seen.remember("key-restart", uuid.uuid4().hex, time.time()) is True
+        assert SqlAcceptedEvents(ledgers).find([("/kota-bandung/dpmptsp", "x")]) == {}
+    finally:
+        ledgers.dispose()
+        admin.dispose()

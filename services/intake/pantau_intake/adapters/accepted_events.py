@@ -7,14 +7,15 @@ content ``digest``, the ``answer`` given (``accepted``), ``accepted_at`` and ``e
 after it, tracking's own (source, id) deduplication still holds).
 
 * ``find`` is one ``SELECT … WHERE event_key IN (…) AND expires_at > now`` per 500 keys.
-* ``record`` is one multi-row ``INSERT … ON CONFLICT (event_key) DO UPDATE … WHERE the existing
-  row has expired``: a live entry is never overwritten (the first accepted content wins), so
-  recording twice — or from two replicas — is harmless.
+* ``record`` is ``INSERT … ON CONFLICT (event_key) DO UPDATE … WHERE the existing row has
+  expired`` (executemany, per 500 rows; each row stands alone): a live entry is never
+  overwritten (the first accepted content wins), so recording twice — or from two replicas — is
+  harmless.
 
 Callers record only after the broker confirmed (see ``domain.idempotency``). Two replicas that
 receive the same NEW event at the same instant may both forward it (neither has recorded yet);
 tracking's (source, id) deduplication absorbs that, exactly as for a crash between confirm and
-record.
+record. Use an engine from ``adapters.sql.ledger_engine_for``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import sqlalchemy as sa
 
 from pantau_intake.adapters.sql import (
     ExpiryPurger,
-    relax_durability,
+    transact,
     unavailable_on_error,
     upsert,
     utc,
@@ -86,12 +87,15 @@ class SqlAcceptedEvents:
         now = utc(self._clock())
         found: dict[EventKey, AcceptedRecord] = {}
         hashes = list(by_hash)
-        with unavailable_on_error("looking up accepted events"), self._engine.connect() as conn:
+
+        def select(conn: sa.Connection) -> None:
             for start in range(0, len(hashes), _CHUNK):
                 rows = conn.execute(self._select,
                                     {"keys": hashes[start:start + _CHUNK], "now": now})
                 for row in rows:
                     found[by_hash[row.event_key]] = AcceptedRecord(row.digest, row.answer)
+
+        transact(self._engine, "looking up accepted events", select)
         return found
 
     def record(self, records: Mapping[EventKey, AcceptedRecord]) -> None:
@@ -103,8 +107,10 @@ class SqlAcceptedEvents:
                  "digest": record.digest, "answer": record.answer,
                  "accepted_at": accepted_at, "expires_at": expires_at}
                 for key, record in records.items()]
-        with unavailable_on_error("recording accepted events"), self._engine.begin() as conn:
-            relax_durability(conn)
+
+        def insert(conn: sa.Connection) -> None:
             for start in range(0, len(rows), _CHUNK):
                 conn.execute(self._insert, rows[start:start + _CHUNK])
+
+        transact(self._engine, "recording accepted events", insert)
         self._purger.maybe_purge(accepted_at)

@@ -70,11 +70,6 @@ class CredentialStore:
         self._box = box
         _metadata.create_all(self._engine)
 
-    @property
-    def engine(self) -> sa.Engine:
-        """The store's engine, shared with the replay and idempotency tables (same database)."""
-        return self._engine
-
     def dispose(self) -> None:
         self._engine.dispose()
 

@@ -8,7 +8,8 @@ even allowing for clock skew between replicas).
 existing row has expired``: it changes a row (first use, or reuse of a long-expired row not yet
 purged) or it does not (a live replay). The database's unique index makes that atomic across
 processes: of two replicas racing with the same signature exactly one sees a changed row.
-Expired rows are purged by ``ExpiryPurger`` at most once a minute per process.
+Expired rows are purged by ``ExpiryPurger`` at most once a minute per process. Use an engine
+from ``adapters.sql.ledger_engine_for``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 
 from pantau_intake.adapters.sql import (
     ExpiryPurger,
-    relax_durability,
+    transact,
     unavailable_on_error,
     upsert,
     utc,
@@ -55,8 +56,7 @@ class SqlSeenSignatures:
         seen_at, expires_at = utc(now), utc(now + self._keep)
         row = {"key_id": key_id, "signature": digest, "seen_at": seen_at,
                "expires_at": expires_at}
-        with unavailable_on_error("recording a signature"), self._engine.begin() as conn:
-            relax_durability(conn)
-            first_use = conn.execute(self._statement, row).rowcount == 1
+        first_use = transact(self._engine, "recording a signature",
+                             lambda conn: conn.execute(self._statement, row).rowcount == 1)
         self._purger.maybe_purge(seen_at)
         return first_use

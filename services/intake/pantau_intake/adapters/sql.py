@@ -8,12 +8,17 @@
 * ``ExpiryPurger``: deletes expired rows at most once per interval per process, piggybacking on
   writes (cheap: an index on ``expires_at``), so no separate janitor process is needed.
 * ``unavailable_on_error``: driver errors become ``StoreUnavailable`` (the edge answers 503).
-* ``relax_durability(conn)``: on PostgreSQL, ``SET LOCAL synchronous_commit = off`` for the
-  current transaction — the commit returns without waiting for the WAL flush. Only for the
-  replay/idempotency rows: a database crash may lose the last fraction of a second of them, and
-  the worst outcome is a duplicate forward that tracking's (source, id) deduplication absorbs
-  (a lost seen-signature row lets the replay through to the accepted-events check, which answers
-  it as a retry). It never corrupts anything and spares an fsync per request.
+* ``transact(engine, what, work)``: run ``work`` in a transaction; if the pooled connection
+  turns out dead (the database restarted while it sat idle) it is retried once on a fresh one,
+  which is why the ledger engine needs no per-checkout ``pre_ping`` round trip.
+* ``ledger_engine_for(url)``: the engine for the replay/idempotency tables, tuned for their one
+  statement per call: autocommit (no BEGIN/COMMIT round trips — each statement is atomic on its
+  own) and, on PostgreSQL, ``synchronous_commit = off`` for the session (a commit returns
+  without waiting for the WAL flush). A database crash may lose the last fraction of a second of
+  these rows; the worst outcome is a duplicate forward that tracking's (source, id)
+  deduplication absorbs (a lost seen-signature row lets a replay through to the accepted-events
+  check, which answers it as a retry). Nothing is ever corrupted, and a request costs one round
+  trip per statement instead of four (no BEGIN, COMMIT, pre-ping).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,16 +36,36 @@ from sqlalchemy.dialects import postgresql, sqlite
 from pantau_intake.domain.store import StoreUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+T = TypeVar("T")
 
 
-def engine_for(url: str) -> sa.Engine:
+def engine_for(url: str, *, pre_ping: bool = True, **options: Any) -> sa.Engine:
     """An engine for ``url`` (``postgresql://`` is mapped to psycopg2)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg2://" + url[len("postgresql://"):]
-    engine = sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url, pool_pre_ping=pre_ping, **options)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def ledger_engine_for(url: str) -> sa.Engine:
+    """An engine for the replay/idempotency tables; see the module docstring. Use it with
+    ``transact`` (which stands in for the pre-ping)."""
+    # Autocommit set once per connection (not per checkout, as execution_options would).
+    engine = engine_for(url, pre_ping=False, isolation_level="AUTOCOMMIT")
+    if engine.dialect.name == "postgresql":
+        sa.event.listen(engine, "connect", _relaxed_commit)
+    return engine
+
+
+def _relaxed_commit(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET synchronous_commit TO OFF")
+    finally:
+        cursor.close()
+    dbapi_connection.commit()  # psycopg2 opened a transaction for the SET
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -77,10 +102,26 @@ def unavailable_on_error(what: str) -> Iterator[None]:
         raise StoreUnavailable(f"{what}: {type(exc).__name__}") from exc
 
 
-def relax_durability(conn: sa.Connection) -> None:
-    """See the module docstring; a no-op outside PostgreSQL (SQLite uses synchronous=NORMAL)."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+def transact(engine: sa.Engine, what: str, work: Callable[[sa.Connection], T]) -> T:
+    """``work(conn)`` inside ``engine.begin()``; one retry when the connection was found dead
+    (SQLAlchemy invalidated it); connection-level failures become ``StoreUnavailable``.
+
+    The retry is safe for the ledgers' statements: a dead pooled connection fails when the
+    statement is sent, before it ran; and their upserts are idempotent anyway.
+    """
+    for attempt in (1, 2):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except sa.exc.DBAPIError as exc:
+            if attempt == 1 and exc.connection_invalidated:
+                continue
+            if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)):
+                raise StoreUnavailable(f"{what}: {type(exc).__name__}") from exc
+            raise
+        except sa.exc.TimeoutError as exc:  # pool exhausted
+            raise StoreUnavailable(f"{what}: {type(exc).__name__}") from exc
+    raise AssertionError("unreachable")
 
 
 class ExpiryPurger:

@@ -73,16 +73,17 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
         from pantau_intake.adapters.credential_store import CachingKeyResolver, CredentialStore
         from pantau_intake.adapters.secretbox import SecretBox
         from pantau_intake.adapters.seen_signatures import SqlSeenSignatures
+        from pantau_intake.adapters.sql import ledger_engine_for
 
         store = CredentialStore(settings.credentials_database_url,
                                 SecretBox(settings.intake_master_key))
         closers.append(store.dispose)
         keys = CachingKeyResolver(store, settings.intake_key_cache_seconds)
-        seen = seen or SqlSeenSignatures(store.engine,
-                                         float(settings.intake_replay_window_seconds))
+        ledgers = ledger_engine_for(settings.credentials_database_url)
+        closers.append(ledgers.dispose)
+        seen = seen or SqlSeenSignatures(ledgers, float(settings.intake_replay_window_seconds))
         accepted = accepted or SqlAcceptedEvents(
-            store.engine, keep=float(settings.intake_idempotency_seconds),
-            clock=clock or time.time)
+            ledgers, keep=float(settings.intake_idempotency_seconds), clock=clock or time.time)
     if directory is None:
         from pantau_intake.adapters.directory import CatalogueDirectory
 

@@ -13,7 +13,7 @@ from pantau_intake.adapters.accepted_events import SqlAcceptedEvents
 from pantau_intake.adapters.directory import CatalogueDirectory
 from pantau_intake.adapters.forwarder import AmqpForwarder
 from pantau_intake.adapters.rejections import AmqpRejectionSink
-from pantau_intake.adapters.sql import engine_for
+from pantau_intake.adapters.sql import ledger_engine_for
 from pantau_intake.ingress.entrypoint import raw_consume
 from pantau_intake.service.ingress import Delivery, IngressHandler
 from pantau_intake.settings import IntakeSettings
@@ -39,7 +39,7 @@ class Handler(DependencyProvider):  # type: ignore[misc]
     def setup(self) -> None:
         settings = IntakeSettings()
         self.publisher = ConfirmingPublisher(settings.amqp_url)
-        self.engine = engine_for(settings.credentials_database_url)
+        self.engine = ledger_engine_for(settings.credentials_database_url)
         self.handler = IngressHandler(
             CatalogueDirectory(), AmqpForwarder(self.publisher),
             AmqpRejectionSink(self.publisher),
