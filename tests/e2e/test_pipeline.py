@@ -27,6 +27,8 @@ from pantau_intake.client.http_sender import HttpSender
 from pantau_intake.credentials.dev import dev_department
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_platform import ready
+from pantau_platform.settings import PantauSettings
+from pantau_platform.topology import ManagementClient, apply
 from tests.conftest import ES_URL, MGMT_URL, REPO, ServiceProcess, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -39,10 +41,21 @@ PROCESSES = ["pantau_tracking", "pantau_intake.ingress", "pantau_intake.http",
 
 
 @pytest.fixture(scope="module")
-def system(amqp_url: str, elasticsearch_url: str,
+def e2e_amqp_url(amqp_url: str) -> Iterator[str]:
+    """A vhost of its own, so no other consumer (another test's service) can take our messages."""
+    url = f"{amqp_url.rsplit('/', 1)[0]}/pantau_e2e_{uuid.uuid4().hex[:8]}"
+    settings = PantauSettings(amqp_url=url, amqp_management_url=MGMT_URL)
+    apply(settings)
+    yield url
+    ManagementClient(MGMT_URL, url.rsplit("/", 1)[1]).delete_vhost()
+
+
+@pytest.fixture(scope="module")
+def system(e2e_amqp_url: str, elasticsearch_url: str,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     state = tmp_path_factory.mktemp("e2e-state")
     run = uuid.uuid4().hex[:8]
+    amqp_url = e2e_amqp_url
     env = {**os.environ, "PANTAU_AMQP_URL": amqp_url, "PANTAU_AMQP_MANAGEMENT_URL": MGMT_URL,
            "PANTAU_ELASTICSEARCH_URL": ES_URL, "PANTAU_STATE_DIR": str(state),
            "PANTAU_INDEX_ALIAS": f"pantau-e2e-{run}-cases",
@@ -53,7 +66,9 @@ def system(amqp_url: str, elasticsearch_url: str,
                        env=env, check=True, capture_output=True)
     processes = [ServiceProcess(m, env, state / f"{m}.log") for m in PROCESSES]
     try:
-        problems = ready.wait(90, urls=[f"{INTAKE}/readyz", f"{PORTAL}/readyz"])
+        problems = ready.wait(90, urls=[f"{INTAKE}/readyz", f"{PORTAL}/readyz"],
+                              settings=PantauSettings(amqp_url=amqp_url,
+                                                      amqp_management_url=MGMT_URL))
         if problems:
             logs = "\n".join(f"--- {p.module}\n{p.log()[-3000:]}" for p in processes)
             pytest.fail(f"system not ready: {problems}\n{logs}")
@@ -109,11 +124,14 @@ def test_http_event_reaches_the_portal_api_search_and_case_page(system: dict[str
     wait_for(lambda: (public_case(receipt) or {}).get("status") == "verifikasi", timeout=20,
              message="status verifikasi")
 
-    found = httpx.get(f"{PORTAL}/api/v1/cases", params={"q": receipt}, timeout=5).json()
-    assert [c["receipt_number"] for c in found["results"]] == [receipt]
-    words = httpx.get(f"{PORTAL}/api/v1/cases", timeout=5, params={
-        "q": "Bangunan Gedung", "kecamatan": "Coblong", "size": 100, "sort": "terbaru"}).json()
-    assert receipt in [c["receipt_number"] for c in words["results"]]
+    def search(**params: Any) -> list[str]:
+        found = httpx.get(f"{PORTAL}/api/v1/cases", params=params, timeout=5).json()
+        return [c["receipt_number"] for c in found["results"]]
+
+    # search reads the index after its refresh (500 ms); the single-case API reads in real time
+    wait_for(lambda: search(q=receipt) == [receipt], timeout=10, message="search by receipt")
+    wait_for(lambda: receipt in search(q="Bangunan Gedung", kecamatan="Coblong", size=100,
+                                       sort="terbaru"), timeout=10, message="free-text search")
 
     home = httpx.get(f"{PORTAL}/", params={"q": receipt}, timeout=5, follow_redirects=True)
     assert home.status_code == 200 and receipt in home.text
@@ -139,8 +157,9 @@ def test_http_event_reaches_the_portal_api_search_and_case_page(system: dict[str
 
 
 def test_amqp_event_from_the_department_client_reaches_the_portal(system: dict[str, str],
-                                                                  amqp_url: str, unique: Any,
+                                                                  unique: Any,
                                                                   tmp_path: Path) -> None:
+    amqp_url = system["PANTAU_AMQP_URL"]
     receipt = unique("E2EQ")
     creds = dev_department("kota-bandung/dpmptsp")
     ref = DepartmentRef("kota-bandung", "dpmptsp")
@@ -165,7 +184,8 @@ def test_amqp_event_from_the_department_client_reaches_the_portal(system: dict[s
 
 
 def test_refused_event_is_reported_back_to_the_department(system: dict[str, str],
-                                                          amqp_url: str, unique: Any) -> None:
+                                                          unique: Any) -> None:
+    amqp_url = system["PANTAU_AMQP_URL"]
     receipt = unique("E2EX")
     creds = dev_department("kota-bandung/dpmptsp")
     ref = DepartmentRef("kota-bandung", "dpmptsp")

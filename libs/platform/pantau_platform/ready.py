@@ -47,9 +47,9 @@ def missing(settings: PantauSettings, urls: list[str], queues: tuple[str, ...]) 
     return problems
 
 
-def wait(timeout: float, urls: list[str] | None = None,
-         queues: tuple[str, ...] = QUEUES) -> list[str]:
-    settings = PantauSettings()
+def wait(timeout: float, urls: list[str] | None = None, queues: tuple[str, ...] = QUEUES,
+         settings: PantauSettings | None = None) -> list[str]:
+    settings = settings or PantauSettings()
     deadline = time.monotonic() + timeout
     while True:
         problems = missing(settings, endpoints() if urls is None else urls, queues)

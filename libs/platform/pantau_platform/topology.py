@@ -59,6 +59,10 @@ class ManagementClient:
         self._put(f"/vhosts/{self._v}", {})
         self.permissions(user, ".*", ".*", ".*")
 
+    def delete_vhost(self) -> None:
+        """Remove the vhost and everything in it (used by tests that made their own)."""
+        self._client.delete(f"/vhosts/{self._v}")
+
     def exchange(self, name: str, type: str = "topic", durable: bool = True) -> None:
         self._put(f"/exchanges/{self._v}/{quote(name, safe='')}",
                   {"type": type, "durable": durable, "auto_delete": False})
