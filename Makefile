@@ -37,7 +37,7 @@ status:
 ## gate: ruff, mypy on contracts and domain code, import boundaries, JSON Schemas up to date
 gate: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy libs/contracts/pantau_contracts \
+	$(BIN)/mypy libs/contracts/pantau_contracts libs/nameko/pantau_nameko \
 	  services/*/pantau_*/domain services/*/pantau_*/service
 	$(BIN)/lint-imports
 	$(BIN)/python -m pantau_contracts.schemas --check

@@ -106,6 +106,8 @@ def test_overdue_and_queries(handler: TrackingHandler, store: FakeStore) -> None
     assert [b["type"] for b in bodies(store)][-2:] == ["case.updated", "case.overdue"]
     answer = handler.get_case("BDG-0005")
     assert answer is not None and answer["sla"]["overdue"] is True
+    assert answer["status"] == {"pantau": "diterima", "open311": "open",
+                                "blds": "Application Accepted"}
     assert handler.get_case("NOPE-0000") is None
     assert [c["receipt_number"] for c in handler.list_public_cases(None, 10)] == ["BDG-0005"]
     assert handler.list_public_cases("BDG-0005", 10) == []

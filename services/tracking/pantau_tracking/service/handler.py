@@ -258,7 +258,10 @@ class TrackingHandler:
         if case is None:
             return None
         now = self.clock.now()
-        return {"public": to_public(case, now).model_dump(mode="json"),
+        public = to_public(case, now)
+        return {"public": public.model_dump(mode="json"),
+                "status": {"pantau": public.status.value, "open311": public.status.open311.value,
+                           "blds": public.status.blds},
                 "sla": case_sla(case, now).as_dict(),
                 "history": stage_report(case, now)}
 
