@@ -122,6 +122,10 @@ def test_feeds(client: TestClient) -> None:
     case_feed = client.get("/feeds/case/BDG-PBG-2026-000002.json").json()
     assert case_feed["items"] and all("000002" in i["id"] for i in case_feed["items"])
     assert client.get("/feeds/planet/x.atom").status_code == 404
+    named = client.get("/feeds/service/pbg.json").json()["title"]
+    assert named.endswith("Persetujuan Bangunan Gedung (PBG)")  # names, not codes
+    assert client.get("/feeds/department/dpmptsp.json?lang=en").json()["title"].endswith(
+        "Investment and One-Stop Integrated Services Office")
 
 
 def test_export_csv_and_ndjson(client: TestClient) -> None:

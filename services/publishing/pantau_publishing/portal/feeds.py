@@ -24,7 +24,12 @@ def _feed(request: Request, fmt: str, scope: str | None, code: str | None) -> Re
     lang = language(request)
     changes = records(request).changes(scope, code.upper() if scope == "case" and code
                                        else code)
-    what = f"{scope} {code}" if scope else ("semua layanan" if lang == "id" else "all services")
+    if scope and code:
+        standards = getattr(request.app.state, "standards", None)
+        named = standards.scope_name(scope, code, lang) if standards is not None else None
+        what = named or (code.upper() if scope == "case" else code)
+    else:
+        what = "semua layanan" if lang == "id" else "all services"
     title = (f"Pantau — perubahan status: {what}" if lang == "id"
              else f"Pantau — status changes: {what}")
     info = FeedInfo(title=title, feed_url=f"{base}{request.url.path}", home_url=f"{base}/",
