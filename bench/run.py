@@ -25,6 +25,18 @@ def modules() -> list[str]:
     return sorted(p.stem for p in BENCH.glob("*.py") if p.stem not in ("__init__", "run"))
 
 
+def last_json(stdout: str) -> object | None:
+    """The last JSON object printed (one line or indented over several)."""
+    lines = stdout.splitlines()
+    for start in range(len(lines) - 1, -1, -1):
+        if lines[start].startswith("{"):
+            try:
+                return json.loads("\n".join(lines[start:]))
+            except json.JSONDecodeError:
+                continue
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", action="append", help="run just this benchmark (repeatable)")
@@ -39,12 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"== bench.{name}\n")
         proc = subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=BENCH.parent, env=env,
                               capture_output=True, text=True, check=False)
-        lines = [line for line in proc.stdout.splitlines() if line.strip().startswith("{")]
-        if proc.returncode != 0 or not lines:
+        report_json = last_json(proc.stdout)
+        if proc.returncode != 0 or report_json is None:
             failed = True
             results[name] = {"error": proc.stderr[-2000:] or "no JSON output"}
             continue
-        results[name] = json.loads(lines[-1])
+        results[name] = report_json
     report["results"] = results
     out = BENCH / "results"
     out.mkdir(exist_ok=True)
