@@ -14,6 +14,8 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -77,24 +79,71 @@ def postgres_url() -> str:
     return _require("PostgreSQL", PG_URL, 5432)
 
 
+@contextmanager
+def fresh_schema(base_url: str, prefix: str = "t") -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a new, empty schema; dropped afterwards."""
+    import sqlalchemy as sa
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(base_url.replace("postgresql://", "postgresql+psycopg2://"))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield base_url + ("&" if "?" in base_url else "?") + f"options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def database_urls(request: pytest.FixtureRequest, tmp_path: Path, name: str,
+                  prefix: str) -> Iterator[str]:
+    """Body of a fixture parametrised over ["sqlite", "postgresql"]."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
+        return
+    with fresh_schema(request.getfixturevalue("postgres_url"), prefix) as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Each database test runs on both SQLite and PostgreSQL (a fresh schema each time)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tracking.sqlite3'}"
-        return
-    base = request.getfixturevalue("postgres_url")
-    import sqlalchemy as sa
+    yield from database_urls(request, tmp_path, "tracking", "t")
 
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg2://"))
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = base + ("&" if "?" in base else "?") + f"options=-csearch_path%3D{schema}"
-    yield url
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+
+@dataclass(frozen=True)
+class WorkQueues:
+    work: str
+    dead: str
+
+
+@contextmanager
+def work_queues(amqp_url: str, prefix: str, delivery_limit: int = 5) -> Iterator[WorkQueues]:
+    """A quorum work queue dead-lettering (via pantau.dlx) into its own dead queue, like the
+    topology's queues but private to one test; deleted afterwards."""
+    from kombu import Connection, Queue
+
+    from pantau_contracts.routing import DEAD_LETTER_EXCHANGE
+
+    tag = uuid.uuid4().hex[:10]
+    names = WorkQueues(f"{prefix}.{tag}.work", f"{prefix}.{tag}.dead")
+    work = Queue(names.work, durable=True, queue_arguments={
+        "x-queue-type": "quorum", "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        "x-delivery-limit": delivery_limit})
+    dead = Queue(names.dead, durable=True, queue_arguments={"x-queue-type": "quorum"})
+    with Connection(amqp_url) as conn:
+        channel = conn.channel()
+        work(channel).declare()
+        dead(channel).declare()
+        channel.queue_bind(names.dead, DEAD_LETTER_EXCHANGE, routing_key=names.work)
+    try:
+        yield names
+    finally:
+        with Connection(amqp_url) as conn:
+            channel = conn.channel()
+            for name in (names.work, names.dead):
+                channel.queue_delete(name)
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 15.0, interval: float = 0.05,

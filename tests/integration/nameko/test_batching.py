@@ -5,52 +5,30 @@ from __future__ import annotations
 
 import json
 import signal
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
-from kombu import Connection, Producer, Queue
+from kombu import Connection, Producer
 
 from pantau_contracts.routing import (
-    DEAD_LETTER_EXCHANGE,
     ORIGIN_ROUTING_KEY_HEADER,
     REASON_HEADER,
 )
-from tests.conftest import wait_for
+from tests.conftest import WorkQueues, wait_for, work_queues
 
 SERVICE = "tests.integration.nameko.batch_service"
 DELIVERY_LIMIT = 2
 
 
-@dataclass(frozen=True)
-class Queues:
-    work: str
-    dead: str  # bound to pantau.dlx with the work queue's name: this test's dead letters
-
-
 @pytest.fixture
-def queues(amqp_url: str, topology: None) -> Iterator[Queues]:
-    tag = uuid.uuid4().hex[:10]
-    names = Queues(f"btest.{tag}.work", f"btest.{tag}.dead")
-    work = Queue(names.work, durable=True, queue_arguments={
-        "x-queue-type": "quorum", "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-        "x-delivery-limit": DELIVERY_LIMIT})
-    dead = Queue(names.dead, durable=True, queue_arguments={"x-queue-type": "quorum"})
-    with Connection(amqp_url) as conn:
-        channel = conn.channel()
-        work(channel).declare()
-        dead(channel).declare()
-        channel.queue_bind(names.dead, DEAD_LETTER_EXCHANGE, routing_key=names.work)
-    yield names
-    with Connection(amqp_url) as conn:
-        channel = conn.channel()
-        for name in (names.work, names.dead):
-            channel.queue_delete(name)
+def queues(amqp_url: str, topology: None) -> Iterator[WorkQueues]:
+    """A private quorum work queue and the dead queue its dead letters land in."""
+    with work_queues(amqp_url, "btest", delivery_limit=DELIVERY_LIMIT) as names:
+        yield names
 
 
 def publish(amqp_url: str, queue: str, items: list[dict[str, Any]]) -> None:
@@ -82,7 +60,7 @@ def lines(path: Path) -> list[Any]:
 
 
 class Harness:
-    def __init__(self, amqp_url: str, queues: Queues, tmp_path: Path,
+    def __init__(self, amqp_url: str, queues: WorkQueues, tmp_path: Path,
                  start_service: Callable[..., Any]) -> None:
         self.amqp_url, self.queues, self.dir = amqp_url, queues, tmp_path
         self._start = start_service
@@ -111,7 +89,7 @@ class Harness:
 
 
 @pytest.fixture
-def harness(amqp_url: str, queues: Queues, tmp_path: Path,
+def harness(amqp_url: str, queues: WorkQueues, tmp_path: Path,
             start_service: Callable[..., Any]) -> Harness:
     return Harness(amqp_url, queues, tmp_path, start_service)
 

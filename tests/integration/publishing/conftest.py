@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 import pytest
 from elasticsearch import Elasticsearch
-from kombu import Connection, Queue
 
-from pantau_contracts.routing import DEAD_LETTER_EXCHANGE
 from pantau_publishing.search.bootstrap import bootstrap, drop
 from pantau_publishing.search.client import Aliases, make_client
+from tests.conftest import WorkQueues, work_queues
 
 
 @dataclass(frozen=True)
@@ -43,31 +42,11 @@ def search(elasticsearch_url: str) -> Iterator[SearchStack]:
     es.close()
 
 
-@dataclass(frozen=True)
-class QueueNames:
-    work: str  # what the indexer consumes (quorum, DLX pantau.dlx, delivery limit)
-    dead: str  # bound to pantau.dlx with the work queue's name: this test's dead letters
-
-
 @pytest.fixture
-def queues(amqp_url: str, topology: None) -> Iterator[QueueNames]:
-    tag = uuid.uuid4().hex[:10]
-    names = QueueNames(f"ptest.{tag}.cases", f"ptest.{tag}.dead")
-    work = Queue(names.work, queue_arguments={"x-queue-type": "quorum",
-                                              "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-                                              "x-delivery-limit": 5}, durable=True)
-    dead = Queue(names.dead, exchange=None, queue_arguments={"x-queue-type": "quorum"},
-                 durable=True)
-    with Connection(amqp_url) as conn:
-        channel = conn.channel()
-        work(channel).declare()
-        dead(channel).declare()
-        channel.queue_bind(names.dead, DEAD_LETTER_EXCHANGE, routing_key=names.work)
-    yield names
-    with Connection(amqp_url) as conn:
-        channel = conn.channel()
-        for name in (names.work, names.dead):
-            channel.queue_delete(name)
+def queues(amqp_url: str, topology: None) -> Iterator[WorkQueues]:
+    """A private quorum work queue and the dead queue its dead letters land in."""
+    with work_queues(amqp_url, "ptest", delivery_limit=5) as names:
+        yield names
 
 
 def free_port() -> int:

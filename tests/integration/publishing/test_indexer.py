@@ -9,8 +9,8 @@ from typing import Any
 from kombu import Connection, Producer
 
 from pantau_contracts.routing import REASON_HEADER
-from tests.conftest import wait_for
-from tests.integration.publishing.conftest import QueueNames, SearchStack
+from tests.conftest import WorkQueues, wait_for
+from tests.integration.publishing.conftest import SearchStack
 from tests.unit.publishing.factories import case_updated, public_case
 
 
@@ -29,7 +29,7 @@ def get_source(search: SearchStack, receipt: str) -> dict[str, Any] | None:
 
 
 def test_indexer_batches_versions_and_dead_letters(
-        amqp_url: str, search: SearchStack, queues: QueueNames,
+        amqp_url: str, search: SearchStack, queues: WorkQueues,
         start_service: Callable[..., Any]) -> None:
     indexer = start_service("pantau_publishing.indexer", PANTAU_PUBLISHING_QUEUE=queues.work,
                             PANTAU_BATCH_SIZE="20", PANTAU_BATCH_WAIT_MS="100", **search.env)
