@@ -21,6 +21,17 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class AccessLogFilter(logging.Filter):
+    """Drops query strings from uvicorn's access log: a citizen's search words (perhaps their
+    own name or NIK) are not ours to keep."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
 def configure(level: str = "INFO", service: str = "pantau") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(
@@ -29,3 +40,4 @@ def configure(level: str = "INFO", service: str = "pantau") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.getLogger("uvicorn.access").addFilter(AccessLogFilter())
