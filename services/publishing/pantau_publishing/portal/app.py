@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from pantau_publishing.portal import api, errors, exports, feeds, health, live, open311, pages
@@ -60,6 +61,8 @@ def create_app(settings: PublishingSettings | None = None,
     app.state.settings = settings
     app.state.es = es
     app.state.standards = ServiceStandards.load()  # fees/requirements shown on case pages
+    # slow phones: compress pages, feeds and exports (not the SSE stream, which gzip would stall)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (health, api, open311, feeds, exports, live, pages):
         app.include_router(module.router)
