@@ -1,10 +1,12 @@
-"""Rebuild the public index from tracking (the system of record), with no downtime.
+"""Rebuild the public indices from tracking (the system of record), with no downtime.
 
-    python -m pantau_publishing.rebuild [--page-size 500]
+    python -m pantau_publishing.rebuild [--only cases|changes] [--page-size 500]
 
 Pages through tracking's RPC ``tracking.list_public_cases(after, limit)`` with a nameko
 ``ClusterRpcProxy`` (this CLI is a nameko-side process: eventlet is patched first), fills a new
-index and swaps the ``PANTAU_INDEX_ALIAS`` alias atomically (see ``search.rebuild``).
+cases index (``PANTAU_INDEX_ALIAS``) and a new changes index (``PANTAU_CHANGES_ALIAS``, one
+document per public timeline entry — what the Atom/JSON feeds read) in one pass, and swaps both
+aliases in one atomic call (see ``search.rebuild``). ``--only`` rebuilds just one of them.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from tqdm import tqdm  # noqa: E402
 
 from pantau_platform.logging import configure  # noqa: E402
 from pantau_publishing.search.client import Aliases, make_client  # noqa: E402
-from pantau_publishing.search.rebuild import rebuild  # noqa: E402
+from pantau_publishing.search.rebuild import TARGETS, RebuildReport, Target, rebuild  # noqa: E402
 from pantau_publishing.settings import PublishingSettings  # noqa: E402
 
 log = logging.getLogger("pantau_publishing.rebuild")
@@ -43,7 +45,10 @@ def pages(fetch: Callable[[str | None, int], list[dict[str, Any]]],
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Rebuild Pantau's public index from tracking")
+    parser = argparse.ArgumentParser(
+        description="Rebuild Pantau's public indices (cases, changes) from tracking")
+    parser.add_argument("--only", choices=TARGETS,
+                        help="rebuild just this index (default: both cases and changes)")
     parser.add_argument("--page-size", type=int, default=500)
     parser.add_argument("--rpc-timeout", type=float, default=60.0)
     parser.add_argument("--service", default="tracking",
@@ -60,13 +65,21 @@ def main(argv: list[str] | None = None) -> int:
             result: list[dict[str, Any]] = proxy.list_public_cases(after, limit)
             return result
 
+        targets: tuple[Target, ...] = (args.only,) if args.only else TARGETS
         report = rebuild(es, Aliases.from_settings(settings), pages(fetch, args.page_size),
-                         progress=bar.update)
-    sys.stdout.write(f"alias {settings.index_alias} → {report.new_index}: "
-                     f"{report.indexed} records, {report.skipped} skipped, "
-                     f"{report.caught_up} caught up; removed "
-                     f"{', '.join(report.old_indices) or 'nothing'}\n")
-    return 0
+                         targets=targets, progress=bar.update)
+    sys.stdout.write(summary(report))
+    return 1 if any(swap.failed for swap in report.swaps) else 0
+
+
+def summary(report: RebuildReport) -> str:
+    """One line for the records, then one per swapped alias."""
+    lines = [f"{report.indexed} records, {report.skipped} skipped"]
+    unit = {"cases": "cases", "changes": "timeline entries"}
+    lines += [f"alias {s.alias} → {s.new_index}: {s.documents} {unit[s.target]}, "
+              f"{s.caught_up} caught up" + (f", {s.failed} FAILED" if s.failed else "")
+              + f"; removed {', '.join(s.old_indices) or 'nothing'}" for s in report.swaps]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

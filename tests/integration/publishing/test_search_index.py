@@ -1,5 +1,5 @@
 """The search adapter on the real Elasticsearch: versions, tombstones, search, facets, races,
-rebuild with alias swap."""
+rebuild of the cases and changes indices with alias swap (and the feed reading the result)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+from fastapi.testclient import TestClient
+
 from pantau_publishing.domain.query import parse_query
+from pantau_publishing.portal.app import create_app
 from pantau_publishing.search.bootstrap import alias_indices, bootstrap, ensure_alias
 from pantau_publishing.search.client import Aliases
 from pantau_publishing.search.rebuild import rebuild
@@ -21,6 +25,7 @@ from pantau_publishing.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import InboundMessage
 from pantau_publishing.service.records import PublicRecords
+from pantau_publishing.settings import PublishingSettings
 from tests.conftest import wait_for
 from tests.integration.publishing.conftest import SearchStack
 from tests.unit.publishing.factories import case_updated, public_case
@@ -110,24 +115,93 @@ def test_concurrent_bootstrap_leaves_one_index_per_alias(search: SearchStack) ->
             search.es.indices.delete(index=index)
 
 
-def test_rebuild_swaps_the_alias_and_keeps_newer_writes(search: SearchStack) -> None:
+def change_ids(search: SearchStack, index: str) -> list[str]:
+    search.es.indices.refresh(index=index)
+    hits = search.es.search(index=index, size=1000, sort=[{"receipt_number": "asc"},
+                                                           {"seq": "asc"}])["hits"]["hits"]
+    return [hit["_id"] for hit in hits]
+
+
+def entry_ids(*records: dict[str, Any]) -> list[str]:
+    return sorted(f"{r['receipt_number']}-{e['seq']:05d}" for r in records for e in r["timeline"])
+
+
+def test_rebuild_swaps_both_aliases_and_keeps_newer_writes(search: SearchStack) -> None:
     index_records(search, public_case("BDG-PBG-2026-000001", revision=2),
-                  public_case("BDG-PBG-2026-000002", revision=5))
-    old = alias_indices(search.es, search.aliases.cases)
-    source = [public_case("BDG-PBG-2026-000001", revision=3),
-              public_case("BDG-PBG-2026-000002", revision=4),  # older than what was indexed
-              public_case("BDG-PBG-2026-000003", revision=1),
-              {"receipt_number": "broken"}]
-    report = rebuild(search.es, search.aliases, source)
-    assert report.indexed == 3 and report.skipped == 1 and report.caught_up == 1
-    assert alias_indices(search.es, search.aliases.cases) == [report.new_index]
-    assert not search.es.indices.exists(index=old[0])
+                  public_case("BDG-PBG-2026-000002", revision=5, note="tulisan langsung"))
+    old_cases = alias_indices(search.es, search.aliases.cases)
+    old_changes = alias_indices(search.es, search.aliases.changes)
+    live = public_case("BDG-PBG-2026-000003", revision=3)
+
+    def source() -> Iterator[dict[str, Any]]:
+        yield public_case("BDG-PBG-2026-000001", revision=3)
+        index_records(search, live)  # the indexer writes through the old aliases meanwhile
+        yield public_case("BDG-PBG-2026-000002", revision=4)  # older than what was indexed
+        yield public_case("BDG-PBG-2026-000003", revision=1)  # older than the live write
+        yield {"receipt_number": "broken"}
+
+    report = rebuild(search.es, search.aliases, source())
+    cases, changes = report.swap("cases"), report.swap("changes")
+    assert report.indexed == 3 and report.skipped == 1
+    assert cases.caught_up == 2 and cases.documents == 3  # 000002 rev 5 and 000003 rev 3
+    assert changes.documents == 3 + 4 + 1 and changes.caught_up == 4 + 3 and not changes.failed
+    assert alias_indices(search.es, search.aliases.cases) == [cases.new_index]
+    assert alias_indices(search.es, search.aliases.changes) == [changes.new_index]
+    assert cases.old_indices == tuple(old_cases) and changes.old_indices == tuple(old_changes)
+    for index in old_cases + old_changes:
+        assert not search.es.indices.exists(index=index)
     service = records_of(search)
     assert service.revision("BDG-PBG-2026-000001") == 3
     assert service.revision("BDG-PBG-2026-000002") == 5  # the newer live write survived
-    assert service.revision("BDG-PBG-2026-000003") == 1
+    assert service.revision("BDG-PBG-2026-000003") == 3
+    assert change_ids(search, search.aliases.changes) == entry_ids(
+        public_case("BDG-PBG-2026-000001", revision=3), public_case("BDG-PBG-2026-000002",
+                                                                   revision=5), live)
+    newest = service.changes("case", "BDG-PBG-2026-000002", limit=1)[0]
+    assert newest["seq"] == 4 and newest["note"] == "tulisan langsung"  # revision 5's entry
     bootstrap(search.es, search.aliases)  # idempotent after a rebuild
-    assert alias_indices(search.es, search.aliases.cases) == [report.new_index]
+    assert alias_indices(search.es, search.aliases.cases) == [cases.new_index]
+    assert alias_indices(search.es, search.aliases.changes) == [changes.new_index]
+
+
+def test_rebuild_of_a_lost_changes_index_restores_the_feed(search: SearchStack) -> None:
+    """The changes index was deleted; the indexer's next write auto-created a dynamically
+    mapped index *named like the alias*. ``--only changes`` replaces it atomically."""
+    records = [public_case(f"LOST-{i:04d}-2026", revision=i) for i in range(1, 4)]
+    index_records(search, *records)
+    cases_before = alias_indices(search.es, search.aliases.cases)
+    for index in alias_indices(search.es, search.aliases.changes):
+        search.es.indices.delete(index=index)
+    index_records(search, public_case("LOST-0004-2026", revision=2))
+    assert search.es.indices.exists(index=search.aliases.changes)  # a squatter, not an alias
+    report = rebuild(search.es, search.aliases, records, targets=("changes",))
+    changes = report.swap("changes")
+    assert [s.target for s in report.swaps] == ["changes"]
+    assert alias_indices(search.es, search.aliases.changes) == [changes.new_index]
+    assert alias_indices(search.es, search.aliases.cases) == cases_before  # untouched
+    assert changes.documents == 1 + 2 + 3 and changes.caught_up == 2  # LOST-0004 from cases
+    assert change_ids(search, search.aliases.changes) == entry_ids(
+        *records, public_case("LOST-0004-2026", revision=2))
+    mapping = search.es.indices.get_mapping(index=changes.new_index)[changes.new_index]
+    assert mapping["mappings"]["dynamic"] == "strict"  # the template's mapping, not dynamic
+
+
+def test_a_failed_rebuild_leaves_the_aliases_serving_and_no_new_index(
+        search: SearchStack) -> None:
+    index_records(search, public_case("FAIL-0001-2026", revision=2))
+    before = {alias: alias_indices(search.es, alias)
+              for alias in (search.aliases.cases, search.aliases.changes)}
+
+    def source() -> Iterator[dict[str, Any]]:
+        yield public_case("FAIL-0001-2026", revision=2)
+        raise TimeoutError("tracking stopped answering")  # e.g. an RPC timeout mid-way
+
+    with pytest.raises(TimeoutError):
+        rebuild(search.es, search.aliases, source(), batch=1)
+    for alias, indices in before.items():
+        assert alias_indices(search.es, alias) == indices
+        assert sorted(search.es.indices.get(index=f"{alias}-*")) == indices  # none left over
+    assert records_of(search).changes("case", "FAIL-0001-2026")  # the feed still answers
 
 
 def test_rebuild_command_pulls_from_tracking_over_rpc(
@@ -135,6 +209,7 @@ def test_rebuild_command_pulls_from_tracking_over_rpc(
         start_service: Callable[..., Any]) -> None:
     index_records(search, public_case("RB-0001-2026", revision=1))
     old = alias_indices(search.es, search.aliases.cases)
+    old_changes = alias_indices(search.es, search.aliases.changes)
     records = [public_case(f"RB-{i:04d}-2026", revision=2) for i in range(1, 6)]
     (tmp_path / "records.json").write_text(json.dumps(records))
     name = f"ptest_tracking_{uuid.uuid4().hex[:8]}"
@@ -147,8 +222,19 @@ def test_rebuild_command_pulls_from_tracking_over_rpc(
         env={**os.environ, "PANTAU_AMQP_URL": amqp_url, **search.env},
         capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "5 records" in result.stdout
+    assert "5 records" in result.stdout and "10 timeline entries" in result.stdout
+    assert "rebuild" in result.stderr  # the progress bar (tqdm writes to stderr)
     new = alias_indices(search.es, search.aliases.cases)
     assert new != old and len(new) == 1
     service = records_of(search)
     assert [service.revision(f"RB-{i:04d}-2026") for i in range(1, 6)] == [2] * 5
+    new_changes = alias_indices(search.es, search.aliases.changes)
+    assert len(new_changes) == 1 and new_changes != old_changes
+    assert not search.es.indices.exists(index=old_changes[0])
+    assert change_ids(search, new_changes[0]) == entry_ids(*records)  # every timeline entry
+    with TestClient(create_app(PublishingSettings(), records_of(search))) as client:
+        feed = client.get("/feed.json")
+    assert feed.status_code == 200
+    assert sorted(item["id"] for item in feed.json()["items"]) == sorted(
+        f"urn:pantau:case:{r['receipt_number']}:{e['seq']}" for r in records
+        for e in r["timeline"])

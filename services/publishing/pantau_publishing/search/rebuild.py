@@ -1,82 +1,176 @@
-"""Rebuild the cases index from a source of public records, then swap the alias — no downtime.
+"""Rebuild the cases and changes indices from a source of public records, then swap both aliases
+— no downtime.
 
-1. create ``<alias>-<now>`` (the template applies) without the alias;
-2. fill it from ``records`` (bulk, external versions) — readers still use the old index;
-3. atomically move the alias to the new index (one ``_aliases`` call);
-4. copy over anything the indexer wrote to the old index meanwhile (external versions: only
-   newer revisions win), then delete the old index.
+1. put the templates; create ``<alias>-<now>`` for each chosen target (``cases``: one document
+   per case; ``changes``: one per public timeline entry, what the feeds read) without the alias;
+2. fill them from ``records`` in one pass (bulk, external versions = the case's revision) —
+   readers and the indexer still use the old indices;
+3. move every chosen alias to its new index in ONE ``_aliases`` call (search and feeds flip at
+   the same instant; a concrete index squatting on an alias's name — auto-created by a write while
+   the alias was lost — is removed in that same call, after its cases were copied over);
+4. catch up on what the indexer wrote meanwhile, then delete the old indices.
 
-Change documents (``pantau-changes``) are re-upserted in place: their ids are stable, so it is
-idempotent.
+Catch-up *derives* documents from case documents instead of copying raw ones: every change
+document is a function of its case's timeline (``domain.record.change_documents``), so the old
+cases index (or, when only ``changes`` is rebuilt, the live cases alias) is the complete source.
+Each case is re-validated and re-redacted (``clean_case``) and written with the current code and
+mapping; external versions make only newer revisions land. Orphaned change documents (no case)
+are dropped. As with any alias swap, a bulk request already routed to an old index while the
+catch-up scan runs can still miss it — the next revision of that case, or another rebuild,
+repairs it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, NotFoundError
 
+from pantau_contracts.payloads.public import PublicCaseV1
 from pantau_publishing.domain.record import case_document, change_documents, clean_case
 from pantau_publishing.search.bootstrap import alias_indices, put_templates
 from pantau_publishing.search.client import Aliases, new_index_name
-from pantau_publishing.search.store import EsCaseReader, EsSearchIndex
-from pantau_publishing.service.ports import IndexAction
+from pantau_publishing.search.store import EsSearchIndex
+from pantau_publishing.service.ports import BulkItemResult, IndexAction
 
 log = logging.getLogger(__name__)
+Target = Literal["cases", "changes"]
+TARGETS: tuple[Target, ...] = ("cases", "changes")
+
+
+@dataclass(frozen=True)
+class Swap:
+    """What happened to one alias: its new index, the indices it left (now deleted), how many
+    documents the fill wrote, how many the catch-up added and how many catch-up writes failed."""
+
+    target: Target
+    alias: str
+    new_index: str
+    old_indices: tuple[str, ...]
+    documents: int
+    caught_up: int
+    failed: int = 0
 
 
 @dataclass(frozen=True)
 class RebuildReport:
-    new_index: str
-    old_indices: tuple[str, ...]
-    indexed: int
-    skipped: int
-    caught_up: int
+    indexed: int  # records written (each into every chosen index)
+    skipped: int  # invalid records, reported and never published
+    swaps: tuple[Swap, ...]
+
+    def swap(self, target: Target) -> Swap:
+        return next(s for s in self.swaps if s.target == target)
 
 
 class _DirectIndex(EsSearchIndex):
-    """Writes cases into one concrete index instead of the alias."""
+    """Writes each target into one concrete (new) index instead of through the alias."""
 
-    def __init__(self, es: Elasticsearch, aliases: Aliases, index: str) -> None:
+    def __init__(self, es: Elasticsearch, aliases: Aliases,
+                 indices: Mapping[Target, str]) -> None:
         super().__init__(es, aliases)
-        self._index = index
+        self._indices = dict(indices)
 
     def _alias(self, action: IndexAction) -> str:
-        return self._index if action.target == "cases" else super()._alias(action)
+        return self._indices[action.target]
 
 
-def rebuild(es: Elasticsearch, aliases: Aliases, records: Iterable[dict[str, Any]], *,
-            batch: int = 500, progress: Callable[[int], None] | None = None) -> RebuildReport:
+def alias_of(aliases: Aliases, target: Target) -> str:
+    return aliases.cases if target == "cases" else aliases.changes
+
+
+def actions_for(case: PublicCaseV1, targets: Sequence[Target]) -> list[IndexAction]:
+    """The documents of one clean case for the chosen targets, versioned by its revision."""
+    actions: list[IndexAction] = []
+    if "cases" in targets:
+        actions.append(IndexAction("cases", case.receipt_number, case.revision,
+                                   case_document(case)))
+    if "changes" in targets:
+        actions.extend(IndexAction("changes", doc_id, case.revision, document)
+                       for doc_id, document in change_documents(case))
+    return actions
+
+
+def rebuild(es: Elasticsearch, aliases: Aliases, records: Iterable[Mapping[str, Any]], *,
+            targets: Sequence[Target] = TARGETS, batch: int = 500,
+            progress: Callable[[int], None] | None = None) -> RebuildReport:
+    """Fill fresh indices for ``targets`` from ``records`` and swap their aliases atomically.
+
+    Raises (and deletes the half-built new indices, leaving the aliases untouched) when a bulk
+    write of the fill or the alias swap fails; invalid records are skipped and counted, never
+    published. Catch-up write failures after the swap are logged and counted in the report.
+    """
+    chosen: tuple[Target, ...] = tuple(t for t in TARGETS if t in targets)
+    if not chosen or len(chosen) != len(set(targets)):
+        raise ValueError(f"targets must be a non-empty subset of {TARGETS}, not {targets!r}")
     put_templates(es, aliases)
-    old = alias_indices(es, aliases.cases)
-    new = new_index_name(aliases.cases)
-    es.indices.create(index=new)
+    new = {t: new_index_name(alias_of(aliases, t)) for t in chosen}
+    for index in new.values():
+        es.indices.create(index=index)
     writer = _DirectIndex(es, aliases, new)
+    try:
+        indexed, skipped, documents = _fill(writer, records, chosen, batch, progress)
+        es.indices.refresh(index=",".join(new.values()))
+        caught_up = dict.fromkeys(chosen, 0)
+        failed = dict.fromkeys(chosen, 0)
+        strays = [t for t in chosen if _is_concrete_index(es, alias_of(aliases, t))]
+        if "cases" in strays:  # its cases must be copied before the swap deletes it
+            _add(caught_up, failed, _derive(es, aliases.cases, writer, chosen))
+        old = {t: alias_indices(es, alias_of(aliases, t)) for t in chosen}
+        actions: list[dict[str, Any]] = []
+        for target in chosen:
+            alias = alias_of(aliases, target)
+            if target in strays:
+                actions.append({"remove_index": {"index": alias}})
+            actions.append({"add": {"index": new[target], "alias": alias}})
+            actions += [{"remove": {"index": index, "alias": alias}} for index in old[target]]
+        es.indices.update_aliases(actions=actions)
+    except BaseException:  # not swapped: the old indices keep serving; drop the new ones
+        if not _swapped(es, aliases, new):  # (a timed-out swap may still have happened)
+            es.indices.delete(index=",".join(new.values()), ignore_unavailable=True)
+        raise
+    # what the indexer wrote meanwhile: derived from the case documents it wrote (see module doc)
+    sources = old["cases"] if "cases" in chosen else [aliases.cases]
+    for source in sources:
+        _add(caught_up, failed, _derive(es, source, writer, chosen))
+    for target in chosen:
+        for index in old[target]:
+            es.indices.delete(index=index, ignore_unavailable=True)
+    swaps = tuple(Swap(t, alias_of(aliases, t), new[t], tuple(old[t]), documents[t],
+                       caught_up[t], failed[t]) for t in chosen)
+    for swap in swaps:
+        log.info("rebuilt %s → %s: %d documents, %d caught up (%d failed); removed %s",
+                 swap.alias, swap.new_index, swap.documents, swap.caught_up, swap.failed,
+                 list(swap.old_indices))
+    return RebuildReport(indexed, skipped, swaps)
+
+
+def _fill(writer: EsSearchIndex, records: Iterable[Mapping[str, Any]],
+          targets: Sequence[Target], batch: int,
+          progress: Callable[[int], None] | None) -> tuple[int, int, dict[Target, int]]:
     indexed = skipped = 0
+    documents = dict.fromkeys(targets, 0)
     pending: list[IndexAction] = []
 
     def flush() -> None:
-        nonlocal pending
         results = writer.bulk(pending)
         failures = [r.error for r in results if not r.ok]
         if failures:
             raise RuntimeError(f"rebuild bulk failed: {failures[:3]}")
-        pending = []
+        for action in pending:
+            documents[action.target] += 1
+        pending.clear()
 
     for record in records:
         try:
-            case = clean_case(record)
+            case = clean_case(dict(record))
         except ValueError as exc:  # an invalid record is reported, never published
             log.warning("skipping an invalid public record: %s", exc)
             skipped += 1
             continue
-        pending.append(IndexAction("cases", case.receipt_number, case.revision,
-                                   case_document(case)))
-        pending.extend(IndexAction("changes", doc_id, case.revision, doc)
-                       for doc_id, doc in change_documents(case))
+        pending.extend(actions_for(case, targets))
         indexed += 1
         if progress:
             progress(1)
@@ -84,32 +178,95 @@ def rebuild(es: Elasticsearch, aliases: Aliases, records: Iterable[dict[str, Any
             flush()
     if pending:
         flush()
-    es.indices.refresh(index=new)
-    actions: list[dict[str, Any]] = [{"add": {"index": new, "alias": aliases.cases}}]
-    actions += [{"remove": {"index": index, "alias": aliases.cases}} for index in old]
-    es.indices.update_aliases(actions=actions)
-    caught_up = 0
-    for index in old:
-        caught_up += _catch_up(es, aliases, index, writer)
-        es.indices.delete(index=index, ignore_unavailable=True)
-    log.info("rebuilt %s: %d records (%d skipped), %d caught up; removed %s", new, indexed,
-             skipped, caught_up, old)
-    return RebuildReport(new, tuple(old), indexed, skipped, caught_up)
+    return indexed, skipped, documents
 
 
-def _catch_up(es: Elasticsearch, aliases: Aliases, old_index: str, writer: EsSearchIndex) -> int:
-    """Copy the old index's documents into the new one; older revisions conflict and are
-    ignored, so only writes that happened during the rebuild actually land."""
-    es.indices.refresh(index=old_index)
-    reader = EsCaseReader(es, Aliases(old_index, aliases.changes))
-    copied = 0
+def _derive(es: Elasticsearch, source: str, writer: EsSearchIndex,
+            targets: Sequence[Target]) -> tuple[dict[Target, int], dict[Target, int]]:
+    """Re-write every case document of ``source`` (an index or alias) and its change documents
+    into the new indices. Older or equal revisions conflict and are ignored, so only writes newer
+    than the fill land. Returns (written, failed) per target."""
+    written = dict.fromkeys(targets, 0)
+    failed = dict.fromkeys(targets, 0)
     chunk: list[IndexAction] = []
-    for document in reader.scan_cases({"match_all": {}}):
-        chunk.append(IndexAction("cases", document["receipt_number"], int(document["revision"]),
-                                 document))
+
+    def flush() -> None:
+        for action, result in zip(chunk, writer.bulk(chunk), strict=True):
+            _count(written, failed, action, result)
+        chunk.clear()
+
+    for document in _scan(es, source):
+        try:
+            case = clean_case(document)
+        except ValueError as exc:  # not a valid public record under the current model
+            log.warning("catch-up skips a document of %s: %s", source, exc)
+            continue
+        chunk.extend(actions_for(case, targets))
         if len(chunk) >= 500:
-            copied += sum(1 for r in writer.bulk(chunk) if r.ok and not r.conflict)
-            chunk = []
+            flush()
     if chunk:
-        copied += sum(1 for r in writer.bulk(chunk) if r.ok and not r.conflict)
-    return copied
+        flush()
+    return written, failed
+
+
+def _count(written: dict[Target, int], failed: dict[Target, int], action: IndexAction,
+           result: BulkItemResult) -> None:
+    if not result.ok:
+        failed[action.target] += 1
+        log.warning("catch-up write %s/%s failed: %s", action.target, action.doc_id,
+                    result.error)
+    elif not result.conflict:
+        written[action.target] += 1
+
+
+def _add(caught_up: dict[Target, int], failed: dict[Target, int],
+         counts: tuple[dict[Target, int], dict[Target, int]]) -> None:
+    for target, count in counts[0].items():
+        caught_up[target] += count
+    for target, count in counts[1].items():
+        failed[target] += count
+
+
+def _scan(es: Elasticsearch, index: str, page_size: int = 500) -> Iterator[dict[str, Any]]:
+    """Every document of ``index`` through a point in time sorted by ``_shard_doc``: a
+    consistent snapshot that needs no particular mapping (a squatting, dynamically mapped index
+    has no sortable ``receipt_number``)."""
+    try:
+        es.indices.refresh(index=index)
+        pit = es.open_point_in_time(index=index, keep_alive="2m")["id"]
+    except NotFoundError:
+        return
+    try:
+        after: list[Any] | None = None
+        while True:
+            body: dict[str, Any] = {"pit": {"id": pit, "keep_alive": "2m"}, "size": page_size,
+                                    "sort": [{"_shard_doc": "asc"}]}
+            if after is not None:
+                body["search_after"] = after
+            answer = es.search(body=body)
+            pit = answer.get("pit_id", pit)
+            hits = answer["hits"]["hits"]
+            for hit in hits:
+                yield dict(hit["_source"])
+            if len(hits) < page_size:
+                return
+            after = hits[-1]["sort"]
+    finally:
+        try:
+            es.close_point_in_time(id=pit)
+        except NotFoundError:
+            pass
+
+
+def _swapped(es: Elasticsearch, aliases: Aliases, new: Mapping[Target, str]) -> bool:
+    return any(index in alias_indices(es, alias_of(aliases, target))
+               for target, index in new.items())
+
+
+def _is_concrete_index(es: Elasticsearch, name: str) -> bool:
+    """True when ``name`` is an index itself rather than an alias (or nothing)."""
+    try:
+        found = es.indices.get(index=name, ignore_unavailable=True)
+    except NotFoundError:
+        return False
+    return name in found

@@ -1,0 +1,36 @@
+"""What a rebuild writes per chosen index (no Elasticsearch: the planning part only)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from pantau_publishing.domain.record import clean_case
+from pantau_publishing.search.client import Aliases
+from pantau_publishing.search.rebuild import actions_for, rebuild
+from tests.unit.publishing.factories import public_case
+
+
+def test_both_targets_get_the_case_and_one_change_per_timeline_entry() -> None:
+    case = clean_case(public_case("BDG-PBG-2026-000007", revision=3, note="lihat 0812-3456-7890"))
+    actions = actions_for(case, ("cases", "changes"))
+    assert [(a.target, a.doc_id) for a in actions] == [
+        ("cases", "BDG-PBG-2026-000007"), ("changes", "BDG-PBG-2026-000007-00001"),
+        ("changes", "BDG-PBG-2026-000007-00002"), ("changes", "BDG-PBG-2026-000007-00003")]
+    assert {a.version for a in actions} == {3}  # external version = the case's revision
+    assert "0812" not in str(actions[-1].document["note"])  # re-redacted on the way in
+
+
+def test_one_target_only() -> None:
+    case = clean_case(public_case(revision=2))
+    assert {a.target for a in actions_for(case, ("changes",))} == {"changes"}
+    assert [a.target for a in actions_for(case, ("cases",))] == ["cases"]
+
+
+@pytest.mark.parametrize("targets", [(), ("feeds",), ("cases", "cases", "everything")])
+def test_unknown_targets_are_refused_before_touching_the_cluster(targets: Any) -> None:
+    untouchable = cast(Elasticsearch, object())  # any call on it would raise AttributeError
+    with pytest.raises(ValueError, match="targets"):
+        rebuild(untouchable, Aliases(), [], targets=targets)
