@@ -8,6 +8,8 @@ import sys
 
 from pantau_contracts.redaction import redact_text
 
+_FORMATTER = logging.Formatter()
+
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
@@ -18,6 +20,13 @@ class RedactingFilter(logging.Filter):
         redacted = redact_text(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and record.exc_info[0] is not None:
+            # a traceback is formatted after filters run: format it now, redacted, and drop the
+            # live exception so no handler formats the original text again
+            record.exc_text = redact_text(_FORMATTER.formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
         return True
 
 

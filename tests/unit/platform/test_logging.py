@@ -36,3 +36,14 @@ def test_access_log_keeps_the_path_but_not_the_query() -> None:
                                ("127.0.0.1:5000", "GET", "/?q=Siti+Aminah", "1.1", 200), None)
     assert AccessLogFilter().filter(record)
     assert record.getMessage() == '127.0.0.1:5000 - "GET / HTTP/1.1" 200'
+
+
+def test_tracebacks_are_redacted_too(captured: pytest.LogCaptureFixture) -> None:
+    try:
+        raise ValueError("nik 3273012345678901 budi@example.com")
+    except ValueError:
+        logging.getLogger("pantau.test").warning("batch failed", exc_info=True)
+    record = captured.records[-1]
+    assert record.exc_info is None and record.exc_text
+    assert "3273012345678901" not in record.exc_text and "budi@example.com" not in record.exc_text
+    assert "ValueError" in record.exc_text  # the traceback itself is kept

@@ -19,6 +19,12 @@ Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
 PublicText = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
 """Free text meant for the public (a note, a reason). Redacted again before publishing."""
 
+Kecamatan = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z' .-]{1,39}$",
+                                             strip_whitespace=True)]
+"""A district (kecamatan) name, e.g. ``Coblong`` or ``Bojongloa Kidul``: letters, spaces, dots,
+dashes and apostrophes only — no digits, commas or ``@`` — so a street address, a house number, a
+NIK, a phone number or an e-mail cannot be smuggled into this public field."""
+
 ActorRole = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,40}$")]
 """The role that acted (``petugas-loket``, ``verifikator``, ``kepala-dinas``) — never a name."""
 

@@ -9,7 +9,14 @@ from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, StringConstraints
 
-from pantau_contracts.payloads.base import ActorRole, Code, Payload, PublicText, ReceiptNumber
+from pantau_contracts.payloads.base import (
+    ActorRole,
+    Code,
+    Kecamatan,
+    Payload,
+    PublicText,
+    ReceiptNumber,
+)
 
 Nik = Annotated[str, StringConstraints(pattern=r"^\d{16}$")]
 
@@ -29,8 +36,9 @@ class CaseSubmittedV1(Payload):
 
     receipt_number: ReceiptNumber
     service_code: Code = Field(description="The service's code in the jurisdiction's catalogue")
-    kecamatan: Annotated[str, StringConstraints(max_length=80)] | None = Field(
-        None, description="District (kecamatan) of the application; public")
+    kecamatan: Kecamatan | None = Field(
+        None, description="District (kecamatan) of the application, e.g. Coblong; public, so "
+                          "letters, spaces, dots, dashes and apostrophes only")
     channel: Literal["loket", "online", "mpp", "other"] = Field(
         "loket", description="Where it was submitted: counter, online, public service mall")
     note: PublicText | None = None

@@ -12,7 +12,14 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from pantau_contracts.payloads.base import ActorRole, Code, Payload, PublicText, ReceiptNumber
+from pantau_contracts.payloads.base import (
+    ActorRole,
+    Code,
+    Kecamatan,
+    Payload,
+    PublicText,
+    ReceiptNumber,
+)
 from pantau_contracts.vocabulary import PublicStatus
 
 Name = Annotated[str, StringConstraints(max_length=200)]
@@ -53,7 +60,7 @@ class PublicCaseV1(Payload):
     service_name: Bilingual
     catalogue_version: str
     max_working_days: int = Field(ge=1, description="Legal maximum (jangka waktu), working days")
-    kecamatan: Name | None = None
+    kecamatan: Kecamatan | None = None
     channel: str | None = None
     status: PublicStatus
     stage_code: Code | None = None
