@@ -15,3 +15,9 @@ class TrackingSettings(DatabaseSettings):
     tracking_overdue_interval: float = 5.0  # seconds between overdue scans (read at import)
     tracking_relay_interval: float = 2.0  # seconds between safety-net outbox flushes
     tracking_pending_timeout: float = 600.0  # seconds an out-of-order gap may stay open
+    # Retention (see adapters/retention.py): sent outbox rows are kept this long for forensics;
+    # processed_events (the (source, id) dedup records) this long — dedup holds within it.
+    tracking_outbox_retention_hours: float = 24.0  # PANTAU_TRACKING_OUTBOX_RETENTION_HOURS
+    tracking_processed_retention_days: float = 30.0  # PANTAU_TRACKING_PROCESSED_RETENTION_DAYS
+    tracking_purge_interval: float = 300.0  # seconds between purges (read at import)
+    tracking_purge_batch_size: int = 1000  # PANTAU_TRACKING_PURGE_BATCH_SIZE: rows per DELETE

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from kombu import Connection, Exchange, Queue
 
 from pantau_contracts.routing import (
@@ -21,6 +22,8 @@ from pantau_contracts.routing import (
     REASON_HEADER,
 )
 from pantau_platform.amqp import ConfirmingPublisher, Outgoing
+from pantau_tracking.adapters.database import create_engine
+from pantau_tracking.adapters.schema import outbox, processed_events
 from tests.conftest import wait_for
 
 from .helpers import department_event as _department_event
@@ -232,3 +235,34 @@ def test_two_instances_on_postgresql(database_url: str, amqp_url: str,
         listener.close()
     for service in services:
         assert "Traceback" not in service.log(), service.log()[-3000:]
+
+
+@pytest.mark.timeout(60)
+def test_service_purges_sent_outbox_rows(database_url: str, amqp_url: str,
+                                         publisher: ConfirmingPublisher,
+                                         start_service: Callable[..., Any],
+                                         unique: Callable[[str], str]) -> None:
+    """The purge timer of a real process deletes sent outbox rows past the retention (0 h here)
+    and keeps the dedup records (30 days)."""
+    receipt = unique("BDG")
+    listener = Listener(amqp_url, [(CASES_EXCHANGE, "case.updated.kota-bandung")])
+    service = start_service("pantau_tracking", PANTAU_DATABASE_URL=database_url,
+                            PANTAU_TRACKING_PURGE_INTERVAL="0.5",
+                            PANTAU_TRACKING_OUTBOX_RETENTION_HOURS="0")
+    engine = create_engine(database_url)
+    try:
+        send(publisher, department_event("case.submitted", receipt, sequence=1),
+             "kota-bandung.dpmptsp.case.submitted")
+        wait_for(lambda: listener.bodies(receipt), timeout=30, message="case.updated")
+
+        def rows(table: sa.Table) -> int:
+            with engine.connect() as conn:
+                return int(conn.execute(sa.select(sa.func.count()).select_from(table))
+                           .scalar_one())
+
+        wait_for(lambda: rows(outbox) == 0, timeout=20, message="sent outbox row purged")
+        assert rows(processed_events) == 1
+    finally:
+        listener.close()
+        engine.dispose()
+    assert "Traceback" not in service.log()

@@ -22,8 +22,9 @@ class State:
 
 
 class FakeUnitOfWork:
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, loads: list[str] | None = None) -> None:
         self.state = state
+        self.loads = loads if loads is not None else []
 
     def preload(self, receipt_numbers: Iterable[str], keys: Iterable[tuple[str, str]]) -> None:
         pass
@@ -38,6 +39,7 @@ class FakeUnitOfWork:
                                                     "detail": detail}
 
     def load_case(self, receipt_number: str) -> Case | None:
+        self.loads.append(receipt_number)
         return self.state.cases.get(receipt_number)
 
     def save_case(self, case: Case) -> None:
@@ -61,11 +63,12 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.state = State()
+        self.loads: list[str] = []  # every UnitOfWork.load_case call, committed or not
 
     @contextmanager
     def unit_of_work(self) -> Iterator[FakeUnitOfWork]:
         working = copy.deepcopy(self.state)
-        yield FakeUnitOfWork(working)
+        yield FakeUnitOfWork(working, self.loads)
         self.state = working
 
     def get_case(self, receipt_number: str) -> Case | None:

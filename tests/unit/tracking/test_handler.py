@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from pantau_contracts.envelope import event_to_json, make_event
 from pantau_contracts.registry import validate_event
 from pantau_tracking.domain.lifecycle import Inbound
-from pantau_tracking.service.handler import TrackingHandler, to_inbound
+from pantau_tracking.domain.public_record import case_sla
+from pantau_tracking.service.handler import TrackingHandler, latest_local_date, to_inbound
 
 from .factories import APPLICANT, CATALOGUE, T0
 from .fakes import FakeClock, FakeStore
@@ -162,3 +164,38 @@ def test_duplicate_receipt_with_sequence_is_refused_not_dropped(handler: Trackin
     assert reasons == ["duplicate-receipt", "duplicate-receipt", "wrong-department"]
     case = store.get_case("BDG-0009")
     assert case is not None and case.last_sequence == 5 and case.revision == 1
+
+
+def test_case_due_today_is_not_loaded_until_it_can_be_overdue(handler: TrackingHandler,
+                                                               store: FakeStore) -> None:
+    """The overdue scan selects by WIT's date (UTC+9, the furthest-ahead zone): a case due on D
+    is not even loaded while it is still D (or earlier) everywhere in Indonesia; from WIT
+    midnight it is loaded, and it is marked once ITS zone (WIB here) has passed D."""
+    handler.handle_batch([ev("case.submitted", "BDG-0009", service_code="izin-praktik")])
+    case = store.get_case("BDG-0009")
+    assert case is not None and case.timezone == "Asia/Jakarta"
+    due = case_sla(case, T0).due_date
+    midnight_utc = datetime.combine(due, time(), tzinfo=UTC)
+    assert isinstance(handler.clock, FakeClock)
+    store.loads.clear()
+    # The whole due day (in WIB and WIT) and the day before: never loaded.
+    for now in (midnight_utc - timedelta(hours=9), midnight_utc,
+                midnight_utc + timedelta(hours=14, minutes=59, seconds=59)):
+        handler.clock.current = now
+        assert handler.check_overdue() == 0
+    assert store.loads == []
+    # 15:00 UTC = 00:00 WIT on D+1: overdue somewhere, so loaded; still D in WIB, so not marked.
+    handler.clock.current = midnight_utc + timedelta(hours=15)
+    assert handler.check_overdue() == 0
+    assert store.loads == ["BDG-0009"]
+    # 17:00 UTC = 00:00 WIB on D+1: overdue in Bandung.
+    handler.clock.current = midnight_utc + timedelta(hours=17)
+    assert handler.check_overdue() == 1
+    assert bodies(store)[-1]["type"] == "case.overdue"
+
+
+def test_latest_local_date_is_wit() -> None:
+    assert latest_local_date(datetime(2026, 3, 2, 14, 59, tzinfo=UTC)) == date(2026, 3, 2)
+    assert latest_local_date(datetime(2026, 3, 2, 15, 0, tzinfo=UTC)) == date(2026, 3, 3)
+    wib = ZoneInfo("Asia/Jakarta")  # the same instant in another zone: same answer
+    assert latest_local_date(datetime(2026, 3, 2, 22, 0, tzinfo=wib)) == date(2026, 3, 3)

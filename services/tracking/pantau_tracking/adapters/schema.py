@@ -66,7 +66,7 @@ processed_events = sa.Table(
     sa.Column("outcome", sa.String(20), nullable=False),  # applied | refused | duplicate
     sa.Column("reason", sa.String(60)),
     sa.Column("detail", sa.Text),
-    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
 pending_events = sa.Table(

@@ -125,11 +125,13 @@ class SqlUnitOfWork:
         row = _case_row(case)
         receipt = case.receipt_number
         if receipt in self._stored:
+            # An UPDATE writes only what can change; the definition snapshot (~1 kB) and the
+            # case's identity are written once, on INSERT.
             self._updates[receipt] = {"b_receipt": receipt, **row}
         elif receipt in self._inserts:
-            self._inserts[receipt] = {"receipt_number": receipt, **row}
+            self._inserts[receipt] = {"receipt_number": receipt, **_case_identity(case), **row}
         else:
-            self._inserts[receipt] = {"receipt_number": receipt, **row}
+            self._inserts[receipt] = {"receipt_number": receipt, **_case_identity(case), **row}
             if case.applicant is not None:
                 a = case.applicant
                 self._applicants.append({"receipt_number": receipt, "name": a.name,
@@ -260,18 +262,25 @@ class SqlStore:
         return dict(row._mapping) if row else None
 
 
-def _case_row(case: Case) -> dict[str, Any]:
-    now = case.closed_at or case.updated_at
-    sla = case_sla(case, now)
+def _case_identity(case: Case) -> dict[str, Any]:
+    """Columns that never change after the case is opened: written on INSERT only."""
     return {
         "jurisdiction": case.jurisdiction, "department": case.department,
         "service_code": case.definition.service.code,
         "catalogue_version": case.definition.catalogue_version,
-        "definition": case.definition.model_dump_json(), "status": case.status.value,
-        "stage_code": case.stage_code, "revision": case.revision,
-        "last_sequence": case.last_sequence, "kecamatan": case.kecamatan,
-        "channel": case.channel, "submitted_at": case.submitted_at,
-        "updated_at": case.updated_at, "closed_at": case.closed_at,
+        "definition": case.definition.model_dump_json(), "submitted_at": case.submitted_at,
+        "kecamatan": case.kecamatan, "channel": case.channel,
+    }
+
+
+def _case_row(case: Case) -> dict[str, Any]:
+    """Columns that may change with any event (written on INSERT and on every UPDATE)."""
+    now = case.closed_at or case.updated_at
+    sla = case_sla(case, now)
+    return {
+        "status": case.status.value, "stage_code": case.stage_code, "revision": case.revision,
+        "last_sequence": case.last_sequence, "updated_at": case.updated_at,
+        "closed_at": case.closed_at,
         # Due date as known at the last change; an open pause moves it, so paused cases are
         # excluded from the overdue query and re-checked when resumed.
         "due_date": sla.due_date, "is_open": not case.is_final, "paused": case.paused,

@@ -2,7 +2,8 @@
 
 Only catalogue data, statuses, stages, times, the clock and redacted notes go in. Notes pass
 through ``redact_text`` with the applicant's exact values, so a clerk typing a NIK or a name into
-a note does not publish it. The applicant itself has no field to go into.
+a note does not publish it. ``kecamatan`` passes the same redaction (see ``public_kecamatan``) and
+is dropped (``None``) if anything in it was masked. The applicant itself has no field to go into.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from pantau_contracts.payloads.public import PublicCaseV1, TimelineEntryV1
-from pantau_contracts.redaction import redact_text
+from pantau_contracts.redaction import MASK, redact_text
 from pantau_contracts.vocabulary import PublicStatus
-from pantau_tracking.domain.case import Case
+from pantau_tracking.domain.case import Applicant, Case
 from pantau_tracking.domain.sla import Sla, compute_sla, step_durations
 
 
@@ -20,6 +21,29 @@ def case_sla(case: Case, now: datetime) -> Sla:
     return compute_sla(timezone=case.timezone, submitted_at=case.submitted_at,
                        max_working_days=case.definition.service.max_working_days,
                        pauses=case.pauses(), closed_at=case.closed_at, now=now)
+
+
+def public_kecamatan(kecamatan: str | None, applicant: Applicant | None) -> str | None:
+    """The district as published: ``None`` if redaction finds anything personal in it (an
+    applicant's name typed there), rather than a half-masked district name.
+
+    The applicant's name, NIK, phone and e-mail are scrubbed as in notes (the name word by
+    word too). The address is matched only WHOLE: its words are geography (``Bandung``,
+    ``Coblong``) and the district is normally one of them, so word-by-word matching would drop
+    nearly every kecamatan. Street-like text (``Jl.``, ``Gang``, ``Perum``…) is masked by
+    ``redact_text``'s patterns anyway, and the contract keeps digits and commas out.
+    """
+    if kecamatan is None:
+        return None
+    identity = () if applicant is None else tuple(
+        v for v in (applicant.name, applicant.nik, applicant.phone, applicant.email) if v)
+    redacted = redact_text(kecamatan, identity)
+    if redacted is None or MASK in redacted:
+        return None
+    address = applicant.address if applicant is not None else None
+    if address and len(address) >= 3 and address.casefold() in kecamatan.casefold():
+        return None
+    return str(redacted)
 
 
 def to_public(case: Case, now: datetime) -> PublicCaseV1:
@@ -47,7 +71,8 @@ def to_public(case: Case, now: datetime) -> PublicCaseV1:
         department_code=definition.department_code, department_name=definition.department_name,
         service_code=service.code, service_name=service.name,
         catalogue_version=definition.catalogue_version,
-        max_working_days=service.max_working_days, kecamatan=case.kecamatan,
+        max_working_days=service.max_working_days,
+        kecamatan=public_kecamatan(case.kecamatan, case.applicant),
         channel=case.channel, status=case.status, stage_code=case.stage_code,
         stage_name=stage.name if stage else None, submitted_at=case.submitted_at,
         updated_at=case.updated_at, closed_at=case.closed_at, due_date=sla.due_date,

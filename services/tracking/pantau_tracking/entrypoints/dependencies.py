@@ -2,7 +2,8 @@
 (engine + migrations, store, catalogue, handler, outbox relay) and runs the relay loop.
 
 The relay loop flushes the outbox when kicked (right after a batch commits, after an overdue
-scan) and every ``relay_interval`` seconds as a safety net.
+scan) and every ``relay_interval`` seconds as a safety net. The retention purge (sent outbox rows,
+old dedup records) runs from its own timer in the service, off the event path.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pantau_tracking.adapters.bulk_publisher import BulkConfirmingPublisher
 from pantau_tracking.adapters.clock import SystemClock
 from pantau_tracking.adapters.database import create_engine, migrate
 from pantau_tracking.adapters.relay import OutboxRelay
+from pantau_tracking.adapters.retention import RetentionPurger
 from pantau_tracking.adapters.store import SqlStore
 from pantau_tracking.service.handler import TrackingHandler
 from pantau_tracking.settings import TrackingSettings
@@ -30,9 +32,11 @@ log = logging.getLogger(__name__)
 class Runtime:
     """What service methods get: the use cases and a way to wake the relay."""
 
-    def __init__(self, handler: TrackingHandler, relay: OutboxRelay) -> None:
+    def __init__(self, handler: TrackingHandler, relay: OutboxRelay,
+                 retention: RetentionPurger) -> None:
         self.handler = handler
         self.relay = relay
+        self.retention = retention
         self._kicked = threading.Event()
 
     def kick_relay(self) -> None:
@@ -58,11 +62,17 @@ class TrackingRuntime(DependencyProvider):
         self.engine = create_engine(settings.effective_database_url)
         migrate(self.engine)
         store = SqlStore(self.engine)
+        clock = SystemClock()
         handler = TrackingHandler(
-            store, load_catalogue(), SystemClock(),
+            store, load_catalogue(), clock,
             pending_timeout=timedelta(seconds=settings.tracking_pending_timeout))
+        retention = RetentionPurger(
+            store, clock,
+            outbox_retention=timedelta(hours=settings.tracking_outbox_retention_hours),
+            processed_retention=timedelta(days=settings.tracking_processed_retention_days),
+            batch_size=settings.tracking_purge_batch_size)
         self.publisher = BulkConfirmingPublisher(settings.amqp_url)
-        self.runtime = Runtime(handler, OutboxRelay(store, self.publisher))
+        self.runtime = Runtime(handler, OutboxRelay(store, self.publisher), retention)
         self._running = threading.Event()
         log.info("tracking store ready (%s)", self.engine.dialect.name)
 

@@ -20,6 +20,7 @@ from pantau_tracking.service.handler import to_inbound
 log = logging.getLogger(__name__)
 # Timer intervals are fixed when the class is defined, so they are read from the environment here.
 OVERDUE_INTERVAL = float(os.environ.get("PANTAU_TRACKING_OVERDUE_INTERVAL", "5"))
+PURGE_INTERVAL = float(os.environ.get("PANTAU_TRACKING_PURGE_INTERVAL", "300"))
 
 
 class TrackingService:
@@ -56,6 +57,14 @@ class TrackingService:
             log.info("overdue scan: %d marked overdue; %d buffered receipt(s) re-examined",
                      marked, expired)
             self.tracking.kick_relay()
+
+    @timer(interval=PURGE_INTERVAL)
+    def purge_retention(self) -> None:
+        """Delete sent outbox rows and dedup records past their retention (bounded batches)."""
+        try:
+            self.tracking.retention.purge()
+        except Exception:  # noqa: BLE001 - nothing is lost by purging later
+            log.warning("retention purge failed; will retry at the next interval", exc_info=True)
 
     @rpc
     def get_case(self, receipt_number: str) -> dict[str, Any] | None:

@@ -32,7 +32,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pantau_contracts.catalogue import Catalogue
@@ -235,8 +235,10 @@ class TrackingHandler:
         ``case.updated`` and ``case.overdue`` go to the outbox. Returns how many were marked."""
         now = self.clock.now()
         marked = 0
-        # Stored due dates are local dates; UTC+1 day covers every Indonesian zone.
-        for receipt in list(self.store.overdue_candidates((now + timedelta(days=1)).date())):
+        # A case is overdue once its jurisdiction's local date is past its (local) due date. The
+        # furthest-ahead Indonesian zone is WIT (UTC+9), so only a due date before today's WIT
+        # date can be overdue anywhere: a case due today is not even loaded before then.
+        for receipt in list(self.store.overdue_candidates(latest_local_date(now))):
             with self.store.unit_of_work() as uow:
                 case = uow.load_case(receipt)
                 if case is None or case.is_final or case.paused or case.overdue_reported:
@@ -273,6 +275,15 @@ class TrackingHandler:
 
     def count_cases(self) -> int:
         return self.store.count_cases()
+
+
+FURTHEST_AHEAD_UTC_OFFSET = timedelta(hours=9)  # WIT, Asia/Jayapura (no daylight saving)
+
+
+def latest_local_date(now: datetime) -> date:
+    """Today's date in the furthest-ahead Indonesian zone (WIT): no jurisdiction's local date is
+    later than this, so ``due_date < latest_local_date(now)`` is necessary for being overdue."""
+    return (now.astimezone(UTC) + FURTHEST_AHEAD_UTC_OFFSET).date()
 
 
 def _receipt(event: Inbound) -> str:
