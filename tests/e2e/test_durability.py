@@ -1,0 +1,386 @@
+"""End to end: nothing accepted is lost — or applied twice — when processes crash mid-stream.
+
+The whole system runs as real subprocesses (intake-http, intake-ingress, tracking, indexer,
+portal) in a private RabbitMQ vhost, with the environment's database and unique Elasticsearch
+aliases (like ``test_pipeline``, on other ports so both modules can run in one session). A
+background thread sends ~150 cases' events through intake HTTP in batches while the test SIGKILLs
+tracking and, at another moment, the indexer (crashes, not graceful stops) and restarts them on
+the same state. Then every case must reach the portal API with its expected final status, its
+revision equal to the number of its events and exactly one timeline entry per event; neither the
+dead-letter queue nor the department's feedback queue (refusals) may hold anything for them.
+
+Some cases send their events in REVERSE order (highest ``sequence`` first), so tracking buffers
+them (``pending_events``) across the crash and must apply them in order once the gap fills.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+import pika
+import pytest
+from cloudevents.core.v1.event import CloudEvent
+
+from pantau_contracts import make_event, routing
+from pantau_intake.client.http_sender import HttpSender
+from pantau_intake.credentials.dev import dev_department
+from pantau_platform import ready
+from pantau_platform.settings import PantauSettings
+from pantau_platform.topology import ManagementClient, apply
+from tests.conftest import ES_URL, MGMT_URL, REPO, ServiceProcess, wait_for
+
+pytestmark = pytest.mark.e2e
+INTAKE_PORT, PORTAL_PORT = 18101, 18100
+INTAKE = f"http://127.0.0.1:{INTAKE_PORT}"
+PORTAL = f"http://127.0.0.1:{PORTAL_PORT}"
+SOURCE = "/kota-bandung/dpmptsp"
+TRACKING, INDEXER = "pantau_tracking", "pantau_publishing.indexer"
+PROCESSES = [TRACKING, "pantau_intake.ingress", "pantau_intake.http", INDEXER,
+             "pantau_publishing.portal"]
+# Small batches: many short transactions / bulk requests, so a kill lands among them. Intake's
+# own rate limit (429 + Retry-After, honoured by HttpSender) spreads the sending over ~8 s, so
+# events are still flowing when each process is killed.
+PER_PROCESS_ENV = {TRACKING: {"PANTAU_TRACKING_BATCH_SIZE": "20"},
+                   "pantau_intake.http": {"PANTAU_INTAKE_RATE_PER_SECOND": "60",
+                                          "PANTAU_INTAKE_RATE_BURST": "60"},
+                   INDEXER: {"PANTAU_BATCH_SIZE": "20", "PANTAU_BATCH_WAIT_MS": "50"}}
+CASES, EVENTS_PER_BATCH = 150, 15
+
+
+# -- the system ------------------------------------------------------------------------------
+
+@dataclass
+class System:
+    """The running processes (by module; a restart replaces the entry) and their environment."""
+
+    env: dict[str, str]
+    state: Path
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    stopped: list[ServiceProcess] = field(default_factory=list)
+
+    def start(self, module: str) -> ServiceProcess:
+        runs = sum(1 for p in self.stopped if p.module == module)
+        process = ServiceProcess(module, {**self.env, **PER_PROCESS_ENV.get(module, {})},
+                                 self.state / f"{module}.{runs}.log")
+        self.processes[module] = process
+        return process
+
+    def crash(self, module: str) -> None:
+        """SIGKILL: no shutdown handler runs, in-flight work is cut off."""
+        process = self.processes.pop(module)
+        process.proc.kill()
+        process.proc.wait(timeout=10)
+        process.stop()  # closes the log file
+        self.stopped.append(process)
+
+    def logs(self) -> str:
+        """The end of every process's log, without access/health-check lines."""
+        def tail(process: ServiceProcess) -> str:
+            lines = [line for line in process.log().splitlines()
+                     if "uvicorn.access" not in line and "elastic_transport" not in line]
+            return "\n".join(lines)[-3000:]
+        return "\n".join(f"--- {p.module} ({p.log_path.name})\n{tail(p)}"
+                         for p in [*self.stopped, *self.processes.values()])
+
+
+@pytest.fixture(scope="module")
+def durability_amqp_url(amqp_url: str) -> Iterator[str]:
+    """A vhost of its own, so no other consumer (another test's service) can take our messages."""
+    url = f"{amqp_url.rsplit('/', 1)[0]}/pantau_dur_{uuid.uuid4().hex[:8]}"
+    apply(PantauSettings(amqp_url=url, amqp_management_url=MGMT_URL))
+    yield url
+    ManagementClient(MGMT_URL, url.rsplit("/", 1)[1]).delete_vhost()
+
+
+@pytest.fixture(scope="module")
+def system(durability_amqp_url: str, elasticsearch_url: str,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    state = tmp_path_factory.mktemp("durability-state")
+    run = uuid.uuid4().hex[:8]
+    env = {**os.environ, "PANTAU_AMQP_URL": durability_amqp_url,
+           "PANTAU_AMQP_MANAGEMENT_URL": MGMT_URL, "PANTAU_ELASTICSEARCH_URL": ES_URL,
+           "PANTAU_STATE_DIR": str(state),
+           "PANTAU_INDEX_ALIAS": f"pantau-dur-{run}-cases",
+           "PANTAU_CHANGES_ALIAS": f"pantau-dur-{run}-changes",
+           "PANTAU_INTAKE_PORT": str(INTAKE_PORT), "PANTAU_PORTAL_PORT": str(PORTAL_PORT)}
+    for command in (["bootstrap-dev"], ["apply-amqp", "--dev"]):
+        subprocess.run([sys.executable, "-m", "pantau_intake.credentials", *command], cwd=REPO,
+                       env=env, check=True, capture_output=True)
+    system = System(env, state)
+    try:
+        for module in PROCESSES:
+            system.start(module)
+        problems = ready.wait(90, urls=[f"{INTAKE}/readyz", f"{PORTAL}/readyz"],
+                              settings=PantauSettings(amqp_url=durability_amqp_url,
+                                                      amqp_management_url=MGMT_URL))
+        if problems:
+            pytest.fail(f"system not ready: {problems}\n{system.logs()}")
+        yield system
+    finally:
+        for process in system.processes.values():
+            process.stop()
+        for alias in (env["PANTAU_INDEX_ALIAS"], env["PANTAU_CHANGES_ALIAS"]):
+            indices = httpx.get(f"{ES_URL}/_alias/{alias}", timeout=10)
+            for index in indices.json() if indices.status_code == 200 else []:
+                httpx.delete(f"{ES_URL}/{index}", timeout=10)
+
+
+# -- the workload ----------------------------------------------------------------------------
+
+# Each plan: the events of one case (type, data beyond receipt_number) and the statuses its
+# timeline must show, in order. The last status is the case's final public status.
+PLANS: list[tuple[list[tuple[str, dict[str, Any]]], list[str]]] = [
+    ([("case.submitted", {"service_code": "pbg", "kecamatan": "Coblong", "channel": "online"}),
+      ("case.stage_started", {"stage": "verifikasi-berkas"}),
+      ("case.stage_started", {"stage": "konsultasi-teknis"}),
+      ("case.completed", {"note": "PBG terbit."})],
+     ["diterima", "verifikasi", "diproses", "selesai"]),
+    ([("case.submitted", {"service_code": "pbg", "kecamatan": "Sukajadi", "channel": "loket"}),
+      ("case.stage_started", {"stage": "verifikasi-berkas"}),
+      ("case.returned", {"reason": "Lengkapi dokumen rencana teknis."})],
+     ["diterima", "verifikasi", "dikembalikan"]),
+    ([("case.submitted", {"service_code": "pbg", "kecamatan": "Cibeunying Kaler"}),
+      ("case.stage_started", {"stage": "verifikasi-berkas"}),
+      ("case.returned", {"reason": "Lengkapi KRK."}),
+      ("case.resumed", {"note": "KRK dilengkapi."})],
+     ["diterima", "verifikasi", "dikembalikan", "verifikasi"]),
+    ([("case.submitted", {"service_code": "pbg", "channel": "mpp"}),
+      ("case.stage_started", {"stage": "konsultasi-teknis"}),
+      ("case.rejected", {"reason": "Fungsi bangunan tidak sesuai rencana tata ruang."})],
+     ["diterima", "diproses", "ditolak"]),
+]
+
+
+@dataclass(frozen=True)
+class CaseScript:
+    receipt: str
+    events: list[CloudEvent]
+    statuses: list[str]
+    reversed_order: bool
+
+
+def scripts(run: str) -> list[CaseScript]:
+    result = []
+    for n in range(CASES):
+        receipt = f"DUR-{run}-{n:04d}"
+        steps, statuses = PLANS[n % len(PLANS)]
+        events = [make_event(type=kind, source=SOURCE, subject=receipt, sequence=seq,
+                             data={"receipt_number": receipt, **data})
+                  for seq, (kind, data) in enumerate(steps, start=1)]
+        result.append(CaseScript(receipt, events, statuses, reversed_order=n % 5 == 0))
+    return result
+
+
+def stream(cases: list[CaseScript]) -> list[list[CloudEvent]]:
+    """Batches in "waves": wave k holds every case's k-th event to send, so each case is in
+    flight for the whole run. Every fifth case sends highest sequence first (a gap to buffer)."""
+    waves: list[list[CloudEvent]] = []
+    for case in cases:
+        order = case.events[::-1] if case.reversed_order else case.events
+        for k, event in enumerate(order):
+            if len(waves) <= k:
+                waves.append([])
+            waves[k].append(event)
+    rng = random.Random(7)
+    flat = []
+    for wave in waves:
+        rng.shuffle(wave)
+        flat.extend(wave)
+    return [flat[i:i + EVENTS_PER_BATCH] for i in range(0, len(flat), EVENTS_PER_BATCH)]
+
+
+class Sender(threading.Thread):
+    """Sends the batches one after another; ``sent`` counts accepted batches."""
+
+    def __init__(self, batches: list[list[CloudEvent]]) -> None:
+        super().__init__(daemon=True)
+        self.batches = batches
+        self.sent = 0
+        self.finished_at = 0.0
+        self.error: BaseException | None = None
+        creds = dev_department("kota-bandung/dpmptsp")
+        self.sender = HttpSender(INTAKE, creds.key_id, creds.secret, attempts=10)
+
+    def run(self) -> None:
+        try:
+            for batch in self.batches:
+                answer = self.sender.send_batch(batch)
+                assert answer["status"] == "accepted" and answer["count"] == len(batch), answer
+                self.sent += 1
+        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+            self.error = exc
+        finally:
+            self.finished_at = time.monotonic()
+            self.sender.close()
+
+
+# -- observations ----------------------------------------------------------------------------
+
+def consumers(system: System, queue: str) -> int:
+    """The queue's consumers right now (a passive declare answers from the queue itself; the
+    management API's count lags by its statistics interval)."""
+    connection = pika.BlockingConnection(pika.URLParameters(system.env["PANTAU_AMQP_URL"]))
+    try:
+        return int(connection.channel().queue_declare(queue, passive=True).method.consumer_count)
+    finally:
+        connection.close()
+
+
+def peek(system: System, queue: str) -> list[dict[str, Any]]:
+    """Every message on ``queue`` in the test's vhost (peeked: requeued afterwards; on a quorum
+    queue each peek counts as a delivery, so peek sparingly)."""
+    vhost = urlsplit(system.env["PANTAU_AMQP_URL"]).path.lstrip("/")
+    parts = urlsplit(MGMT_URL)
+    url = (f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}/api/queues/"
+           f"{quote(vhost, safe='')}/{quote(queue, safe='')}/get")
+    response = httpx.post(url, auth=(parts.username or "guest", parts.password or "guest"),
+                          json={"count": 10_000, "ackmode": "reject_requeue_true",
+                                "encoding": "auto"}, timeout=30)
+    response.raise_for_status()
+    messages: list[dict[str, Any]] = response.json()
+    return messages
+
+
+def public_case(client: httpx.Client, receipt: str) -> dict[str, Any] | None:
+    response = client.get(f"{PORTAL}/api/v1/cases/{receipt}")
+    return response.json() if response.status_code == 200 else None
+
+
+def converged(case: dict[str, Any] | None, script: CaseScript) -> bool:
+    return (case is not None and case["revision"] == len(script.events)
+            and case["status"] == script.statuses[-1])
+
+
+def crash_and_restart(system: System, module: str, queue: str) -> None:
+    """SIGKILL ``module``, wait until the broker has dropped its consumer, start it again on the
+    same state and wait until it consumes again."""
+    t0 = time.monotonic()
+    system.crash(module)
+    wait_for(lambda: consumers(system, queue) == 0, timeout=30,
+             message=f"the broker to notice {module} died")
+    t1 = time.monotonic()
+    system.start(module)
+    wait_for(lambda: consumers(system, queue) > 0, timeout=60,
+             message=f"{module} consuming {queue} again")
+    print(f"{module}: consumer gone {t1 - t0:.1f}s, back {time.monotonic() - t1:.1f}s")
+
+
+# -- the test --------------------------------------------------------------------------------
+
+def test_no_event_lost_or_doubled_when_tracking_and_indexer_crash(system: System) -> None:
+    cases = scripts(uuid.uuid4().hex[:6].upper())
+    batches = stream(cases)
+    total_events = sum(len(c.events) for c in cases)
+    started = time.monotonic()
+    sender = Sender(batches)
+    sender.start()
+    client = httpx.Client(timeout=10)
+    try:
+        report = run_scenario(system, client, cases, batches, sender, started)
+    except AssertionError as exc:
+        pytest.fail(f"{exc}\n{system.logs()}")
+    finally:
+        client.close()
+        sender.join(timeout=30)
+    print(f"\ndurability: {json.dumps({'cases': CASES, 'events': total_events, **report})}")
+
+
+def run_scenario(system: System, client: httpx.Client, cases: list[CaseScript],
+                 batches: list[list[CloudEvent]], sender: Sender,
+                 started: float) -> dict[str, Any]:
+    by_receipt = {c.receipt: c for c in cases}
+    # Tracking dies once a third of the batches are accepted and it has applied some of them.
+    wait_for(lambda: sender.error or (
+        sender.sent >= len(batches) // 3
+        and public_case(client, cases[1].receipt) is not None),
+        timeout=60, message="a third of the events sent and the first cases public")
+    killed_tracking_at = sender.sent, round(time.monotonic() - started, 1)
+    crash_and_restart(system, TRACKING, routing.TRACKING_QUEUE)
+    tracking_back = round(time.monotonic() - started, 1)
+    # The indexer dies later, while tracking works off its backlog and events still arrive.
+    wait_for(lambda: sender.error or sender.sent >= 2 * len(batches) // 3, timeout=60,
+             message="two thirds of the events sent")
+    killed_indexer_at = sender.sent, round(time.monotonic() - started, 1)
+    crash_and_restart(system, INDEXER, routing.PUBLISHING_QUEUE)
+    indexer_back = round(time.monotonic() - started, 1)
+    wait_for(lambda: not sender.is_alive(), timeout=60, message="every batch sent")
+    assert sender.error is None, f"sending failed: {sender.error!r}"
+    sent_done = sender.finished_at - started
+
+    waiting = set(by_receipt)
+
+    def all_converged() -> bool:
+        for receipt in sorted(waiting):
+            if converged(public_case(client, receipt), by_receipt[receipt]):
+                waiting.discard(receipt)
+        return not waiting
+
+    try:
+        wait_for(all_converged, timeout=60, interval=0.2,
+                 message="every case's final status and revision in the portal API")
+    except AssertionError:
+        stuck = {r: public_case(client, r) for r in sorted(waiting)[:3]}
+        raise AssertionError(f"{len(waiting)} of {len(cases)} cases did not converge; e.g. "
+                             f"{json.dumps(stuck, default=str)[:3000]}") from None
+    converge_time = time.monotonic() - started
+
+    # A full pass: nothing missing, no timeline entry twice, statuses right.
+    problems = []
+    for script in cases:
+        case = public_case(client, script.receipt)
+        assert case is not None, f"{script.receipt} missing from the portal"
+        timeline = case["timeline"]
+        seqs = [entry["seq"] for entry in timeline]
+        statuses = [entry["status"] for entry in timeline]
+        if (len(timeline) != len(script.events) or seqs != list(range(1, len(seqs) + 1))
+                or statuses != script.statuses or case["revision"] != len(script.events)):
+            problems.append(f"{script.receipt}: revision {case['revision']}, timeline "
+                            f"{list(zip(seqs, statuses, strict=True))}, expected "
+                            f"{script.statuses}")
+    assert not problems, "\n".join(problems)
+
+    def about_these_cases(queue: str) -> list[dict[str, Any]]:
+        return [m for m in peek(system, queue)
+                if any(r in json.dumps(m, default=str) for r in by_receipt)]
+
+    dead = about_these_cases(routing.DEAD_LETTER_QUEUE)
+    assert not dead, f"{len(dead)} dead letter(s) for these cases: {dead[:3]}"
+    # A redelivered event applied again would be refused (duplicate-receipt, stage-order, ...)
+    # and reported back to the department: there must be no such report either. A control
+    # event tracking must refuse (a stage for a receipt never submitted, without sequence)
+    # shows that such a report would be seen.
+    feedback = "feedback.kota-bandung.dpmptsp"
+    control = f"{cases[0].receipt}-X"
+    creds = dev_department("kota-bandung/dpmptsp")
+    HttpSender(INTAKE, creds.key_id, creds.secret).send(make_event(
+        type="case.stage_started", source=SOURCE, subject=control,
+        data={"receipt_number": control, "stage": "verifikasi-berkas"}))
+    wait_for(lambda: any(control in json.dumps(m) for m in peek(system, feedback)), timeout=20,
+             message="the control event's refusal on the feedback queue")
+    refused = [m for m in about_these_cases(feedback) if control not in json.dumps(m)]
+    assert not refused, f"{len(refused)} event(s) refused for these cases: {refused[:3]}"
+    vhost = urlsplit(system.env["PANTAU_AMQP_URL"]).path.lstrip("/")
+    management = ManagementClient(MGMT_URL, vhost)
+    redelivered = {q: management.queue_info(q).get("message_stats", {}).get("redeliver", 0)
+                   for q in (routing.TRACKING_QUEUE, routing.PUBLISHING_QUEUE)}
+    return {"batches": len(batches),
+            "redelivered_per_management_stats": redelivered,
+            "tracking_killed_after_batches_s": killed_tracking_at,
+            "tracking_consuming_again_s": tracking_back,
+            "indexer_killed_after_batches_s": killed_indexer_at,
+            "indexer_consuming_again_s": indexer_back,
+            "seconds_to_send": round(sent_done, 1),
+            "seconds_to_converge": round(converge_time, 1)}
