@@ -61,3 +61,19 @@ def test_search_case_page_and_live_revision(search: SearchStack, portal: str) ->
             assert next_revision() == 'data: {"revision": 2}'
             put(search, public_case("LIVE-0001-2026", revision=3))
             assert next_revision() == 'data: {"revision": 3}'
+
+
+@pytest.mark.parametrize("receipt", ["A" * 5000, "%20", "a" * 49])
+def test_malformed_receipt_numbers_are_404_not_500(search: SearchStack, portal: str,
+                                                   receipt: str) -> None:
+    """Elasticsearch answers an id of 5000 characters with too_long_http_line and an empty id
+    with an error: the portal must say "not found" before asking it."""
+    put(search, public_case("LIVE-0003-2026", revision=1))
+    with httpx.Client(base_url=portal, timeout=10, follow_redirects=True) as client:
+        for url in (f"/api/v1/cases/{receipt}", f"/kasus/{receipt}",
+                    f"/kasus/{receipt}/events", f"/open311/v2/requests/{receipt}.json",
+                    f"/open311/v2/requests/{receipt}.xml"):
+            answer = client.get(url)
+            assert answer.status_code == 404, (url[:80], answer.status_code, answer.text[:300])
+        assert client.get("/api/v1/cases/%20live-0003-2026%20").json()["revision"] == 1
+        assert client.get("/open311/v2/requests/live-0003-2026.json").status_code == 200

@@ -2,9 +2,10 @@
 public record into the real index; none of it comes out of the index, a feed or an API answer.
 
 Generated personal data: applicant names, NIKs, mobile numbers, e-mail addresses, street
-addresses. Tracking builds the public record with ``redact_text(note, known=[the applicant's
-values])`` (so names are removed there — a bare name cannot be recognised by pattern); publishing
-redacts again by pattern, and refuses any field outside the allowlist.
+addresses — in notes, and as a "kecamatan" that is really an address (``Jl. Dago``). Tracking
+builds the public record with ``redact_text(note, known=[the applicant's values])`` (so names
+are removed there — a bare name cannot be recognised by pattern); publishing redacts again by
+pattern, drops an address-like kecamatan, and refuses any field outside the allowlist.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from tests.unit.publishing.fakes import FakeDeadLetters
 FIRST = ["Budi", "Siti", "Agus", "Dewi", "Rahmat", "Nurul", "Yohanes", "Putu", "Intan"]
 LAST = ["Santoso", "Rahayu", "Wijaya", "Hidayat", "Siregar", "Pratama", "Kusuma"]
 STREETS = ["Merdeka", "Dago", "Asia Afrika", "Cihampelas", "Sukajadi", "Pasteur"]
+DISTRICTS = ["Coblong", "Bojongloa Kidul", "Cibeunying Kaler", "Andir"]
+ADDRESS_KINDS = ["Jl.", "Jalan", "Gg.", "Gang", "Komplek", "Perum"]
 
 person = st.fixed_dictionaries({
     "name": st.builds(lambda a, b: f"{a} {b}", st.sampled_from(FIRST), st.sampled_from(LAST)),
@@ -41,6 +44,12 @@ person = st.fixed_dictionaries({
                        st.from_regex(r"[a-z]{4,8}", fullmatch=True)),
     "street": st.builds(lambda s, n: f"Jl. {s} No. {n}", st.sampled_from(STREETS),
                         st.integers(1, 300)),
+    # the kecamatan field: a real district, or an address that fits the contract's pattern
+    # (letters, spaces, dots) — publishing must drop the latter whole
+    "kecamatan": st.one_of(
+        st.sampled_from(DISTRICTS),
+        st.builds(lambda kind, s: f"{kind} {s}", st.sampled_from(ADDRESS_KINDS),
+                  st.sampled_from(STREETS))),
 })
 template = st.sampled_from([
     "Pemohon {name} (NIK {nik}) diminta melengkapi berkas, hubungi {phone}",
@@ -52,7 +61,9 @@ template = st.sampled_from([
 
 def secrets_of(p: dict[str, str]) -> list[str]:
     digits = p["phone"].lstrip("+")
-    return [p["name"], p["nik"], digits[-9:], p["email"], p["street"].removeprefix("Jl. ")]
+    kecamatan = [] if p["kecamatan"] in DISTRICTS else [p["kecamatan"]]
+    return [p["name"], p["nik"], digits[-9:], p["email"], p["street"].removeprefix("Jl. "),
+            *kecamatan]
 
 
 @settings(max_examples=25, deadline=None,
@@ -70,12 +81,12 @@ def test_personal_data_never_reaches_index_feed_or_api(search: SearchStack,
         # what tracking does when it builds the public record
         note = redact_text(raw_note, known=[p["name"], p["nik"], p["phone"], p["email"],
                                             p["street"]])
-        messages.append(InboundMessage(case_updated(public_case(receipt, revision=2,
-                                                                note=note))))
+        messages.append(InboundMessage(case_updated(public_case(
+            receipt, revision=2, note=note, kecamatan=p["kecamatan"]))))
         # a record that was NOT pre-redacted: publishing's own pass must catch the patterns
         unredacted = raw_note.replace(p["name"], "pemohon")
-        messages.append(InboundMessage(case_updated(public_case(receipt + "-R", revision=2,
-                                                                note=unredacted))))
+        messages.append(InboundMessage(case_updated(public_case(
+            receipt + "-R", revision=2, note=unredacted, kecamatan=p["kecamatan"]))))
         # personal data in fields outside the allowlist: refused, never indexed
         leaky = public_case(receipt + "-X", revision=2)
         leaky.update({"applicant_name": p["name"], "nik": p["nik"]})
@@ -91,6 +102,7 @@ def test_personal_data_never_reaches_index_feed_or_api(search: SearchStack,
     client = TestClient(create_app(PublishingSettings(),
                                    PublicRecords(EsCaseReader(search.es, search.aliases))))
     outputs += [client.get("/feed.atom").text, client.get("/feed.json").text,
+                client.get("/export/cases.csv").text,
                 client.get("/api/v1/cases", params={"size": "100"}).text,
                 client.get("/export/cases.ndjson").text,
                 client.get("/open311/v2/requests.json").text]

@@ -52,6 +52,16 @@ def test_an_older_revision_never_regresses_the_record(search: SearchStack) -> No
     assert case is not None and case.revision == 3 and case.status.value == "diproses"
 
 
+def test_each_update_writes_only_its_new_feed_entries(search: SearchStack) -> None:
+    for revision in (1, 2, 3):
+        assert not index_records(search, public_case(revision=revision)).parked
+    hits = search.es.search(index=search.aliases.changes, version=True,
+                            query={"term": {"receipt_number": "BDG-PBG-2026-000123"}},
+                            sort=[{"seq": "asc"}])["hits"]["hits"]
+    # external version = the entry's seq: entry 1 was written once, not again by updates 2 and 3
+    assert [(hit["_source"]["seq"], hit["_version"]) for hit in hits] == [(1, 1), (2, 2), (3, 3)]
+
+
 def test_withdrawn_case_stays_as_a_tombstone(search: SearchStack) -> None:
     index_records(search, public_case(revision=2))
     index_records(search, public_case(revision=3, steps=2, withdrawn=True))
@@ -136,7 +146,8 @@ def test_rebuild_swaps_both_aliases_and_keeps_newer_writes(search: SearchStack) 
     def source() -> Iterator[dict[str, Any]]:
         yield public_case("BDG-PBG-2026-000001", revision=3)
         index_records(search, live)  # the indexer writes through the old aliases meanwhile
-        yield public_case("BDG-PBG-2026-000002", revision=4)  # older than what was indexed
+        # older than what was indexed: one timeline entry fewer (entries are append-only)
+        yield public_case("BDG-PBG-2026-000002", revision=4, steps=3)
         yield public_case("BDG-PBG-2026-000003", revision=1)  # older than the live write
         yield {"receipt_number": "broken"}
 
@@ -144,7 +155,9 @@ def test_rebuild_swaps_both_aliases_and_keeps_newer_writes(search: SearchStack) 
     cases, changes = report.swap("cases"), report.swap("changes")
     assert report.indexed == 3 and report.skipped == 1
     assert cases.caught_up == 2 and cases.documents == 3  # 000002 rev 5 and 000003 rev 3
-    assert changes.documents == 3 + 4 + 1 and changes.caught_up == 4 + 3 and not changes.failed
+    # change documents are versioned by seq: catch-up adds only the entries the fill lacked
+    # (000002's 4th, 000003's 2nd and 3rd); the entries the fill already had are conflicts
+    assert changes.documents == 3 + 3 + 1 and changes.caught_up == 1 + 2 and not changes.failed
     assert alias_indices(search.es, search.aliases.cases) == [cases.new_index]
     assert alias_indices(search.es, search.aliases.changes) == [changes.new_index]
     assert cases.old_indices == tuple(old_cases) and changes.old_indices == tuple(old_changes)

@@ -19,6 +19,7 @@ class FakeIndex:
     def __init__(self, fail_ids: Sequence[str] = ()) -> None:
         self.docs: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
         self.requests: list[list[IndexAction]] = []
+        self.results: list[list[BulkItemResult]] = []  # per request, in action order
         self.fail_ids = set(fail_ids)
 
     def bulk(self, actions: Sequence[IndexAction]) -> list[BulkItemResult]:
@@ -33,6 +34,7 @@ class FakeIndex:
             else:
                 self.docs[key] = (action.version, dict(action.document))
                 results.append(BulkItemResult(ok=True))
+        self.results.append(results)
         return results
 
 

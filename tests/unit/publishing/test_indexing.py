@@ -82,3 +82,19 @@ def test_case_overdue_is_acknowledged_without_a_write() -> None:
     index, dead = FakeIndex(), FakeDeadLetters()
     outcome = IndexBatch(index, dead).handle([message(overdue)])
     assert outcome.ignored == 1 and not dead.parked and not index.requests
+
+
+
+def test_change_documents_are_versioned_by_their_seq_so_repeats_are_cheap_conflicts() -> None:
+    index = FakeIndex()
+    handler = IndexBatch(index, FakeDeadLetters())
+    handler.handle([message(case_updated(public_case(revision=2)))])
+    assert [(a.doc_id, a.version) for a in index.requests[-1] if a.target == "changes"] == [
+        ("BDG-PBG-2026-000123-00001", 1), ("BDG-PBG-2026-000123-00002", 2)]
+    outcome = handler.handle([message(case_updated(public_case(revision=3)))])
+    assert outcome.indexed == 1 and outcome.superseded == 0
+    changes = [(a.doc_id, r.conflict) for a, r in zip(index.requests[-1], index.results[-1],
+                                                       strict=True) if a.target == "changes"]
+    # the third update writes only its new entry; the earlier two are not rewritten
+    assert changes == [("BDG-PBG-2026-000123-00001", True), ("BDG-PBG-2026-000123-00002", True),
+                       ("BDG-PBG-2026-000123-00003", False)]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from pantau_contracts.payloads.base import RECEIPT_PATTERN
 from pantau_publishing.domain.record import case_document, change_documents, clean_case
 from pantau_publishing.portal.app import create_app
+from pantau_publishing.portal.exports import spreadsheet_safe
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
 from tests.unit.publishing.factories import public_case
@@ -149,3 +152,83 @@ def test_unknown_paths_html_for_people_problem_json_for_machines(client: TestCli
     bad = client.get("/api/v1/cases", params={"page": "x"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "page"
     assert client.get("/?from=kemarin").status_code == 400
+
+
+# --- malformed receipt numbers: a 404, and the search engine is never asked ------------------
+
+class GuardedReader(FakeReader):
+    """Fails the test if a receipt number that cannot exist reaches the search port."""
+
+    def get_case(self, receipt_number: str) -> dict[str, Any] | None:
+        assert re.fullmatch(RECEIPT_PATTERN, receipt_number), receipt_number
+        return super().get_case(receipt_number)
+
+
+@pytest.fixture
+def guarded(reader: FakeReader) -> TestClient:
+    strict = GuardedReader(list(reader.cases.values()), reader.changes, reader.aggregations)
+    return TestClient(create_app(PublishingSettings(), PublicRecords(strict)))
+
+
+MALFORMED = ["A" * 5000, "%20", "%20%20", "BDG_PBG", "-BDG-PBG-2026", "ABC", "BDG%20PBG-2026",
+             "BDG-PBG-2026-%C3%A9"]
+
+
+@pytest.mark.parametrize("receipt", MALFORMED)
+def test_malformed_receipt_numbers_are_not_found_everywhere(guarded: TestClient,
+                                                            receipt: str) -> None:
+    api = guarded.get(f"/api/v1/cases/{receipt}")
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+    assert len(api.json()["detail"]) < 200  # what was typed is echoed, not a page-long paste
+    page = guarded.get(f"/kasus/{receipt}")
+    assert page.status_code == 404 and "Nomor tanda terima tidak ditemukan" in page.text
+    assert guarded.get(f"/kasus/{receipt}/events").status_code == 404
+    assert guarded.get(f"/open311/v2/requests/{receipt}.json").status_code == 404
+
+
+def test_receipt_numbers_are_normalised_once_for_case_and_live_revision(
+        guarded: TestClient) -> None:
+    records = guarded.app.state.records
+    assert records.case(" bdg-pbg-2026-000001 ").receipt_number == "BDG-PBG-2026-000001"
+    assert records.revision(" bdg-pbg-2026-000001 ") == 3
+    assert records.case("  ") is None and records.revision("") is None
+    assert guarded.get("/api/v1/cases/bdg-pbg-2026-000001%20").json()["revision"] == 3
+
+
+# --- spreadsheet formula injection ------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)",
+                                   "\tx", "\rx"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(value: str) -> None:
+    assert spreadsheet_safe(value) == "'" + value
+    assert spreadsheet_safe("Coblong") == "Coblong" and spreadsheet_safe(-1.5) == -1.5
+
+
+def test_csv_export_neutralises_formulas_in_text_cells() -> None:
+    record = public_case("BDG-PBG-2026-000001", channel="=cmd|' /C calc'!A0",
+                         jurisdiction_name="@Kota Bandung")
+    reader = FakeReader([case_document(clean_case(record))])
+    client = TestClient(create_app(PublishingSettings(), PublicRecords(reader)))
+    row = next(csv.DictReader(io.StringIO(client.get("/export/cases.csv").text)))
+    assert row["channel"] == "'=cmd|' /C calc'!A0"
+    assert row["jurisdiction_name"] == "'@Kota Bandung"
+    assert row["receipt_number"] == "BDG-PBG-2026-000001"  # ordinary cells untouched
+    ndjson = client.get("/export/cases.ndjson").text  # data for programs: left as it is
+    assert '"channel": "=cmd' in ndjson
+
+
+# --- feeds re-check what they read --------------------------------------------------------
+
+def test_feeds_recheck_change_documents() -> None:
+    case = clean_case(public_case("BDG-PBG-2026-000001", revision=2))
+    changes = [doc for _id, doc in change_documents(case)]
+    changes[-1] = {**changes[-1], "note": "hubungi 0812-3456-7890 / budi@example.com"}
+    changes.append({**changes[0], "seq": 9, "applicant_name": "Budi Santoso"})
+    reader = FakeReader([case_document(case)], changes)
+    client = TestClient(create_app(PublishingSettings(), PublicRecords(reader)))
+    for url in ("/feed.atom", "/feed.json", "/feeds/case/BDG-PBG-2026-000001.json", "/"):
+        text = client.get(url).text
+        assert "0812" not in text and "budi@example.com" not in text and "Budi" not in text
+        assert "BDG-PBG-2026-000001" in text
+    items = client.get("/feed.json").json()["items"]
+    assert len(items) == 2  # the invalid document is left out, not shown

@@ -193,3 +193,37 @@ def test_journalist_can_download_the_filtered_results(client: TestClient) -> Non
 def test_unknown_receipt_keeps_what_was_typed(client: TestClient) -> None:
     page = client.get("/kasus/BDG-PBG-2026-999999").text
     assert 'value="BDG-PBG-2026-999999"' in page
+
+
+# --- the service standard the case was opened under ------------------------------------------
+
+def test_standard_is_the_one_the_case_was_opened_under() -> None:
+    standards = ServiceStandards.load()
+    assert standards.version("kota-bandung") == "2026.1"
+    assert standards.standard_for(case(catalogue_version="kota-bandung@2026.1")) is not None
+    for other in ("kota-bandung@2025.2", "kab-bandung@2026.1", "2026.1", "kota-bandung@2026.10"):
+        assert standards.standard_for(case(catalogue_version=other)) is None, other
+    assert ServiceStandards(None).standard_for(case()) is None
+
+
+def _page(record: dict[str, object], lang: str = "id") -> str:
+    reader = FakeReader([case_document(clean_case(record))])
+    client = TestClient(create_app(PublishingSettings(), PublicRecords(reader)))
+    return client.get(f"/kasus/{record['receipt_number']}", params={"lang": lang}).text
+
+
+def test_case_page_shows_the_standard_of_its_own_catalogue_version() -> None:
+    page = _page(public_case("BDG-PBG-2026-000001", revision=3))
+    assert "Standar pelayanan" in page and "Keterangan Rencana Kota (KRK)" in page
+    assert "versi 2026.1" in page and "target" in page and 'id="standard-changed"' not in page
+
+
+def test_case_opened_under_an_older_catalogue_names_it_instead_of_todays_standard() -> None:
+    record = public_case("BDG-PBG-2026-000001", revision=3,
+                         catalogue_version="kota-bandung@2025.2")
+    page = _page(record)
+    assert 'id="standard-changed"' in page and "versi 2025.2" in page
+    assert "Keterangan Rencana Kota (KRK)" not in page and "Persyaratan" not in page
+    assert "target" not in page  # today's stage targets are not this case's either
+    english = _page(record, "en")
+    assert "version 2025.2" in english and "Requirements" not in english

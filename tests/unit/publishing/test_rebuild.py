@@ -19,7 +19,8 @@ def test_both_targets_get_the_case_and_one_change_per_timeline_entry() -> None:
     assert [(a.target, a.doc_id) for a in actions] == [
         ("cases", "BDG-PBG-2026-000007"), ("changes", "BDG-PBG-2026-000007-00001"),
         ("changes", "BDG-PBG-2026-000007-00002"), ("changes", "BDG-PBG-2026-000007-00003")]
-    assert {a.version for a in actions} == {3}  # external version = the case's revision
+    # external versions as the indexer writes them: the case's revision, each entry's seq
+    assert [a.version for a in actions] == [3, 1, 2, 3]
     assert "0812" not in str(actions[-1].document["note"])  # re-redacted on the way in
 
 

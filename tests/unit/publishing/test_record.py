@@ -3,10 +3,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from pantau_contracts.redaction import MASK
 from pantau_publishing.domain.record import (
     case_document,
     change_documents,
     clean_case,
+    clean_change,
     sla_met,
 )
 from tests.unit.publishing.factories import public_case
@@ -47,15 +49,65 @@ def test_one_change_document_per_timeline_entry() -> None:
     assert changes[-1][1]["status"] == "diproses"
 
 
+DISTRICTS = ["Coblong", "Bojongloa Kidul", "Sumur Bandung", "Cibeunying Kaler", "Andir"]
+# contract-valid kecamatan values that are really a street or housing address
+ADDRESS_LIKE = st.builds(lambda kind, place: f"{kind} {place}",
+                         st.sampled_from(["Jl.", "Jln", "Jalan", "Gg.", "Gang", "Komplek",
+                                          "Perum", "jl"]),
+                         st.sampled_from(["Merdeka", "Dago", "Asia Afrika", "Mawar", "Pasteur"]))
+
+
+@pytest.mark.parametrize("kecamatan", ["Coblong", "Bojongloa Kidul", None])
+def test_a_district_name_is_published(kecamatan: str | None) -> None:
+    assert clean_case(public_case(kecamatan=kecamatan)).kecamatan == kecamatan
+
+
+@pytest.mark.parametrize("kecamatan", ["Jl. Dago", "Gang Mawar", "Komplek Setiabudi",
+                                       "jalan Merdeka"])
+def test_an_address_in_kecamatan_is_not_published(kecamatan: str) -> None:
+    record = public_case()
+    record["kecamatan"] = kecamatan  # valid by the contract's pattern, still an address
+    case = clean_case(record)
+    assert case.kecamatan is None
+    assert kecamatan not in str(case_document(case))
+
+
+@pytest.mark.parametrize("kecamatan", ["Jl. Dago No. 5", "RT 03/RW 05", "budi@example.com",
+                                       "081234567890"])
+def test_kecamatan_outside_the_contract_is_refused(kecamatan: str) -> None:
+    record = public_case()
+    record["kecamatan"] = kecamatan
+    with pytest.raises(ValidationError):
+        clean_case(record)
+
+
+def test_change_documents_are_rechecked_on_the_way_out() -> None:
+    _id, document = change_documents(clean_case(public_case(revision=2)))[-1]
+    assert clean_change(document) == document
+    leaked = {**document, "note": "hubungi 0812-3456-7890"}  # got into the index unredacted
+    assert "0812" not in str(clean_change(leaked)["note"])
+    with pytest.raises(ValidationError):
+        clean_change({**document, "applicant_name": "Budi Santoso"})
+    with pytest.raises(ValidationError):
+        clean_change({key: value for key, value in document.items() if key != "status"})
+
+
 @given(nik=st.from_regex(r"3[1-9][0-9]{14}", fullmatch=True),
        phone=st.from_regex(r"(08|\+628)1[0-9]{8,10}", fullmatch=True),
        email=st.from_regex(r"[a-z]{3,10}@[a-z]{3,8}\.(go\.id|com|id)", fullmatch=True),
+       kecamatan=st.one_of(st.none(), st.sampled_from(DISTRICTS), ADDRESS_LIKE),
        filler=st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Zs")),
                       max_size=40))
 def test_pattern_personal_data_never_survives_cleaning(nik: str, phone: str, email: str,
+                                                       kecamatan: str | None,
                                                        filler: str) -> None:
     note = f"{filler} NIK {nik}, hp {phone}; surel {email}"[:500]
-    case = clean_case(public_case(revision=2, note=note))
-    document = str(case_document(case))
+    case = clean_case(public_case(revision=2, note=note, kecamatan=kecamatan))
+    document = str(case_document(case)) + str(change_documents(case))
     for secret in (nik, phone, email):
         assert secret not in document
+    if kecamatan in DISTRICTS:
+        assert case.kecamatan == kecamatan
+    else:  # an address is dropped whole, never published half-masked
+        assert case.kecamatan is None
+        assert MASK not in str(case_document(case)["kecamatan"])

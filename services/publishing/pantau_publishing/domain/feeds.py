@@ -1,7 +1,8 @@
 """Transparency feeds (Atom 1.0 and JSON Feed 1.1) of public status changes.
 
-A change is one ``pantau-changes`` document (see ``record.change_documents``). Feeds carry only
-those fields; links point at the public case page.
+A change is one ``pantau-changes`` document (see ``record.change_documents``), re-checked on the
+way out by ``record.clean_change`` (``PublicRecords.changes``): valid shape, note redacted again.
+Feeds carry only those fields; links point at the public case page.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from pantau_contracts.redaction import redact_text
 from pantau_contracts.vocabulary import STATUS_LABELS, PublicStatus
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -41,6 +43,11 @@ def entry_id(change: dict[str, Any]) -> str:
 
 def case_url(info: FeedInfo, change: dict[str, Any]) -> str:
     return f"{info.base_url}/kasus/{change['receipt_number']}"
+
+
+def summary(change: dict[str, Any], lang: str) -> str:
+    """The entry text: the note (redacted here too — a feed is a publication) or the title."""
+    return redact_text(change.get("note")) or entry_title(change, lang)
 
 
 def _updated(changes: Sequence[dict[str, Any]]) -> str:
@@ -74,8 +81,7 @@ def atom(info: FeedInfo, changes: Sequence[dict[str, Any]]) -> bytes:
         sub(entry, "updated", str(change["at"]))
         sub(entry, "link", rel="alternate", href=case_url(info, change))
         sub(entry, "category", term=str(change["status"]))
-        summary = change.get("note") or entry_title(change, info.lang)
-        sub(entry, "summary", summary)
+        sub(entry, "summary", summary(change, info.lang))
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + _xml_bytes(feed)
 
 
@@ -90,7 +96,7 @@ def json_feed(info: FeedInfo, changes: Sequence[dict[str, Any]]) -> dict[str, An
             "id": entry_id(change),
             "url": case_url(info, change),
             "title": entry_title(change, info.lang),
-            "content_text": change.get("note") or entry_title(change, info.lang),
+            "content_text": summary(change, info.lang),
             "date_published": str(change["at"]),
             "tags": [str(change["status"]), str(change["jurisdiction_code"]),
                      str(change["department_code"]), str(change["service_code"])],

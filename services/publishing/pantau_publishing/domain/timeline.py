@@ -1,10 +1,9 @@
-"""How a case's history is shown: local times with zone labels, colours, durations, lateness."""
+"""How a case's history is shown: zone labels, colours, durations, lateness. (Dates and times
+themselves are written out by ``portal.formatting``, in the reader's language.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from pantau_contracts.payloads.public import PublicCaseV1, TimelineEntryV1
 from pantau_contracts.vocabulary import PublicStatus
@@ -21,26 +20,12 @@ def zone_label(timezone: str) -> str:
     return ZONE_LABELS.get(timezone, timezone)
 
 
-def local_time(moment: datetime, timezone: str) -> str:
-    """``02-03-2026 15:15 WIB``: day-month-year as read in Indonesia, with the zone label."""
-    try:
-        local = moment.astimezone(ZoneInfo(timezone))
-    except (KeyError, ValueError):
-        local = moment
-    return f"{local:%d-%m-%Y %H:%M} {zone_label(timezone)}"
-
-
-def local_date(day: date) -> str:
-    return f"{day:%d-%m-%Y}"
-
-
 @dataclass(frozen=True)
 class Step:
     """One timeline entry ready for display. ``tone`` is done / current / problem / neutral."""
 
     entry: TimelineEntryV1
     tone: str
-    when: str
     working_days: float | None
     current: bool
 
@@ -61,8 +46,7 @@ def steps(case: PublicCaseV1) -> list[Step]:
     result = []
     for index, entry in enumerate(ordered):
         current = index == len(ordered) - 1
-        result.append(Step(entry, tone(entry, current), local_time(entry.at, case.timezone),
-                           entry.working_days, current))
+        result.append(Step(entry, tone(entry, current), entry.working_days, current))
     return result
 
 

@@ -23,7 +23,7 @@ def get_case(request: Request, receipt_number: str) -> Response:
     case = records(request).case(receipt_number)
     if case is None:
         return problem(404, "Case not found", f"No public case has receipt number "
-                       f"{receipt_number!r}.", type_="https://pantau.id/problems/unknown-case",
+                       f"{receipt_number[:60]!r}.", type_="https://pantau.id/problems/unknown-case",
                        instance=request.url.path)
     return JSONResponse(case.model_dump(mode="json"))
 

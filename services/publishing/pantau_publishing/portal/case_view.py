@@ -111,6 +111,20 @@ class ServiceStandards:
         found = self._catalogue.jurisdiction(jurisdiction) if self._catalogue else None
         return found.version if found else None
 
+    def standard_for(self, case: PublicCaseV1) -> Service | None:
+        """The service standard the case was opened under, or ``None``.
+
+        A case records ``catalogue_version`` as ``{jurisdiction}@{version}`` (e.g.
+        ``kota-bandung@2026.1``) while the catalogue knows each jurisdiction's bare version
+        (``2026.1``). Only when they name the same version is today's fee, requirements and
+        stage targets also the case's; after a catalogue change they could differ, and showing
+        the newer ones would mislead the citizen about their own case.
+        """
+        version = self.version(case.jurisdiction_code)
+        if version is None or case.catalogue_version != f"{case.jurisdiction_code}@{version}":
+            return None
+        return self.service(case.jurisdiction_code, case.service_code)
+
     def feed_scopes(self, lang: str) -> list[tuple[str, str, str, int]]:
         """(scope, code, display name, depth) for every jurisdiction, department and service,
         in catalogue order — the list of feeds a journalist can subscribe to."""

@@ -1,5 +1,10 @@
 """Open-data export of the public record: ``/export/cases.csv`` and ``/export/cases.ndjson``,
-streamed (search_after paging), same filters as search, with the date each status was reached."""
+streamed (search_after paging), same filters as search, with the date each status was reached.
+
+CSV cells are neutralised against formula injection (OWASP "CSV injection"): a spreadsheet would
+run a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula, so
+such a cell gets a leading ``'``. NDJSON is data for programs and is left as it is.
+"""
 
 from __future__ import annotations
 
@@ -35,12 +40,22 @@ def row(case: PublicCaseV1) -> dict[str, Any]:
     return {column: data.get(column) for column in COLUMNS}
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` with a ``'`` in front when a spreadsheet would read it as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(cases: Iterator[PublicCaseV1]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
     writer.writeheader()
     for case in cases:
-        writer.writerow(row(case))
+        writer.writerow({k: spreadsheet_safe(v) for k, v in row(case).items()})
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)

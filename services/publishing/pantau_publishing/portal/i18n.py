@@ -177,6 +177,12 @@ TEXTS.update({
                             "Persyaratan dan biaya dapat berubah; bila ragu, tanyakan ke {dept}.",
                       "en": "Source: service standard of {jurisdiction}, version {version}. "
                             "Requirements and fees may change; if in doubt, ask the {dept}."},
+    "standard_changed": {"id": "Standar pelayanan sudah diperbarui sejak kasus ini diajukan; "
+                               "kasus ini mengikuti versi {version}, yang tidak lagi ditampilkan "
+                               "di sini. Tanyakan ke {dept} bila perlu.",
+                         "en": "The service standard has changed since this case was submitted; "
+                               "the case follows version {version}, which is no longer shown "
+                               "here. Ask the {dept} if needed."},
     "in_indonesian": {"id": "", "en": "(in Bahasa Indonesia)"},
     "dates_times": {"id": "Waktu", "en": "Dates"},
     "show_filters": {"id": "Saring dan urutkan", "en": "Filter and sort"},

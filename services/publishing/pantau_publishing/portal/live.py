@@ -26,7 +26,7 @@ HEARTBEAT_SECONDS = 15
 @router.get("/kasus/{receipt_number}/events")
 async def case_events(request: Request, receipt_number: str) -> StreamingResponse:
     service = records(request)
-    receipt = receipt_number.upper()
+    receipt = receipt_number  # PublicRecords.revision normalises it like every other lookup
     first = await run_in_threadpool(service.revision, receipt)
     if first is None:
         raise HTTPException(404, "unknown receipt number")

@@ -61,5 +61,5 @@ def requests_(request: Request, fmt: str, jurisdiction_id: str | None = None,
 def request_one(request: Request, request_id: str, fmt: str) -> Response:
     case = records(request).case(request_id)
     if case is None:
-        raise HTTPException(404, f"no service request {request_id!r}")
+        raise HTTPException(404, f"no service request {request_id[:60]!r}")
     return _answer(fmt, "service_requests", "request", [georeport.service_request(case)])

@@ -73,15 +73,19 @@ def case_page(request: Request, receipt_number: str) -> Response:
     if receipt_number != receipt_number.upper():
         return RedirectResponse(f"/kasus/{receipt_number.upper()}", status_code=301)
     case = records(request).case(receipt_number)
+    shown = receipt_number.strip()[:60]  # echoed back, but not a page-long paste
     if case is None:  # the citizen may have mistyped it, or it is not published yet: say both
         return render(request, "error.html", status_code=404, title_key="case_not_found_title",
                       message=translate(language(request), "case_not_found_text",
-                                        r=receipt_number), detail="", prefill=receipt_number)
+                                        r=shown), detail="", prefill=shown)
     lang = language(request)
-    service = standards(request).service(case.jurisdiction_code, case.service_code)
+    catalogue = standards(request)
+    service = catalogue.standard_for(case)  # None when the catalogue moved on since opening
     return render(request, "case.html", case=case, steps=steps(case), late=is_late(case),
                   clock=clock_summary(case, lang), service=service,
-                  catalogue_version=standards(request).version(case.jurisdiction_code))
+                  opened_version=case.catalogue_version.rpartition("@")[2],
+                  other_standard=service is None and catalogue.service(
+                      case.jurisdiction_code, case.service_code) is not None)
 
 
 def standards(request: Request) -> ServiceStandards:

@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from pantau_contracts.vocabulary import STATUS_LABELS, PublicStatus
-from pantau_publishing.domain.timeline import local_date, local_time, zone_label
 from pantau_publishing.portal.case_view import status_icon, step_icon
 from pantau_publishing.portal.formatting import days, long_date, long_time, rupiah
 from pantau_publishing.portal.i18n import LANGUAGES, pick_language, translate
@@ -58,13 +57,12 @@ def render(request: Request, template: str, status_code: int = 200,
         return long_time(moment, timezone, lang)
 
     response = templates.TemplateResponse(request, template, {
-        "lang": lang, "t": t, "languages": LANGUAGES, "status_label": status_label,
-        "local_time": local_time, "local_date": local_date, "zone_label": zone_label,
+        "lang": lang, "t": t, "status_label": status_label,
         "when": when, "day": lambda d: long_date(d, lang), "icon": status_icon,
         "step_icon": step_icon,
         "rupiah": lambda amount: rupiah(amount, lang), "bi": lambda b: b.en if lang == "en"
         else b.id,
-        "fmt_days": fmt_days, "parse_time": datetime.fromisoformat,
+        "fmt_days": fmt_days,
         "switch_url": other_language_url(request, lang), **context,
     }, status_code=status_code)
     if request.query_params.get("lang") in LANGUAGES:

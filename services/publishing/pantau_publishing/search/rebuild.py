@@ -3,7 +3,8 @@
 
 1. put the templates; create ``<alias>-<now>`` for each chosen target (``cases``: one document
    per case; ``changes``: one per public timeline entry, what the feeds read) without the alias;
-2. fill them from ``records`` in one pass (bulk, external versions = the case's revision) —
+2. fill them from ``records`` in one pass (bulk, external versions as the indexer writes them:
+   the case's revision for a case, the entry's seq for a change) —
    readers and the indexer still use the old indices;
 3. move every chosen alias to its new index in ONE ``_aliases`` call (search and feeds flip at
    the same instant; a concrete index squatting on an alias's name — auto-created by a write while
@@ -14,10 +15,10 @@ Catch-up *derives* documents from case documents instead of copying raw ones: ev
 document is a function of its case's timeline (``domain.record.change_documents``), so the old
 cases index (or, when only ``changes`` is rebuilt, the live cases alias) is the complete source.
 Each case is re-validated and re-redacted (``clean_case``) and written with the current code and
-mapping; external versions make only newer revisions land. Orphaned change documents (no case)
-are dropped. As with any alias swap, a bulk request already routed to an old index while the
-catch-up scan runs can still miss it — the next revision of that case, or another rebuild,
-repairs it.
+mapping; external versions make only newer revisions (and new timeline entries) land. Orphaned
+change documents (no case) are dropped. As with any alias swap, a bulk request already routed to
+an old index while the catch-up scan runs can still miss it — the next revision of that case, or
+another rebuild, repairs it.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ from typing import Any, Literal
 from elasticsearch import Elasticsearch, NotFoundError
 
 from pantau_contracts.payloads.public import PublicCaseV1
-from pantau_publishing.domain.record import case_document, change_documents, clean_case
+from pantau_publishing.domain.record import clean_case
 from pantau_publishing.search.bootstrap import alias_indices, put_templates
 from pantau_publishing.search.client import Aliases, new_index_name
 from pantau_publishing.search.store import EsSearchIndex
+from pantau_publishing.service.indexing import index_actions
 from pantau_publishing.service.ports import BulkItemResult, IndexAction
 
 log = logging.getLogger(__name__)
@@ -82,15 +84,9 @@ def alias_of(aliases: Aliases, target: Target) -> str:
 
 
 def actions_for(case: PublicCaseV1, targets: Sequence[Target]) -> list[IndexAction]:
-    """The documents of one clean case for the chosen targets, versioned by its revision."""
-    actions: list[IndexAction] = []
-    if "cases" in targets:
-        actions.append(IndexAction("cases", case.receipt_number, case.revision,
-                                   case_document(case)))
-    if "changes" in targets:
-        actions.extend(IndexAction("changes", doc_id, case.revision, document)
-                       for doc_id, document in change_documents(case))
-    return actions
+    """The documents of one clean case for the chosen targets, versioned exactly as the indexer
+    versions them (``service.indexing.index_actions``: case by revision, change by entry seq)."""
+    return index_actions(case, targets)
 
 
 def rebuild(es: Elasticsearch, aliases: Aliases, records: Iterable[Mapping[str, Any]], *,
@@ -184,8 +180,9 @@ def _fill(writer: EsSearchIndex, records: Iterable[Mapping[str, Any]],
 def _derive(es: Elasticsearch, source: str, writer: EsSearchIndex,
             targets: Sequence[Target]) -> tuple[dict[Target, int], dict[Target, int]]:
     """Re-write every case document of ``source`` (an index or alias) and its change documents
-    into the new indices. Older or equal revisions conflict and are ignored, so only writes newer
-    than the fill land. Returns (written, failed) per target."""
+    into the new indices. Older or equal versions conflict and are ignored, so only writes newer
+    than the fill land (a newer revision of a case, the timeline entries it added). Returns
+    (written, failed) per target."""
     written = dict.fromkeys(targets, 0)
     failed = dict.fromkeys(targets, 0)
     chunk: list[IndexAction] = []

@@ -8,12 +8,13 @@ acks the whole batch. If the bulk request as a whole fails it raises, and the ca
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
 from pantau_contracts.envelope import ContractViolation, FieldProblem
+from pantau_contracts.payloads.public import PublicCaseV1
 from pantau_contracts.payloads.tracking import CaseUpdatedV1
 from pantau_contracts.registry import validate_event
 from pantau_publishing.domain.record import case_document, change_documents, clean_case
@@ -21,6 +22,7 @@ from pantau_publishing.service.ports import (
     DeadLetters,
     InboundMessage,
     IndexAction,
+    IndexTarget,
     SearchIndex,
 )
 
@@ -54,9 +56,26 @@ def actions_for(message: InboundMessage) -> list[IndexAction]:
         raise ContractViolation([FieldProblem(
             "sequence", f"{event.sequence} differs from data.case.revision {case.revision}",
             "the case's revision")], event_id=event.id, source=event.source, event_type=event.type)
-    actions = [IndexAction("cases", case.receipt_number, case.revision, case_document(case))]
-    actions.extend(IndexAction("changes", doc_id, case.revision, document)
-                   for doc_id, document in change_documents(case))
+    return index_actions(case)
+
+
+def index_actions(case: PublicCaseV1,
+                  targets: Collection[IndexTarget] = ("cases", "changes")) -> list[IndexAction]:
+    """The documents of one clean case, each with its external version.
+
+    The case document is versioned by the case's ``revision``: an older revision never
+    overwrites a newer one. A change document is one timeline entry, and timeline entries are
+    append-only, so it is versioned by the entry's ``seq``: once written it never changes, and a
+    later update of the case repeats it only as a cheap version conflict instead of rewriting
+    every earlier entry of the feed. Used by the indexer and by the rebuild alike.
+    """
+    actions: list[IndexAction] = []
+    if "cases" in targets:
+        actions.append(IndexAction("cases", case.receipt_number, case.revision,
+                                   case_document(case)))
+    if "changes" in targets:
+        actions.extend(IndexAction("changes", doc_id, int(document["seq"]), document)
+                       for doc_id, document in change_documents(case))
     return actions
 
 

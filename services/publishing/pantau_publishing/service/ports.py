@@ -7,12 +7,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+IndexTarget = Literal["cases", "changes"]
+
 
 @dataclass(frozen=True)
 class IndexAction:
-    """Write one document with external versioning: an older ``version`` never overwrites."""
+    """Write one document with external versioning: an older (or equal) ``version`` never
+    overwrites — ES reports a version conflict, which counts as success."""
 
-    target: Literal["cases", "changes"]
+    target: IndexTarget
     doc_id: str
     version: int
     document: Mapping[str, Any]

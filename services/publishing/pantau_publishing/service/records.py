@@ -6,12 +6,14 @@ document that somehow got into the index unclean is re-validated and re-redacted
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
+from pantau_contracts.payloads.base import RECEIPT_PATTERN
 from pantau_contracts.payloads.public import PublicCaseV1
 from pantau_publishing.domain import stats as stats_rules
 from pantau_publishing.domain.feeds import FEED_SCOPES
@@ -22,7 +24,7 @@ from pantau_publishing.domain.query import (
     query_clause,
     search_body,
 )
-from pantau_publishing.domain.record import clean_case
+from pantau_publishing.domain.record import clean_case, clean_change
 from pantau_publishing.service.ports import CaseReader
 
 
@@ -57,16 +59,40 @@ def _clean(document: dict[str, Any]) -> PublicCaseV1 | None:
         return None  # never show a document that is not a valid public record
 
 
+_RECEIPT = re.compile(RECEIPT_PATTERN)
+
+
+def normalise_receipt(receipt_number: str) -> str | None:
+    """The receipt number as stored (trimmed, upper case), or ``None`` when it cannot be one
+    under the contract — then no case has it, and the search engine is not asked (an empty id
+    or a 5000-character one is an error there, not a miss)."""
+    candidate = receipt_number.strip().upper()
+    return candidate if _RECEIPT.fullmatch(candidate) else None
+
+
+def _clean_change(document: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return clean_change(document)
+    except ValidationError:
+        return None  # never put a document that is not a valid change into a feed
+
+
 class PublicRecords:
     def __init__(self, reader: CaseReader) -> None:
         self._reader = reader
 
+    def _document(self, receipt_number: str) -> dict[str, Any] | None:
+        receipt = normalise_receipt(receipt_number)
+        return self._reader.get_case(receipt) if receipt is not None else None
+
     def case(self, receipt_number: str) -> PublicCaseV1 | None:
-        document = self._reader.get_case(receipt_number.strip().upper())
+        """The clean public record, or ``None`` (unknown or malformed receipt number)."""
+        document = self._document(receipt_number)
         return _clean(document) if document is not None else None
 
     def revision(self, receipt_number: str) -> int | None:
-        document = self._reader.get_case(receipt_number)
+        """The case's revision (what live pages poll), normalised like ``case``."""
+        document = self._document(receipt_number)
         return int(document["revision"]) if document else None
 
     def search(self, query: CaseQuery) -> SearchResult:
@@ -89,14 +115,15 @@ class PublicRecords:
 
     def changes(self, scope: str | None = None, code: str | None = None,
                 limit: int = 50) -> list[dict[str, Any]]:
-        """Latest public status changes, newest first, optionally for one scope."""
+        """Latest public status changes, newest first, optionally for one scope; each one
+        re-validated and re-redacted (``clean_change``), invalid ones left out."""
         if scope and scope not in FEED_SCOPES:
             raise UnknownScope(scope)
         filters = [{"term": {FEED_SCOPES[scope]: code}}] if scope and code else []
         answer = self._reader.search_changes({
             "query": {"bool": {"filter": filters}}, "size": limit,
             "sort": [{"at": "desc"}, {"receipt_number": "asc"}, {"seq": "desc"}]})
-        return answer.hits
+        return [c for c in (_clean_change(hit) for hit in answer.hits) if c is not None]
 
     def services(self, jurisdiction: str | None = None) -> list[dict[str, str]]:
         """Distinct services with their names and departments (for Open311 ``services``)."""
