@@ -81,11 +81,14 @@ HEARTBEAT_TICK = 10.0  # how often a waiting consumer checks/sends heartbeats
 def to_delivery(message: Message) -> Delivery:
     """The kombu message as the service method sees it (body undecoded)."""
     info = message.delivery_info or {}
+    properties = message.properties or {}
     return Delivery(body=as_bytes(message.body), routing_key=str(info.get("routing_key") or ""),
                     exchange=str(info.get("exchange") or ""),
                     headers=dict(message.headers or {}),
-                    message_id=(message.properties or {}).get("message_id"),
-                    redelivered=bool(info.get("redelivered", False)))
+                    message_id=properties.get("message_id"),
+                    redelivered=bool(info.get("redelivered", False)),
+                    user_id=properties.get("user_id"),
+                    content_type=properties.get("content_type"))
 
 
 def describe(exc_info: Any) -> str:

@@ -23,6 +23,10 @@ class Delivery:
     headers: Mapping[str, Any] = field(default_factory=dict)
     message_id: str | None = None
     redelivered: bool = False
+    user_id: str | None = None
+    """The AMQP ``user_id`` property (RabbitMQ checks it is the publishing user's name)."""
+    content_type: str | None = None
+    """The AMQP ``content_type`` property, as sent."""
 
     @property
     def delivery_count(self) -> int:

@@ -25,6 +25,15 @@ class IntakeSettings(PantauSettings):
     intake_max_batch_events: int = 500
     intake_key_cache_seconds: float = 30.0  # how long a resolved key is cached (revocation lag)
     intake_trusted_amqp_users: str = "pantau"  # comma list: operators allowed to replay to ingress
+    # AMQP ingress batches (pantau_nameko.batch_consume). One message per batch by default: a
+    # failure requeues its whole batch, and a rejection already dead-lettered in it would be
+    # repeated; prefetch still keeps the next messages at hand.
+    intake_ingress_batch_size: int = 1
+    intake_ingress_batch_wait_ms: float = 20.0
+    intake_ingress_prefetch: int = 50
+    # must not exceed intake.ingress's x-delivery-limit (5): past it the broker would dead-letter
+    # a failing message without our x-pantau-reason; lower only to give up sooner
+    intake_ingress_delivery_limit: int = 5
 
     @property
     def credentials_database_url(self) -> str:

@@ -184,3 +184,26 @@ def test_dead_letter_can_be_shown_and_replayed(
     assert "replayed" in capsys.readouterr().out
     wait_for(listed, timeout=30, message="the re-refused letter back in the queue")
     assert not with_id(accepted, event["id"])
+
+
+def test_lone_surrogate_is_dead_lettered_with_reason_and_ingress_carries_on(
+        ingress: Any, dpmptsp_client: DepartmentClient,
+        queues: Callable[[str, str], TempQueue]) -> None:
+    dead = queues(DEAD_LETTER_EXCHANGE, "kota-bandung.dpmptsp.#")
+    feedback = queues(FEEDBACK_EXCHANGE, "kota-bandung.dpmptsp")
+    accepted = queues(ACCEPTED_EXCHANGE, "kota-bandung.dpmptsp.case.submitted")
+    bad = submitted()
+    message_id = bad["id"]
+    raw = json.dumps(bad).encode().replace(message_id.encode(), b"\\ud800", 1)
+    dpmptsp_client.publish_raw("kota-bandung.dpmptsp.case.submitted", raw, message_id)
+    later = submitted()
+    assert dpmptsp_client.send(later) == "sent"
+    wait_for(lambda: with_id(dead, message_id), timeout=30, message="the dead letter")
+    (_m, properties, body), = with_id(dead, message_id)
+    reason = json.loads(properties.headers["x-pantau-reason"])
+    assert reason["reason"] == "invalid-event"
+    assert reason["errors"][0]["field"] == "id"
+    assert body == raw
+    wait_for(lambda: with_id(accepted, later["id"]), timeout=30, message="the next event")
+    wait_for(lambda: [b for b in feedback.bodies() if b["data"]["event_id"] == message_id],
+             timeout=30, message="event.rejected feedback (under the message id)")

@@ -237,3 +237,35 @@ def test_openapi_documents_examples_auth_and_errors(client: TestClient) -> None:
     assert "X-Pantau-Signature" in spec["info"]["description"]
     assert "PantauSignature" in spec["components"]["securitySchemes"]
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(("raw", "field"), [
+    (b'{"id":"\\ud800"}', "id"),
+    (b'{"\\udc00":"x","id":"1"}', '["\\udc00"]'),
+    (b'{"specversion":"1.0","data":{"kecamatan":"Coblong\\udbff"}}', "data.kecamatan"),
+])
+def test_lone_surrogate_is_a_400_naming_the_field(client: TestClient, raw: bytes,
+                                                  field: str) -> None:
+    problem = assert_problem(post(client, raw), 400)
+    assert problem["errors"][0]["field"] == field
+    assert "surrogate" in problem["errors"][0]["problem"]
+
+
+def test_lone_surrogate_in_a_batch_or_binary_data_is_a_400(client: TestClient) -> None:
+    batch = b'[' + body(event()) + b',{"id":"\\ud800"}]'
+    assert assert_problem(post(client, batch, BATCH), 400)["errors"][0]["field"] == "[1].id"
+    ev = event()
+    headers = {"ce-specversion": "1.0", "ce-id": ev["id"], "ce-source": ev["source"],
+               "ce-type": ev["type"], "ce-time": ev["time"]}
+    binary = b'{"receipt_number":"\\ud800"}'
+    problem = assert_problem(post(client, binary, "application/json", extra=headers), 400)
+    assert problem["errors"][0]["field"] == "receipt_number"
+
+
+def test_surrogate_text_in_ce_headers_is_never_a_500(client: TestClient) -> None:
+    ev = event()
+    for value in ("%ED%A0%80", "\\ud800", "%ud800"):  # percent-encoded, JSON-escaped, junk
+        headers = {"ce-specversion": "1.0", "ce-id": value, "ce-source": ev["source"],
+                   "ce-type": ev["type"], "ce-time": ev["time"]}
+        response = post(client, body(ev["data"]), "application/json", extra=headers)
+        assert response.status_code < 500, response.text

@@ -104,3 +104,20 @@ def test_rejection_reason_is_json_serialisable() -> None:
     handler, _f, rejections = setup()
     handler.handle(delivery(b"{}"))
     json.dumps(rejections.dead[0][1].as_dict())
+
+
+def test_lone_surrogate_is_dead_lettered_naming_the_field_not_crashing() -> None:
+    handler, forwarder, rejections = setup()
+    ev = event()
+    raw = body(ev).replace(ev["id"].encode(), b"\\ud800", 1)
+    assert b"\\ud800" in raw
+    assert handler.handle(delivery(raw)) == "rejected"
+    (_d, rejection), = rejections.dead
+    assert rejection.reason == "invalid-event"
+    assert [e.field for e in rejection.errors] == ["id"]
+    json.dumps(rejection.as_dict()).encode("utf-8")  # the reason header is encodable
+    (_dept, record), = rejections.told
+    assert record.event_id == "m1"  # the message id, not the unencodable event id
+    assert not forwarder.forwarded
+    handler.handle(delivery(b'{"data":{"\\udfff":1}}'))
+    assert rejections.dead[1][1].errors[0].field == 'data["\\udfff"]'

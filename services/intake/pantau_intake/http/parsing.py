@@ -24,7 +24,7 @@ from cloudevents.core.bindings.http import HTTPMessage, from_binary
 from cloudevents.core.formats.json import JSONFormat
 
 from pantau_contracts import ContractViolation, FieldProblem, event_to_json, validate_event
-from pantau_intake.domain import problems
+from pantau_intake.domain import problems, surrogates
 from pantau_intake.domain.problems import Problem
 from pantau_intake.service.acceptance import Parsed
 
@@ -83,7 +83,8 @@ def parse(content_type: str | None, headers: Mapping[str, str], body: bytes,
 
 
 def decode_json(body: bytes) -> Any:
-    """Strict JSON: UTF-8 only, no NaN/Infinity, bounded nesting. Raises a 400 ``Problem``."""
+    """Strict JSON: UTF-8 only, no NaN/Infinity, bounded nesting, no lone surrogate escapes
+    (``"\\ud800"``) in keys or values. Raises a 400 ``Problem`` naming the field."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -93,13 +94,22 @@ def decode_json(body: bytes) -> Any:
         raise problems.malformed("the body starts with a byte-order mark", [
             FieldProblem("body", "starts with a BOM", "UTF-8 JSON without a BOM")])
     try:
-        return json.loads(text, parse_constant=_no_constants)
+        value = json.loads(text, parse_constant=_no_constants)
     except (json.JSONDecodeError, ValueError) as exc:
         raise problems.malformed(f"the body is not valid JSON ({exc})", [
             FieldProblem("body", "is not valid JSON", "a JSON document")]) from exc
     except RecursionError as exc:
         raise problems.malformed("the JSON is nested too deeply", [
             FieldProblem("body", "is nested too deeply", "a CloudEvents JSON object")]) from exc
+    # A "\ud800" escape decodes to text no UTF-8 encoder can write (not even our answer
+    # echoing the id), so it is refused here, before anything else looks at the value.
+    if surrogates.may_contain(body):
+        where = surrogates.find_lone_surrogate(value)
+        if where is not None:
+            raise problems.malformed(
+                f"the JSON contains a lone UTF-16 surrogate escape at {where}",
+                [surrogates.problem_at(where)])
+    return value
 
 
 def _no_constants(name: str) -> Any:

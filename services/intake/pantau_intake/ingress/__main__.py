@@ -19,12 +19,17 @@ from pantau_platform.logging import configure  # noqa: E402
 def main() -> None:
     settings = IntakeSettings()
     configure(settings.log_level, "intake-ingress")
-    from pantau_intake.ingress.service import IngressService
+    from pantau_intake.ingress.service import CONFIG_PREFIX, IngressService
 
-    # max_workers 1 keeps the queue's order (per-case ordering); sequence numbers are the
-    # authoritative guard downstream.
-    runner = ServiceRunner(config={"AMQP_URI": settings.amqp_url, "max_workers": 1,
-                                   "SERIALIZER": "json"})
+    # The batch consumer runs one batch at a time, in queue order (per-case ordering; sequence
+    # numbers are the authoritative guard downstream).
+    runner = ServiceRunner(config={
+        "AMQP_URI": settings.amqp_url, "max_workers": 1, "SERIALIZER": "json",
+        f"{CONFIG_PREFIX}_BATCH_SIZE": settings.intake_ingress_batch_size,
+        f"{CONFIG_PREFIX}_BATCH_WAIT_MS": settings.intake_ingress_batch_wait_ms,
+        f"{CONFIG_PREFIX}_PREFETCH": settings.intake_ingress_prefetch,
+        f"{CONFIG_PREFIX}_DELIVERY_LIMIT": settings.intake_ingress_delivery_limit,
+    })
     runner.add_service(IngressService)
 
     def stop(*_args: object) -> None:

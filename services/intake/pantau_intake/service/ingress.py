@@ -5,10 +5,11 @@ Contract of ``IngressHandler.handle(delivery)``:
 * a valid event whose routing key is ``{jurisdiction}.{department}.{type}`` of its ``source`` and
   whose ``user_id`` is that department's AMQP user is forwarded to ``pantau.accepted`` (confirmed)
   → ``"accepted"``; the caller then acks;
-* anything else is *rejected*: the original message goes to ``pantau.dlx`` with the reason
-  (``x-pantau-reason``: JSON ``{reason, detail, errors}``) and its origin exchange/routing key,
-  and an ``event.rejected`` record goes back to the sending department on ``pantau.feedback``
-  → ``"rejected"``; the caller then acks;
+* anything else is *rejected* (JSON holding a lone ``"\\ud800"`` surrogate escape too, refused
+  before validation, naming its field): the original message goes to ``pantau.dlx`` with the
+  reason (``x-pantau-reason``: JSON ``{reason, detail, errors}``) and its origin exchange and
+  routing key, and an ``event.rejected`` record goes back to the sending department on
+  ``pantau.feedback`` → ``"rejected"``; the caller then acks;
 * a retry of an event already accepted (same source, id and content, per the ``AcceptedEvents``
   memory: per process by default, the shared SQL table when wired so) is acked without
   forwarding again → ``"duplicate"``; same id with other content is rejected;
@@ -25,6 +26,7 @@ event's own department is used — but is otherwise validated the same way.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ from typing import Any, Protocol
 
 from pantau_contracts import ContractViolation, FieldProblem, ValidatedEvent, validate_event
 from pantau_contracts.routing import department_key
+from pantau_intake.domain import surrogates
 from pantau_intake.domain.authorisation import ServiceDirectory, authorise
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.domain.idempotency import (
@@ -139,6 +142,7 @@ class IngressHandler:
                                      f"content type {delivery.content_type!r} is not accepted", (
                 FieldProblem("content_type", f"{delivery.content_type!r}",
                              "application/cloudevents+json"),)))
+        _refuse_lone_surrogates(delivery.body)
         try:
             event = validate_event(delivery.body)
         except ContractViolation as exc:
@@ -188,6 +192,24 @@ class _Refused(Exception):
         super().__init__(rejection.reason)
         self.rejection = rejection
         self.event = event
+
+
+def _refuse_lone_surrogates(body: bytes) -> None:
+    """A ``"\\ud800"`` escape anywhere in the JSON is refused before validation: its text could
+    not be written into the feedback record, a header or the database (the HTTP path answers
+    400 for the same body)."""
+    if not surrogates.may_contain(body):
+        return
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return  # not JSON at all: validation names that
+    where = surrogates.find_lone_surrogate(value)
+    if where is not None:
+        # no ids in the record: they may be the very text that cannot be encoded
+        raise _Refused(Rejection("invalid-event",
+                                 f"the JSON contains a lone UTF-16 surrogate escape at {where}",
+                                 (surrogates.problem_at(where),)))
 
 
 def _ids(exc: ContractViolation) -> dict[str, Any]:
