@@ -172,3 +172,36 @@ def test_a_dead_pooled_connection_is_replaced_without_an_error(store_url: str) -
     finally:
         ledgers.dispose()
         admin.dispose()
+
+
+def test_replicas_starting_at_once_on_a_fresh_database_all_come_up(
+        postgres_url: str) -> None:
+    """Four replicas' stores created at once on an empty schema: no replica dies of a
+    CREATE TABLE race (two replicas of a fresh compose deployment did)."""
+    import threading
+
+    from pantau_intake.adapters.accepted_events import SqlAcceptedEvents
+    from pantau_intake.adapters.seen_signatures import SqlSeenSignatures
+    from pantau_intake.adapters.sql import ledger_engine_for
+    from tests.conftest import fresh_schema
+
+    with fresh_schema(postgres_url, "race") as url:
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(4)
+
+        def start() -> None:
+            try:
+                engine = ledger_engine_for(url)  # one engine per replica, as in production
+                barrier.wait()
+                SqlAcceptedEvents(engine)
+                SqlSeenSignatures(engine, 300)
+                engine.dispose()
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from pantau_intake.adapters.sql import (
     ExpiryPurger,
+    create_tables,
     transact,
     unavailable_on_error,
     upsert,
@@ -78,7 +79,7 @@ class SqlAcceptedEvents:
                 "source", "event_id", "digest", "answer", "accepted_at", "expires_at")},
             where=table.c.expires_at < insert.excluded.accepted_at)
         with unavailable_on_error("creating the accepted-events table"):
-            _metadata.create_all(engine)
+            create_tables(engine, _metadata)
 
     def find(self, keys: Collection[EventKey]) -> dict[EventKey, AcceptedRecord]:
         by_hash = {event_key(key): key for key in keys}

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from pantau_intake.adapters.secretbox import SecretBox
-from pantau_intake.adapters.sql import engine_for, unavailable_on_error
+from pantau_intake.adapters.sql import create_tables, engine_for, unavailable_on_error
 from pantau_intake.domain.authentication import ActiveKey
 from pantau_intake.domain.departments import DepartmentRef
 
@@ -68,7 +68,7 @@ class CredentialStore:
     def __init__(self, url: str, box: SecretBox) -> None:
         self._engine = engine_for(url)
         self._box = box
-        _metadata.create_all(self._engine)
+        create_tables(self._engine, _metadata)
 
     def dispose(self) -> None:
         self._engine.dispose()

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from pantau_intake.adapters.sql import (
     ExpiryPurger,
+    create_tables,
     transact,
     unavailable_on_error,
     upsert,
@@ -50,7 +51,7 @@ class SqlSeenSignatures:
             set_={"seen_at": insert.excluded.seen_at, "expires_at": insert.excluded.expires_at},
             where=seen_signatures_table.c.expires_at < insert.excluded.seen_at)
         with unavailable_on_error("creating the seen-signatures table"):
-            _metadata.create_all(engine)
+            create_tables(engine, _metadata)
 
     def remember(self, key_id: str, digest: str, now: float) -> bool:
         seen_at, expires_at = utc(now), utc(now + self._keep)

@@ -7,6 +7,9 @@
   "insert if absent" both the replay check and the accepted-events memory rely on.
 * ``ExpiryPurger``: deletes expired rows at most once per interval per process, piggybacking on
   writes (cheap: an index on ``expires_at``), so no separate janitor process is needed.
+* ``create_tables(engine, metadata)``: ``create_all`` that is safe when several replicas start
+  at once on a fresh PostgreSQL database (serialised by an advisory lock; without it two
+  ``CREATE TABLE`` for one name race and one replica dies at start-up).
 * ``unavailable_on_error``: driver errors become ``StoreUnavailable`` (the edge answers 503).
 * ``transact(engine, what, work)``: run ``work`` in a transaction; if the pooled connection
   turns out dead (the database restarted while it sat idle) it is retried once on a fresh one,
@@ -47,6 +50,26 @@ def engine_for(url: str, *, pre_ping: bool = True, **options: Any) -> sa.Engine:
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+SCHEMA_LOCK_ID = 0x50414E5441550001  # "PANTAU" + 1: intake's schema creation
+
+
+def create_tables(engine: sa.Engine, metadata: sa.MetaData) -> None:
+    """Create missing tables; on PostgreSQL under a session advisory lock (session-level, since
+    the ledger engines run in autocommit where a transaction lock would end at once) so
+    concurrently starting replicas create each table exactly once."""
+    if engine.dialect.name != "postgresql":
+        metadata.create_all(engine)
+        return
+    with engine.connect() as connection:
+        connection.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": SCHEMA_LOCK_ID})
+        try:
+            metadata.create_all(connection)
+            connection.commit()
+        finally:
+            connection.execute(sa.text("SELECT pg_advisory_unlock(:id)"), {"id": SCHEMA_LOCK_ID})
+            connection.commit()
 
 
 def ledger_engine_for(url: str) -> sa.Engine:
