@@ -13,6 +13,7 @@ from typing import Any
 
 from pantau_contracts.payloads.base import RECEIPT_PATTERN
 from pantau_contracts.vocabulary import PublicStatus
+from pantau_publishing.domain.labels import Bilingual
 
 MAX_PAGE_SIZE = 100
 MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
@@ -183,14 +184,11 @@ def facet_aggregations() -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class FacetBucket:
+class FacetBucket(Bilingual):
     value: str
     label: str
     count: int
     label_en: str | None = None
-
-    def label_in(self, lang: str) -> str:
-        return (self.label_en or self.label) if lang == "en" else self.label
 
 
 def parse_facets(aggregations: dict[str, Any]) -> dict[str, list[FacetBucket]]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pantau_publishing.domain.labels import Bilingual
+
 SCOPES = {"jurisdiction": "jurisdiction_code", "department": "department_code",
           "service": "service_code"}
 BREAKDOWN = {"": "jurisdiction_code", "jurisdiction": "department_code",
@@ -45,14 +47,11 @@ class Stats:
 
 
 @dataclass(frozen=True)
-class StatsRow:
+class StatsRow(Bilingual):
     code: str
     label: str
     stats: Stats
     label_en: str | None = None
-
-    def label_in(self, lang: str) -> str:
-        return (self.label_en or self.label) if lang == "en" else self.label
 
 
 def scope_filter(scope: str | None, code: str | None) -> list[dict[str, Any]]:
