@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class Bilingual:
+class BilingualLabel:
     """Mixin for dataclasses with ``label`` (Indonesian) and ``label_en`` (English or None)."""
 
     label: str

@@ -13,7 +13,7 @@ from typing import Any
 
 from pantau_contracts.payloads.base import RECEIPT_PATTERN
 from pantau_contracts.vocabulary import PublicStatus
-from pantau_publishing.domain.labels import Bilingual
+from pantau_publishing.domain.labels import BilingualLabel
 
 MAX_PAGE_SIZE = 100
 MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
@@ -184,7 +184,7 @@ def facet_aggregations() -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class FacetBucket(Bilingual):
+class FacetBucket(BilingualLabel):
     value: str
     label: str
     count: int

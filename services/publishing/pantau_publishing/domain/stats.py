@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pantau_publishing.domain.labels import Bilingual
+from pantau_publishing.domain.labels import BilingualLabel
 
 SCOPES = {"jurisdiction": "jurisdiction_code", "department": "department_code",
           "service": "service_code"}
@@ -47,7 +47,7 @@ class Stats:
 
 
 @dataclass(frozen=True)
-class StatsRow(Bilingual):
+class StatsRow(BilingualLabel):
     code: str
     label: str
     stats: Stats
