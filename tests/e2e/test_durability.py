@@ -16,16 +16,12 @@ them (``pending_events``) across the crash and must apply them in order once the
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -37,10 +33,9 @@ from cloudevents.core.v1.event import CloudEvent
 from pantau_contracts import make_event, routing
 from pantau_intake.client.http_sender import HttpSender
 from pantau_intake.credentials.dev import dev_department
-from pantau_platform import ready
-from pantau_platform.settings import PantauSettings
-from pantau_platform.topology import ManagementClient, apply
-from tests.conftest import ES_URL, MGMT_URL, REPO, ServiceProcess, wait_for
+from pantau_platform.topology import ManagementClient
+from tests.conftest import MGMT_URL, wait_for
+from tests.e2e.system import System, running_system
 
 pytestmark = pytest.mark.e2e
 INTAKE_PORT, PORTAL_PORT = 18101, 18100
@@ -48,8 +43,6 @@ INTAKE = f"http://127.0.0.1:{INTAKE_PORT}"
 PORTAL = f"http://127.0.0.1:{PORTAL_PORT}"
 SOURCE = "/kota-bandung/dpmptsp"
 TRACKING, INDEXER = "pantau_tracking", "pantau_publishing.indexer"
-PROCESSES = [TRACKING, "pantau_intake.ingress", "pantau_intake.http", INDEXER,
-             "pantau_publishing.portal"]
 # Small batches: many short transactions / bulk requests, so a kill lands among them. Intake's
 # own rate limit (429 + Retry-After, honoured by HttpSender) spreads the sending over ~8 s, so
 # events are still flowing when each process is killed.
@@ -62,80 +55,13 @@ CASES, EVENTS_PER_BATCH = 150, 15
 
 # -- the system ------------------------------------------------------------------------------
 
-@dataclass
-class System:
-    """The running processes (by module; a restart replaces the entry) and their environment."""
-
-    env: dict[str, str]
-    state: Path
-    processes: dict[str, ServiceProcess] = field(default_factory=dict)
-    stopped: list[ServiceProcess] = field(default_factory=list)
-
-    def start(self, module: str) -> ServiceProcess:
-        runs = sum(1 for p in self.stopped if p.module == module)
-        process = ServiceProcess(module, {**self.env, **PER_PROCESS_ENV.get(module, {})},
-                                 self.state / f"{module}.{runs}.log")
-        self.processes[module] = process
-        return process
-
-    def crash(self, module: str) -> None:
-        """SIGKILL: no shutdown handler runs, in-flight work is cut off."""
-        process = self.processes.pop(module)
-        process.proc.kill()
-        process.proc.wait(timeout=10)
-        process.stop()  # closes the log file
-        self.stopped.append(process)
-
-    def logs(self) -> str:
-        """The end of every process's log, without access/health-check lines."""
-        def tail(process: ServiceProcess) -> str:
-            lines = [line for line in process.log().splitlines()
-                     if "uvicorn.access" not in line and "elastic_transport" not in line]
-            return "\n".join(lines)[-3000:]
-        return "\n".join(f"--- {p.module} ({p.log_path.name})\n{tail(p)}"
-                         for p in [*self.stopped, *self.processes.values()])
-
-
 @pytest.fixture(scope="module")
-def durability_amqp_url(amqp_url: str) -> Iterator[str]:
-    """A vhost of its own, so no other consumer (another test's service) can take our messages."""
-    url = f"{amqp_url.rsplit('/', 1)[0]}/pantau_dur_{uuid.uuid4().hex[:8]}"
-    apply(PantauSettings(amqp_url=url, amqp_management_url=MGMT_URL))
-    yield url
-    ManagementClient(MGMT_URL, url.rsplit("/", 1)[1]).delete_vhost()
-
-
-@pytest.fixture(scope="module")
-def system(durability_amqp_url: str, elasticsearch_url: str,
+def system(amqp_url: str, elasticsearch_url: str,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    state = tmp_path_factory.mktemp("durability-state")
-    run = uuid.uuid4().hex[:8]
-    env = {**os.environ, "PANTAU_AMQP_URL": durability_amqp_url,
-           "PANTAU_AMQP_MANAGEMENT_URL": MGMT_URL, "PANTAU_ELASTICSEARCH_URL": ES_URL,
-           "PANTAU_STATE_DIR": str(state),
-           "PANTAU_INDEX_ALIAS": f"pantau-dur-{run}-cases",
-           "PANTAU_CHANGES_ALIAS": f"pantau-dur-{run}-changes",
-           "PANTAU_INTAKE_PORT": str(INTAKE_PORT), "PANTAU_PORTAL_PORT": str(PORTAL_PORT)}
-    for command in (["bootstrap-dev"], ["apply-amqp", "--dev"]):
-        subprocess.run([sys.executable, "-m", "pantau_intake.credentials", *command], cwd=REPO,
-                       env=env, check=True, capture_output=True)
-    system = System(env, state)
-    try:
-        for module in PROCESSES:
-            system.start(module)
-        problems = ready.wait(90, urls=[f"{INTAKE}/readyz", f"{PORTAL}/readyz"],
-                              settings=PantauSettings(amqp_url=durability_amqp_url,
-                                                      amqp_management_url=MGMT_URL))
-        if problems:
-            pytest.fail(f"system not ready: {problems}\n{system.logs()}")
-        yield system
-    finally:
-        for process in system.processes.values():
-            process.stop()
-        for alias in (env["PANTAU_INDEX_ALIAS"], env["PANTAU_CHANGES_ALIAS"]):
-            indices = httpx.get(f"{ES_URL}/_alias/{alias}", timeout=10)
-            for index in indices.json() if indices.status_code == 200 else []:
-                httpx.delete(f"{ES_URL}/{index}", timeout=10)
+    with running_system(amqp_url, tmp_path_factory.mktemp("durability-state"), name="dur",
+                        intake_port=INTAKE_PORT, portal_port=PORTAL_PORT,
+                        per_process_env=PER_PROCESS_ENV) as running:
+        yield running
 
 
 # -- the workload ----------------------------------------------------------------------------

@@ -8,10 +8,6 @@ user-facing path: HTTP intake, AMQP intake, and a refusal reported back to the d
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,60 +22,22 @@ from pantau_intake.client.department import DepartmentClient
 from pantau_intake.client.http_sender import HttpSender
 from pantau_intake.credentials.dev import dev_department
 from pantau_intake.domain.departments import DepartmentRef
-from pantau_platform import ready
-from pantau_platform.settings import PantauSettings
-from pantau_platform.topology import ManagementClient, apply
-from tests.conftest import ES_URL, MGMT_URL, REPO, ServiceProcess, wait_for
+from tests.conftest import wait_for
+from tests.e2e.system import running_system
 
 pytestmark = pytest.mark.e2e
 INTAKE_PORT, PORTAL_PORT = 18001, 18000
 INTAKE = f"http://127.0.0.1:{INTAKE_PORT}"
 PORTAL = f"http://127.0.0.1:{PORTAL_PORT}"
 SOURCE = "/kota-bandung/dpmptsp"
-PROCESSES = ["pantau_tracking", "pantau_intake.ingress", "pantau_intake.http",
-             "pantau_publishing.indexer", "pantau_publishing.portal"]
 
 
 @pytest.fixture(scope="module")
-def e2e_amqp_url(amqp_url: str) -> Iterator[str]:
-    """A vhost of its own, so no other consumer (another test's service) can take our messages."""
-    url = f"{amqp_url.rsplit('/', 1)[0]}/pantau_e2e_{uuid.uuid4().hex[:8]}"
-    settings = PantauSettings(amqp_url=url, amqp_management_url=MGMT_URL)
-    apply(settings)
-    yield url
-    ManagementClient(MGMT_URL, url.rsplit("/", 1)[1]).delete_vhost()
-
-
-@pytest.fixture(scope="module")
-def system(e2e_amqp_url: str, elasticsearch_url: str,
+def system(amqp_url: str, elasticsearch_url: str,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    state = tmp_path_factory.mktemp("e2e-state")
-    run = uuid.uuid4().hex[:8]
-    amqp_url = e2e_amqp_url
-    env = {**os.environ, "PANTAU_AMQP_URL": amqp_url, "PANTAU_AMQP_MANAGEMENT_URL": MGMT_URL,
-           "PANTAU_ELASTICSEARCH_URL": ES_URL, "PANTAU_STATE_DIR": str(state),
-           "PANTAU_INDEX_ALIAS": f"pantau-e2e-{run}-cases",
-           "PANTAU_CHANGES_ALIAS": f"pantau-e2e-{run}-changes",
-           "PANTAU_INTAKE_PORT": str(INTAKE_PORT), "PANTAU_PORTAL_PORT": str(PORTAL_PORT)}
-    for command in (["bootstrap-dev"], ["apply-amqp", "--dev"]):
-        subprocess.run([sys.executable, "-m", "pantau_intake.credentials", *command], cwd=REPO,
-                       env=env, check=True, capture_output=True)
-    processes = [ServiceProcess(m, env, state / f"{m}.log") for m in PROCESSES]
-    try:
-        problems = ready.wait(90, urls=[f"{INTAKE}/readyz", f"{PORTAL}/readyz"],
-                              settings=PantauSettings(amqp_url=amqp_url,
-                                                      amqp_management_url=MGMT_URL))
-        if problems:
-            logs = "\n".join(f"--- {p.module}\n{p.log()[-3000:]}" for p in processes)
-            pytest.fail(f"system not ready: {problems}\n{logs}")
-        yield env
-    finally:
-        for process in processes:
-            process.stop()
-        for alias in (env["PANTAU_INDEX_ALIAS"], env["PANTAU_CHANGES_ALIAS"]):
-            indices = httpx.get(f"{ES_URL}/_alias/{alias}", timeout=10)
-            for index in indices.json() if indices.status_code == 200 else []:
-                httpx.delete(f"{ES_URL}/{index}", timeout=10)
+    with running_system(amqp_url, tmp_path_factory.mktemp("e2e-state"), name="e2e",
+                        intake_port=INTAKE_PORT, portal_port=PORTAL_PORT) as running:
+        yield running.env
 
 
 def public_case(receipt: str) -> dict[str, Any] | None:
