@@ -9,6 +9,7 @@ framework (nameko, eventlet, kombu, pika, FastAPI, Elasticsearch).
 """
 
 from pantau_contracts.envelope import (
+    RECEIVED_ATTRIBUTE,
     ContractViolation,
     FieldProblem,
     ValidatedEvent,
@@ -16,12 +17,14 @@ from pantau_contracts.envelope import (
     event_to_json,
     make_event,
     parse_source,
+    stamp_received,
 )
 from pantau_contracts.registry import EVENT_TYPES, payload_model, validate_event
 from pantau_contracts.vocabulary import Open311Status, PublicStatus
 
 __all__ = [
     "EVENT_TYPES",
+    "RECEIVED_ATTRIBUTE",
     "ContractViolation",
     "FieldProblem",
     "Open311Status",
@@ -32,5 +35,6 @@ __all__ = [
     "make_event",
     "parse_source",
     "payload_model",
+    "stamp_received",
     "validate_event",
 ]

@@ -7,9 +7,11 @@ One YAML file per jurisdiction in ``<repo>/catalogue/`` (or ``$PANTAU_CATALOGUE_
     name: Kota Bandung
     timezone: Asia/Jakarta        # IANA zone; times are shown in it, working days counted in it
     version: "2026.1"             # bump on every change; cases record it when they are opened
+    reporting_tolerance: 1        # working days a department may take to report a step (default 1)
     departments:
       dpmptsp:
         name: {id: ..., en: ...}
+        receipt_prefixes: [BDG-PBG-, BDG-SLF-]   # the receipt numbers this department issues
         services:
           pbg:
             name: {id: ..., en: ...}
@@ -23,6 +25,12 @@ One YAML file per jurisdiction in ``<repo>/catalogue/`` (or ``$PANTAU_CATALOGUE_
 Loading validates everything and raises ``CatalogueError`` naming the file, the path to the bad
 field and what is wrong. Service codes are unique within a jurisdiction (a receipt's service is
 found by ``Catalogue.service(jurisdiction, service_code)``).
+
+A department OWNS its receipt numbers: ``receipt_prefixes`` lists the prefixes of the receipts
+it issues, and no two departments — in any jurisdiction — may declare prefixes that could match
+the same receipt (one a prefix of the other). Loading refuses such a catalogue, naming both
+departments; intake refuses an event whose receipt is outside its sender's prefixes, so no
+department can open (squat) or touch another's case.
 
 Cases never read the live catalogue after they are opened: tracking stores
 ``Catalogue.definition(...)`` — a ``ServiceDefinition`` snapshot carrying the catalogue version —
@@ -58,6 +66,9 @@ ENV_DIRECTORY = "PANTAU_CATALOGUE_DIR"
 STAGE_STATUSES = frozenset({PublicStatus.VERIFIKASI, PublicStatus.DIPROSES})
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+ReceiptPrefix = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,23}$")]
+"""The start of the receipt numbers a department issues, e.g. ``BDG-PBG-`` (upper case)."""
+DEFAULT_REPORTING_TOLERANCE = 1
 
 
 class CatalogueError(ValueError):
@@ -127,7 +138,12 @@ class Department(_Model):
 
     code: Code
     name: Bilingual
+    receipt_prefixes: tuple[ReceiptPrefix, ...] = Field(
+        min_length=1, description="Prefixes of the receipt numbers this department issues")
     services: dict[str, Service]
+
+    def owns_receipt(self, receipt_number: str) -> bool:
+        return receipt_number.startswith(self.receipt_prefixes)
 
 
 class Jurisdiction(_Model):
@@ -137,6 +153,10 @@ class Jurisdiction(_Model):
     name: str
     timezone: str
     version: str = Field(min_length=1)
+    reporting_tolerance: int = Field(
+        DEFAULT_REPORTING_TOLERANCE, ge=0, le=30,
+        description="Working days a department may take to report a step before it is marked "
+                    "late_reported (and counted at the conservative time)")
     departments: dict[str, Department]
 
     @field_validator("timezone")
@@ -167,12 +187,29 @@ class ServiceDefinition(_Model):
     department_code: Code
     department_name: Bilingual
     service: Service
+    reporting_tolerance: int = DEFAULT_REPORTING_TOLERANCE
 
 
 class Catalogue(_Model):
-    """Every jurisdiction's catalogue, keyed by jurisdiction code."""
+    """Every jurisdiction's catalogue, keyed by jurisdiction code. Receipt prefixes of different
+    departments never overlap (checked on construction)."""
 
     jurisdictions: dict[str, Jurisdiction]
+
+    @model_validator(mode="after")
+    def _prefixes_disjoint(self) -> Catalogue:
+        problems = prefix_overlaps(self.jurisdictions.values())
+        if problems:
+            raise CatalogueError(problems)
+        return self
+
+    def receipt_owner(self, receipt_number: str) -> tuple[str, str] | None:
+        """(jurisdiction, department) whose prefixes the receipt matches, or None."""
+        for jurisdiction in self.jurisdictions.values():
+            for department in jurisdiction.departments.values():
+                if department.owns_receipt(receipt_number):
+                    return jurisdiction.code, department.code
+        return None
 
     @property
     def version(self) -> str:
@@ -200,7 +237,31 @@ class Catalogue(_Model):
         return ServiceDefinition(
             catalogue_version=f"{found.code}@{found.version}", jurisdiction_code=found.code,
             jurisdiction_name=found.name, timezone=found.timezone,
-            department_code=department.code, department_name=department.name, service=service)
+            department_code=department.code, department_name=department.name, service=service,
+            reporting_tolerance=found.reporting_tolerance)
+
+
+def prefix_overlaps(jurisdictions: Any) -> list[tuple[str, str, str]]:
+    """Problems (file, field, message) for every pair of departments whose receipt prefixes
+    could match the same receipt (equal, or one starts with the other)."""
+    owners: list[tuple[str, str, str]] = []  # (prefix, jurisdiction, department)
+    for jurisdiction in jurisdictions:
+        for department in jurisdiction.departments.values():
+            owners.extend((p, jurisdiction.code, department.code)
+                          for p in department.receipt_prefixes)
+    owners.sort()
+    problems: list[tuple[str, str, str]] = []
+    for i, (prefix, j_code, d_code) in enumerate(owners):
+        for other, j_other, d_other in owners[i + 1:]:
+            if not other.startswith(prefix):
+                break  # sorted: no later prefix starts with this one either
+            if (j_code, d_code) != (j_other, d_other):
+                problems.append((f"{j_other}.yaml",
+                                 f"departments.{d_other}.receipt_prefixes",
+                                 f"prefix {other!r} of {j_other}/{d_other} overlaps prefix "
+                                 f"{prefix!r} of {j_code}/{d_code}: a receipt could belong to "
+                                 "both; give each department its own prefixes"))
+    return problems
 
 
 class _PathError(ValueError):
@@ -231,6 +292,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
             problems.extend(exc.problems)
             continue
         jurisdictions[jurisdiction.code] = jurisdiction
+    problems.extend(prefix_overlaps(jurisdictions.values()))
     if problems:
         raise CatalogueError(problems)
     return Catalogue(jurisdictions=jurisdictions)

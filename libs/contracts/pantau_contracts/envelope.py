@@ -7,11 +7,17 @@ work. Pantau adds three rules of its own:
   the sending system), so every event names who emitted it;
 * ``time`` is required — the service-level clock is counted from it;
 * ``sequence`` (the CloudEvents *sequence* extension, an integer here) orders a case's events;
-  department events may omit it, tracking's events always carry it.
+  department events may omit it, tracking's events always carry it;
+* ``pantaureceived`` (``RECEIVED_ATTRIBUTE``) is intake's own extension: the server time (UTC,
+  RFC 3339) at which intake received the event. Intake stamps it on every accepted event, HTTP
+  and AMQP alike (``stamp_received``); a department can never set it — an inbound event that
+  carries it is refused (``validate_event(..., inbound=True)``). ``time`` is what the department
+  *claims*; ``pantaureceived`` is when Pantau *knew*. Tracking keeps both.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import uuid
@@ -29,6 +35,8 @@ SOURCE_PATTERN = re.compile(
     r"(/[^\s]*)?$")
 _FORMAT = JSONFormat()
 MAX_EVENT_BYTES = 256 * 1024
+RECEIVED_ATTRIBUTE = "pantaureceived"
+"""Intake-owned CloudEvents extension: when intake received the event (UTC, RFC 3339)."""
 
 
 @dataclass(frozen=True)
@@ -82,11 +90,40 @@ class ValidatedEvent:
     department: str
     payload: BaseModel
     raw: bytes = field(repr=False)
+    received: datetime | None = None
+    """When intake received it (``pantaureceived``); None on an event not stamped yet."""
 
     @property
     def dedup_key(self) -> tuple[str, str]:
         """CloudEvents identity: (source, id) is unique per event, retries included."""
         return (self.source, self.id)
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with microseconds and ``Z``, e.g. ``2026-12-01T08:15:00.000000Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(value: str) -> datetime:
+    """An RFC 3339 timestamp with an offset (``Z`` allowed) as an aware UTC datetime; raises
+    ``ValueError`` for anything else."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("no offset")
+    return parsed.astimezone(UTC)
+
+
+def stamp_received(event: ValidatedEvent, at: datetime) -> ValidatedEvent:
+    """The event with intake's ``pantaureceived`` set to ``at`` (in ``raw`` and ``received``).
+
+    ``raw`` is re-serialised once here: what intake forwards is the department's event plus the
+    one attribute intake owns. Everything else is kept as sent."""
+    document = json.loads(event.raw)
+    document[RECEIVED_ATTRIBUTE] = format_time(at)
+    raw = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    return dataclasses.replace(event, raw=raw, received=at.astimezone(UTC))
 
 
 def parse_source(source: str) -> tuple[str, str]:
@@ -154,13 +191,17 @@ def envelope_from_dict(raw: dict[str, Any]) -> CloudEvent:
     attrs = {k: v for k, v in raw.items() if k not in ("data", "data_base64")}
     if isinstance(raw.get("time"), str):
         try:
-            parsed = datetime.fromisoformat(raw["time"].replace("Z", "+00:00"))
-            if parsed.tzinfo is None:
-                raise ValueError("no offset")
-            attrs["time"] = parsed
+            attrs["time"] = parse_time(raw["time"])
         except ValueError:
             problems.append(FieldProblem("time", f"{raw['time']!r} is not an RFC 3339 timestamp",
                                          _EXPECTED["time"]))
+    if RECEIVED_ATTRIBUTE in raw:
+        received = raw[RECEIVED_ATTRIBUTE]
+        try:
+            parse_time(received if isinstance(received, str) else "")
+        except ValueError:
+            problems.append(FieldProblem(RECEIVED_ATTRIBUTE, f"{received!r} is not an RFC 3339 "
+                                         "timestamp", "set by intake only"))
     if "sequence" in raw:
         seq = raw["sequence"]
         if isinstance(seq, str) and seq.isdigit():

@@ -10,11 +10,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pantau_contracts.envelope import (
+    RECEIVED_ATTRIBUTE,
     ContractViolation,
     FieldProblem,
     ValidatedEvent,
     envelope_from_dict,
     parse_source,
+    parse_time,
 )
 from pantau_contracts.payloads import department, tracking
 
@@ -28,6 +30,7 @@ EVENT_TYPES: dict[tuple[str, int], type[BaseModel]] = {
     ("case.completed", 1): department.CaseCompletedV1,
     ("case.withdrawn", 1): department.CaseWithdrawnV1,
     ("case.updated", 1): tracking.CaseUpdatedV1,
+    ("case.updated", 2): tracking.CaseUpdatedV2,
     ("case.overdue", 1): tracking.CaseOverdueV1,
     ("event.rejected", 1): tracking.EventRejectedV1,
 }
@@ -51,11 +54,14 @@ def payload_model(event_type: str, version: int | None = None) -> type[BaseModel
 
 
 def validate_event(body: bytes | str | dict[str, Any], *,
-                   allowed_types: frozenset[str] = DEPARTMENT_EVENT_TYPES) -> ValidatedEvent:
+                   allowed_types: frozenset[str] = DEPARTMENT_EVENT_TYPES,
+                   inbound: bool = False) -> ValidatedEvent:
     """Validate a structured-mode CloudEvent completely: envelope, source, type, payload.
 
     Raises ``ContractViolation`` listing every problem with the field, what was wrong and what is
     expected. ``dataschema`` may pick a payload version; without it the latest is used.
+    ``inbound``: the event comes straight from a department, so intake-owned attributes
+    (``pantaureceived``) are refused, naming the attribute.
     """
     if isinstance(body, dict):
         raw = body
@@ -68,8 +74,13 @@ def validate_event(body: bytes | str | dict[str, Any], *,
     if not isinstance(raw, dict):
         raise ContractViolation([FieldProblem("", "the body is not a JSON object",
                                               "a CloudEvents 1.0 JSON object")])
-    event = envelope_from_dict(raw)
     ids = {"event_id": raw.get("id"), "source": raw.get("source"), "event_type": raw.get("type")}
+    if inbound and RECEIVED_ATTRIBUTE in raw:
+        raise ContractViolation([FieldProblem(
+            RECEIVED_ATTRIBUTE, "is set by Pantau's intake when it receives the event; a sender "
+            "may not set it", f"no {RECEIVED_ATTRIBUTE} attribute (put the moment the step "
+            "happened in 'time')")], **ids)
+    event = envelope_from_dict(raw)
     jurisdiction, department_code = _source(raw["source"], ids)
     event_type = raw["type"]
     if event_type not in allowed_types:
@@ -89,11 +100,13 @@ def validate_event(body: bytes | str | dict[str, Any], *,
                                               "the receipt number, or no subject")], **ids)
     time = event.get_time()
     assert isinstance(time, datetime)
+    received = raw.get(RECEIVED_ATTRIBUTE)
     return ValidatedEvent(
         id=raw["id"], source=raw["source"], type=event_type, version=version, time=time,
         subject=subject or receipt, sequence=event.get_extension("sequence"),
         jurisdiction=jurisdiction, department=department_code, payload=payload,
         raw=body if isinstance(body, bytes) else json.dumps(raw).encode(),
+        received=parse_time(received) if isinstance(received, str) else None,
     )
 
 

@@ -10,13 +10,21 @@ from datetime import datetime
 from pydantic import Field
 
 from pantau_contracts.payloads.base import Code, Payload, ReceiptNumber
-from pantau_contracts.payloads.public import PublicCaseV1
+from pantau_contracts.payloads.public import PublicCaseV1, PublicCaseV2
 
 
 class CaseUpdatedV1(Payload):
     """``case.updated``: the public record of a case changed. Carries the whole public record."""
 
     case: PublicCaseV1
+    change: str = Field(description="What changed: the inbound event type that caused it, "
+                                    "or 'overdue' / 'rebuild'")
+
+
+class CaseUpdatedV2(Payload):
+    """``case.updated`` v2: the whole public record with both clocks on every step."""
+
+    case: PublicCaseV2
     change: str = Field(description="What changed: the inbound event type that caused it, "
                                     "or 'overdue' / 'rebuild'")
 
