@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
+from pantau_intake.domain.timing import DEFAULT_MAX_FUTURE_SKEW_SECONDS
 from pantau_platform.settings import PantauSettings
 
 DEV_MASTER_KEY = "pantau-dev-master-key-NOT-FOR-PRODUCTION"
@@ -25,6 +28,9 @@ class IntakeSettings(PantauSettings):
     intake_max_batch_events: int = 500
     intake_key_cache_seconds: float = 30.0  # how long a resolved key is cached (revocation lag)
     intake_trusted_amqp_users: str = "pantau"  # comma list: operators allowed to replay to ingress
+    # an event's claimed ``time`` may be at most this far after the moment intake received it
+    # (a sender's clock running a little fast); later is refused (HTTP 422, AMQP invalid-event)
+    intake_max_future_skew_seconds: int = Field(DEFAULT_MAX_FUTURE_SKEW_SECONDS, ge=0)
     # AMQP ingress batches (pantau_nameko.batch_consume). One message per batch by default: a
     # failure requeues its whole batch, and a rejection already dead-lettered in it would be
     # repeated; prefetch still keeps the next messages at hand.

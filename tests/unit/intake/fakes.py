@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pantau_contracts import ValidatedEvent
@@ -31,12 +31,20 @@ class FakeKeys:
 class FakeDirectory:
     services = {("kota-bandung", "pbg"): "dpmptsp", ("kota-bandung", "ktp-el"): "disdukcapil"}
     departments = {("kota-bandung", "dpmptsp"), ("kota-bandung", "disdukcapil")}
+    prefixes = {("kota-bandung", "dpmptsp"): ("BDG-PBG-", "BDG-SLF-"),
+                ("kota-bandung", "disdukcapil"): ("BDG-KE-", "BDG-AK-")}
 
     def has_department(self, jurisdiction: str, department: str) -> bool:
         return (jurisdiction, department) in self.departments
 
     def department_of_service(self, jurisdiction: str, service_code: str) -> str | None:
         return self.services.get((jurisdiction, service_code))
+
+    def owns_receipt(self, jurisdiction: str, department: str, receipt: str) -> bool:
+        return receipt.startswith(self.receipt_prefixes(jurisdiction, department))
+
+    def receipt_prefixes(self, jurisdiction: str, department: str) -> tuple[str, ...]:
+        return self.prefixes.get((jurisdiction, department), ())
 
 
 class RecordingForwarder:
@@ -58,9 +66,28 @@ class Clock:
         return self.now
 
 
+RECEIVED_AT = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
+"""The fixed server time of ``FixedClock``; events claim a time shortly before it."""
+
+
+class FixedClock:
+    """``ReceivedClock`` standing still (set ``now`` to move it)."""
+
+    def __init__(self, now: datetime = RECEIVED_AT) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+DEFAULT_RECEIPTS = {"/kota-bandung/dpmptsp": "BDG-PBG-2026-000001",
+                    "/kota-bandung/disdukcapil": "BDG-KE-2026-000001"}
+
+
 def event(type_: str = "case.submitted", *, source: str = "/kota-bandung/dpmptsp",
-          id: str | None = None, **data: Any) -> dict[str, Any]:
-    payload: dict[str, Any] = {"receipt_number": data.pop("receipt_number", "BDG-PBG-2026-000001")}
+          id: str | None = None, time: datetime | None = None, **data: Any) -> dict[str, Any]:
+    receipt = data.pop("receipt_number", DEFAULT_RECEIPTS.get(source, "BDG-PBG-2026-000001"))
+    payload: dict[str, Any] = {"receipt_number": receipt}
     if type_ == "case.submitted":
         payload["service_code"] = data.pop("service_code", "pbg")
     elif type_ == "case.stage_started":
@@ -69,7 +96,8 @@ def event(type_: str = "case.submitted", *, source: str = "/kota-bandung/dpmptsp
         payload["reason"] = data.pop("reason", "Berkas belum lengkap")
     payload.update(data)
     return {"specversion": "1.0", "id": id or str(uuid.uuid4()), "source": source,
-            "type": type_, "time": datetime.now(UTC).isoformat(), "data": payload}
+            "type": type_, "time": (time or RECEIVED_AT - timedelta(minutes=5)).isoformat(),
+            "data": payload}
 
 
 def body(value: Any) -> bytes:

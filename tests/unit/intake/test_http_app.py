@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,9 +13,11 @@ from pantau_intake.client.signing import sign
 from pantau_intake.http.app import create_app
 from pantau_intake.settings import IntakeSettings
 from tests.unit.intake.fakes import (
+    RECEIVED_AT,
     SECRETS,
     FakeDirectory,
     FakeKeys,
+    FixedClock,
     RecordingForwarder,
     body,
     event,
@@ -29,9 +32,14 @@ def forwarder() -> RecordingForwarder:
     return RecordingForwarder()
 
 
-def make_client(forwarder: RecordingForwarder, **settings: Any) -> TestClient:
+STAMP = "2026-03-02T01:15:00.000000Z"  # RECEIVED_AT as intake writes pantaureceived
+
+
+def make_client(forwarder: RecordingForwarder, clock: FixedClock | None = None,
+                **settings: Any) -> TestClient:
     app = create_app(IntakeSettings(**settings), keys=FakeKeys(), directory=FakeDirectory(),
-                     forwarder=forwarder, ready=lambda: not forwarder.fail)
+                     forwarder=forwarder, ready=lambda: not forwarder.fail,
+                     received_clock=clock or FixedClock())
     return TestClient(app)
 
 
@@ -58,14 +66,16 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     return problem
 
 
-def test_structured_event_is_accepted_and_forwarded_as_sent(client: TestClient,
-                                                             forwarder: RecordingForwarder) -> None:
+def test_structured_event_is_forwarded_as_sent_plus_the_received_stamp(
+        client: TestClient, forwarder: RecordingForwarder) -> None:
     ev = event()
     raw = body(ev)
     response = post(client, raw)
     assert response.status_code == 202
     assert response.json() == {"id": ev["id"], "source": ev["source"], "status": "accepted"}
-    assert [e.raw for e in forwarder.forwarded] == [raw]
+    (forwarded,) = forwarder.forwarded
+    assert json.loads(forwarded.raw) == {**ev, "pantaureceived": STAMP}
+    assert forwarded.received == RECEIVED_AT
 
 
 def test_retry_gets_same_answer_and_forwards_nothing_new(client: TestClient,
@@ -269,3 +279,87 @@ def test_surrogate_text_in_ce_headers_is_never_a_500(client: TestClient) -> None
                    "ce-type": ev["type"], "ce-time": ev["time"]}
         response = post(client, body(ev["data"]), "application/json", extra=headers)
         assert response.status_code < 500, response.text
+
+
+# --- two clocks: pantaureceived stamped by intake, never by the sender ---------------------------
+
+
+def test_a_retry_received_later_is_still_the_same_event(forwarder: RecordingForwarder) -> None:
+    clock = FixedClock()
+    client = make_client(forwarder, clock)
+    ev = event()
+    assert post(client, body(ev)).status_code == 202
+    clock.now = RECEIVED_AT + timedelta(minutes=10)  # the digest ignores the stamp
+    retry = post(client, body(ev))
+    assert retry.status_code == 202 and retry.json()["status"] == "accepted"
+    assert len(forwarder.forwarded) == 1
+    assert forwarder.forwarded[0].received == RECEIVED_AT
+    ev["data"]["kecamatan"] = "Coblong"
+    assert_problem(post(client, body(ev)), 409)
+
+
+def test_every_event_of_a_batch_and_binary_mode_is_stamped(client: TestClient,
+                                                           forwarder: RecordingForwarder) -> None:
+    assert post(client, body([event(), event("case.stage_started")]), BATCH).status_code == 202
+    ev = event("case.stage_started")
+    headers = {"ce-specversion": "1.0", "ce-id": ev["id"], "ce-source": ev["source"],
+               "ce-type": ev["type"], "ce-time": ev["time"]}
+    assert post(client, body(ev["data"]), "application/json", extra=headers).status_code == 202
+    assert [json.loads(e.raw)["pantaureceived"] for e in forwarder.forwarded] == [STAMP] * 3
+    assert {e.received for e in forwarder.forwarded} == {RECEIVED_AT}
+
+
+def test_a_sender_setting_pantaureceived_is_422_naming_it(client: TestClient,
+                                                          forwarder: RecordingForwarder) -> None:
+    ev = {**event(), "pantaureceived": STAMP}
+    problem = assert_problem(post(client, body(ev)), 422)
+    assert [e["field"] for e in problem["errors"]] == ["pantaureceived"]
+    assert problem["event"]["id"] == ev["id"]
+    batch = assert_problem(post(client, body([event(), ev]), BATCH), 422)
+    assert [r["status"] for r in batch["results"]] == ["not-accepted", "rejected"]
+    assert [e["field"] for e in batch["errors"]] == ["[1].pantaureceived"]
+    plain = event("case.stage_started")
+    headers = {"ce-specversion": "1.0", "ce-id": plain["id"], "ce-source": plain["source"],
+               "ce-type": plain["type"], "ce-time": plain["time"], "ce-pantaureceived": STAMP}
+    binary = assert_problem(post(client, body(plain["data"]), "application/json",
+                                 extra=headers), 422)
+    assert [e["field"] for e in binary["errors"]] == ["ce-pantaureceived"]
+    assert forwarder.forwarded == []
+
+
+def test_a_time_later_than_received_plus_skew_is_422_naming_time(
+        client: TestClient, forwarder: RecordingForwarder) -> None:
+    at_limit = event(time=RECEIVED_AT + timedelta(seconds=300))
+    assert post(client, body(at_limit)).status_code == 202
+    ev = event(time=RECEIVED_AT + timedelta(seconds=301))
+    problem = assert_problem(post(client, body(ev)), 422)
+    (error,) = problem["errors"]
+    assert error["field"] == "time"
+    assert error["expected"] == "not later than the server's time plus 300 s"
+    assert problem["event"]["id"] == ev["id"]
+    batch = assert_problem(post(client, body([event(), ev]), BATCH), 422)
+    assert [e["field"] for e in batch["errors"]] == ["time"]
+    assert [e.id for e in forwarder.forwarded] == [at_limit["id"]]
+
+
+def test_the_future_skew_is_a_setting(forwarder: RecordingForwarder,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PANTAU_INTAKE_MAX_FUTURE_SKEW_SECONDS", "60")
+    assert IntakeSettings().intake_max_future_skew_seconds == 60
+    client = make_client(forwarder, intake_max_future_skew_seconds=60)
+    problem = assert_problem(post(client, body(event(time=RECEIVED_AT + timedelta(seconds=61)))),
+                             422)
+    assert problem["errors"][0]["expected"] == "not later than the server's time plus 60 s"
+    assert IntakeSettings(intake_max_future_skew_seconds=300).intake_max_future_skew_seconds == 300
+
+
+def test_another_departments_receipt_is_403_naming_it(client: TestClient,
+                                                      forwarder: RecordingForwarder) -> None:
+    squat = event(receipt_number="BDG-KE-2026-000777")  # disdukcapil's prefix, dpmptsp's key
+    problem = assert_problem(post(client, body(squat)), 403)
+    (error,) = problem["errors"]
+    assert error["field"] == "data.receipt_number"
+    assert error["expected"] == "a receipt number starting with one of: BDG-PBG-, BDG-SLF-"
+    touch = event("case.stage_started", receipt_number="XYZ-2026-000001")
+    assert_problem(post(client, body(touch)), 403)
+    assert forwarder.forwarded == []

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.service.ingress import Delivery, IngressHandler, RejectedRecord, Rejection
-from tests.unit.intake.fakes import FakeDirectory, RecordingForwarder, body, event
+from tests.unit.intake.fakes import (
+    RECEIVED_AT,
+    FakeDirectory,
+    FixedClock,
+    RecordingForwarder,
+    body,
+    event,
+)
 
 KEY = "kota-bandung.dpmptsp.case.submitted"
 USER = "dept.kota-bandung.dpmptsp"
@@ -23,9 +31,11 @@ class RecordingRejections:
         self.told.append((department, record))
 
 
-def setup() -> tuple[IngressHandler, RecordingForwarder, RecordingRejections]:
+def setup(clock: FixedClock | None = None,
+          **options: Any) -> tuple[IngressHandler, RecordingForwarder, RecordingRejections]:
     forwarder, rejections = RecordingForwarder(), RecordingRejections()
-    handler = IngressHandler(FakeDirectory(), forwarder, rejections, trusted_users=["pantau"])
+    handler = IngressHandler(FakeDirectory(), forwarder, rejections, trusted_users=["pantau"],
+                             clock=clock or FixedClock(), **options)
     return handler, forwarder, rejections
 
 
@@ -121,3 +131,86 @@ def test_lone_surrogate_is_dead_lettered_naming_the_field_not_crashing() -> None
     assert not forwarder.forwarded
     handler.handle(delivery(b'{"data":{"\\udfff":1}}'))
     assert rejections.dead[1][1].errors[0].field == 'data["\\udfff"]'
+
+
+# --- two clocks and receipt ownership ------------------------------------------------------------
+
+STAMP = "2026-03-02T01:15:00.000000Z"  # RECEIVED_AT as intake writes pantaureceived
+
+
+def test_forwarded_event_is_stamped_with_the_time_the_ingress_took_it() -> None:
+    handler, forwarder, _r = setup()
+    ev = event()
+    assert handler.handle(delivery(body(ev))) == "accepted"
+    (forwarded,) = forwarder.forwarded
+    assert json.loads(forwarded.raw) == {**ev, "pantaureceived": STAMP}
+    assert forwarded.received == RECEIVED_AT
+
+
+def test_a_retry_taken_later_is_still_a_duplicate() -> None:
+    clock = FixedClock()
+    handler, forwarder, rejections = setup(clock)
+    ev = event()
+    assert handler.handle(delivery(body(ev))) == "accepted"
+    clock.now = RECEIVED_AT + timedelta(hours=1)
+    assert handler.handle(delivery(body(ev))) == "duplicate"
+    assert len(forwarder.forwarded) == 1 and not rejections.dead
+
+
+def test_a_sender_setting_pantaureceived_is_dead_lettered_and_told() -> None:
+    handler, forwarder, rejections = setup()
+    ev = {**event(), "pantaureceived": STAMP}
+    assert handler.handle(delivery(body(ev))) == "rejected"
+    (_d, rejection), = rejections.dead
+    assert rejection.reason == "invalid-event"
+    assert [e.field for e in rejection.errors] == ["pantaureceived"]
+    (department, record), = rejections.told
+    assert department == DepartmentRef("kota-bandung", "dpmptsp")
+    assert record.event_id == ev["id"] and record.rejection.reason == "invalid-event"
+    assert record.rejected_at == RECEIVED_AT
+    assert not forwarder.forwarded
+
+
+def test_an_operator_replay_carrying_pantaureceived_is_refused_too() -> None:
+    # a letter dead-lettered by the ingress is the department's message as sent: never stamped
+    handler, forwarder, rejections = setup()
+    ev = {**event(), "pantaureceived": STAMP}
+    assert handler.handle(delivery(body(ev), user="pantau")) == "rejected"
+    assert rejections.dead[0][1].reason == "invalid-event"
+    assert rejections.told == []  # an operator is not a department to tell
+    plain = event()
+    assert handler.handle(delivery(body(plain), user="pantau")) == "accepted"
+    assert json.loads(forwarder.forwarded[0].raw)["pantaureceived"] == STAMP
+
+
+def test_a_future_time_is_dead_lettered_naming_time() -> None:
+    handler, forwarder, rejections = setup(max_future_skew=60)
+    ok = event(time=RECEIVED_AT + timedelta(seconds=60))
+    assert handler.handle(delivery(body(ok))) == "accepted"
+    ev = event(time=RECEIVED_AT + timedelta(seconds=61))
+    assert handler.handle(delivery(body(ev))) == "rejected"
+    (_d, rejection), = rejections.dead
+    assert rejection.reason == "invalid-event"
+    (error,) = rejection.errors
+    assert error.field == "time"
+    assert error.expected == "not later than the server's time plus 60 s"
+    (_dept, record), = rejections.told
+    assert record.event_id == ev["id"] and record.receipt_number == "BDG-PBG-2026-000001"
+    assert [e.id for e in forwarder.forwarded] == [ok["id"]]
+
+
+def test_another_departments_receipt_is_forbidden() -> None:
+    handler, forwarder, rejections = setup()
+    squat = event(receipt_number="BDG-KE-2026-000777")
+    assert handler.handle(delivery(body(squat))) == "rejected"
+    (_d, rejection), = rejections.dead
+    assert rejection.reason == "forbidden"
+    (error,) = rejection.errors
+    assert error.field == "data.receipt_number"
+    assert error.expected == "a receipt number starting with one of: BDG-PBG-, BDG-SLF-"
+    (_dept, record), = rejections.told
+    assert record.rejection.reason == "forbidden"
+    # an operator replay acts as the event's department: the same rule applies
+    assert handler.handle(delivery(body(event(receipt_number="BDG-KE-2026-000778")),
+                                   user="pantau")) == "rejected"
+    assert not forwarder.forwarded

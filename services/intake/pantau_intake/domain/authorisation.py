@@ -5,6 +5,9 @@ Rules (each refusal is a 403 problem naming the field):
 * the event's ``source`` must be the authenticated department (``/{jurisdiction}/{department}``,
   optionally followed by more path segments naming the sending system);
 * the department must exist in the catalogue;
+* the event's ``data.receipt_number`` must start with one of the department's catalogue
+  ``receipt_prefixes`` (a department owns the receipts it issues: no other department may open
+  — squat — or touch a case under them);
 * a ``case.submitted`` event's ``data.service_code`` must be a service of that department.
 """
 
@@ -28,6 +31,14 @@ class ServiceDirectory(Protocol):
         """The department code owning the service, or None if there is no such service."""
         ...
 
+    def owns_receipt(self, jurisdiction: str, department: str, receipt: str) -> bool:
+        """True if ``receipt`` starts with one of the department's receipt prefixes."""
+        ...
+
+    def receipt_prefixes(self, jurisdiction: str, department: str) -> tuple[str, ...]:
+        """The department's receipt prefixes (empty if the department is unknown)."""
+        ...
+
 
 def authorise(department: DepartmentRef, event: ValidatedEvent,
               directory: ServiceDirectory) -> None:
@@ -43,6 +54,27 @@ def authorise(department: DepartmentRef, event: ValidatedEvent,
             f"{department} is not a department in the catalogue",
             [FieldProblem("source", f"{department} is not in the catalogue",
                           "a department listed in the jurisdiction's service catalogue")])
+    _authorise_receipt(department, event, directory)
+    _authorise_service(department, event, directory)
+
+
+def _authorise_receipt(department: DepartmentRef, event: ValidatedEvent,
+                       directory: ServiceDirectory) -> None:
+    receipt = getattr(event.payload, "receipt_number", None)
+    if not isinstance(receipt, str):
+        return
+    if directory.owns_receipt(department.jurisdiction, department.department, receipt):
+        return
+    prefixes = directory.receipt_prefixes(department.jurisdiction, department.department)
+    raise problems.forbidden(
+        f"receipt {receipt!r} is not a receipt number of {department}",
+        [FieldProblem("data.receipt_number",
+                      f"{receipt!r} does not start with a receipt prefix of {department}",
+                      "a receipt number starting with one of: " + ", ".join(prefixes))])
+
+
+def _authorise_service(department: DepartmentRef, event: ValidatedEvent,
+                       directory: ServiceDirectory) -> None:
     service_code = getattr(event.payload, "service_code", None)
     if event.type == "case.submitted" and isinstance(service_code, str):
         owner = directory.department_of_service(department.jurisdiction, service_code)

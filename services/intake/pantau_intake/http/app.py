@@ -2,8 +2,11 @@
 
 Order of checks for ``POST /v1/events`` (each failure is a problem+json answer):
 size (413) → authentication (401/409) → content type and JSON (415/400) → rate limit (429) →
-contract and authorisation (422/403/409) → broker confirm (503) → 202. The shared intake
-database (replay check, accepted events) being unreachable is a 503 too (nothing accepted).
+contract — ``pantaureceived`` set by the sender, a ``time`` in the future — and authorisation
+— source, receipt prefix, service — (422/403/409) → broker confirm (503) → 202. The shared
+intake database (replay check, accepted events) being unreachable is a 503 too (nothing
+accepted). Accepted events are forwarded stamped with ``pantaureceived`` (the request's received
+time).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pantau_intake.domain.idempotency import AcceptedEvents
 from pantau_intake.domain.problems import PROBLEM_CONTENT_TYPE, Problem
 from pantau_intake.domain.rate_limit import RateLimiter
 from pantau_intake.domain.store import StoreUnavailable
+from pantau_intake.domain.timing import ReceivedClock, utc_now
 from pantau_intake.http import docs
 from pantau_intake.http.parsing import is_batch, parse
 from pantau_intake.service.acceptance import (
@@ -60,8 +64,13 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
                  ready: Callable[[], bool] | None = None,
                  clock: Callable[[], float] | None = None,
                  seen: SignatureLedger | None = None,
-                 accepted: AcceptedEvents | None = None) -> Wiring:
+                 accepted: AcceptedEvents | None = None,
+                 received_clock: ReceivedClock | None = None) -> Wiring:
     """Real adapters for whatever was not injected (SQL key store, catalogue, RabbitMQ).
+
+    ``clock`` (unix seconds) drives the signature window and the ledgers; ``received_clock``
+    (aware UTC datetime, default the real one) is the moment stamped as ``pantaureceived`` and
+    the reference of the future-``time`` rule.
 
     With the real key store, the replay check (``seen``) and the idempotency memory
     (``accepted``) live in the same database, shared by every replica; with injected ``keys``
@@ -103,7 +112,9 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
     return Wiring(
         authenticator=Authenticator(keys, **auth_kwargs),
         limiter=RateLimiter(settings.intake_rate_per_second, settings.intake_rate_burst),
-        acceptance=AcceptanceService(directory, forwarder, accepted),
+        acceptance=AcceptanceService(
+            directory, forwarder, accepted, clock=received_clock or utc_now,
+            max_future_skew=float(settings.intake_max_future_skew_seconds)),
         ready=ready or (lambda: True),
         close=lambda: _close_all(closers),
     )
@@ -121,8 +132,8 @@ def problem_response(problem: Problem, instance: str) -> JSONResponse:
 
 def create_app(settings: IntakeSettings | None = None, *, wiring: Wiring | None = None,
                **ports: Any) -> FastAPI:
-    """Build the app. ``ports`` (keys, directory, forwarder, ready, clock, seen, accepted)
-    override adapters."""
+    """Build the app. ``ports`` (keys, directory, forwarder, ready, clock, seen, accepted,
+    received_clock) override adapters."""
     settings = settings or IntakeSettings()
     wired = wiring or build_wiring(settings, **ports)
 

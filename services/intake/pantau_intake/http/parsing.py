@@ -1,7 +1,7 @@
 """Turning an HTTP request body into events: structured, binary and batched CloudEvents modes.
 
-* structured — ``Content-Type: application/cloudevents+json``; the body is one event; its exact
-  bytes are what gets forwarded;
+* structured — ``Content-Type: application/cloudevents+json``; the body is one event; its
+  content is what gets forwarded (plus intake's ``pantaureceived`` stamp);
 * binary — any ``ce-*`` header present; attributes come from ``ce-*`` headers (percent-decoded),
   the body is the event's ``data`` (``Content-Type: application/json``); parsed with the
   cloudevents SDK's HTTP binding and forwarded as structured JSON;
@@ -10,7 +10,8 @@
 
 Anything that is not UTF-8 JSON is a 400 problem; an unknown content type is 415; a valid JSON
 event that breaks the contract is a per-event 422 problem (returned, not raised, so a batch can
-report every event).
+report every event). Every mode validates the event as *inbound*: one carrying intake's own
+``pantaureceived`` attribute is a 422 naming it (``ce-pantaureceived`` in binary mode).
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def _no_constants(name: str) -> Any:
 
 def _validated(body: bytes | dict[str, Any]) -> Parsed:
     try:
-        return validate_event(body)
+        return validate_event(body, inbound=True)
     except ContractViolation as exc:
         return problems.invalid_event(exc)
 

@@ -63,7 +63,8 @@ class Handler(DependencyProvider):  # type: ignore[misc]
             AmqpRejectionSink(self.publisher),
             trusted_users=[u.strip() for u in settings.intake_trusted_amqp_users.split(",")],
             accepted=SqlAcceptedEvents(self.engine,
-                                       keep=float(settings.intake_idempotency_seconds)))
+                                       keep=float(settings.intake_idempotency_seconds)),
+            max_future_skew=float(settings.intake_max_future_skew_seconds))
 
     def stop(self) -> None:
         self.publisher.close()

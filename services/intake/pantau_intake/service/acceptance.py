@@ -18,6 +18,12 @@ nothing twice.
 Idempotency order: the memory is consulted before forwarding and written only after the broker
 confirmed. A crash or store failure between confirm and record means a later retry is forwarded
 once more (tracking drops it); the sender still got — or will get — 202 for it.
+
+Received time: the ``ReceivedClock`` is read once per request. An event claiming a ``time``
+later than that plus ``max_future_skew`` seconds is refused (422 naming ``time``, see
+``domain.timing``); every forwarded event carries that moment as ``pantaureceived``
+(``stamp_received``). The idempotency digest is computed BEFORE stamping, over the department's
+content only, so a retry (received later) is still recognised as the same event.
 """
 
 from __future__ import annotations
@@ -25,9 +31,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, TypeAlias
 
-from pantau_contracts import ValidatedEvent
+from pantau_contracts import ContractViolation, ValidatedEvent, stamp_received
 from pantau_intake.domain import problems
 from pantau_intake.domain.authorisation import ServiceDirectory, authorise
 from pantau_intake.domain.departments import DepartmentRef
@@ -41,6 +48,12 @@ from pantau_intake.domain.idempotency import (
 )
 from pantau_intake.domain.problems import Problem
 from pantau_intake.domain.store import StoreUnavailable
+from pantau_intake.domain.timing import (
+    DEFAULT_MAX_FUTURE_SKEW_SECONDS,
+    ReceivedClock,
+    refuse_future_time,
+    utc_now,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,19 +94,24 @@ Parsed: TypeAlias = ValidatedEvent | Problem
 
 
 class AcceptanceService:
-    """Authorise, deduplicate and forward; see the module docstring for the contract."""
+    """Check the claimed time, authorise, deduplicate, stamp and forward; see the module
+    docstring for the contract."""
 
     def __init__(self, directory: ServiceDirectory, forwarder: Forwarder,
-                 accepted: AcceptedEvents | None = None) -> None:
+                 accepted: AcceptedEvents | None = None, *, clock: ReceivedClock = utc_now,
+                 max_future_skew: float = DEFAULT_MAX_FUTURE_SKEW_SECONDS) -> None:
         self._directory = directory
         self._forwarder = forwarder
         self._accepted: AcceptedEvents = accepted or RecentEvents()
+        self._clock = clock
+        self._max_future_skew = max_future_skew
 
     def accept(self, department: DepartmentRef, items: Sequence[Parsed]) -> Outcome:
         """Raises ``ForwardError`` if the broker did not confirm (nothing to be trusted as
         accepted; the sender should retry) and ``StoreUnavailable`` if the accepted-events
         memory cannot be consulted (nothing forwarded)."""
-        checked: list[Parsed] = [self._authorised(department, item) for item in items]
+        received = self._clock()
+        checked: list[Parsed] = [self._checked(department, item, received) for item in items]
         candidates = {c.dedup_key for c in checked if isinstance(c, ValidatedEvent)}
         known = self._accepted.find(candidates) if candidates else {}
         digests: dict[EventKey, str] = {}
@@ -110,17 +128,22 @@ class AcceptanceService:
             if event.dedup_key not in known:
                 fresh.setdefault(event.dedup_key, event)  # a batch may repeat an event
         if fresh:
-            self._forwarder.forward(list(fresh.values()))
+            self._forwarder.forward([stamp_received(e, received) for e in fresh.values()])
             self._record(fresh, digests)
         return Outcome(True, 202, tuple(
             EventResult(i, e.id, e.source, _answer(known.get(e.dedup_key)))
             for i, e in enumerate(events)), forwarded=len(fresh))
 
-    def _authorised(self, department: DepartmentRef, item: Parsed) -> Parsed:
+    def _checked(self, department: DepartmentRef, item: Parsed, received: datetime) -> Parsed:
+        """The event, or the problem refusing it: a future ``time`` (422), then authorisation
+        (403)."""
         if isinstance(item, Problem):
             return item
         try:
+            refuse_future_time(item, received, self._max_future_skew)
             authorise(department, item, self._directory)
+        except ContractViolation as exc:
+            return problems.invalid_event(exc)
         except Problem as problem:
             return problem
         return item

@@ -19,9 +19,22 @@ Contract of ``IngressHandler.handle(delivery)``:
   after the confirm is only logged: the event is accepted; a retry is forwarded again and
   tracking drops the duplicate.
 
+Received time and the rules that use it: the ``ReceivedClock`` is read when the ingress takes
+the message. The event is validated as *inbound* (one carrying ``pantaureceived`` is refused:
+only intake sets it), an event claiming a ``time`` later than the received time plus
+``max_future_skew`` seconds is refused (both ``invalid-event``), and a department may only use
+its own receipt numbers (``authorise``: ``forbidden``). The idempotency digest is computed on
+the event as the department sent it; what is forwarded is that event stamped with
+``pantaureceived`` = the received time.
+
 Operator replays: a message published by a trusted user (``trusted_users``, e.g. the ``pantau``
 operator account used by ``pantau_intake.deadletters replay``) skips the sender check — the
-event's own department is used — but is otherwise validated the same way.
+event's own department is used — but is otherwise validated the same way, the inbound rule
+included: a letter dead-lettered here is the department's message as sent (stamping happens
+only on forward), so a legitimate replay never carries ``pantaureceived``; one that does is
+refused like any other. Letters dead-lettered downstream (already stamped) are replayed to
+their own origin (``pantau.accepted``), not through the ingress, and keep their stamp. A
+replayed event is stamped with the time of the replay: that is when intake accepted it.
 """
 
 from __future__ import annotations
@@ -30,10 +43,16 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
-from pantau_contracts import ContractViolation, FieldProblem, ValidatedEvent, validate_event
+from pantau_contracts import (
+    ContractViolation,
+    FieldProblem,
+    ValidatedEvent,
+    stamp_received,
+    validate_event,
+)
 from pantau_contracts.routing import department_key
 from pantau_intake.domain import surrogates
 from pantau_intake.domain.authorisation import ServiceDirectory, authorise
@@ -46,6 +65,12 @@ from pantau_intake.domain.idempotency import (
 )
 from pantau_intake.domain.problems import Problem
 from pantau_intake.domain.store import StoreUnavailable
+from pantau_intake.domain.timing import (
+    DEFAULT_MAX_FUTURE_SKEW_SECONDS,
+    ReceivedClock,
+    refuse_future_time,
+    utc_now,
+)
 from pantau_intake.service.acceptance import Forwarder
 
 log = logging.getLogger(__name__)
@@ -100,19 +125,25 @@ class RejectionSink(Protocol):
 
 
 class IngressHandler:
+    """Check, deduplicate, stamp and forward one message; see the module docstring."""
+
     def __init__(self, directory: ServiceDirectory, forwarder: Forwarder,
                  rejections: RejectionSink, trusted_users: Iterable[str] = (),
-                 accepted: AcceptedEvents | None = None) -> None:
+                 accepted: AcceptedEvents | None = None, *, clock: ReceivedClock = utc_now,
+                 max_future_skew: float = DEFAULT_MAX_FUTURE_SKEW_SECONDS) -> None:
         self._accepted: AcceptedEvents = accepted or RecentEvents()
         self._directory = directory
         self._forwarder = forwarder
         self._rejections = rejections
         self._trusted = frozenset(u for u in trusted_users if u)
+        self._clock = clock
+        self._max_future_skew = max_future_skew
 
     def handle(self, delivery: Delivery) -> str:
+        received = self._clock()
         sender = DepartmentRef.from_amqp_user(delivery.user_id)
         try:
-            event = self._check(delivery, sender)
+            event = self._check(delivery, sender, received)
         except _Refused as refused:
             self._reject(delivery, sender, refused.rejection, refused.event)
             return "rejected"
@@ -128,14 +159,15 @@ class IngressHandler:
                               "a new id for a new event; the same id only for a retry"),)),
                 event)
             return "rejected"
-        self._forwarder.forward([event])
+        self._forwarder.forward([stamp_received(event, received)])
         try:  # only after the confirm; a failure here just means a retry is forwarded again
             self._accepted.record({event.dedup_key: AcceptedRecord(digest)})
         except StoreUnavailable as exc:
             log.warning("forwarded %s but could not record it: %s", event.id, exc)
         return "accepted"
 
-    def _check(self, delivery: Delivery, sender: DepartmentRef | None) -> ValidatedEvent:
+    def _check(self, delivery: Delivery, sender: DepartmentRef | None,
+               received: datetime) -> ValidatedEvent:
         media = (delivery.content_type or "").split(";")[0].strip().lower()
         if media not in JSON_TYPES:
             raise _Refused(Rejection("unsupported-content-type",
@@ -143,11 +175,7 @@ class IngressHandler:
                 FieldProblem("content_type", f"{delivery.content_type!r}",
                              "application/cloudevents+json"),)))
         _refuse_lone_surrogates(delivery.body)
-        try:
-            event = validate_event(delivery.body)
-        except ContractViolation as exc:
-            raise _Refused(Rejection("invalid-event", "the event does not match the contract",
-                                     tuple(exc.problems)), _ids(exc)) from exc
+        event = _validated(delivery.body, received, self._max_future_skew)
         expected = department_key(event.jurisdiction, event.department, event.type)
         if delivery.routing_key != expected:
             raise _Refused(Rejection(
@@ -183,7 +211,7 @@ class IngressHandler:
             receipt = None
         self._rejections.feedback(sender, RejectedRecord(
             event_id=event_id, event_source=source, event_type=type_, receipt_number=receipt,
-            rejection=rejection, rejected_at=datetime.now(UTC)))
+            rejection=rejection, rejected_at=self._clock()))
 
 
 class _Refused(Exception):
@@ -210,6 +238,25 @@ def _refuse_lone_surrogates(body: bytes) -> None:
         raise _Refused(Rejection("invalid-event",
                                  f"the JSON contains a lone UTF-16 surrogate escape at {where}",
                                  (surrogates.problem_at(where),)))
+
+
+def _validated(body: bytes, received: datetime, max_future_skew: float) -> ValidatedEvent:
+    """The event as a department may send it (no ``pantaureceived``, no future ``time``), or
+    ``_Refused`` with reason ``invalid-event``."""
+    try:
+        event = validate_event(body, inbound=True)
+    except ContractViolation as exc:
+        raise _Refused(_invalid(exc), _ids(exc)) from exc
+    try:
+        refuse_future_time(event, received, max_future_skew)
+    except ContractViolation as exc:
+        raise _Refused(_invalid(exc), event) from exc
+    return event
+
+
+def _invalid(exc: ContractViolation) -> Rejection:
+    return Rejection("invalid-event", "the event does not match the contract",
+                     tuple(exc.problems))
 
 
 def _ids(exc: ContractViolation) -> dict[str, Any]:
