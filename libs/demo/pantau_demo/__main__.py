@@ -1,45 +1,100 @@
-"""Load the demo data into a running Pantau through the real intake HTTP API.
+"""Load the demo data into a running Pantau.
 
-    python -m pantau_demo load [--cases 300] [--jurisdiction kota-bandung]
+    python -m pantau_demo load               # Kota Bandung (300 cases) + Kab. Bandung (80)
+    python -m pantau_demo load --jurisdiction kab-bandung [--cases 80]
 
-Idempotent: event ids and contents are deterministic (anchored to the first load's time), so a
-second load is absorbed by intake/tracking deduplication. Waits until the portal shows every demo
-case, then prints a few receipt numbers to try.
+Two paths, as in a real deployment that starts with a backlog:
+
+* **History import (operator only).** Events whose claimed ``time`` is older than an hour are
+  months of history: sent through intake now, every one of them would be stamped as received
+  today and shown as reported late. They are imported the way an operator imports a department's
+  history: validated against the contracts and the department's receipt prefixes, stamped with
+  ``pantaureceived`` = the claimed time plus a simulated reporting delay (see
+  ``pantau_demo.scenarios``), and published straight to the ``pantau.accepted`` exchange (routing
+  key ``{jurisdiction}.{department}.{type}``, structured CloudEvents JSON, ``message_id`` = event
+  id — exactly what intake forwards) through the confirming publisher. Only the operator's broker
+  account (``PANTAU_AMQP_URL``; department accounts may write only to ``pantau.ingress``) can
+  publish there; this is the documented path for importing history, and the received times it
+  sets are the operator's statement, not intake's.
+* **Recent events** (claimed within the last hour) go through the real signed intake HTTP API with
+  the dev credentials, which stamps its own received time.
+
+Idempotent: event ids, contents and simulated delays are deterministic (seeded, anchored to the
+first load's time in ``$PANTAU_STATE_DIR/demo-anchor.txt``), so a second load is absorbed by
+intake's and tracking's deduplication. Waits until the portal shows every demo case, then prints
+a few receipt numbers to try.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from pantau_contracts.catalogue import load_catalogue
+from pantau_contracts import validate_event
+from pantau_contracts.catalogue import Catalogue, load_catalogue
+from pantau_contracts.envelope import stamp_received
 from pantau_demo.scenarios import DemoEvent, build
+from pantau_intake.adapters.forwarder import outgoing_for
 from pantau_intake.client.http_sender import HttpSender
 from pantau_intake.credentials.dev import dev_department
+from pantau_platform.amqp import ConfirmingPublisher, Outgoing, PublishError
+from pantau_platform.settings import PantauSettings
+
+DEFAULT_CASES = {"kota-bandung": 300, "kab-bandung": 80}
 
 
-def send(events: list[DemoEvent], intake_url: str, batch: int = 100) -> int:
+def history_message(event: DemoEvent, catalogue: Catalogue) -> Outgoing:
+    """The ``pantau.accepted`` message intake would have forwarded, received at ``received``."""
+    assert event.received is not None
+    validated = validate_event(json.dumps(event.body, ensure_ascii=False).encode(), inbound=True)
+    department = catalogue.department(validated.jurisdiction, validated.department)
+    receipt = event.body["data"]["receipt_number"]
+    if department is None or not department.owns_receipt(receipt):
+        raise ValueError(f"{receipt} is not a receipt of {validated.source}")
+    return outgoing_for(stamp_received(validated, event.received))
+
+
+def import_history(events: Sequence[DemoEvent], catalogue: Catalogue, amqp_url: str,
+                   batch: int = 200) -> int:
+    """Publish history events to ``pantau.accepted`` in time order, every one confirmed."""
+    messages = [history_message(e, catalogue) for e in events]
+    publisher = ConfirmingPublisher(amqp_url, pool_size=1)
+    try:
+        for start in range(0, len(messages), batch):
+            publisher.publish_many(messages[start:start + batch])
+            sys.stdout.write(f"\r  imported {min(start + batch, len(messages))}/{len(messages)}"
+                             " history events")
+            sys.stdout.flush()
+    finally:
+        publisher.close()
+    sys.stdout.write("\n")
+    return len(messages)
+
+
+def send(events: Sequence[DemoEvent], intake_url: str, batch: int = 100) -> int:
+    """Send events through the signed intake HTTP API, per department, in time order."""
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for event in events:
-        by_source[event.source].append(event.body)  # keeps time order within a department
+        by_source[event.source].append(event.body)
     sent = 0
     for source, bodies in by_source.items():
-        department = source.strip("/")
-        creds = dev_department(department)
+        creds = dev_department(source.strip("/"))
         sender = HttpSender(intake_url, creds.key_id, creds.secret, timeout=30.0)
         try:
             for start in range(0, len(bodies), batch):
                 sender.send_batch(bodies[start:start + batch])
                 sent += len(bodies[start:start + batch])
-                sys.stdout.write(f"\r  sent {sent}/{len(events)} events")
+                sys.stdout.write(f"\r  sent {sent}/{len(events)} recent events through intake")
                 sys.stdout.flush()
         finally:
             sender.close()
@@ -76,30 +131,53 @@ def anchor() -> datetime:
     return now
 
 
+def load(catalogue: Catalogue, jurisdiction: str, cases: int, args: argparse.Namespace) -> bool:
+    events = build(catalogue, jurisdiction, cases, now=anchor())
+    receipts = sorted({e.body["subject"] for e in events})
+    history = [e for e in events if e.history]
+    print(f"Demo data: {len(receipts)} cases, {len(events)} events for {jurisdiction} "
+          f"({len(history)} history, {len(events) - len(history)} recent)")
+    import_history(history, catalogue, args.amqp_url)
+    send([e for e in events if not e.history], args.intake_url)
+    total = wait_visible(args.portal_url, jurisdiction, len(receipts), args.timeout)
+    if total < len(receipts):
+        print(f"Only {total} of {len(receipts)} {jurisdiction} demo cases are visible so far; "
+              "they may still be on their way (see .state/logs/).", file=sys.stderr)
+        return False
+    print(f"All {len(receipts)} {jurisdiction} demo cases are searchable. Try: "
+          + ", ".join(receipts[:3]))
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["load"])
-    parser.add_argument("--cases", type=int, default=300)
-    parser.add_argument("--jurisdiction", default="kota-bandung")
+    parser.add_argument("--jurisdiction", action="append",
+                        help="repeatable; default: " + ", ".join(DEFAULT_CASES))
+    parser.add_argument("--cases", type=int, help="cases per jurisdiction (default: "
+                        + ", ".join(f"{j} {n}" for j, n in DEFAULT_CASES.items()) + ")")
     parser.add_argument("--intake-url", default=os.environ.get(
         "PANTAU_INTAKE_URL", f"http://127.0.0.1:{os.environ.get('PANTAU_INTAKE_PORT', '8001')}"))
     parser.add_argument("--portal-url", default=os.environ.get(
         "PANTAU_PORTAL_URL", f"http://127.0.0.1:{os.environ.get('PANTAU_PORTAL_PORT', '8000')}"))
+    parser.add_argument("--amqp-url", default=PantauSettings().amqp_url,
+                        help="the operator's broker URL (PANTAU_AMQP_URL) for the history import")
     parser.add_argument("--timeout", type=float, default=180.0)
     args = parser.parse_args(argv)
 
-    events = build(load_catalogue(), args.jurisdiction, args.cases, now=anchor())
-    receipts = sorted({e.body["subject"] for e in events})
-    print(f"Demo data: {len(receipts)} cases, {len(events)} events for {args.jurisdiction}")
-    send(events, args.intake_url)
-    total = wait_visible(args.portal_url, args.jurisdiction, len(receipts), args.timeout)
-    if total < len(receipts):
-        print(f"Only {total} of {len(receipts)} demo cases are visible so far; they may still be "
-              "on their way (see .state/logs/).", file=sys.stderr)
+    catalogue = load_catalogue()
+    jurisdictions = args.jurisdiction or list(DEFAULT_CASES)
+    unknown = [j for j in jurisdictions if catalogue.jurisdiction(j) is None]
+    if unknown:
+        parser.error(f"unknown jurisdiction {', '.join(unknown)}")
+    try:
+        ok = [load(catalogue, j, args.cases or DEFAULT_CASES.get(j, 100), args)
+              for j in jurisdictions]
+    except PublishError as exc:
+        print(f"The history import failed: {exc}", file=sys.stderr)
         return 1
-    print(f"All {len(receipts)} demo cases are searchable. Try: " + ", ".join(receipts[:3]))
-    return 0
+    return 0 if all(ok) else 1
 
 
 if __name__ == "__main__":

@@ -1,7 +1,20 @@
 """Deterministic demo lifecycles. Plain Python: builds event dicts, sends nothing.
 
-Every event id is derived from the receipt number and the step (uuid5), so loading twice creates
-nothing new: intake and tracking are idempotent on (source, id).
+Every event id is derived from the receipt number and the step (uuid5), and every random choice
+comes from a seeded generator, so loading twice creates nothing new: intake and tracking are
+idempotent on (source, id), and the second load's events are byte-identical to the first's.
+
+* Receipt numbers come from the department's catalogue ``receipt_prefixes`` (intake refuses any
+  other): the prefix ending in ``-<ABBR>-`` for the service's abbreviation (``pbg`` → PBG, so
+  ``BDG-PBG-`` in Kota Bandung, ``KABBDG-PBG-`` in Kab. Bandung), else the department's first.
+* Each event has a claimed ``time`` (when the department says the step happened) and, unless it
+  is recent (``RECENT``: within the hour before the demo's "now"), a simulated ``received`` time —
+  when the department would have reported it: mostly minutes to hours later. One department per
+  jurisdiction (``LATE_REPORTERS``) is a habitual late reporter: one report in seven
+  (``LATE_SHARE``) comes 2–10 working days late, and since a department reports a case's steps in
+  order (received times never decrease within a case) the steps queued behind it are late too —
+  about a quarter of its steps show as reported late, so the late-reporting views have something
+  to show. Every other department stays within the tolerance (at most the next working day).
 """
 
 from __future__ import annotations
@@ -13,34 +26,71 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pantau_contracts.catalogue import Catalogue, Service
+from pantau_contracts.catalogue import Catalogue, Department, Jurisdiction, Service
 
 NAMESPACE = uuid.UUID("6f1d8f2c-3c1b-4d7e-9a52-7d0c1b2a9e11")
-KECAMATAN_BANDUNG = [
-    "Andir", "Antapani", "Arcamanik", "Astanaanyar", "Babakan Ciparay", "Bandung Kidul",
-    "Bandung Kulon", "Bandung Wetan", "Batununggal", "Bojongloa Kaler", "Bojongloa Kidul",
-    "Buahbatu", "Cibeunying Kaler", "Cibeunying Kidul", "Cibiru", "Cicendo", "Cidadap", "Cinambo",
-    "Coblong", "Gedebage", "Kiaracondong", "Lengkong", "Mandalajati", "Panyileukan", "Rancasari",
-    "Regol", "Sukajadi", "Sukasari", "Sumur Bandung", "Ujungberung",
-]
+RECENT = timedelta(hours=1)
+"""Events claimed within this time before "now" go through the intake API; older ones are
+history, imported with a simulated received time."""
+LATE_REPORTERS = {"kota-bandung": "dinkes", "kab-bandung": "disdukcapil"}
+"""The habitual late reporter of each jurisdiction (else the last department by code)."""
+LATE_SHARE = 0.15
+"""The late reporter's chance that one report comes 2–10 working days late."""
+KECAMATAN = {
+    "kota-bandung": [
+        "Andir", "Antapani", "Arcamanik", "Astanaanyar", "Babakan Ciparay", "Bandung Kidul",
+        "Bandung Kulon", "Bandung Wetan", "Batununggal", "Bojongloa Kaler", "Bojongloa Kidul",
+        "Buahbatu", "Cibeunying Kaler", "Cibeunying Kidul", "Cibiru", "Cicendo", "Cidadap",
+        "Cinambo", "Coblong", "Gedebage", "Kiaracondong", "Lengkong", "Mandalajati",
+        "Panyileukan", "Rancasari", "Regol", "Sukajadi", "Sukasari", "Sumur Bandung",
+        "Ujungberung"],
+    "kab-bandung": [
+        "Arjasari", "Baleendah", "Banjaran", "Bojongsoang", "Cangkuang", "Cicalengka",
+        "Cikancung", "Cilengkrang", "Cileunyi", "Cimaung", "Cimenyan", "Ciparay", "Ciwidey",
+        "Dayeuhkolot", "Ibun", "Katapang", "Kertasari", "Kutawaringin", "Majalaya",
+        "Margaasih", "Margahayu", "Nagreg", "Pacet", "Pameungpeuk", "Pangalengan", "Paseh",
+        "Rancabali", "Rancaekek", "Solokanjeruk", "Soreang"],
+}
+NIK_REGION = {"kota-bandung": "3273", "kab-bandung": "3204"}
 FIRST = ["Siti", "Budi", "Dewi", "Asep", "Rina", "Ujang", "Neneng", "Dadang", "Euis", "Yayan",
          "Agus", "Lilis", "Cecep", "Nurul", "Hendra", "Wulan"]
 LAST = ["Aminah", "Santoso", "Lestari", "Sunandar", "Kartika", "Suherman", "Rahayu", "Hidayat",
         "Permana", "Nugraha", "Kurniawan", "Setiawati"]
-# (kind, weight): what happens to a demo case
+# (kind, weight): what happens to a demo case; "new" cases were opened at the counter just now
 KINDS = [("completed", 40), ("in_progress", 20), ("returned_resumed", 10), ("returned_open", 6),
-         ("rejected", 9), ("withdrawn", 5), ("overdue", 10)]
+         ("rejected", 9), ("withdrawn", 5), ("overdue", 10), ("new", 4)]
 
 
 @dataclass(frozen=True)
 class DemoEvent:
     source: str
     body: dict[str, Any]
+    received: datetime | None = None
+    """When the department would have reported it (history import); None: send it now through
+    the intake API, which stamps its own received time."""
+
+    @property
+    def history(self) -> bool:
+        return self.received is not None
+
+
+def late_reporter(juris: Jurisdiction) -> str:
+    """The department of ``juris`` that habitually reports late."""
+    wanted = LATE_REPORTERS.get(juris.code)
+    return wanted if wanted in juris.departments else sorted(juris.departments)[-1]
+
+
+def receipt_prefix(department: Department, service: Service) -> str:
+    """The department's prefix ending in ``-<ABBR>-`` for the service, else its first prefix."""
+    wanted = f"-{_abbreviation(service.code)}-"
+    for prefix in department.receipt_prefixes:
+        if prefix.endswith(wanted):
+            return prefix
+    return department.receipt_prefixes[0]
 
 
 def _local(day: datetime, tz: ZoneInfo, rng: random.Random) -> datetime:
     at = datetime.combine(day.date(), time(rng.randint(8, 14), rng.randint(0, 59)), tz)
-
     return at.astimezone(UTC)
 
 
@@ -49,6 +99,28 @@ def _next_weekday(at: datetime, days: int) -> datetime:
     while at.weekday() >= 5:
         at += timedelta(days=1)
     return at
+
+
+def _plus_working_days(at: datetime, days: int, tz: ZoneInfo) -> datetime:
+    """``at`` moved ``days`` weekdays later (same local wall-clock time)."""
+    local = at.astimezone(tz)
+    for _ in range(days):
+        local = _next_weekday(local, 1)
+    return local.astimezone(UTC)
+
+
+def reporting_delay(claimed: datetime, rng: random.Random, late_reporter: bool,
+                    tz: ZoneInfo) -> datetime:
+    """When a department reports a step it claims happened at ``claimed``."""
+    if late_reporter and rng.random() < LATE_SHARE:
+        late = _plus_working_days(claimed, rng.randint(2, 10), tz)
+        return late + timedelta(minutes=rng.randint(0, 180))
+    roll = rng.random()
+    if roll < 0.6:
+        return claimed + timedelta(minutes=rng.randint(1, 59))
+    if roll < 0.95:
+        return claimed + timedelta(hours=rng.randint(1, 7), minutes=rng.randint(0, 59))
+    return claimed + timedelta(hours=rng.randint(8, 20))  # the next morning at the latest
 
 
 def build(catalogue: Catalogue, jurisdiction: str = "kota-bandung", cases: int = 300,
@@ -60,30 +132,41 @@ def build(catalogue: Catalogue, jurisdiction: str = "kota-bandung", cases: int =
     if juris is None:
         raise ValueError(f"the catalogue has no jurisdiction {jurisdiction!r}")
     tz = ZoneInfo(juris.timezone)
+    late_department = late_reporter(juris)
     services: list[Service] = [s for d in juris.departments.values() for s in d.services.values()]
     kinds = [k for k, w in KINDS for _ in range(w)]
     events: list[DemoEvent] = []
     for n in range(1, cases + 1):
         service = services[n % len(services)]
+        department = juris.departments[service.department_code]
         kind = rng.choice(kinds)
-        receipt = f"BDG-{_abbreviation(service.code)}-{now.year}-{n:06d}"
+        receipt = f"{receipt_prefix(department, service)}{now.year}-{n:06d}"
         source = f"/{jurisdiction}/{service.department_code}"
         steps = _steps(kind, service, rng)
         last: datetime | None = None
-        for sequence, (step_type, data, day) in enumerate(_timed(kind, steps, service, now, rng),
-                                                          start=1):
-            at = _local(day, tz, rng)
+        reported: datetime | None = None
+        for sequence, (step_type, data, day, exact) in enumerate(
+                _timed(kind, steps, service, now, rng), start=1):
+            at = day if exact else _local(day, tz, rng)
             if last is not None and at <= last:  # two steps on one day: keep them in order
                 at = last + timedelta(minutes=rng.randint(5, 90))
             last = at
+            received = None
+            if at < now - RECENT:  # history: reported in order, never after "now"
+                delays = random.Random(f"{seed}/{receipt}/{sequence}/received")
+                received = reporting_delay(at, delays, department.code == late_department, tz)
+                if reported is not None:
+                    received = max(received, reported + timedelta(minutes=delays.randint(1, 5)))
+                received = reported = min(received, now - timedelta(minutes=1))
             event_id = str(uuid.uuid5(NAMESPACE, f"{receipt}/{sequence}"))
             payload = {"receipt_number": receipt, **data}
             if step_type == "case.submitted":
-                payload.update(_submission(service, rng))
+                payload.update(_submission(service, jurisdiction, rng))
             events.append(DemoEvent(source, {
                 "specversion": "1.0", "id": event_id, "source": source, "type": step_type,
                 "subject": receipt, "time": at.isoformat().replace("+00:00", "Z"),
-                "sequence": sequence, "datacontenttype": "application/json", "data": payload}))
+                "sequence": sequence, "datacontenttype": "application/json", "data": payload},
+                received))
     events.sort(key=lambda e: e.body["time"])
     return events
 
@@ -97,9 +180,12 @@ def _abbreviation(code: str) -> str:
 
 
 def _timed(kind: str, steps: list[tuple[str, dict[str, Any]]], service: Service, now: datetime,
-           rng: random.Random) -> list[tuple[str, dict[str, Any], datetime]]:
+           rng: random.Random) -> list[tuple[str, dict[str, Any], datetime, bool]]:
     """Spread the steps over time so the mix looks like a real office: most cases finish within
-    the legal maximum (working days ≈ 1.4 calendar days), some late, open ones mostly on time."""
+    the legal maximum (working days ≈ 1.4 calendar days), some late, open ones mostly on time.
+    Each step is (type, data, day or exact time, exact?)."""
+    if kind == "new":
+        return _just_opened(steps, now, rng)
     legal_days = service.max_working_days * 1.4
     if kind == "overdue":
         start = now - timedelta(days=legal_days * rng.uniform(1.3, 2.5) + 2)
@@ -117,20 +203,28 @@ def _timed(kind: str, steps: list[tuple[str, dict[str, Any]]], service: Service,
         at = _next_weekday(start + timedelta(days=duration * i / max(1, len(steps) - 1)), 0)
         if at.date() >= now.date():
             break
-        timed.append((step_type, data, at))
-    return timed
+        timed.append((step_type, data, at, False))
+    return timed or _just_opened(steps[:1], now, rng)  # it all starts today: opened just now
 
 
-def _submission(service: Service, rng: random.Random) -> dict[str, Any]:
+def _just_opened(steps: list[tuple[str, dict[str, Any]]], now: datetime, rng: random.Random
+                 ) -> list[tuple[str, dict[str, Any], datetime, bool]]:
+    """A case opened at the counter within the last hour (its events go through intake)."""
+    at = now - timedelta(minutes=rng.randint(20, 55))
+    return [(t, d, at + timedelta(minutes=5 * i), True) for i, (t, d) in enumerate(steps)]
+
+
+def _submission(service: Service, jurisdiction: str, rng: random.Random) -> dict[str, Any]:
     name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
     return {
         "service_code": service.code,
-        "kecamatan": rng.choice(KECAMATAN_BANDUNG),
+        "kecamatan": rng.choice(KECAMATAN.get(jurisdiction, KECAMATAN["kota-bandung"])),
         "channel": rng.choice(["loket", "online", "mpp"]),
         "note": "Berkas permohonan diterima di loket.",
         "applicant": {
             "name": name,
-            "nik": "3273" + "".join(str(rng.randint(0, 9)) for _ in range(12)),
+            "nik": NIK_REGION.get(jurisdiction, "3273")
+                   + "".join(str(rng.randint(0, 9)) for _ in range(12)),
             "phone": "08" + "".join(str(rng.randint(0, 9)) for _ in range(10)),
             "email": f"{name.split()[0].lower()}{rng.randint(1, 999)}@contoh.id",
             "address": f"Jl. {rng.choice(['Merdeka', 'Asia Afrika', 'Dago', 'Riau'])} No. "
@@ -142,6 +236,10 @@ def _submission(service: Service, rng: random.Random) -> dict[str, Any]:
 def _steps(kind: str, service: Service, rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
     stages = [s.code for s in service.stages]
     steps: list[tuple[str, dict[str, Any]]] = [("case.submitted", {})]
+    if kind == "new":
+        if rng.random() < 0.5:
+            steps.append(("case.stage_started", {"stage": stages[0]}))
+        return steps
     full = kind in ("completed", "returned_resumed")
     progress = stages if full else stages[: max(1, len(stages) // 2)]
     for i, stage in enumerate(progress):
