@@ -6,7 +6,8 @@
 * publishes to ``pantau.ingress`` with routing key ``{jurisdiction}.{department}.{type}``,
   publisher confirms, ``mandatory`` routing, persistent delivery, ``message_id`` = event id and
   ``user_id`` = the department's AMQP user (RabbitMQ checks it against the login);
-* events are validated before sending (``ContractViolation`` is raised at once, nothing sent);
+* events are validated before sending as the ingress will (``ContractViolation`` is raised at
+  once, nothing sent) — an event carrying intake's own ``pantaureceived`` included;
 * when the broker is unreachable (or does not confirm) the event is appended to the spool and
   ``send`` returns ``"spooled"``; the spool is delivered, in order, before any new event as soon
   as the broker is reachable again (``flush()`` does it explicitly);
@@ -80,7 +81,7 @@ class DepartmentClient:
             body = json.dumps(event).encode()
         else:
             body = event
-        validated = validate_event(body)
+        validated = validate_event(body, inbound=True)
         return {"exchange": INGRESS_EXCHANGE,
                 "routing_key": department_key(validated.jurisdiction, validated.department,
                                               validated.type),
