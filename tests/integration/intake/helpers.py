@@ -1,16 +1,19 @@
 """Helpers for intake's integration tests: temporary queues on the real broker, dev credentials,
-a TCP proxy that simulates a server outage."""
+receipt numbers a department owns, a TCP proxy that simulates a server outage."""
 
 from __future__ import annotations
 
 import json
 import socket
 import threading
+import uuid
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pika
 
+from pantau_contracts.catalogue import Catalogue, load_catalogue
 from pantau_intake.credentials.dev import DevDepartment, dev_department
 
 
@@ -46,6 +49,20 @@ class TempQueue:
 
 def dev(department: str) -> DevDepartment:
     return dev_department(department)
+
+
+@cache
+def _catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+def receipt(department: str = "kota-bandung/dpmptsp", tag: str = "IT") -> str:
+    """A fresh receipt number ``department`` owns: its first catalogue prefix, ``tag``, a
+    random part (e.g. ``BDG-PBG-IT-1A2B3C4D5E``)."""
+    jurisdiction, code = department.strip("/").split("/")
+    found = _catalogue().department(jurisdiction, code)
+    assert found is not None, f"{department} is not in the catalogue"
+    return f"{found.receipt_prefixes[0]}{tag}-{uuid.uuid4().hex[:10].upper()}"
 
 
 def department_url(amqp_url: str, department: str) -> str:

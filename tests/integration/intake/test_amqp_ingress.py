@@ -1,17 +1,19 @@
 """AMQP ingress end to end on the real broker: department users, the nameko ingress process,
-dead letters with reasons, feedback and replay."""
+the received time stamped on what is forwarded, dead letters with reasons, feedback and replay."""
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pantau_contracts.envelope import parse_time
 from pantau_contracts.routing import ACCEPTED_EXCHANGE, DEAD_LETTER_EXCHANGE, FEEDBACK_EXCHANGE
 from pantau_intake.client.department import DepartmentClient
 from pantau_intake.credentials.cli import main as credentials_main
@@ -20,6 +22,7 @@ from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.settings import IntakeSettings
 from tests.conftest import wait_for
 from tests.integration.intake.helpers import TempQueue, department_url
+from tests.integration.intake.helpers import receipt as owned_receipt
 
 pytestmark = pytest.mark.integration
 DPMPTSP = DepartmentRef("kota-bandung", "dpmptsp")
@@ -64,7 +67,7 @@ def submitted(source: str = "/kota-bandung/dpmptsp", service: str = "pbg",
     event: dict[str, Any] = {
         "specversion": "1.0", "id": str(uuid.uuid4()), "source": source,
         "type": "case.submitted", "time": datetime.now(UTC).isoformat(),
-        "data": {"receipt_number": receipt or f"IT-{uuid.uuid4().hex[:10].upper()}",
+        "data": {"receipt_number": receipt or owned_receipt(source),
                  "service_code": service}}
     if seq is not None:
         event["sequence"] = seq
@@ -80,13 +83,20 @@ def test_valid_event_is_forwarded_once_with_confirms(
         queues: Callable[[str, str], TempQueue]) -> None:
     accepted = queues(ACCEPTED_EXCHANGE, "kota-bandung.dpmptsp.case.submitted")
     event = submitted()
+    before = datetime.now(UTC)
     assert dpmptsp_client.send(event) == "sent"
     assert dpmptsp_client.send(event) == "sent"  # a retry: same id
     wait_for(lambda: with_id(accepted, event["id"]), timeout=30,
              message="the event forwarded to pantau.accepted")
+    after = datetime.now(UTC)
     method, properties, body = with_id(accepted, event["id"])[0]
-    assert json.loads(body)["id"] == event["id"]
     assert properties.content_type == "application/cloudevents+json"
+    # the event as sent plus the time the ingress took it (intake's clock, UTC)
+    forwarded = json.loads(body)
+    stamp = forwarded.pop("pantaureceived")
+    assert forwarded == event
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp), stamp
+    assert before <= parse_time(stamp) <= after
     # the retry is recognised by (source, id): forwarded once. Wait for a later event so the
     # retry has certainly been processed (the queue is consumed in order, one at a time).
     later = submitted()
@@ -207,3 +217,69 @@ def test_lone_surrogate_is_dead_lettered_with_reason_and_ingress_carries_on(
     wait_for(lambda: with_id(accepted, later["id"]), timeout=30, message="the next event")
     wait_for(lambda: [b for b in feedback.bodies() if b["data"]["event_id"] == message_id],
              timeout=30, message="event.rejected feedback (under the message id)")
+
+
+# --- refusals of the trust rules: dead letter with a reason, event.rejected, nothing forwarded --
+
+
+def refused_on_ingress(sender: DepartmentClient, event: dict[str, Any], department: str,
+                       queues: Callable[[str, str], TempQueue]) -> tuple[dict[str, Any],
+                                                                        dict[str, Any]]:
+    """Publish ``event`` as ``department`` (``jurisdiction.code``); wait for its dead letter
+    and its ``event.rejected``; check nothing was forwarded. Returns (reason, feedback data)."""
+    dead = queues(DEAD_LETTER_EXCHANGE, f"{department}.#")
+    feedback = queues(FEEDBACK_EXCHANGE, department)
+    accepted = queues(ACCEPTED_EXCHANGE, f"{department}.#")
+    raw = json.dumps(event).encode()
+    sender.publish_raw(f"{department}.{event['type']}", raw, event["id"])
+    wait_for(lambda: with_id(dead, event["id"]), timeout=30, message="the dead letter")
+    (_m, properties, body), = with_id(dead, event["id"])
+    assert body == raw  # the department's message as sent: never stamped
+    reason = json.loads(properties.headers["x-pantau-reason"])
+    told = wait_for(lambda: [b for b in feedback.bodies() if b["data"]["event_id"] == event["id"]],
+                    timeout=30, message="event.rejected feedback")
+    assert isinstance(told, list)
+    record = told[0]
+    assert record["type"] == "event.rejected"
+    assert record["data"]["reason"] == reason["reason"]
+    assert not with_id(accepted, event["id"])
+    return reason, record["data"]
+
+
+def test_a_sender_setting_pantaureceived_is_dead_lettered(
+        ingress: Any, dpmptsp_client: DepartmentClient,
+        queues: Callable[[str, str], TempQueue]) -> None:
+    event = {**submitted(), "pantaureceived": "2026-01-05T03:00:00.000000Z"}
+    reason, told = refused_on_ingress(dpmptsp_client, event, "kota-bandung.dpmptsp", queues)
+    assert reason["reason"] == "invalid-event"
+    assert [e["field"] for e in reason["errors"]] == ["pantaureceived"]
+    assert [e["field"] for e in told["errors"]] == ["pantaureceived"]
+
+
+def test_a_time_in_the_future_is_dead_lettered(
+        ingress: Any, dpmptsp_client: DepartmentClient,
+        queues: Callable[[str, str], TempQueue]) -> None:
+    event = submitted()
+    event["time"] = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    reason, told = refused_on_ingress(dpmptsp_client, event, "kota-bandung.dpmptsp", queues)
+    assert reason["reason"] == "invalid-event"
+    (error,) = reason["errors"]
+    assert error["field"] == "time"
+    assert error["expected"] == "not later than the server's time plus 300 s"
+    assert told["receipt_number"] == event["data"]["receipt_number"]
+
+
+def test_dishub_squatting_a_dpmptsp_receipt_is_dead_lettered(
+        ingress: Any, amqp_url: str, tmp_path: Path,
+        queues: Callable[[str, str], TempQueue]) -> None:
+    dishub = DepartmentRef("kota-bandung", "dishub")
+    event = submitted("/kota-bandung/dishub", "andalalin",
+                      receipt=owned_receipt("kota-bandung/dpmptsp"))
+    with DepartmentClient(department_url(amqp_url, "kota-bandung/dishub"), dishub,
+                          tmp_path / "dishub.jsonl") as sender:
+        reason, told = refused_on_ingress(sender, event, "kota-bandung.dishub", queues)
+    assert reason["reason"] == "forbidden"
+    (error,) = reason["errors"]
+    assert error["field"] == "data.receipt_number"
+    assert error["expected"] == "a receipt number starting with one of: BDG-ANDALALIN-, BDG-UB-"
+    assert told["reason"] == "forbidden"

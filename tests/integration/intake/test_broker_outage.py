@@ -9,7 +9,6 @@ client that is indistinguishable from the broker going away.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.settings import IntakeSettings
 from tests.conftest import wait_for
 from tests.integration.intake.helpers import OutageProxy, TempQueue, department_url
+from tests.integration.intake.helpers import receipt as owned_receipt
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +43,7 @@ def proxied_url(amqp_url: str, management_url: str) -> Iterator[tuple[str, Outag
 def test_one_client_rides_out_a_broker_outage(proxied_url: tuple[str, OutageProxy],
                                               amqp_url: str, tmp_path: Path) -> None:
     url, proxy = proxied_url
-    receipt = f"OUT-{uuid.uuid4().hex[:10].upper()}"
+    receipt = owned_receipt(tag="OUT")
     events = [make_event(type="case.submitted", source="/kota-bandung/dpmptsp", sequence=1,
                          time=datetime.now(UTC),
                          data={"receipt_number": receipt, "service_code": "pbg"})]

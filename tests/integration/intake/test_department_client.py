@@ -4,7 +4,6 @@ order, once. The shared RabbitMQ is never stopped: the client is pointed at a cl
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.settings import IntakeSettings
 from tests.conftest import wait_for
 from tests.integration.intake.helpers import TempQueue, department_url
+from tests.integration.intake.helpers import receipt as owned_receipt
 
 pytestmark = pytest.mark.integration
 DPMPTSP = DepartmentRef("kota-bandung", "dpmptsp")
@@ -50,7 +50,7 @@ def ingress_copy(amqp_url: str, topology: None) -> Iterator[TempQueue]:
 
 
 def case_events(n: int) -> list[Any]:
-    receipt = f"SP-{uuid.uuid4().hex[:10].upper()}"
+    receipt = owned_receipt(tag="SP")
     first = make_event(type="case.submitted", source="/kota-bandung/dpmptsp", sequence=1,
                        data={"receipt_number": receipt, "service_code": "pbg"},
                        time=datetime.now(UTC))

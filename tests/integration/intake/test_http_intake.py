@@ -1,11 +1,13 @@
-"""The HTTP API in-process (TestClient) with the REAL broker behind it."""
+"""The HTTP API in-process (TestClient) with the REAL broker behind it: what reaches
+``pantau.accepted`` (stamped with ``pantaureceived``) and what is refused before it."""
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,6 +17,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
+from pantau_contracts.envelope import parse_time
 from pantau_contracts.routing import ACCEPTED_EXCHANGE
 from pantau_intake.client.signing import sign
 from pantau_intake.credentials.cli import main as credentials_main
@@ -22,9 +25,11 @@ from pantau_intake.http.app import create_app
 from pantau_intake.settings import IntakeSettings
 from tests.conftest import wait_for
 from tests.integration.intake.helpers import TempQueue, dev
+from tests.integration.intake.helpers import receipt as owned_receipt
 
 pytestmark = pytest.mark.integration
 STRUCTURED = "application/cloudevents+json"
+STAMP_FORMAT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +66,7 @@ def submitted(department: str = "kota-bandung/dpmptsp", service: str = "pbg",
               receipt: str | None = None) -> dict[str, Any]:
     return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": f"/{department}",
             "type": "case.submitted", "time": datetime.now(UTC).isoformat(),
-            "data": {"receipt_number": receipt or f"IT-{uuid.uuid4().hex[:10].upper()}",
+            "data": {"receipt_number": receipt or owned_receipt(department),
                      "service_code": service}}
 
 
@@ -81,19 +86,26 @@ def test_accepted_event_is_confirmed_into_pantau_accepted_once(
     queue = accepted_queue("kota-bandung.dpmptsp.case.submitted")
     event = submitted()
     raw = json.dumps(event).encode()
+    before = datetime.now(UTC)
     first = post(client, raw)
+    after = datetime.now(UTC)
     assert first.status_code == 202, first.text
     retry = post(client, raw)  # a retry, freshly signed
     assert retry.status_code == 202 and retry.json() == first.json()
     wait_for(lambda: [m for m in queue.drain() if m[1].message_id == event["id"]],
              message="the accepted event on pantau.accepted")
-    # the message is the structured event as sent, with message_id = id; and only once
+    # the message is the structured event as sent plus intake's received time, with
+    # message_id = id; and only once (the retry, received later, is the same event)
     mine = [m for m in queue.drain() if m[1].message_id == event["id"]]
     assert len(mine) == 1
     method, properties, body = mine[0]
     assert method.routing_key == "kota-bandung.dpmptsp.case.submitted"
     assert properties.content_type == "application/cloudevents+json"
-    assert body == raw
+    forwarded = json.loads(body)
+    stamp = forwarded.pop("pantaureceived")
+    assert forwarded == event
+    assert STAMP_FORMAT.fullmatch(stamp), stamp
+    assert before <= parse_time(stamp) <= after
 
 
 def test_a_department_cannot_post_for_another(
@@ -131,7 +143,7 @@ def test_a_replayed_signature_is_refused(client: TestClient) -> None:
 def test_batch_reaches_the_broker_in_order(
         client: TestClient, accepted_queue: Callable[[str], TempQueue]) -> None:
     queue = accepted_queue("kota-bandung.dpmptsp.#")
-    receipt = f"IT-{uuid.uuid4().hex[:10].upper()}"
+    receipt = owned_receipt()
     first = submitted(receipt=receipt)
     stage = {**submitted(receipt=receipt), "id": str(uuid.uuid4()), "type": "case.stage_started",
              "data": {"receipt_number": receipt, "stage": "verifikasi-berkas"}}
@@ -143,6 +155,72 @@ def test_batch_reaches_the_broker_in_order(
              message="both batch events")
     ids = [m[1].message_id for m in queue.drain() if m[1].message_id in (first["id"], stage["id"])]
     assert ids == [first["id"], stage["id"]]
+
+
+def assert_refused(response: Any, status: int, field: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem: dict[str, Any] = response.json()
+    assert [e["field"] for e in problem["errors"]] == [field]
+    return problem
+
+
+def assert_only_forwarded(queue: TempQueue, client: TestClient, refused: list[str]) -> None:
+    """A later accepted event reached the queue and none of the ``refused`` ids did (the
+    publisher confirms in order, so the refused ones would have come first)."""
+    later = submitted()
+    assert post(client, json.dumps(later).encode()).status_code == 202
+    wait_for(lambda: any(m[1].message_id == later["id"] for m in queue.drain()),
+             message="the later, valid event")
+    assert not [m for m in queue.drain() if m[1].message_id in refused]
+
+
+def test_a_sender_setting_pantaureceived_is_refused(
+        client: TestClient, accepted_queue: Callable[[str], TempQueue]) -> None:
+    queue = accepted_queue("kota-bandung.dpmptsp.#")
+    stamped = {**submitted(), "pantaureceived": "2026-01-05T03:00:00.000000Z"}
+    problem = assert_refused(post(client, json.dumps(stamped).encode()), 422, "pantaureceived")
+    assert problem["event"]["id"] == stamped["id"]
+    binary = submitted()
+    headers = {"ce-specversion": "1.0", "ce-id": binary["id"], "ce-source": binary["source"],
+               "ce-type": binary["type"], "ce-time": binary["time"],
+               "ce-pantaureceived": "2026-01-05T03:00:00.000000Z"}
+    creds = dev("kota-bandung/dpmptsp")
+    raw = json.dumps(binary["data"]).encode()
+    response = client.post("/v1/events", content=raw, headers={
+        **sign(creds.secret, raw, key_id=creds.key_id), "Content-Type": "application/json",
+        **headers})
+    assert_refused(response, 422, "ce-pantaureceived")
+    assert_only_forwarded(queue, client, [stamped["id"], binary["id"]])
+
+
+def test_a_time_in_the_future_is_refused(
+        client: TestClient, accepted_queue: Callable[[str], TempQueue]) -> None:
+    queue = accepted_queue("kota-bandung.dpmptsp.#")
+    future = submitted()
+    future["time"] = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    problem = assert_refused(post(client, json.dumps(future).encode()), 422, "time")
+    assert problem["errors"][0]["expected"] == "not later than the server's time plus 300 s"
+    assert_only_forwarded(queue, client, [future["id"]])
+
+
+def test_a_department_cannot_use_another_departments_receipt(
+        client: TestClient, accepted_queue: Callable[[str], TempQueue]) -> None:
+    queue = accepted_queue("kota-bandung.#")
+    # Dishub, with its own key, source and service, squatting a DPMPTSP (BDG-PBG-) receipt
+    squat = submitted("kota-bandung/dishub", "andalalin",
+                      receipt=owned_receipt("kota-bandung/dpmptsp"))
+    problem = assert_refused(post(client, json.dumps(squat).encode(),
+                                  department="kota-bandung/dishub"),
+                             403, "data.receipt_number")
+    assert problem["errors"][0]["expected"] == \
+        "a receipt number starting with one of: BDG-ANDALALIN-, BDG-UB-"
+    own = submitted("kota-bandung/dishub", "andalalin")
+    assert post(client, json.dumps(own).encode(),
+                department="kota-bandung/dishub").status_code == 202
+    wait_for(lambda: any(m[1].message_id == own["id"] for m in queue.drain()),
+             message="dishub's own event")
+    assert not [m for m in queue.drain() if m[1].message_id == squat["id"]]
 
 
 # --- fuzz: whatever arrives, the answer is 2xx or 4xx, never 5xx --------------------------------

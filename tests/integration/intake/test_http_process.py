@@ -6,7 +6,6 @@ import json
 import socket
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from pantau_intake.credentials.cli import main as credentials_main
 from pantau_intake.settings import IntakeSettings
 from tests.conftest import REPO, wait_for
 from tests.integration.intake.helpers import TempQueue, dev
+from tests.integration.intake.helpers import receipt as owned_receipt
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +49,7 @@ def test_http_sender_against_the_running_service(intake_http: str, amqp_url: str
     creds = dev("kota-bandung/dpmptsp")
     queue = TempQueue(amqp_url, ACCEPTED_EXCHANGE, "kota-bandung.dpmptsp.#")
     sender = HttpSender(intake_http, creds.key_id, creds.secret)
-    receipt = f"HP-{uuid.uuid4().hex[:10].upper()}"
+    receipt = owned_receipt(tag="HP")
     event = make_event(type="case.submitted", source="/kota-bandung/dpmptsp",
                        data={"receipt_number": receipt, "service_code": "pbg"})
     assert sender.send(event)["status"] == "accepted"

@@ -31,6 +31,7 @@ from pantau_intake.http.app import create_app
 from pantau_intake.settings import IntakeSettings
 from tests.conftest import wait_for
 from tests.integration.intake.helpers import TempQueue, dev
+from tests.integration.intake.helpers import receipt as owned_receipt
 
 pytestmark = pytest.mark.integration
 STRUCTURED = "application/cloudevents+json"
@@ -60,7 +61,7 @@ def accepted(amqp_url: str, topology: None) -> Iterator[TempQueue]:
 def submitted(receipt: str | None = None) -> dict[str, Any]:
     return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/kota-bandung/dpmptsp",
             "type": "case.submitted", "time": datetime.now(UTC).isoformat(),
-            "data": {"receipt_number": receipt or f"IT-{uuid.uuid4().hex[:10].upper()}",
+            "data": {"receipt_number": receipt or owned_receipt(),
                      "service_code": "pbg"}}
 
 
@@ -128,7 +129,7 @@ def test_an_id_reused_with_other_content_is_a_conflict_on_the_other_replica(
 def test_a_resent_batch_forwards_only_what_the_other_replica_did_not(
         replicas: tuple[TestClient, TestClient], accepted: TempQueue) -> None:
     a, b = replicas
-    receipt = f"IT-{uuid.uuid4().hex[:10].upper()}"
+    receipt = owned_receipt()
     first, second = submitted(receipt), submitted(receipt)
     second["type"], second["data"] = "case.stage_started", {"receipt_number": receipt,
                                                             "stage": "verifikasi-berkas"}

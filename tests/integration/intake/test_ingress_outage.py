@@ -26,6 +26,7 @@ from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.settings import IntakeSettings
 from tests.conftest import fresh_schema, wait_for
 from tests.integration.intake.helpers import OutageProxy, TempQueue, department_url
+from tests.integration.intake.helpers import receipt as owned_receipt
 
 pytestmark = pytest.mark.integration
 KEY = "kota-bandung.dpmptsp.case.submitted"
@@ -59,7 +60,7 @@ def dpmptsp(amqp_url: str, management_url: str, topology: None,
 def submitted() -> dict[str, Any]:
     return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/kota-bandung/dpmptsp",
             "type": "case.submitted", "time": datetime.now(UTC).isoformat(),
-            "data": {"receipt_number": f"OUT-{uuid.uuid4().hex[:10].upper()}",
+            "data": {"receipt_number": owned_receipt(tag="OUT"),
                      "service_code": "pbg"}}
 
 
