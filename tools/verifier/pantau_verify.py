@@ -18,6 +18,9 @@ checkpoint and those in between, checks their signatures and that each new one i
 extension of the last one seen (consistency proofs, RFC 9162 §2.1.4.2). Run it from cron; a
 rewrite of history (a fork, the same size with another root, a size going backwards) fails.
 
+``--pin KEY_ID`` (repeatable) trusts only signing keys whose ids you learnt out of band (the
+operator's announcement); without it, every key the server publishes is trusted.
+
 Exit codes: 0 everything verified; 1 a verification failure (named: receipt + seq, or both tree
 sizes); 2 the server could not be reached or answered something unusable. ``--json`` prints a
 machine-readable report instead of the human summary.
@@ -128,8 +131,9 @@ def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes,
 
 # --- keys and checkpoints ---------------------------------------------------------------------
 
-def load_keys(client: Client) -> dict[str, Ed25519PublicKey]:
-    """The published keys by key id; a key whose id is not SHA-256(key)[:16 hex] is refused."""
+def load_keys(client: Client, pins: list[str] | None = None) -> dict[str, Ed25519PublicKey]:
+    """The published keys by key id; a key whose id is not SHA-256(key)[:16 hex] is refused.
+    With ``pins`` (key ids learnt out of band), only those keys are trusted."""
     answer = client.get("/api/v1/transparency/key")
     if not isinstance(answer, dict):
         raise Unreachable("no /api/v1/transparency/key on this server")
@@ -138,7 +142,8 @@ def load_keys(client: Client) -> dict[str, Ed25519PublicKey]:
         raw = base64.b64decode(item["public_key"])
         if hashlib.sha256(raw).hexdigest()[:16] != item["key_id"]:
             raise Unreachable(f"published key {item['key_id']} does not match its key id")
-        keys[item["key_id"]] = Ed25519PublicKey.from_public_bytes(raw)
+        if not pins or item["key_id"] in pins:
+            keys[item["key_id"]] = Ed25519PublicKey.from_public_bytes(raw)
     return keys
 
 
@@ -157,7 +162,8 @@ def check_checkpoint(cp: dict[str, Any], keys: dict[str, Ed25519PublicKey]) -> l
         problems.append(f"{where}: note does not match its fields")
     key = keys.get(cp.get("key_id", ""))
     if key is None:
-        return [*problems, f"{where}: signed by unknown key {cp.get('key_id')!r}"]
+        return [*problems, f"{where}: signed by key {cp.get('key_id')!r}, which is not a "
+                           "published (or pinned) key"]
     try:
         key.verify(base64.b64decode(cp.get("signature", "")), cp.get("note", "").encode())
     except (InvalidSignature, ValueError):
@@ -239,7 +245,7 @@ def verify_receipt(client: Client, keys: dict[str, Ed25519PublicKey], receipt: s
 
 
 def cmd_verify(client: Client, args: argparse.Namespace) -> tuple[int, dict[str, Any], str]:
-    keys = load_keys(client)
+    keys = load_keys(client, args.pin)
     results = [verify_receipt(client, keys, r) for r in args.receipts]
     lines = []
     for r in results:
@@ -261,7 +267,7 @@ def cmd_monitor(client: Client, args: argparse.Namespace) -> tuple[int, dict[str
     state_file = Path(args.state)
     state = json.loads(state_file.read_text()) if state_file.exists() else {"checkpoints": []}
     seen: list[dict[str, Any]] = state["checkpoints"]
-    keys = load_keys(client)
+    keys = load_keys(client, args.pin)
     latest = client.get("/api/v1/transparency/checkpoints/latest")
     if latest is None:
         return 0, {"ok": True, "new": 0}, "no checkpoint published yet"
@@ -286,10 +292,11 @@ def cmd_monitor(client: Client, args: argparse.Namespace) -> tuple[int, dict[str
         problems += check_checkpoint(cp, keys)
         if size in by_size and by_size[size]["root_hash"] != cp["root_hash"]:
             problems.append(f"FORK: two checkpoints of size {size} with different roots "
-                            f"({by_size[size]['root_hash']} and {cp['root_hash']})")
+                            f"({by_size[size]['root_hash']} seen before, now {cp['root_hash']}):"
+                            " the log is inconsistent with what was seen")
         elif last is not None and size < last["tree_size"]:
             problems.append(f"ROLLBACK: tree size went backwards from {last['tree_size']} "
-                            f"to {size}")
+                            f"to {size}: the log is inconsistent with what was seen")
         elif last is not None and size > last["tree_size"]:
             answer = client.get("/api/v1/transparency/consistency",
                                 **{"from": last["tree_size"], "to": size}) or {}
@@ -322,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", required=True, help="the Pantau portal, e.g. https://…")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds per HTTP request")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--pin", action="append", metavar="KEY_ID",
+                        help="trust only this signing key id (repeatable; learnt out of band)")
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser("verify", help="verify receipts against the log")
     verify.add_argument("receipts", nargs="+", metavar="RECEIPT")

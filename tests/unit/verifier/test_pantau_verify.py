@@ -342,7 +342,16 @@ def test_a_wrong_signature_fails(fake, capsys) -> None:
     assert f"signature does not verify with key {key_id(site.key)}" in out
     site.latest = checkpoint(Ed25519PrivateKey.generate(), site.leaves)
     code, out = run(capsys, "--base-url", url, "verify", RECEIPTS[0])
-    assert code == 1 and "signed by unknown key" in out
+    assert code == 1 and "which is not a published (or pinned) key" in out
+
+
+def test_pinned_key_ids(fake, capsys) -> None:
+    site, url = fake
+    populate(site)
+    code, out = run(capsys, "--base-url", url, "--pin", key_id(site.key), "verify", RECEIPTS[0])
+    assert code == 0, out
+    code, out = run(capsys, "--base-url", url, "--pin", "0123456789abcdef", "verify", RECEIPTS[0])
+    assert code == 1 and f"signed by key '{key_id(site.key)}', which is not a published" in out
 
 
 def test_missing_and_unlogged_entries_are_named(fake, capsys) -> None:
