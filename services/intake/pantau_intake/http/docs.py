@@ -34,16 +34,23 @@ re-sending the same signed request is refused with 409. In Python use
   answer lists every event's result; fix and resend the whole batch.
 
 `source` must be your department, `/{jurisdiction}/{department}` (e.g. `/kota-bandung/dpmptsp`);
-`time` is required; `subject`, if sent, must equal `data.receipt_number`; `sequence` (integer)
-orders a case's events. A `case.submitted` may only name a `service_code` of your department.
+`time` (when the step happened) is required and may not be later than the server's time plus
+300 s (by default); `subject`, if sent, must equal `data.receipt_number`; `sequence` (integer)
+orders a case's events. `data.receipt_number` must start with one of your department's
+receipt prefixes (e.g. `BDG-PBG-`); a `case.submitted` may only name a `service_code` of your
+department.
+
+Never send `pantaureceived`: intake stamps every accepted event with it (the server's time of
+receipt, UTC); an event that carries it is refused (422).
 
 ### Answers
 * `202` — accepted: the broker has confirmed the event durably; it will be processed.
 * Retrying an already accepted event (same `source` and `id`, same content) answers `202` again
   and creates nothing new. The same id with different content is a `409`.
 * Errors are RFC 9457 `application/problem+json` with `errors: [{field, problem, expected}]`:
-  `400` malformed JSON/encoding, `401` authentication, `403` not your department/service,
-  `409` replayed signature or id reused, `413` too large, `415` content type, `422` contract,
+  `400` malformed JSON/encoding, `401` authentication, `403` not your department, receipt or
+  service, `409` replayed signature or id reused, `413` too large, `415` content type, `422`
+  contract (including a sender-set `pantaureceived` and a `time` in the future),
   `429` rate limit (see `Retry-After`), `503` broker unavailable (nothing accepted; retry).
 """
 
@@ -131,7 +138,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
                                                  "timestamp",
                                       "expected": 'v1=<hex HMAC-SHA256(secret, timestamp + "." '
                                                   '+ body)>'}])),
-    403: _problem_response("Not your department, or not your service.", _problem(
+    403: _problem_response("Not your department, not your receipt number (field "
+                           "data.receipt_number) or not your service.", _problem(
         "forbidden", "Not allowed for this department", 403,
         "you are authenticated as kota-bandung/dpmptsp and may not emit events for "
         "kota-bandung/disdukcapil",
