@@ -137,6 +137,12 @@ def load_keys(client: Client, pins: list[str] | None = None) -> dict[str, Ed2551
     answer = client.get("/api/v1/transparency/key")
     if not isinstance(answer, dict):
         raise Unreachable("no /api/v1/transparency/key on this server")
+    return keys_from(answer, pins)
+
+
+def keys_from(answer: dict[str, Any], pins: list[str] | None = None
+              ) -> dict[str, Ed25519PublicKey]:
+    """The keys of a ``/api/v1/transparency/key`` answer (see ``load_keys``)."""
     keys = {}
     for item in answer.get("keys", []):
         raw = base64.b64decode(item["public_key"])
