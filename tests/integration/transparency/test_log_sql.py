@@ -28,6 +28,7 @@ from pantau_transparency.sql import (
     LogReader,
     NoCheckpoint,
     Sequencer,
+    SqlNodes,
     metadata,
     queue_entries,
     transparency_leaves,
@@ -380,3 +381,16 @@ def test_tracking_migration_creates_the_log_tables(database_url: str, signer: Si
         assert verify_proof(LogReader(engine).receipt_proof("BDG-PBG-0001"), signer) == [0, 1, 2]
     finally:
         engine.dispose()
+
+
+def test_batched_node_reads_across_levels_and_chunks(engine: sa.Engine, signer: Signer) -> None:
+    queue(engine, [entry(f"BDG-PBG-{i:04d}", 0) for i in range(700)])
+    Sequencer(engine, signer, ORIGIN, Clock(T0)).run(min_interval=0)
+    reference = MemoryTreeOf(engine)
+    with engine.connect() as connection:
+        nodes = SqlNodes(connection)
+        assert nodes.get_many(list(reference.nodes)) == reference.nodes  # > 1,000 positions
+        assert nodes.get(3, 5) == reference.nodes[(3, 5)]
+        assert nodes.get_many([]) == {}
+        with pytest.raises(KeyError):
+            nodes.get_many([(0, 1), (0, 700)])
