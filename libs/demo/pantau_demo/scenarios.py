@@ -76,8 +76,8 @@ class DemoEvent:
 
 def late_reporter(juris: Jurisdiction) -> str:
     """The department of ``juris`` that habitually reports late."""
-    wanted = LATE_REPORTERS.get(juris.code)
-    return wanted if wanted in juris.departments else sorted(juris.departments)[-1]
+    wanted = LATE_REPORTERS.get(juris.code, "")
+    return wanted if wanted in juris.departments else str(sorted(juris.departments)[-1])
 
 
 def receipt_prefix(department: Department, service: Service) -> str:
@@ -85,8 +85,8 @@ def receipt_prefix(department: Department, service: Service) -> str:
     wanted = f"-{_abbreviation(service.code)}-"
     for prefix in department.receipt_prefixes:
         if prefix.endswith(wanted):
-            return prefix
-    return department.receipt_prefixes[0]
+            return str(prefix)
+    return str(department.receipt_prefixes[0])
 
 
 def _local(day: datetime, tz: ZoneInfo, rng: random.Random) -> datetime:
