@@ -45,7 +45,7 @@ from pantau_contracts.catalogue import Catalogue, load_catalogue
 from pantau_contracts.envelope import stamp_received
 from pantau_demo.scenarios import DemoEvent, build
 from pantau_intake.adapters.forwarder import outgoing_for
-from pantau_intake.client.http_sender import HttpSender
+from pantau_intake.client.http_sender import HttpSender, Refused
 from pantau_intake.credentials.dev import dev_department
 from pantau_platform.amqp import ConfirmingPublisher, Outgoing, PublishError
 from pantau_platform.settings import PantauSettings
@@ -92,14 +92,36 @@ def send(events: Sequence[DemoEvent], intake_url: str, batch: int = 100) -> int:
         sender = HttpSender(intake_url, creds.key_id, creds.secret, timeout=30.0)
         try:
             for start in range(0, len(bodies), batch):
-                sender.send_batch(bodies[start:start + batch])
-                sent += len(bodies[start:start + batch])
+                sent += _send_batch(sender, bodies[start:start + batch])
                 sys.stdout.write(f"\r  sent {sent}/{len(events)} recent events through intake")
                 sys.stdout.flush()
         finally:
             sender.close()
     sys.stdout.write("\n")
     return sent
+
+
+def _send_batch(sender: HttpSender, bodies: list[dict[str, Any]]) -> int:
+    """Send a batch; if intake answers 409 (an id it already holds with other content — loaded
+    by an earlier version of this demo into the same state), send one by one and keep what is
+    there: the demo never overwrites what a deployment already accepted."""
+    try:
+        sender.send_batch(bodies)
+        return len(bodies)
+    except Refused as exc:
+        if exc.problem.get("status") != 409:
+            raise
+    accepted = 0
+    for body in bodies:
+        try:
+            sender.send(body)
+            accepted += 1
+        except Refused as exc:
+            if exc.problem.get("status") != 409:
+                raise
+            print(f"\n  {body['subject']} seq {body['sequence']}: already loaded with other "
+                  "content by an earlier demo version; kept as it is", file=sys.stderr)
+    return accepted
 
 
 def wait_visible(portal_url: str, jurisdiction: str, cases: int, timeout: float) -> int:

@@ -147,3 +147,35 @@ def test_history_message_is_what_intake_forwards(
                          event.received)
     with pytest.raises(ValueError, match="BDG-PBG-2026-000001 is not a receipt of"):
         history_message(squatter, catalogue)
+
+
+def test_recent_events_already_loaded_with_other_content_are_kept(
+        monkeypatch: pytest.MonkeyPatch, demo: dict[str, list[DemoEvent]]) -> None:
+    """An old state (earlier demo version) answers 409 for a reused id: the load goes on."""
+    import pantau_demo.__main__ as loader
+    from pantau_intake.client.http_sender import Refused
+
+    recent = [e for e in demo["kota-bandung"] if not e.history]
+    conflicting = recent[0].body["id"]
+    delivered: list[str] = []
+
+    class FakeSender:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def send_batch(self, bodies: list[dict[str, object]]) -> None:
+            if any(b["id"] == conflicting for b in bodies):
+                raise Refused({"status": 409, "title": "Conflict"})
+            delivered.extend(str(b["id"]) for b in bodies)
+
+        def send(self, body: dict[str, object]) -> None:
+            if body["id"] == conflicting:
+                raise Refused({"status": 409, "title": "Conflict"})
+            delivered.append(str(body["id"]))
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(loader, "HttpSender", FakeSender)
+    assert loader.send(recent, "http://intake.invalid") == len(recent) - 1
+    assert sorted(delivered) == sorted(e.body["id"] for e in recent[1:])
