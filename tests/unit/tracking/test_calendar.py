@@ -14,6 +14,9 @@ from pantau_tracking.domain.calendar import (
     is_working_day,
     local_date,
     next_working_day,
+    previous_working_day,
+    shift_back,
+    subtract_working_days,
     working_days_between,
 )
 
@@ -87,3 +90,44 @@ def test_next_working_day_is_next(day: date) -> None:
     nxt = next_working_day(day)
     assert nxt > day and is_working_day(nxt)
     assert working_days_between(day, nxt) == 1
+
+
+def test_subtract_working_days_known_dates() -> None:
+    tuesday, saturday = date(2026, 3, 3), date(2026, 3, 7)
+    assert subtract_working_days(tuesday, 0) == tuesday
+    assert subtract_working_days(tuesday, 1) == date(2026, 3, 2)
+    assert subtract_working_days(tuesday, 2) == date(2026, 2, 27)  # over the weekend
+    assert subtract_working_days(saturday, 0) == date(2026, 3, 6)  # a weekend day sits on Friday
+    assert subtract_working_days(saturday, 1) == date(2026, 3, 5)
+    # Over Lebaran 2025 (28 Mar - 7 Apr off): one working day before Tuesday 8 April is 27 March.
+    assert subtract_working_days(date(2025, 4, 8), 1) == date(2025, 3, 27)
+
+
+def test_shift_back_keeps_the_local_wall_clock_time() -> None:
+    received = datetime(2026, 3, 3, 7, 30, tzinfo=UTC)  # Tuesday 14:30 WIB
+    assert shift_back(received, 1, "Asia/Jakarta") == datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
+    assert shift_back(received, 0, "Asia/Jakarta") == received
+    # 20:00 UTC Monday is 03:00 Tuesday in Jakarta: one working day back is Monday 03:00 WIB.
+    late_evening = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
+    assert shift_back(late_evening, 1, "Asia/Jakarta") == datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
+
+
+@given(dates, st.integers(min_value=0, max_value=30))
+def test_subtract_is_the_latest_working_day_that_far_back(day: date, n: int) -> None:
+    back = subtract_working_days(day, n)
+    assert is_working_day(back) and back <= day
+    assert working_days_between(back, day) == n
+    later = next_working_day(back)
+    assert later > day or working_days_between(later, day) < n
+
+
+@given(dates, st.integers(min_value=0, max_value=30))
+def test_subtract_undoes_add(start: date, n: int) -> None:
+    assert subtract_working_days(add_working_days(start, n), n) == clock_start(start)
+
+
+@given(dates)
+def test_previous_working_day_is_previous(day: date) -> None:
+    before = previous_working_day(day)
+    assert before < day and is_working_day(before)
+    assert next_working_day(before) >= day

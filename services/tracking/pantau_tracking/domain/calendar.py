@@ -14,11 +14,18 @@ Conventions (used everywhere in tracking, stated once here):
 * ``add_working_days(start, n)`` is the working day ``d`` with
   ``working_days_between(clock_start(start), d) == n`` — the due date for a legal maximum of ``n``
   working days. It is always a working day.
+* ``subtract_working_days(day, n)`` goes the other way: the latest working day ``x <= day`` with
+  ``working_days_between(x, day) >= n`` — ``n`` working days before ``day`` (for ``n == 0``: ``day``
+  itself if it is a working day, else the working day before it). It is always a working day and
+  ``subtract_working_days(add_working_days(d, n), n) == clock_start(d)``.
+* ``shift_back(instant, n, timezone)`` is the same local wall-clock time on
+  ``subtract_working_days(local date, n)``: an instant moved back ``n`` working days (used for
+  late-reported steps, see ``reporting``).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -69,6 +76,25 @@ def add_working_days(start: date, n: int) -> date:
     return day
 
 
+def previous_working_day(day: date) -> date:
+    """The last working day strictly before ``day``."""
+    day -= timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+@lru_cache(maxsize=65536)
+def subtract_working_days(day: date, n: int) -> date:
+    """The latest working day ``x <= day`` with ``working_days_between(x, day) >= n``."""
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    result = day if is_working_day(day) else previous_working_day(day)  # position of ``day``
+    for _ in range(n):
+        result = previous_working_day(result)
+    return result
+
+
 def working_days_between(a: date, b: date) -> int:
     """Number of working days ``d`` with ``a < d <= b``; 0 when ``b <= a``."""
     if b <= a:
@@ -92,3 +118,14 @@ def local_date(instant: datetime, timezone: str) -> date:
     if instant.tzinfo is None:
         raise ValueError("naive datetime: tracking stores and compares aware UTC instants")
     return instant.astimezone(ZoneInfo(timezone)).date()
+
+
+def shift_back(instant: datetime, n: int, timezone: str) -> datetime:
+    """``instant`` moved back ``n`` working days: the same local wall-clock time on
+    ``subtract_working_days(local date, n)``, as UTC."""
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime: tracking stores and compares aware UTC instants")
+    zone = ZoneInfo(timezone)
+    local = instant.astimezone(zone)
+    day = subtract_working_days(local.date(), n)
+    return datetime.combine(day, local.time(), tzinfo=zone).astimezone(UTC)
