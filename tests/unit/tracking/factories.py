@@ -24,8 +24,10 @@ MODELS: dict[str, Any] = {
 
 
 def inbound(event_type: str, receipt: str = "BDG-PBG-0001", *, time: datetime = T0,
-            department: str = "dpmptsp", jurisdiction: str = "kota-bandung",
-            sequence: int | None = None, **data: Any) -> Inbound:
+            received: datetime | None = None, department: str = "dpmptsp",
+            jurisdiction: str = "kota-bandung", sequence: int | None = None,
+            **data: Any) -> Inbound:
+    """An inbound event claiming ``time``, received at ``received`` (default: at once)."""
     if event_type in ("case.returned", "case.rejected"):
         data.setdefault("reason", "Berkas kurang")
     if event_type == "case.submitted":
@@ -33,4 +35,4 @@ def inbound(event_type: str, receipt: str = "BDG-PBG-0001", *, time: datetime = 
     payload = MODELS[event_type].model_validate({"receipt_number": receipt, **data})
     return Inbound(event_id=str(uuid.uuid4()), source=f"/{jurisdiction}/{department}",
                    type=event_type, time=time, jurisdiction=jurisdiction, department=department,
-                   payload=payload, sequence=sequence)
+                   payload=payload, received=received or time, sequence=sequence)

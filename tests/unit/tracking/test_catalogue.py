@@ -26,6 +26,7 @@ def _good() -> dict[str, Any]:
         "departments": {
             "dpmptsp": {
                 "name": {"id": "DPMPTSP", "en": "One-stop office"},
+                "receipt_prefixes": ["KC-PBG-"],
                 "services": {
                     "pbg": {
                         "name": {"id": "PBG", "en": "Building approval"},
@@ -135,6 +136,7 @@ def test_missing_and_extra_fields() -> None:
 def test_duplicate_service_code_across_departments() -> None:
     raw = _good()
     raw["departments"]["dinkes"] = copy.deepcopy(raw["departments"]["dpmptsp"])
+    raw["departments"]["dinkes"]["receipt_prefixes"] = ["KC-DKS-"]
     (problem,) = _problems(raw)
     assert "unique" in problem[2]
 

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pantau_contracts.envelope import event_to_json, make_event
-from pantau_contracts.registry import validate_event
+from pantau_contracts.envelope import event_to_json, make_event, stamp_received
+from pantau_contracts.payloads.tracking import CaseUpdatedV2
+from pantau_contracts.registry import dataschema_for, validate_event
 from pantau_tracking.domain.lifecycle import Inbound
 from pantau_tracking.domain.public_record import case_sla
 from pantau_tracking.service.handler import TrackingHandler, latest_local_date, to_inbound
@@ -21,16 +22,22 @@ from .fakes import FakeClock, FakeStore
 
 
 def ev(event_type: str, receipt: str, *, sequence: int | None = None,
-       department: str = "dpmptsp", event_id: str | None = None, **data: Any) -> Inbound:
+       department: str = "dpmptsp", event_id: str | None = None,
+       received: datetime | None = None, **data: Any) -> Inbound:
+    """An accepted event claiming ``T0 + sequence`` hours; stamped by intake at ``received``
+    if given, else unstamped (as from an intake before the two clocks)."""
     if event_type == "case.submitted":
         data.setdefault("service_code", "pbg")
     if event_type in ("case.returned", "case.rejected"):
         data.setdefault("reason", "Berkas kurang")
+    claimed = T0 + timedelta(hours=sequence or 0)
     body = event_to_json(make_event(
         type=event_type, source=f"/kota-bandung/{department}", id=event_id or str(uuid.uuid4()),
-        data={"receipt_number": receipt, **data}, sequence=sequence,
-        time=T0 + timedelta(hours=sequence or 0)))
-    return to_inbound(validate_event(body))
+        data={"receipt_number": receipt, **data}, sequence=sequence, time=claimed))
+    event = validate_event(body)
+    if received is not None:
+        event = stamp_received(event, received)
+    return to_inbound(event, claimed)  # unstamped: the fallback is the claimed time
 
 
 @pytest.fixture
@@ -86,7 +93,8 @@ def test_refused_event_advances_sequence_and_reports(handler: TrackingHandler,
 
 def test_poison_is_isolated(handler: TrackingHandler, store: FakeStore) -> None:
     broken = Inbound(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
-                     time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None)
+                     time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None,
+                     received=T0)
     failures = handler.handle_batch([ev("case.submitted", "BDG-0004"), broken])
     assert [f.index for f in failures] == [1]
     assert store.get_case("BDG-0004") is not None
@@ -94,7 +102,8 @@ def test_poison_is_isolated(handler: TrackingHandler, store: FakeStore) -> None:
 
 def test_all_failing_reraises(handler: TrackingHandler) -> None:
     broken = Inbound(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
-                     time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None)
+                     time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None,
+                     received=T0)
     with pytest.raises(AttributeError):
         handler.handle_batch([broken])
 
@@ -131,6 +140,11 @@ def test_outgoing_events_pass_the_contract(handler: TrackingHandler, store: Fake
         assert APPLICANT["nik"] not in message.body.decode()
         assert "Nurhaliza" not in message.body.decode()
     assert sorted(types) == ["case.overdue", "case.updated", "case.updated", "event.rejected"]
+    updated = validate_event(store.state.outbox[0].body, allowed_types=outgoing)
+    assert updated.version == 2
+    assert json.loads(updated.raw)["dataschema"] == dataschema_for("case.updated", 2)
+    assert isinstance(updated.payload, CaseUpdatedV2)
+    assert updated.payload.case.timeline[0].received_at == T0
 
 
 def test_catalogue_changes_never_rewrite_open_cases(store: FakeStore) -> None:
@@ -199,3 +213,49 @@ def test_latest_local_date_is_wit() -> None:
     assert latest_local_date(datetime(2026, 3, 2, 15, 0, tzinfo=UTC)) == date(2026, 3, 3)
     wib = ZoneInfo("Asia/Jakarta")  # the same instant in another zone: same answer
     assert latest_local_date(datetime(2026, 3, 2, 22, 0, tzinfo=wib)) == date(2026, 3, 3)
+
+
+def test_received_time_comes_from_intake_or_the_fallback() -> None:
+    received = T0 + timedelta(days=9)
+    stamped = ev("case.submitted", "BDG-0010", received=received)
+    assert stamped.received == received and stamped.time == T0
+    assert ev("case.submitted", "BDG-0010").received == T0  # unstamped: the fallback
+    body = event_to_json(make_event(type="case.submitted", source="/kota-bandung/dpmptsp",
+                                    id="x", data={"receipt_number": "BDG-0010",
+                                                  "service_code": "pbg"}, time=T0))
+    assert to_inbound(validate_event(body), received).received == received
+
+
+def test_late_report_is_published_with_both_clocks(handler: TrackingHandler,
+                                                   store: FakeStore) -> None:
+    assert isinstance(handler.clock, FakeClock)
+    received = T0 + timedelta(days=9)  # Wednesday of the next week: 7 working days later
+    handler.clock.current = received
+    handler.handle_batch([ev("case.submitted", "BDG-0011", received=received)])
+    answer = handler.get_case("BDG-0011")
+    assert answer is not None
+    (step,) = answer["history"]
+    assert step["at"] == T0.isoformat() and step["received_at"] == received.isoformat()
+    assert step["late_reported"] is True and step["reporting_delay_days"] == 7
+    assert step["counted_at"] == (received - timedelta(days=1)).isoformat()
+    assert answer["public"]["late_reported"] is True
+    assert answer["public"]["reporting_tolerance_days"] == 1
+    assert bodies(store)[0]["data"]["case"]["timeline"][0]["late_reported"] is True
+
+
+def test_buffered_event_keeps_its_intake_time(handler: TrackingHandler,
+                                              store: FakeStore) -> None:
+    """An out-of-order event waits in the buffer; applied later, it still counts from when
+    intake received it, not from when the gap filled."""
+    assert isinstance(handler.clock, FakeClock)
+    early = T0 + timedelta(hours=3)
+    handler.handle_batch([ev("case.submitted", "BDG-0012", sequence=1, received=early),
+                          ev("case.stage_started", "BDG-0012", sequence=3, received=early,
+                             stage="konsultasi-teknis")])
+    handler.clock.current = T0 + timedelta(days=3)
+    handler.handle_batch([ev("case.stage_started", "BDG-0012", sequence=2,
+                             received=T0 + timedelta(days=3), stage="verifikasi-berkas")])
+    case = store.get_case("BDG-0012")
+    assert case is not None and [h.seq for h in case.history] == [1, 2, 3]
+    assert case.history[2].received_at == early and not case.history[2].late_reported
+    assert case.history[1].late_reported  # sequence 2 itself was reported 3 working days late

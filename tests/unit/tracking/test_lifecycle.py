@@ -128,14 +128,16 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.max_stage = -1
 
     @rule(event_type=st.sampled_from(EVENT_TYPES), stage=st.sampled_from(STAGES),
-          hours=st.integers(-30, 200))
-    def send(self, event_type: str, stage: str, hours: int) -> None:
+          hours=st.integers(-30, 200), reported_after=st.integers(0, 300))
+    def send(self, event_type: str, stage: str, hours: int, reported_after: int) -> None:
         self.clock += timedelta(hours=hours)
+        received = self.clock + timedelta(hours=reported_after)
         before = (self.case.status, self.case.stage_code, self.case.revision,
                   len(self.case.history))
         was_final, was_paused = self.case.is_final, self.case.paused
         extra = {"stage": stage} if event_type == "case.stage_started" else {}
-        outcome = apply_event(self.case, inbound(event_type, time=self.clock, **extra))
+        outcome = apply_event(self.case, inbound(event_type, time=self.clock, received=received,
+                                                 **extra))
         if isinstance(outcome, Refusal):
             assert (self.case.status, self.case.stage_code, self.case.revision,
                     len(self.case.history)) == before
@@ -165,11 +167,18 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert times == sorted(times)
         assert case.history[-1].status is case.status
         assert (case.closed_at is not None) == case.is_final
+        if case.closed_at is not None:
+            assert case.closed_at == case.history[-1].counted_at
+        tolerance = case.definition.reporting_tolerance
+        for entry in case.history:
+            assert entry.at <= entry.counted_at
+            assert entry.late_reported == (entry.reporting_delay_days > tolerance)
         public = to_public(case, self.clock)
         assert public.revision == case.revision
         assert public.paused == case.paused
         assert public.working_days_elapsed >= 0
         assert "3273012345678901" not in public.model_dump_json()
+        assert public.late_reported == any(t.late_reported for t in public.timeline)
 
 
 LifecycleMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=25,

@@ -51,7 +51,20 @@ def test_closed_clock_is_frozen() -> None:
 
 def test_step_durations() -> None:
     starts = [at(date(2026, 3, 2)), at(date(2026, 3, 4)), at(date(2026, 3, 4), 8)]
-    assert step_durations(starts, at(date(2026, 3, 9)), TZ) == [2, 0, 3]
+    ends = [*starts[1:], at(date(2026, 3, 9))]
+    assert step_durations(starts, ends, TZ) == [2, 0, 3]
+    # A step's end is the next step's counted time; an end before the start lasts 0 days.
+    assert step_durations([at(date(2026, 3, 4))], [at(date(2026, 3, 2))], TZ) == [0]
+
+
+def test_a_pause_before_day_zero_starts_at_day_zero() -> None:
+    saturday, monday = date(2026, 3, 7), date(2026, 3, 9)
+    pause = Pause(at(saturday, 5), at(date(2026, 3, 11)))  # returned Saturday, resumed Wed
+    sla = compute_sla(timezone=TZ, submitted_at=at(saturday), max_working_days=5,
+                      pauses=[pause], closed_at=None, now=at(date(2026, 3, 12)))
+    assert sla.start_date == monday
+    assert sla.paused_days == 2  # Tue, Wed (day 0 itself is never paused)
+    assert sla.elapsed == 1  # Thu
 
 
 days = st.dates(min_value=date(2025, 1, 1), max_value=date(2026, 12, 1))

@@ -44,6 +44,11 @@ case_history = sa.Table(
     sa.Column("event_type", sa.String(40), nullable=False),
     sa.Column("event_id", sa.String(200)),
     sa.Column("event_source", sa.String(200)),
+    # Two clocks (migration 0003). NULL on rows written before it: read as ``at``.
+    sa.Column("received_at", sa.DateTime(timezone=True)),
+    sa.Column("counted_at", sa.DateTime(timezone=True)),
+    sa.Column("late_reported", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("reporting_delay_days", sa.Integer, nullable=False, server_default=sa.text("0")),
 )
 
 applicants = sa.Table(

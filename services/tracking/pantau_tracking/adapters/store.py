@@ -1,6 +1,8 @@
 """``SqlStore``: the ``Store``/``UnitOfWork`` ports on SQLAlchemy Core (SQLite or PostgreSQL).
 
-A unit of work is one transaction: case rows, appended history, the private applicant row,
+A unit of work is one transaction: case rows, appended history (with both clocks per step:
+``received_at``, ``counted_at``, ``late_reported``, ``reporting_delay_days``; rows from before
+migration 0003 read them as ``at`` / not late), the private applicant row,
 ``processed_events``, ``pending_events`` and ``outbox`` rows commit together or not at all.
 
 On SQLite, writers are serialised by a process-wide lock (eventlet-friendly once monkey-patched)
@@ -142,7 +144,9 @@ class SqlUnitOfWork:
             {"receipt_number": receipt, "seq": h.seq, "status": h.status.value,
              "stage_code": h.stage_code, "at": h.at, "note": h.note,
              "actor_role": h.actor_role, "event_type": h.event_type,
-             "event_id": h.event_id, "event_source": h.event_source}
+             "event_id": h.event_id, "event_source": h.event_source,
+             "received_at": h.received_at, "counted_at": h.counted_at,
+             "late_reported": h.late_reported, "reporting_delay_days": h.reporting_delay_days}
             for h in case.history[stored:])
         self._stored_history[receipt] = len(case.history)
         self._cases[receipt] = case
@@ -334,8 +338,18 @@ def _case_from_rows(row: Any, history: Sequence[Any], applicant: Applicant | Non
         submitted_at=submitted, status=PublicStatus(row.status), stage_code=row.stage_code,
         revision=row.revision, updated_at=updated, kecamatan=row.kecamatan,
         channel=row.channel, closed_at=_utc(row.closed_at),
-        history=[HistoryEntry(h.seq, PublicStatus(h.status), h.stage_code, _utc(h.at) or submitted,
-                              h.note, h.actor_role, h.event_type, h.event_id, h.event_source)
-                 for h in history],
+        history=[_history_entry(h, submitted) for h in history],
         last_sequence=row.last_sequence, overdue_reported=row.overdue_reported,
         applicant=applicant)
+
+
+def _history_entry(row: Any, submitted: datetime) -> HistoryEntry:
+    """A history row; rows from before migration 0003 have no received/counted time: ``at``
+    stands for both (they were recorded as the department claimed, nothing late)."""
+    at = _utc(row.at) or submitted
+    return HistoryEntry(row.seq, PublicStatus(row.status), row.stage_code, at, row.note,
+                        row.actor_role, row.event_type, row.event_id, row.event_source,
+                        received_at=_utc(row.received_at) or at,
+                        counted_at=_utc(row.counted_at) or at,
+                        late_reported=bool(row.late_reported),
+                        reporting_delay_days=int(row.reporting_delay_days or 0))

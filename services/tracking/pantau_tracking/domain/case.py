@@ -8,7 +8,7 @@ and the version of the public record), and — kept apart and marked PRIVATE —
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 
 from pantau_contracts.catalogue import ServiceDefinition, Stage
@@ -33,7 +33,15 @@ class Applicant:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One accepted step of the case (append-only). ``at`` is UTC."""
+    """One accepted step of the case (append-only). All times are aware UTC.
+
+    ``at`` is the department's claimed time, clamped (see ``lifecycle``); ``received_at`` is when
+    intake received the report; ``counted_at`` is the time the service clock counts where a
+    step's time *ends* something (a pause start, the close, the previous step's end): ``at``, or
+    for a ``late_reported`` step the conservative ``received_at`` minus the tolerance.
+    ``reporting_delay_days`` = working days from ``at``'s to ``received_at``'s local date. The
+    note is the department's raw text: publish it only through ``public_record.public_note``.
+    """
 
     seq: int
     status: PublicStatus
@@ -44,6 +52,11 @@ class HistoryEntry:
     event_type: str
     event_id: str | None = None
     event_source: str | None = None
+    _: KW_ONLY
+    received_at: datetime
+    counted_at: datetime
+    late_reported: bool = False
+    reporting_delay_days: int = 0
 
 
 @dataclass
@@ -101,13 +114,20 @@ class Case:
         return index
 
     def pauses(self) -> list[Pause]:
-        """Periods spent returned to the applicant, from the history."""
+        """Periods spent returned to the applicant, from the history: each starts at the
+        return's ``counted_at`` and ends at the next step's ``at`` (both the conservative choice
+        for the department: a shorter pause)."""
         result: list[Pause] = []
         for i, entry in enumerate(self.history):
             if entry.status is PublicStatus.DIKEMBALIKAN:
                 end = self.history[i + 1].at if i + 1 < len(self.history) else None
-                result.append(Pause(entry.at, end))
+                result.append(Pause(entry.counted_at, end))
         return result
+
+    @property
+    def late_reported(self) -> bool:
+        """True if any step was reported later than the tolerance allows."""
+        return any(entry.late_reported for entry in self.history)
 
     def known_private_values(self) -> tuple[str, ...]:
         return self.applicant.known_values() if self.applicant else ()

@@ -18,8 +18,27 @@ Transitions (public status in brackets):
   is ``unknown-case``; an event from a department that does not own the case's service is
   ``wrong-department``.
 
-History times are the events' own ``time`` (UTC), but never earlier than the previous step, so
-a timeline is always ordered even if a department's clock is off.
+Three times per step (all UTC; the tolerance ``T`` is ``case.definition.reporting_tolerance``
+working days, a snapshot taken with the case):
+
+* **claimed** — the event's ``time``: when the department *says* the step happened.
+* **received** (``received_at``) — ``Inbound.received``: when Pantau's intake received the
+  report (``pantaureceived``), which no department can set.
+* ``at`` — the claim as recorded: ``min(claimed, received)`` (a step cannot have happened after
+  Pantau heard of it) and never earlier than the previous step's ``at`` (a timeline is always
+  ordered even if a department's clock is off).
+* ``reporting_delay_days`` — ``working_days_between(local_date(at), local_date(received))`` in the
+  jurisdiction's zone; the step is ``late_reported`` when it exceeds ``T``.
+* **counted** (``counted_at``) — ``at`` for a timely report; for a late one, ``received`` moved
+  back ``T`` working days (``calendar.shift_back``), never earlier than ``at``. A late report is
+  thus believed only as far back as the tolerance allows.
+
+The service clock always takes the time that is worse for the department: it STARTS at the
+submission's ``at`` (an earlier start never helps a department), a pause starts at the return's
+``counted_at`` and ends at the resume's ``at``, the case closes at the closing step's
+``counted_at`` (``Case.closed_at``), and step ``i`` runs from ``history[i].at`` to
+``history[i + 1].counted_at``. So back-dating a report can never make a case look faster than
+the times Pantau can vouch for (received times, less the tolerance for ends).
 """
 
 from __future__ import annotations
@@ -31,6 +50,7 @@ from typing import Any
 import pantau_contracts.payloads.department as dept
 from pantau_contracts.catalogue import ServiceDefinition
 from pantau_contracts.vocabulary import PublicStatus
+from pantau_tracking.domain.calendar import local_date, shift_back, working_days_between
 from pantau_tracking.domain.case import Applicant, Case, HistoryEntry
 
 
@@ -45,12 +65,37 @@ class Inbound:
     jurisdiction: str
     department: str
     payload: Any
+    received: datetime  # when intake received it (``pantaureceived``), see ``to_inbound``
     sequence: int | None = None
     raw: bytes = field(default=b"", repr=False)  # the exact CloudEvent JSON, for buffering
 
     @property
     def receipt_number(self) -> str:
         return str(self.payload.receipt_number)
+
+
+@dataclass(frozen=True)
+class StepTimes:
+    """The clocks of one step (see the module doc)."""
+
+    at: datetime
+    received_at: datetime
+    counted_at: datetime
+    late_reported: bool
+    reporting_delay_days: int
+
+
+def step_times(*, claimed: datetime, received: datetime, previous_at: datetime | None,
+               tolerance: int, timezone: str) -> StepTimes:
+    """Clamp the claimed time and decide whether the step was reported late."""
+    claimed, received = _utc(claimed), _utc(received)
+    at = min(claimed, received)
+    if previous_at is not None:
+        at = max(at, previous_at)
+    delay = working_days_between(local_date(at, timezone), local_date(received, timezone))
+    late = delay > tolerance
+    counted = max(at, shift_back(received, tolerance, timezone)) if late else at
+    return StepTimes(at, received, counted, late, delay)
 
 
 @dataclass(frozen=True)
@@ -90,7 +135,8 @@ def open_case(event: Inbound, definition: ServiceDefinition | None,
         return Refusal("wrong-department",
                        f"service {payload.service_code!r} belongs to department "
                        f"{definition.department_code!r}, not {event.department!r}")
-    at = _utc(event.time)
+    times = _times(event, definition, None)
+    at = times.at
     applicant = None
     if payload.applicant is not None:
         a = payload.applicant
@@ -98,12 +144,11 @@ def open_case(event: Inbound, definition: ServiceDefinition | None,
                               email=str(a.email) if a.email else None, address=a.address)
     case = Case(
         receipt_number=payload.receipt_number, definition=definition, submitted_at=at,
-        status=PublicStatus.DITERIMA, stage_code=None, revision=1, updated_at=at,
-        kecamatan=payload.kecamatan, channel=payload.channel, applicant=applicant,
-        last_sequence=event.sequence)
-    case.history.append(HistoryEntry(1, PublicStatus.DITERIMA, None, at, payload.note,
-                                     payload.actor_role, event.type, event.event_id,
-                                     event.source))
+        status=PublicStatus.DITERIMA, stage_code=None, revision=1,
+        updated_at=max(at, times.received_at), kecamatan=payload.kecamatan,
+        channel=payload.channel, applicant=applicant, last_sequence=event.sequence)
+    case.history.append(_entry(1, PublicStatus.DITERIMA, None, payload.note, payload.actor_role,
+                               event, times))
     return Accepted(case, event.type)
 
 
@@ -156,16 +201,16 @@ def apply_event(case: Case | None, event: Inbound) -> Outcome:
         status, note = PublicStatus.DIBATALKAN, payload.reason
     else:
         return Refusal("unsupported-event", f"{event.type} does not change a case")
-    at = max(_utc(event.time), case.history[-1].at if case.history else case.submitted_at)
-    case.history.append(HistoryEntry(len(case.history) + 1, status, stage_code, at, note,
-                                     payload.actor_role, event.type, event.event_id,
-                                     event.source))
+    times = _times(event, case.definition,
+                   case.history[-1].at if case.history else case.submitted_at)
+    case.history.append(_entry(len(case.history) + 1, status, stage_code, note,
+                               payload.actor_role, event, times))
     case.status = status
     case.stage_code = stage_code
     case.revision += 1
-    case.updated_at = at
+    case.updated_at = max(case.updated_at, times.at, times.received_at)
     if status.is_final:
-        case.closed_at = at
+        case.closed_at = times.counted_at
     if event.sequence is not None:
         case.last_sequence = event.sequence
     return Accepted(case, event.type)
@@ -177,6 +222,20 @@ def mark_overdue(case: Case, now: datetime) -> Case:
     case.revision += 1
     case.updated_at = max(case.updated_at, _utc(now))
     return case
+
+
+def _times(event: Inbound, definition: ServiceDefinition,
+           previous_at: datetime | None) -> StepTimes:
+    return step_times(claimed=event.time, received=event.received, previous_at=previous_at,
+                      tolerance=definition.reporting_tolerance, timezone=definition.timezone)
+
+
+def _entry(seq: int, status: PublicStatus, stage_code: str | None, note: str | None,
+           actor_role: str | None, event: Inbound, times: StepTimes) -> HistoryEntry:
+    return HistoryEntry(seq, status, stage_code, times.at, note, actor_role, event.type,
+                        event.event_id, event.source, received_at=times.received_at,
+                        counted_at=times.counted_at, late_reported=times.late_reported,
+                        reporting_delay_days=times.reporting_delay_days)
 
 
 def _before_last_return(case: Case) -> HistoryEntry:

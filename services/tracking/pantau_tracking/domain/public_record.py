@@ -1,19 +1,26 @@
-"""``to_public``: the allowlisted public record of a case (``PublicCaseV1``).
+"""``to_public``: the allowlisted public record of a case (``PublicCaseV2``).
 
 Only catalogue data, statuses, stages, times, the clock and redacted notes go in. Notes pass
-through ``redact_text`` with the applicant's exact values, so a clerk typing a NIK or a name into
-a note does not publish it. ``kecamatan`` passes the same redaction (see ``public_kecamatan``) and
-is dropped (``None``) if anything in it was masked. The applicant itself has no field to go into.
+through ``redact_text`` with the applicant's exact values (``public_note``), so a clerk typing a
+NIK or a name into a note does not publish it. ``kecamatan`` passes the same redaction (see
+``public_kecamatan``) and is dropped (``None``) if anything in it was masked. The applicant
+itself has no field to go into.
+
+Both clocks are public: every timeline entry carries the claimed ``at``, ``received_at``,
+``counted_at``, ``late_reported`` and ``reporting_delay_days``; the record carries the case's
+``reporting_tolerance_days`` and ``late_reported`` (any step late). Step durations and the clock
+use the conservative times (``lifecycle`` explains them): step ``i`` lasts from
+``history[i].at`` to ``history[i + 1].counted_at``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pantau_contracts.payloads.public import PublicCaseV1, TimelineEntryV1
+from pantau_contracts.payloads.public import PublicCaseV2, TimelineEntryV2
 from pantau_contracts.redaction import MASK, redact_text
 from pantau_contracts.vocabulary import PublicStatus
-from pantau_tracking.domain.case import Applicant, Case
+from pantau_tracking.domain.case import Applicant, Case, HistoryEntry
 from pantau_tracking.domain.sla import Sla, compute_sla, step_durations
 
 
@@ -46,25 +53,39 @@ def public_kecamatan(kecamatan: str | None, applicant: Applicant | None) -> str 
     return str(redacted)
 
 
-def to_public(case: Case, now: datetime) -> PublicCaseV1:
+def public_note(case: Case, entry: HistoryEntry) -> str | None:
+    """The entry's note exactly as published (redacted with the applicant's exact values)."""
+    redacted = redact_text(entry.note, case.known_private_values())
+    return None if redacted is None else str(redacted)
+
+
+def case_durations(case: Case, now: datetime) -> list[int]:
+    """Working days per step, the running (last) one up to now or the close."""
+    end = case.closed_at or max(now, case.updated_at)
+    starts = [h.at for h in case.history]
+    ends = [*(h.counted_at for h in case.history[1:]), end]
+    return step_durations(starts, ends, case.timezone)
+
+
+def to_public(case: Case, now: datetime) -> PublicCaseV2:
     """The public record at ``now``. Deterministic for a given case and ``now``."""
     definition = case.definition
     service = definition.service
     sla = case_sla(case, now)
-    known = case.known_private_values()
-    end = case.closed_at or max(now, case.updated_at)
-    durations = step_durations([h.at for h in case.history], end, case.timezone)
+    durations = case_durations(case, now)
     timeline = []
     for i, entry in enumerate(case.history):
         stage = service.stage(entry.stage_code) if entry.stage_code else None
         current = i == len(case.history) - 1
-        timeline.append(TimelineEntryV1(
+        timeline.append(TimelineEntryV2(
             seq=entry.seq, status=entry.status, stage_code=entry.stage_code,
             stage_name=stage.name if stage else None, at=entry.at,
-            note=redact_text(entry.note, known), actor_role=entry.actor_role,
+            received_at=entry.received_at, counted_at=entry.counted_at,
+            late_reported=entry.late_reported, reporting_delay_days=entry.reporting_delay_days,
+            note=public_note(case, entry), actor_role=entry.actor_role,
             working_days=None if current else float(durations[i])))
     stage = case.stage
-    return PublicCaseV1(
+    return PublicCaseV2(
         receipt_number=case.receipt_number, revision=case.revision,
         jurisdiction_code=definition.jurisdiction_code,
         jurisdiction_name=definition.jurisdiction_name, timezone=definition.timezone,
@@ -72,6 +93,7 @@ def to_public(case: Case, now: datetime) -> PublicCaseV1:
         service_code=service.code, service_name=service.name,
         catalogue_version=definition.catalogue_version,
         max_working_days=service.max_working_days,
+        reporting_tolerance_days=definition.reporting_tolerance,
         kecamatan=public_kecamatan(case.kecamatan, case.applicant),
         channel=case.channel, status=case.status, stage_code=case.stage_code,
         stage_name=stage.name if stage else None, submitted_at=case.submitted_at,
@@ -79,14 +101,17 @@ def to_public(case: Case, now: datetime) -> PublicCaseV1:
         working_days_elapsed=float(sla.elapsed),
         working_days_remaining=None if sla.remaining is None else float(sla.remaining),
         overdue=sla.overdue, paused=sla.paused,
-        withdrawn=case.status is PublicStatus.DIBATALKAN, timeline=tuple(timeline))
+        withdrawn=case.status is PublicStatus.DIBATALKAN, late_reported=case.late_reported,
+        timeline=tuple(timeline))
 
 
 def stage_report(case: Case, now: datetime) -> list[dict[str, object]]:
-    """Working days per step, the running one included ("how long has each stage taken")."""
-    end = case.closed_at or max(now, case.updated_at)
-    durations = step_durations([h.at for h in case.history], end, case.timezone)
+    """Working days per step, the running one included ("how long has each stage taken"), with
+    both clocks: the claimed ``at``, ``received_at``, ``counted_at`` and the late-report flag."""
+    durations = case_durations(case, now)
     return [{"seq": h.seq, "status": h.status.value, "stage_code": h.stage_code,
-             "at": h.at.isoformat(), "working_days": durations[i],
+             "at": h.at.isoformat(), "received_at": h.received_at.isoformat(),
+             "counted_at": h.counted_at.isoformat(), "late_reported": h.late_reported,
+             "reporting_delay_days": h.reporting_delay_days, "working_days": durations[i],
              "current": i == len(case.history) - 1}
             for i, h in enumerate(case.history)]

@@ -5,11 +5,16 @@
   the case spent returned to the applicant (dikembalikan).
 * A pause from ``r`` (returned) to ``q`` (resumed) covers ``working_days_between(r, q)`` working
   days: the return day still counts as worked, the resume day counts as paused. An open pause
-  runs until the clock's end (now, or the closing time).
+  runs until the clock's end (now, or the closing time); no pause covers day 0 or earlier
+  (a return before day 0 pauses from day 0). A pause with ``q <= r`` covers nothing.
 * ``elapsed`` = working days from day 0 to the end, minus paused days; never negative.
 * ``overdue``: the end date (today, or the closing day) is after the due date.
-* Per-step durations: working days between consecutive history steps; the current step's
-  duration so far is reported separately (it is ``None`` in the timeline while it runs).
+* Per-step durations: step ``i`` runs from ``starts[i]`` to ``ends[i]`` (working days between
+  their local dates, 0 if the end is not later); the current step's duration so far is reported
+  separately (it is ``None`` in the timeline while it runs).
+
+Which instant is a start and which an end is the caller's choice (``lifecycle`` explains the
+conservative one: claimed ``at`` for starts, ``counted_at`` for ends). This module only counts.
 """
 
 from __future__ import annotations
@@ -54,13 +59,16 @@ class Sla:
                 "paused": self.paused, "closed": self.closed}
 
 
-def paused_working_days(pauses: Sequence[Pause], end: datetime, timezone: str) -> int:
-    """Working days covered by the pauses, each cut at ``end``."""
+def paused_working_days(pauses: Sequence[Pause], end: datetime, timezone: str,
+                        start_date: date | None = None) -> int:
+    """Working days covered by the pauses, each cut at ``end`` (and at day 0, ``start_date``)."""
     total = 0
     for pause in pauses:
         stop = end if pause.end is None or pause.end > end else pause.end
-        total += working_days_between(local_date(pause.start, timezone),
-                                      local_date(stop, timezone))
+        begin = local_date(pause.start, timezone)
+        if start_date is not None:
+            begin = max(begin, start_date)
+        total += working_days_between(begin, local_date(stop, timezone))
     return total
 
 
@@ -70,7 +78,7 @@ def compute_sla(*, timezone: str, submitted_at: datetime, max_working_days: int,
     end = closed_at if closed_at is not None else now
     end = max(end, submitted_at)
     start = clock_start(local_date(submitted_at, timezone))
-    paused_days = paused_working_days(pauses, end, timezone)
+    paused_days = paused_working_days(pauses, end, timezone, start)
     due = add_working_days(start, max_working_days + paused_days)
     end_date = local_date(end, timezone)
     elapsed = max(0, working_days_between(start, end_date) - paused_days)
@@ -82,9 +90,8 @@ def compute_sla(*, timezone: str, submitted_at: datetime, max_working_days: int,
         paused=bool(pauses) and pauses[-1].end is None and not closed, closed=closed)
 
 
-def step_durations(starts: Sequence[datetime], end: datetime, timezone: str) -> list[int]:
-    """Working days each step lasted: step ``i`` runs from ``starts[i]`` to ``starts[i+1]`` (the
-    last one to ``end``)."""
-    bounds = [*starts[1:], end]
+def step_durations(starts: Sequence[datetime], ends: Sequence[datetime],
+                   timezone: str) -> list[int]:
+    """Working days each step lasted: step ``i`` runs from ``starts[i]`` to ``ends[i]``."""
     return [working_days_between(local_date(a, timezone), local_date(max(a, b), timezone))
-            for a, b in zip(starts, bounds, strict=True)]
+            for a, b in zip(starts, ends, strict=True)]

@@ -36,9 +36,10 @@ class TrackingService:
         poison: dict[int, dict[str, Any]] = {}
         indexes: list[int] = []
         events = []
+        now = self.tracking.handler.clock.now()  # received time of pre-upgrade (unstamped) events
         for index, delivery in enumerate(deliveries):
             try:
-                events.append(to_inbound(validate_event(delivery.body)))
+                events.append(to_inbound(validate_event(delivery.body), now))
                 indexes.append(index)
             except ContractViolation as exc:
                 poison[index] = {"reason": "contract-violation", **exc.as_dict()}

@@ -63,10 +63,16 @@ class EventFailure:
     error: str
 
 
-def to_inbound(event: ValidatedEvent) -> Inbound:
+def to_inbound(event: ValidatedEvent, received_fallback: datetime) -> Inbound:
+    """The domain's view of a validated event. ``received`` is intake's ``pantaureceived``; an
+    event without it was accepted by an intake from before the two clocks (still queued or
+    buffered across the upgrade), so the best time Pantau can vouch for is when tracking got it:
+    ``received_fallback`` (tracking's clock now, or when it was buffered)."""
+    received = event.received if event.received is not None else received_fallback
     return Inbound(event_id=event.id, source=event.source, type=event.type, time=event.time,
                    jurisdiction=event.jurisdiction, department=event.department,
-                   payload=event.payload, sequence=event.sequence, raw=event.raw)
+                   payload=event.payload, received=received, sequence=event.sequence,
+                   raw=event.raw)
 
 
 class TrackingHandler:
@@ -192,7 +198,7 @@ class TrackingHandler:
                                    outcome="duplicate", reason="stale-sequence")
                 continue
             if last is None or item.sequence == last + 1 or skip_gaps:
-                updated = self._apply(uow, case, _inbound_from_raw(item.body))
+                updated = self._apply(uow, case, _inbound_from_raw(item))
                 case = updated if updated is not None else case
             else:
                 waiting.append(item)
@@ -220,7 +226,7 @@ class TrackingHandler:
                 if not give_up:
                     continue
                 for item in uow.take_pending(receipt):
-                    event = _inbound_from_raw(item.body)
+                    event = _inbound_from_raw(item)
                     if not uow.seen(event.source, event.event_id):
                         self._refuse(uow, event, Refusal(
                             "unknown-case", f"no case with receipt {receipt} arrived within "
@@ -255,7 +261,8 @@ class TrackingHandler:
     # -- queries (no private data) ---------------------------------------------------------------
 
     def get_case(self, receipt_number: str) -> dict[str, Any] | None:
-        """Where is the case, how long has each step taken, is it late."""
+        """Where is the case, how long has each step taken (with the claimed, received and
+        counted time of each step), is it late."""
         case = self.store.get_case(receipt_number)
         if case is None:
             return None
@@ -293,6 +300,8 @@ def _receipt(event: Inbound) -> str:
         return ""
 
 
-def _inbound_from_raw(body: bytes) -> Inbound:
-    return to_inbound(validate_event(body))
+def _inbound_from_raw(item: PendingEvent) -> Inbound:
+    """A buffered event again (its raw JSON keeps ``pantaureceived``; without it, the time it
+    was buffered is the receipt time tracking can vouch for)."""
+    return to_inbound(validate_event(item.body), item.received_at)
 

@@ -1,11 +1,12 @@
-"""Building tracking's outgoing CloudEvents (case.updated, case.overdue, event.rejected)."""
+"""Building tracking's outgoing CloudEvents: ``case.updated`` (version 2: ``CaseUpdatedV2``, the
+whole ``PublicCaseV2`` with both clocks per step), ``case.overdue`` and ``event.rejected``."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from pantau_contracts.envelope import event_to_json, make_event
-from pantau_contracts.payloads.tracking import CaseOverdueV1, CaseUpdatedV1, EventRejectedV1
+from pantau_contracts.payloads.tracking import CaseOverdueV1, CaseUpdatedV2, EventRejectedV1
 from pantau_contracts.registry import dataschema_for
 from pantau_contracts.routing import CASES_EXCHANGE, FEEDBACK_EXCHANGE, case_key
 from pantau_tracking.domain.case import Case
@@ -23,9 +24,9 @@ def case_updated(case: Case, change: str, now: datetime) -> OutboxMessage:
     public = to_public(case, now)
     message_id = f"{case.receipt_number}:{case.revision}:updated"
     event = make_event(type="case.updated", source=tracking_source(case.jurisdiction),
-                       data=CaseUpdatedV1(case=public, change=change), id=message_id,
+                       data=CaseUpdatedV2(case=public, change=change), id=message_id,
                        subject=case.receipt_number, sequence=case.revision, time=now,
-                       dataschema=dataschema_for("case.updated", 1))
+                       dataschema=dataschema_for("case.updated", 2))
     return OutboxMessage(message_id, CASES_EXCHANGE, case_key("case.updated", case.jurisdiction),
                          event_to_json(event), case.receipt_number)
 
