@@ -5,8 +5,10 @@ Contract
 * Tables (own ``metadata``; created in tracking's database by its migration 0004):
   ``transparency_queue`` (entries waiting for a leaf index), ``transparency_leaves``
   (``leaf_index`` 0, 1, 2, … with no gap), ``transparency_nodes`` (every complete aligned
-  subtree hash, level 0 = leaf hashes, see ``merkle``) and ``transparency_checkpoints``
-  (kept forever).
+  subtree hash, level 0 = leaf hashes, see ``merkle``), ``transparency_checkpoints`` and
+  ``transparency_keys`` (every public key that ever signed a checkpoint; all kept forever, so
+  the portal publishes the keys without holding any secret and old checkpoints stay
+  verifiable after a rotation).
 * ``queue_entries(connection, leaves)`` inserts on the caller's connection, i.e. inside the
   caller's transaction: an entry exists if and only if the history entry it logs committed.
 * ``Sequencer.run(min_interval)``: the single writer. In passes of at most ``batch_size`` queue
@@ -88,6 +90,14 @@ transparency_checkpoints = sa.Table(
     sa.Column("key_id", sa.String(16), nullable=False),
     sa.Column("signature", sa.Text, nullable=False),
     sa.Column("note", sa.Text, nullable=False),
+)
+
+
+transparency_keys = sa.Table(
+    "transparency_keys", metadata,
+    sa.Column("key_id", sa.String(16), primary_key=True),
+    sa.Column("public_key", sa.Text, nullable=False),  # base64 of the raw 32-byte Ed25519 key
+    sa.Column("first_used_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 
@@ -256,11 +266,21 @@ class Sequencer:
                 return None
             root_hash = CompactRange.load(size, SqlNodes(connection)).root()
             checkpoint = sign_checkpoint(self.signer, self.origin, size, root_hash, now)
+            self._publish_key(connection, now)
             connection.execute(transparency_checkpoints.insert().values(
                 tree_size=size, root_hash=root_hash, timestamp=now, key_id=checkpoint.key_id,
                 signature=base64.b64encode(checkpoint.signature).decode("ascii"),
                 note=checkpoint.note))
             return checkpoint
+
+    def _publish_key(self, connection: sa.Connection, now: datetime) -> None:
+        """Record the signer's public key before its first checkpoint commits."""
+        known = connection.execute(sa.select(transparency_keys.c.key_id).where(
+            transparency_keys.c.key_id == self.signer.key_id)).first()
+        if known is None:
+            connection.execute(transparency_keys.insert().values(
+                key_id=self.signer.key_id, first_used_at=now,
+                public_key=base64.b64encode(self.signer.public_key_bytes).decode("ascii")))
 
     def run(self, min_interval: float | timedelta = 60.0) -> SequencerResult:
         """Drain the queue (at most ``max_batches`` passes) then checkpoint if due."""
@@ -292,6 +312,19 @@ class LogReader:
         row = connection.execute(sa.select(transparency_checkpoints).where(
             transparency_checkpoints.c.tree_size == tree_size)).first()
         return None if row is None else _checkpoint_from_row(row)
+
+    def keys(self) -> dict[str, list[dict[str, Any]]]:
+        """``{"keys": [{"key_id", "algorithm", "public_key", "current", "first_used_at"}]}``:
+        every key that signed a checkpoint; ``current`` is the latest checkpoint's key."""
+        with self.engine.connect() as connection:
+            latest = self._latest(connection)
+            rows = connection.execute(sa.select(transparency_keys)
+                                      .order_by(transparency_keys.c.first_used_at)).all()
+        current = latest.key_id if latest is not None else None
+        return {"keys": [{"key_id": row.key_id, "algorithm": "Ed25519",
+                          "public_key": row.public_key, "current": row.key_id == current,
+                          "first_used_at": _utc(row.first_used_at).isoformat()}
+                         for row in rows]}
 
     def latest_checkpoint(self) -> dict[str, Any] | None:
         with self.engine.connect() as connection:

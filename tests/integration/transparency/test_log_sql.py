@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pantau_tracking.adapters.database import create_engine, migrate
 from pantau_transparency.checkpoint import Checkpoint
-from pantau_transparency.keys import Signer
+from pantau_transparency.keys import Signer, load_public_key
 from pantau_transparency.leaf import Leaf
 from pantau_transparency.merkle import (
     CompactRange,
@@ -394,3 +394,22 @@ def test_batched_node_reads_across_levels_and_chunks(engine: sa.Engine, signer: 
         assert nodes.get_many([]) == {}
         with pytest.raises(KeyError):
             nodes.get_many([(0, 1), (0, 700)])
+
+
+def test_every_signing_key_is_published_and_the_latest_is_current(engine: sa.Engine,
+                                                                   signer: Signer) -> None:
+    reader = LogReader(engine)
+    assert reader.keys() == {"keys": []}
+    clock = Clock(T0)
+    queue(engine, [entry("BDG-PBG-0001", 1)])
+    Sequencer(engine, signer, ORIGIN, clock).run(min_interval=60)
+    rotated = Signer(Ed25519PrivateKey.generate())
+    queue(engine, [entry("BDG-PBG-0001", 2)])
+    clock.current += timedelta(minutes=2)
+    Sequencer(engine, rotated, ORIGIN, clock).run(min_interval=60)
+    keys = reader.keys()["keys"]
+    assert [k["key_id"] for k in keys] == [signer.key_id, rotated.key_id]
+    assert [k["current"] for k in keys] == [False, True]
+    old = Checkpoint.from_json(reader.checkpoints(after=0)[0])
+    published = [load_public_key(k["public_key"]) for k in keys]
+    assert old.verify(published)  # a checkpoint signed before the rotation still verifies

@@ -1,4 +1,4 @@
-"""Transparency log tables: queue, leaves, nodes (complete subtree hashes), checkpoints.
+"""Transparency log tables: queue, leaves, nodes (complete subtree hashes), checkpoints, keys.
 
 The same definitions as ``pantau_transparency.sql`` (which owns the log); written out here so
 the migration stays fixed when the library changes.
@@ -54,9 +54,15 @@ def upgrade() -> None:
         sa.Column("signature", sa.Text, nullable=False),
         sa.Column("note", sa.Text, nullable=False),
     )
+    op.create_table(
+        "transparency_keys",
+        sa.Column("key_id", sa.String(16), primary_key=True),
+        sa.Column("public_key", sa.Text, nullable=False),
+        sa.Column("first_used_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    for table in ("transparency_checkpoints", "transparency_nodes", "transparency_leaves",
+    for table in ("transparency_keys", "transparency_checkpoints", "transparency_nodes", "transparency_leaves",
                   "transparency_queue"):
         op.drop_table(table)
