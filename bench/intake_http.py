@@ -4,7 +4,7 @@
 
 Prints one JSON object: single-event requests/s and latency percentiles, batch events/s.
 Events are accepted for real (they reach pantau.accepted → tracking.accepted) under receipts
-starting with ``BENCH-``.
+starting with ``BDG-PBG-BENCH-`` (a prefix Kota Bandung DPMPTSP owns).
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def main() -> None:
             latencies = []
             started = time.perf_counter()
             for _ in range(args.events):
-                body = json.dumps(event(f"BENCH-{uuid.uuid4().hex[:10].upper()}", 1)).encode()
+                receipt = f"BDG-PBG-BENCH-{uuid.uuid4().hex[:10].upper()}"
+                body = json.dumps(event(receipt, 1)).encode()
                 headers = {**sign(creds.secret, body, key_id=creds.key_id),
                            "Content-Type": "application/cloudevents+json"}
                 t0 = time.perf_counter()
@@ -60,7 +61,7 @@ def main() -> None:
                 latencies.append(time.perf_counter() - t0)
                 assert response.status_code == 202, response.text
             single_elapsed = time.perf_counter() - started
-            receipt = f"BENCH-{uuid.uuid4().hex[:10].upper()}"
+            receipt = f"BDG-PBG-BENCH-{uuid.uuid4().hex[:10].upper()}"
             batch = [event(receipt, n) for n in range(1, args.batch + 1)]
             body = json.dumps(batch).encode()
             headers = {**sign(creds.secret, body, key_id=creds.key_id),

@@ -101,7 +101,7 @@ class CaseScript:
 def scripts(run: str) -> list[CaseScript]:
     result = []
     for n in range(CASES):
-        receipt = f"DUR-{run}-{n:04d}"
+        receipt = f"BDG-PBG-DUR-{run}-{n:04d}"
         steps, statuses = PLANS[n % len(PLANS)]
         events = [make_event(type=kind, source=SOURCE, subject=receipt, sequence=seq,
                              data={"receipt_number": receipt, **data})

@@ -64,7 +64,7 @@ def assert_no_private_data(text: str) -> None:
 
 def test_http_event_reaches_the_portal_api_search_and_case_page(system: dict[str, str],
                                                                 unique: Any) -> None:
-    receipt = unique("E2E")
+    receipt = unique("BDG-PBG-E2E")
     creds = dev_department("kota-bandung/dpmptsp")
     sender = HttpSender(INTAKE, creds.key_id, creds.secret)
     answer = sender.send(make_event(type="case.submitted", source=SOURCE, subject=receipt,
@@ -118,7 +118,7 @@ def test_amqp_event_from_the_department_client_reaches_the_portal(system: dict[s
                                                                   unique: Any,
                                                                   tmp_path: Path) -> None:
     amqp_url = system["PANTAU_AMQP_URL"]
-    receipt = unique("E2EQ")
+    receipt = unique("BDG-PBG-E2EQ")
     creds = dev_department("kota-bandung/dpmptsp")
     ref = DepartmentRef("kota-bandung", "dpmptsp")
     url = amqp_url.replace("pantau:pantau@", f"{ref.amqp_user}:{creds.amqp_password}@")
@@ -144,7 +144,7 @@ def test_amqp_event_from_the_department_client_reaches_the_portal(system: dict[s
 def test_refused_event_is_reported_back_to_the_department(system: dict[str, str],
                                                           unique: Any) -> None:
     amqp_url = system["PANTAU_AMQP_URL"]
-    receipt = unique("E2EX")
+    receipt = unique("BDG-PBG-E2EX")
     creds = dev_department("kota-bandung/dpmptsp")
     ref = DepartmentRef("kota-bandung", "dpmptsp")
     sender = HttpSender(INTAKE, creds.key_id, creds.secret)
