@@ -40,8 +40,8 @@ def test_relay_publishes_each_row_once_in_order(store: SqlStore, amqp_url: str, 
     jurisdiction_key = "case.updated.kota-bandung"
     handler = TrackingHandler(store, load_catalogue(), FixedClock(T0 + timedelta(hours=1)))
     prefix = unique("RELAY")
-    events = [to_inbound(validate_event(department_event("case.submitted", f"{prefix}-{i:03d}")))
-              for i in range(60)]
+    events = [to_inbound(validate_event(department_event("case.submitted", f"{prefix}-{i:03d}")),
+                         T0) for i in range(60)]
     handler.handle_batch(events)
     with Connection(amqp_url) as connection:
         channel = connection.channel()

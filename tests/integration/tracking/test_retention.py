@@ -40,7 +40,8 @@ def handler(store: SqlStore) -> TrackingHandler:
 
 
 def ev(*args: object, **kwargs: object) -> Inbound:
-    return to_inbound(validate_event(department_event(*args, **kwargs)))  # type: ignore[arg-type]
+    event = validate_event(department_event(*args, **kwargs))  # type: ignore[arg-type]
+    return to_inbound(event, event.time)
 
 
 def count(store: SqlStore, table: sa.Table, *where: Any) -> int:

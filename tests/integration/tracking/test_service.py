@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Queue
 
+from pantau_contracts.envelope import parse_time, stamp_received
+from pantau_contracts.registry import validate_event
 from pantau_contracts.routing import (
     ACCEPTED_EXCHANGE,
     CASES_EXCHANGE,
@@ -171,10 +173,18 @@ def test_service_end_to_end(database_url: str, amqp_url: str, publisher: Confirm
         stranger = unique("ORPHAN")
         send(publisher, department_event("case.submitted", stranger, jurisdiction="kota-contoh"),
              "kota-contoh.dpmptsp.case.submitted")
+        # Stamped by intake today, claiming three weeks ago: published as late (case.updated v2).
         after = unique("BDG")
-        send(publisher, department_event("case.submitted", after), key)
-        wait_for(lambda: [b for b in listener.bodies(after) if b["type"] == "case.updated"],
-                 timeout=30, message="case.updated after an unroutable refusal")
+        received = datetime.now(UTC)
+        late = department_event("case.submitted", after, time=received - timedelta(days=21))
+        send(publisher, stamp_received(validate_event(late), received).raw, key)
+        (late_update,) = wait_for(
+            lambda: [b for b in listener.bodies(after) if b["type"] == "case.updated"],
+            timeout=30, message="case.updated after an unroutable refusal")  # type: ignore
+        assert late_update["dataschema"].endswith("/case.updated/v2.json")
+        step = late_update["data"]["case"]["timeline"][0]
+        assert step["late_reported"] is True and parse_time(step["received_at"]) == received
+        assert first[0]["data"]["case"]["timeline"][0]["late_reported"] is False  # unstamped
 
         answer = rpc(amqp_url, "get_case", receipt)
         assert answer["public"]["revision"] == 3 and answer["public"]["status"] == "diproses"

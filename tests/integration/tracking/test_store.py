@@ -1,19 +1,23 @@
 """The store and use cases on real databases (SQLite and PostgreSQL via ``database_url``):
-idempotency, reordering, atomic outbox, overdue detection, queries without private data."""
+idempotency, reordering, atomic outbox, overdue detection, queries without private data, both
+clocks of every step (and history rows from before migration 0003)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 
 from pantau_contracts.catalogue import load_catalogue
+from pantau_contracts.envelope import stamp_received
 from pantau_contracts.registry import validate_event
-from pantau_tracking.adapters.database import create_engine, migrate
-from pantau_tracking.adapters.schema import outbox
+from pantau_tracking.adapters.database import MIGRATIONS, create_engine, migrate
+from pantau_tracking.adapters.schema import case_history, outbox
 from pantau_tracking.adapters.store import SqlStore
 from pantau_tracking.domain.lifecycle import Inbound
 from pantau_tracking.service.handler import TrackingHandler, to_inbound
@@ -40,8 +44,13 @@ def handler(store: SqlStore) -> TrackingHandler:
                            pending_timeout=timedelta(minutes=10))
 
 
-def ev(*args: object, **kwargs: object) -> Inbound:
-    return to_inbound(validate_event(department_event(*args, **kwargs)))  # type: ignore[arg-type]
+def ev(*args: object, received: datetime | None = None, **kwargs: object) -> Inbound:
+    """An accepted event; stamped by intake at ``received`` if given, else unstamped (then
+    received = its claimed time)."""
+    event = validate_event(department_event(*args, **kwargs))  # type: ignore[arg-type]
+    if received is not None:
+        event = stamp_received(event, received)
+    return to_inbound(event, event.time)
 
 
 def outbox_rows(store: SqlStore) -> list[dict[str, object]]:
@@ -84,7 +93,7 @@ def test_idempotent_on_source_and_id(handler: TrackingHandler, store: SqlStore,
                                      unique: Callable[[str], str]) -> None:
     receipt = unique("BDG")
     body = department_event("case.submitted", receipt, event_id="same-id")
-    event = to_inbound(validate_event(body))
+    event = to_inbound(validate_event(body), T0)
     handler.handle_batch([event, event])
     handler.handle_batch([event])
     case = store.get_case(receipt)
@@ -151,7 +160,7 @@ def test_batch_is_atomic_and_poison_is_isolated(handler: TrackingHandler, store:
     # A raw body that cannot be decoded makes buffering/draining fail for this event only.
     broken = Inbound(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
                      time=T0, jurisdiction="kota-bandung", department="dpmptsp",
-                     payload=None, sequence=None)
+                     payload=None, received=T0, sequence=None)
     failures = handler.handle_batch([*events, broken])
     assert [f.index for f in failures] == [2]
     assert store.get_case(good) is not None and store.get_case(poison) is not None
@@ -187,3 +196,58 @@ def test_overdue_detected_once(handler: TrackingHandler, store: SqlStore,
     answer = handler.get_case(receipt)
     assert answer is not None and answer["public"]["overdue"] is True
     assert answer["public"]["revision"] == 2
+
+
+def test_both_clocks_round_trip(handler: TrackingHandler, store: SqlStore,
+                                unique: Callable[[str], str]) -> None:
+    receipt = unique("BDG")
+    late = T0 + timedelta(days=9)  # Wednesday of the next week: 7 working days after T0
+    handler.handle_batch([ev("case.submitted", receipt, received=T0 + timedelta(minutes=1)),
+                          ev("case.stage_started", receipt, stage="verifikasi-berkas",
+                             received=late, time=T0 + timedelta(hours=2))])
+    handler.handle_batch([ev("case.completed", receipt, received=late + timedelta(hours=1),
+                             time=late)])  # appended to a stored history
+    case = store.get_case(receipt)
+    assert case is not None
+    first, second, third = case.history
+    assert first.at == T0 and first.received_at == T0 + timedelta(minutes=1)
+    assert first.counted_at == T0 and not first.late_reported
+    assert first.reporting_delay_days == 0
+    assert second.at == T0 + timedelta(hours=2) and second.received_at == late
+    assert second.late_reported and second.reporting_delay_days == 7
+    assert second.counted_at == late - timedelta(days=1)
+    assert third.at == late and third.counted_at == late and not third.late_reported
+    assert case.closed_at == third.counted_at
+    answer = handler.get_case(receipt)
+    assert answer is not None and answer["public"]["late_reported"] is True
+    assert [h["late_reported"] for h in answer["history"]] == [False, True, False]
+
+
+def test_history_from_before_0003_reads_as_claimed(store: SqlStore,
+                                                   unique: Callable[[str], str]) -> None:
+    """Down to 0002 (the two-clock columns dropped, rows kept) and up again: the old rows read
+    received = counted = at, not late; new steps append with both clocks."""
+    receipt = unique("BDG")
+    handler = TrackingHandler(store, load_catalogue(), FixedClock(T0 + timedelta(days=1)))
+    handler.handle_batch([ev("case.submitted", receipt, received=T0 + timedelta(days=9))])
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+        assert "received_at" not in {c["name"] for c in sa.inspect(connection).get_columns(
+            "case_history")}
+    migrate(store.engine)
+    case = store.get_case(receipt)
+    assert case is not None
+    (entry,) = case.history
+    assert entry.received_at == entry.counted_at == entry.at == T0
+    assert not entry.late_reported and entry.reporting_delay_days == 0
+    handler.handle_batch([ev("case.completed", receipt, received=T0 + timedelta(hours=5))])
+    case = store.get_case(receipt)
+    assert case is not None and case.history[1].received_at == T0 + timedelta(hours=5)
+    with store.engine.connect() as connection:
+        flags = connection.execute(sa.select(case_history.c.late_reported,
+                                             case_history.c.reporting_delay_days).where(
+            case_history.c.receipt_number == receipt).order_by(case_history.c.seq)).all()
+    assert [tuple(f) for f in flags] == [(False, 0), (False, 0)]  # server defaults, then written
