@@ -4,6 +4,11 @@ A case keeps a snapshot of its service definition (``ServiceDefinition``, with t
 version) taken when it was opened, its current public status and stage, an append-only history,
 a ``revision`` that grows with every change (it is the ``sequence`` of tracking's outgoing events
 and the version of the public record), and — kept apart and marked PRIVATE — the applicant.
+
+Every history entry has two clocks (claimed ``at``, ``received_at``) and the ``counted_at`` the
+service clock uses (``lifecycle`` states the rules). ``submitted_at`` is the first entry's ``at``;
+``closed_at`` is the closing entry's ``counted_at``; ``updated_at`` is the latest time the record
+changed as Pantau knows it (received time, or the overdue scan's now).
 """
 
 from __future__ import annotations

@@ -21,6 +21,11 @@ the buffered events are applied in sequence order, skipping the gap (a missing e
 later then counts as a duplicate and is dropped); events for a case that never opened are
 refused (``unknown-case``) and reported back to the department.
 
+Received time: ``to_inbound`` takes intake's ``pantaureceived``; an event without it (accepted
+before the two clocks) counts as received when tracking took it, and a buffered one as received
+when it was buffered. Buffered events keep their stamp in the raw JSON, so applying them later
+does not make them look late.
+
 A refused event still advances the case's sequence (it was consumed), so one bad event does not
 stall the case. Every change writes its outgoing events (``case.updated``/``event.rejected``)
 to the outbox in the same transaction.
