@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pantau_contracts.payloads.public import PublicCaseV1
+from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_publishing.domain.record import case_document, change_documents, clean_case
 from pantau_publishing.portal.app import create_app
 from pantau_publishing.portal.case_view import (
@@ -30,8 +30,8 @@ from tests.unit.publishing.fakes import FakeReader
 from tests.unit.publishing.test_portal import STATS_AGGS
 
 
-def case(**kwargs: object) -> PublicCaseV1:
-    return PublicCaseV1.model_validate(public_case(**kwargs))  # type: ignore[arg-type]
+def case(**kwargs: object) -> PublicCaseV2:
+    return PublicCaseV2.model_validate(public_case(**kwargs))  # type: ignore[arg-type]
 
 
 # --- formatting ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import json
 from xml.etree import ElementTree as ET
 
-from pantau_contracts.payloads.public import PublicCaseV1
+from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_publishing.domain import feeds, open311
 from pantau_publishing.domain.record import change_documents, clean_case
 from pantau_publishing.domain.timeline import is_late, steps, zone_label
@@ -16,17 +16,17 @@ def test_zones_are_labelled_as_in_indonesia() -> None:
 
 
 def test_timeline_tones_like_bandung() -> None:
-    case = PublicCaseV1.model_validate(public_case(revision=3))
+    case = PublicCaseV2.model_validate(public_case(revision=3))
     assert [s.tone for s in steps(case)] == ["done", "done", "current"]
     returned = public_case(revision=3)
     returned["timeline"][-1]["status"] = "dikembalikan"
-    assert steps(PublicCaseV1.model_validate(returned))[-1].tone == "problem"
+    assert steps(PublicCaseV2.model_validate(returned))[-1].tone == "problem"
 
 
 def test_late_mark() -> None:
-    assert is_late(PublicCaseV1.model_validate(public_case(overdue=True)))
-    assert is_late(PublicCaseV1.model_validate(public_case(revision=4, elapsed=11)))
-    assert not is_late(PublicCaseV1.model_validate(public_case(revision=4, elapsed=10)))
+    assert is_late(PublicCaseV2.model_validate(public_case(overdue=True)))
+    assert is_late(PublicCaseV2.model_validate(public_case(revision=4, elapsed=11)))
+    assert not is_late(PublicCaseV2.model_validate(public_case(revision=4, elapsed=10)))
 
 
 def changes() -> list[dict[str, object]]:
@@ -51,7 +51,7 @@ def test_json_feed_1_1() -> None:
 
 
 def test_open311_request_has_no_location_and_maps_status() -> None:
-    request = open311.service_request(PublicCaseV1.model_validate(public_case(revision=4)))
+    request = open311.service_request(PublicCaseV2.model_validate(public_case(revision=4)))
     assert request["status"] == "closed" and request["lat"] is None
     assert request["expected_datetime"].endswith("+07:00")
     xml = ET.fromstring(open311.to_xml("service_requests", "request", [request]))

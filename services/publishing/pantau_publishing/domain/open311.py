@@ -12,10 +12,10 @@ from typing import Any
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
-from pantau_contracts.payloads.public import PublicCaseV1
+from pantau_contracts.payloads.public import PublicCaseV2
 
 
-def service_request(case: PublicCaseV1) -> dict[str, Any]:
+def service_request(case: PublicCaseV2) -> dict[str, Any]:
     latest_note = next((e.note for e in sorted(case.timeline, key=lambda e: -e.seq) if e.note),
                        None)
     expected = None

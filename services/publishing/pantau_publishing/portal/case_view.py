@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from pantau_contracts.catalogue import Catalogue, CatalogueError, Service, load_catalogue
-from pantau_contracts.payloads.public import PublicCaseV1
+from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_contracts.vocabulary import PublicStatus
 from pantau_publishing.domain.timeline import is_late
 from pantau_publishing.portal.formatting import days, long_date
@@ -54,7 +54,7 @@ class ClockSummary:
     text: str
 
 
-def clock_summary(case: PublicCaseV1, lang: str) -> ClockSummary:
+def clock_summary(case: PublicCaseV2, lang: str) -> ClockSummary:
     """The verdict on the service clock, in ``lang``."""
     values = {"elapsed": days(case.working_days_elapsed, lang),
               "max": case.max_working_days,
@@ -111,7 +111,7 @@ class ServiceStandards:
         found = self._catalogue.jurisdiction(jurisdiction) if self._catalogue else None
         return found.version if found else None
 
-    def standard_for(self, case: PublicCaseV1) -> Service | None:
+    def standard_for(self, case: PublicCaseV2) -> Service | None:
         """The service standard the case was opened under, or ``None``.
 
         A case records ``catalogue_version`` as ``{jurisdiction}@{version}`` (e.g.

@@ -4,6 +4,12 @@ Two processes (the indexer and the portal) may start at the same moment. Both ma
 and point the alias at it; afterwards each looks at the alias, and if it names more than one index
 the oldest (smallest name) wins: the others are removed in one atomic alias update. Every process
 computes the same winner, so the outcome is one alias → one index whatever the interleaving.
+
+A template only shapes indices created after it; ``add_new_fields`` brings an index that already
+exists up to date by adding the fields the template has and the index lacks (adding a field is
+always allowed, and doing it twice is harmless). A field the index maps *differently* (e.g.
+``timeline`` before the two clocks) cannot change in place: that is logged, and
+``python -m pantau_publishing.rebuild`` builds a fresh index with the current template.
 """
 
 from __future__ import annotations
@@ -38,6 +44,41 @@ def put_templates(es: Elasticsearch, aliases: Aliases) -> None:
         es.indices.put_index_template(name=alias, **body)
 
 
+def add_new_fields(es: Elasticsearch, alias: str, template: dict[str, Any]) -> dict[str, list[str]]:
+    """Add the template's top-level fields that each index behind ``alias`` lacks. Returns
+    index → the fields added (only indices that got some)."""
+    wanted: dict[str, Any] = template["template"]["mappings"]["properties"]
+    added: dict[str, list[str]] = {}
+    for index in alias_indices(es, alias):
+        mapping = es.indices.get_mapping(index=index)[index]["mappings"]
+        current: dict[str, Any] = mapping.get("properties", {})
+        missing = {name: field for name, field in wanted.items() if name not in current}
+        if missing:
+            es.indices.put_mapping(index=index, properties=missing)
+            added[index] = sorted(missing)
+            log.info("added fields %s to index %s", sorted(missing), index)
+        differing = sorted(name for name, field in wanted.items()
+                           if name in current and not _same(current[name], field))
+        if differing:
+            log.warning("index %s maps %s differently from the current template; run "
+                        "`python -m pantau_publishing.rebuild` to apply it", index, differing)
+    return added
+
+
+def _same(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """Does an index's field mapping have the template's kind of field — the same type (an
+    object reported without one), indexed or not, the same sub-fields? (Parameters such as
+    ``copy_to`` come back normalised, so they are not compared: this is a hint, not a diff.)"""
+    def kind(field: dict[str, Any]) -> tuple[Any, Any]:
+        return (field.get("type", "object"), field.get("enabled", True))
+
+    if kind(current) != kind(wanted):
+        return False
+    inner_w, inner_c = wanted.get("properties", {}), current.get("properties", {})
+    return set(inner_w) == set(inner_c) and all(_same(inner_c[name], inner_w[name])
+                                                for name in inner_w)
+
+
 def alias_indices(es: Elasticsearch, alias: str) -> list[str]:
     try:
         return sorted(es.indices.get_alias(name=alias).keys())
@@ -69,9 +110,13 @@ def ensure_alias(es: Elasticsearch, alias: str) -> str:
 
 
 def bootstrap(es: Elasticsearch, aliases: Aliases) -> dict[str, str]:
-    """Put both templates and make sure both aliases exist. Returns alias → index."""
+    """Put both templates, make sure both aliases exist and their indices have every field of
+    the current templates. Returns alias → index."""
     put_templates(es, aliases)
-    return {alias: ensure_alias(es, alias) for alias in (aliases.cases, aliases.changes)}
+    indices = {alias: ensure_alias(es, alias) for alias in (aliases.cases, aliases.changes)}
+    for kind, alias in (("cases", aliases.cases), ("changes", aliases.changes)):
+        add_new_fields(es, alias, load_template(TEMPLATES[kind], alias))
+    return indices
 
 
 def drop(es: Elasticsearch, aliases: Aliases) -> None:

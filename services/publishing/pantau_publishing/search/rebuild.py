@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from elasticsearch import Elasticsearch, NotFoundError
 
-from pantau_contracts.payloads.public import PublicCaseV1
+from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_publishing.domain.record import clean_case
 from pantau_publishing.search.bootstrap import alias_indices, put_templates
 from pantau_publishing.search.client import Aliases, new_index_name
@@ -83,7 +83,7 @@ def alias_of(aliases: Aliases, target: Target) -> str:
     return aliases.cases if target == "cases" else aliases.changes
 
 
-def actions_for(case: PublicCaseV1, targets: Sequence[Target]) -> list[IndexAction]:
+def actions_for(case: PublicCaseV2, targets: Sequence[Target]) -> list[IndexAction]:
     """The documents of one clean case for the chosen targets, versioned exactly as the indexer
     versions them (``service.indexing.index_actions``: case by revision, change by entry seq)."""
     return index_actions(case, targets)

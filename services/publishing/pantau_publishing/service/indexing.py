@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from pantau_contracts.envelope import ContractViolation, FieldProblem
-from pantau_contracts.payloads.public import PublicCaseV1
-from pantau_contracts.payloads.tracking import CaseUpdatedV1
+from pantau_contracts.payloads.public import PublicCaseV2
+from pantau_contracts.payloads.tracking import CaseUpdatedV1, CaseUpdatedV2
 from pantau_contracts.registry import validate_event
 from pantau_publishing.domain.record import case_document, change_documents, clean_case
 from pantau_publishing.service.ports import (
@@ -42,16 +42,20 @@ class BatchOutcome:
 
 
 def actions_for(message: InboundMessage) -> list[IndexAction]:
-    """The index actions for one message, or ``ContractViolation`` explaining why there are none."""
+    """The index actions for one message, or ``ContractViolation`` explaining why there are none.
+
+    ``case.updated`` version 2 carries a ``PublicCaseV2``; version 1 (``dataschema`` .../v1.json,
+    still in queues from before the upgrade) a ``PublicCaseV1``, which ``clean_case`` upgrades.
+    """
     event = validate_event(message.body, allowed_types=ACCEPTED_TYPES)
     if event.type in INFORMATIONAL_TYPES:
         return []
     payload = event.payload
-    assert isinstance(payload, CaseUpdatedV1)
+    assert isinstance(payload, CaseUpdatedV1 | CaseUpdatedV2)
     try:
         case = clean_case(payload.case)
     except ValidationError as exc:  # pragma: no cover - validate_event already checked the model
-        raise ContractViolation([FieldProblem("data.case", str(exc), "a PublicCaseV1")]) from exc
+        raise ContractViolation([FieldProblem("data.case", str(exc), "a PublicCaseV2")]) from exc
     if event.sequence is not None and event.sequence != case.revision:
         raise ContractViolation([FieldProblem(
             "sequence", f"{event.sequence} differs from data.case.revision {case.revision}",
@@ -59,7 +63,7 @@ def actions_for(message: InboundMessage) -> list[IndexAction]:
     return index_actions(case)
 
 
-def index_actions(case: PublicCaseV1,
+def index_actions(case: PublicCaseV2,
                   targets: Collection[IndexTarget] = ("cases", "changes")) -> list[IndexAction]:
     """The documents of one clean case, each with its external version.
 

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pantau_contracts.payloads.base import RECEIPT_PATTERN
-from pantau_contracts.payloads.public import PublicCaseV1
+from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_publishing.domain import stats as stats_rules
 from pantau_publishing.domain.feeds import FEED_SCOPES
 from pantau_publishing.domain.query import (
@@ -32,7 +32,7 @@ from pantau_publishing.service.ports import CaseReader
 class SearchResult:
     query: CaseQuery
     total: int
-    cases: list[PublicCaseV1]
+    cases: list[PublicCaseV2]
     facets: dict[str, list[FacetBucket]]
 
     @property
@@ -52,7 +52,7 @@ class UnknownScope(ValueError):
     pass
 
 
-def _clean(document: dict[str, Any]) -> PublicCaseV1 | None:
+def _clean(document: dict[str, Any]) -> PublicCaseV2 | None:
     try:
         return clean_case(document)
     except ValidationError:
@@ -85,7 +85,7 @@ class PublicRecords:
         receipt = normalise_receipt(receipt_number)
         return self._reader.get_case(receipt) if receipt is not None else None
 
-    def case(self, receipt_number: str) -> PublicCaseV1 | None:
+    def case(self, receipt_number: str) -> PublicCaseV2 | None:
         """The clean public record, or ``None`` (unknown or malformed receipt number)."""
         document = self._document(receipt_number)
         return _clean(document) if document is not None else None
@@ -100,7 +100,7 @@ class PublicRecords:
         cases = [c for c in (_clean(hit) for hit in answer.hits) if c is not None]
         return SearchResult(query, answer.total, cases, parse_facets(answer.aggregations))
 
-    def export(self, query: CaseQuery) -> Iterator[PublicCaseV1]:
+    def export(self, query: CaseQuery) -> Iterator[PublicCaseV2]:
         for document in self._reader.scan_cases(query_clause(query)):
             case = _clean(document)
             if case is not None:
@@ -116,13 +116,18 @@ class PublicRecords:
     def changes(self, scope: str | None = None, code: str | None = None,
                 limit: int = 50) -> list[dict[str, Any]]:
         """Latest public status changes, newest first, optionally for one scope; each one
-        re-validated and re-redacted (``clean_change``), invalid ones left out."""
+        re-validated and re-redacted (``clean_change``), invalid ones left out.
+
+        Newest by the time Pantau *received* them (then by the claimed time): a step reported
+        late is news when it arrives, not buried at the date it claims. (``unmapped_type``: an
+        index from before the two clocks has no ``received_at`` yet — it still sorts.)"""
         if scope and scope not in FEED_SCOPES:
             raise UnknownScope(scope)
         filters = [{"term": {FEED_SCOPES[scope]: code}}] if scope and code else []
         answer = self._reader.search_changes({
             "query": {"bool": {"filter": filters}}, "size": limit,
-            "sort": [{"at": "desc"}, {"receipt_number": "asc"}, {"seq": "desc"}]})
+            "sort": [{"received_at": {"order": "desc", "unmapped_type": "date"}},
+                     {"at": "desc"}, {"receipt_number": "asc"}, {"seq": "desc"}]})
         return [c for c in (_clean_change(hit) for hit in answer.hits) if c is not None]
 
     def services(self, jurisdiction: str | None = None) -> list[dict[str, str]]:
