@@ -27,7 +27,7 @@ def test_filters_become_term_and_range_clauses() -> None:
     assert body["from"] == 10 and body["size"] == 10
     assert body["sort"][0] == {"due_date": {"order": "asc", "missing": "_last"}}
     assert set(body["aggs"]) == {"jurisdiction", "department", "service", "status",
-                                 "kecamatan", "overdue"}
+                                 "kecamatan", "overdue", "late_reported"}
     assert query.date_from == date(2026, 3, 1)
 
 

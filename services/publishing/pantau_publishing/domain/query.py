@@ -34,6 +34,7 @@ FACETS: dict[str, tuple[str, str | None, str | None]] = {
     "status": ("status", None, None),
     "kecamatan": ("kecamatan", None, None),
     "overdue": ("overdue", None, None),
+    "late_reported": ("late_reported", None, None),
 }
 """Facet name → (keyword field, display-name field in Indonesian, and in English)."""
 
@@ -59,6 +60,7 @@ class CaseQuery:
     status: str | None = None
     kecamatan: str | None = None
     overdue: bool | None = None
+    late_reported: bool | None = None  # some step reported later than the tolerance allows
     date_from: date | None = None
     date_to: date | None = None
     sort: str = "terbaru"
@@ -79,6 +81,8 @@ class CaseQuery:
             "q": self.q, "jurisdiction": self.jurisdiction, "department": self.department,
             "service": self.service, "status": self.status, "kecamatan": self.kecamatan,
             "overdue": None if self.overdue is None else str(self.overdue).lower(),
+            "late_reported": None if self.late_reported is None
+            else str(self.late_reported).lower(),
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
             "sort": None if self.sort == "terbaru" else self.sort,
@@ -98,12 +102,8 @@ def parse_query(params: dict[str, str | None]) -> CaseQuery:
     if status is not None and status not in {s.value for s in PublicStatus}:
         raise QueryError("status", f"{status!r} is not a public status",
                          "one of " + ", ".join(s.value for s in PublicStatus))
-    overdue_raw = text("overdue")
-    overdue: bool | None = None
-    if overdue_raw is not None:
-        if overdue_raw.lower() not in ("true", "false", "1", "0", "ya", "tidak"):
-            raise QueryError("overdue", f"{overdue_raw!r} is not a yes/no value", "true or false")
-        overdue = overdue_raw.lower() in ("true", "1", "ya")
+    overdue = _yes_no(text("overdue"), "overdue")
+    late_reported = _yes_no(text("late_reported"), "late_reported")
     sort = text("sort") or "terbaru"
     if sort not in SORTS:
         raise QueryError("sort", f"{sort!r} is not a sort order", "one of " + ", ".join(SORTS))
@@ -117,7 +117,8 @@ def parse_query(params: dict[str, str | None]) -> CaseQuery:
         raise QueryError("to", "is before 'from'", "a date on or after 'from'")
     return CaseQuery(q=text("q") or "", jurisdiction=text("jurisdiction"),
                      department=text("department"), service=text("service"), status=status,
-                     kecamatan=text("kecamatan"), overdue=overdue, date_from=date_from,
+                     kecamatan=text("kecamatan"), overdue=overdue,
+                     late_reported=late_reported, date_from=date_from,
                      date_to=date_to, sort=sort, page=page, size=size)
 
 
@@ -137,6 +138,8 @@ def filter_clauses(query: CaseQuery) -> list[dict[str, Any]]:
             clauses.append({"term": {name: value}})
     if query.overdue is not None:
         clauses.append({"term": {"overdue": query.overdue}})
+    if query.late_reported is not None:
+        clauses.append({"term": {"late_reported": query.late_reported}})
     if query.date_from or query.date_to:
         bounds: dict[str, str] = {}
         if query.date_from:
@@ -206,6 +209,14 @@ def parse_facets(aggregations: dict[str, Any]) -> dict[str, list[FacetBucket]]:
                                        str(labels_en[0]["key"]) if labels_en else None))
         result[name] = buckets
     return result
+
+
+def _yes_no(raw: str | None, name: str) -> bool | None:
+    if raw is None:
+        return None
+    if raw.lower() not in ("true", "false", "1", "0", "ya", "tidak"):
+        raise QueryError(name, f"{raw!r} is not a yes/no value", "true or false")
+    return raw.lower() in ("true", "1", "ya")
 
 
 def _int(raw: str | None, name: str, default: int, low: int, high: int) -> int:

@@ -1,8 +1,13 @@
 """Dashboard statistics: performance of a jurisdiction, department or service.
 
 Computed with core aggregations only: counts, ``percentiles`` of working days for completed cases,
-the share completed within the legal maximum (from the derived ``sla_met`` flag) and the backlog
-of open cases by calendar age (``date_range`` with date math on ``submitted_at``).
+the share completed within the legal maximum (from the derived ``sla_met`` flag), the backlog
+of open cases by calendar age (``date_range`` with date math on ``submitted_at``) and how
+promptly departments report: the share of *events* (public timeline entries of every case in
+scope) reported within the tolerance (``sum`` of the derived ``entry_count`` and
+``late_entry_count``) and the median reporting delay in working days (``percentiles`` over the
+derived flat array ``reporting_delays``: one value per event, so it is the median over events,
+not over cases).
 """
 
 from __future__ import annotations
@@ -38,12 +43,23 @@ class Stats:
     p90_days: float | None
     sla_share: float | None  # completed within the legal maximum / completed, 0..1
     backlog: tuple[tuple[str, int], ...]
+    events: int = 0  # reported events (public timeline entries) of the cases in scope
+    late_events: int = 0  # of those, reported later than the tolerance allows
+    median_reporting_delay: float | None = None  # working days, median over events
+
+    @property
+    def reported_on_time_share(self) -> float | None:
+        """Events reported within the tolerance / events, 0..1 (``None`` without events)."""
+        return (self.events - self.late_events) / self.events if self.events else None
 
     def as_dict(self) -> dict[str, Any]:
         return {"received": self.received, "completed": self.completed, "open": self.open,
                 "overdue_open": self.overdue_open, "median_working_days": self.median_days,
                 "p90_working_days": self.p90_days, "share_within_legal_maximum": self.sla_share,
-                "backlog_by_age_days": dict(self.backlog)}
+                "backlog_by_age_days": dict(self.backlog),
+                "events_reported": self.events, "events_reported_late": self.late_events,
+                "share_reported_within_tolerance": self.reported_on_time_share,
+                "median_reporting_delay_working_days": self.median_reporting_delay}
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,9 @@ def _stat_aggs() -> dict[str, Any]:
                 {"key": key, **({"from": low} if low else {}), **({"to": high} if high else {})}
                 for key, low, high in AGE_BUCKETS]}},
         }},
+        "events": {"sum": {"field": "entry_count"}},
+        "late_events": {"sum": {"field": "late_entry_count"}},
+        "reporting_delay": {"percentiles": {"field": "reporting_delays", "percents": [50]}},
     }
 
 
@@ -101,13 +120,18 @@ def parse_stats(aggs: dict[str, Any], total: int) -> Stats:
            for b in completed["sla"]["buckets"]}
     met, missed = sla.get("true", 0), sla.get("false", 0)
     age = aggs["open"]["age"]["buckets"]
+    events = int(aggs.get("events", {}).get("value") or 0)
+    delay = aggs.get("reporting_delay", {}).get("values", {})
     return Stats(
         received=total, completed=int(completed["doc_count"]), open=int(aggs["open"]["doc_count"]),
         overdue_open=int(aggs["open"]["overdue"]["doc_count"]),
         median_days=_num(values.get("50.0")), p90_days=_num(values.get("90.0")),
         sla_share=(met / (met + missed)) if met + missed else None,
         backlog=tuple((key, int(age.get(key, {}).get("doc_count", 0)))
-                      for key, _low, _high in AGE_BUCKETS))
+                      for key, _low, _high in AGE_BUCKETS),
+        events=events,
+        late_events=min(int(aggs.get("late_events", {}).get("value") or 0), events),
+        median_reporting_delay=_num(delay.get("50.0")) if events else None)
 
 
 def parse_rows(aggs: dict[str, Any]) -> list[StatsRow]:

@@ -1,4 +1,6 @@
-"""JSON API ``/api/v1`` (OpenAPI at ``/api/docs``). Answers are built only from PublicCaseV1."""
+"""JSON API ``/api/v1`` (OpenAPI at ``/api/docs``). Answers are built only from PublicCaseV2:
+every timeline step has both clocks (``at`` as the department claims it, ``received_at`` when
+Pantau received the report, ``counted_at`` what the service clock counts, ``late_reported``)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from pantau_contracts.payloads.public import PublicCaseV1
+from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_publishing.portal.deps import case_query, records
 from pantau_publishing.portal.errors import PROBLEM, problem
 from pantau_publishing.service.records import UnknownScope
@@ -17,7 +19,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown receipt number (problem+json)", "content": {PROBLEM: {}}}}
 
 
-@router.get("/cases/{receipt_number}", response_model=PublicCaseV1, responses=NOT_FOUND,
+@router.get("/cases/{receipt_number}", response_model=PublicCaseV2, responses=NOT_FOUND,
             summary="One public case record")
 def get_case(request: Request, receipt_number: str) -> Response:
     case = records(request).case(receipt_number)
@@ -35,6 +37,9 @@ def search_cases(
     jurisdiction: str | None = None, department: str | None = None,
     service: str | None = None, status: str | None = None, kecamatan: str | None = None,
     overdue: bool | None = None,
+    late_reported: bool | None = Query(
+        None, description="Only cases with (true) / without (false) a step reported later "
+                          "than the tolerance allows"),
     from_: str | None = Query(None, alias="from", description="Submitted on/after (YYYY-MM-DD)"),
     to: str | None = Query(None, description="Submitted on/before (YYYY-MM-DD)"),
     sort: str | None = Query(None, description="terbaru, terlama, diajukan, tenggat, nomor"),
@@ -55,6 +60,11 @@ def search_cases(
 @router.get("/stats/{scope}/{code}",
             summary="Performance statistics for a jurisdiction, department or service")
 def stats(request: Request, scope: str | None = None, code: str | None = None) -> Response:
+    """Totals and one row per entity one level down. Besides the service clock
+    (``median_working_days``, ``share_within_legal_maximum``…) each has how promptly steps were
+    reported: ``events_reported``, ``events_reported_late``,
+    ``share_reported_within_tolerance`` (0..1) and ``median_reporting_delay_working_days``
+    (median over events)."""
     try:
         board = records(request).dashboard(scope, code)
     except UnknownScope:

@@ -10,7 +10,7 @@ from pantau_publishing.domain.query import CaseQuery, parse_query
 from pantau_publishing.service.records import PublicRecords
 
 QUERY_PARAMS = ("q", "jurisdiction", "department", "service", "status", "kecamatan", "overdue",
-                "from", "to", "sort", "page", "size")
+                "late_reported", "from", "to", "sort", "page", "size")
 
 
 def records(request: Request) -> PublicRecords:
