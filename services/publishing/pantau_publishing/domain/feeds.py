@@ -3,11 +3,20 @@
 A change is one ``pantau-changes`` document (see ``record.change_documents``), re-checked on the
 way out by ``record.clean_change`` (``PublicRecords.changes``): valid shape, note redacted again.
 Feeds carry only those fields; links point at the public case page.
+
+Every entry carries both clocks: the time the department claims the step happened (``at``) and
+the time Pantau received the report (``received_at``) — in words in the entry text (written by
+``FeedInfo.clocks``, which the portal supplies in the reader's language and zone) and as data
+(JSON Feed: the ``_pantau`` extension object). An entry is dated by ``received_at``: that is when
+it became public, so a step reported late appears at the top of the feed instead of being
+back-dated below entries a subscriber already read. A step reported late also carries a marker:
+the title ends with ``⚠ <late_label>``, Atom gets ``<category term="late-reported">`` and JSON
+Feed the tag ``late-reported``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +28,7 @@ from pantau_contracts.vocabulary import STATUS_LABELS, PublicStatus
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_SCOPES = {"jurisdiction": "jurisdiction_code", "department": "department_code",
                "service": "service_code", "case": "receipt_number"}
+LATE_TERM = "late-reported"
 
 
 @dataclass(frozen=True)
@@ -28,35 +38,67 @@ class FeedInfo:
     home_url: str
     base_url: str  # absolute base for case links, without a trailing slash
     lang: str = "id"
+    clocks: Callable[[Mapping[str, Any]], str] | None = None
+    """Both clocks of a change in words (the portal's, in ``lang`` and the jurisdiction's zone);
+    without it the entry text gives them as ISO 8601 times."""
+    late_label: str = "late-reported"  # the words of the late marker in titles and categories
 
 
-def entry_title(change: dict[str, Any], lang: str = "id") -> str:
+def entry_title(change: Mapping[str, Any], lang: str = "id",
+                late_label: str = "late-reported") -> str:
     status = STATUS_LABELS[PublicStatus(change["status"])][lang]
     service = (change.get("service_name") or {}).get(lang) or change["service_code"]
     stage = (change.get("stage_name") or {}).get(lang)
-    return f"{change['receipt_number']} — {service}: {status}" + (f" ({stage})" if stage else "")
+    title = f"{change['receipt_number']} — {service}: {status}" + (f" ({stage})" if stage else "")
+    return title + (f" — ⚠ {late_label}" if change.get("late_reported") else "")
 
 
-def entry_id(change: dict[str, Any]) -> str:
+def entry_id(change: Mapping[str, Any]) -> str:
     return f"urn:pantau:case:{change['receipt_number']}:{change['seq']}"
 
 
-def case_url(info: FeedInfo, change: dict[str, Any]) -> str:
+def case_url(info: FeedInfo, change: Mapping[str, Any]) -> str:
     return f"{info.base_url}/kasus/{change['receipt_number']}"
 
 
-def summary(change: dict[str, Any], lang: str) -> str:
-    """The entry text: the note (redacted here too — a feed is a publication) or the title."""
-    return redact_text(change.get("note")) or entry_title(change, lang)
+def received(change: Mapping[str, Any]) -> str:
+    """When the change became public: Pantau received it (the claimed time for a document
+    from before the two clocks)."""
+    return str(change.get("received_at") or change["at"])
 
 
-def _updated(changes: Sequence[dict[str, Any]]) -> str:
+def iso_clocks(change: Mapping[str, Any]) -> str:
+    """Both clocks as ISO 8601 times (when no ``FeedInfo.clocks`` is given)."""
+    text = f"at: {change['at']}; received_at: {received(change)}"
+    if change.get("late_reported"):
+        text += (f"; late-reported: {change.get('reporting_delay_days', 0)} working days later; "
+                 f"counted_at: {change.get('counted_at') or change['at']}")
+    return text
+
+
+def summary(change: Mapping[str, Any], info: FeedInfo) -> str:
+    """The entry text: the note (redacted here too — a feed is a publication) or the title,
+    then both clocks (and, for a late report, by how much and which time the clock counts)."""
+    head = redact_text(change.get("note")) or entry_title(change, info.lang, info.late_label)
+    return head + "\n" + (info.clocks or iso_clocks)(change)
+
+
+def clocks_data(change: Mapping[str, Any]) -> dict[str, Any]:
+    """Both clocks as data (JSON Feed extension ``_pantau``)."""
+    return {"at": str(change["at"]), "received_at": received(change),
+            "counted_at": str(change.get("counted_at") or change["at"]),
+            "late_reported": bool(change.get("late_reported")),
+            "reporting_delay_days": int(change.get("reporting_delay_days") or 0),
+            "reporting_tolerance_days": change.get("reporting_tolerance_days")}
+
+
+def _updated(changes: Sequence[Mapping[str, Any]]) -> str:
     if not changes:
         return datetime(2026, 1, 1, tzinfo=UTC).isoformat()
-    return max(str(c["at"]) for c in changes)
+    return max(received(c) for c in changes)
 
 
-def atom(info: FeedInfo, changes: Sequence[dict[str, Any]]) -> bytes:
+def atom(info: FeedInfo, changes: Sequence[Mapping[str, Any]]) -> bytes:
     ET.register_namespace("", ATOM_NS)
     feed = ET.Element(f"{{{ATOM_NS}}}feed", {"xml:lang": info.lang})
 
@@ -77,15 +119,17 @@ def atom(info: FeedInfo, changes: Sequence[dict[str, Any]]) -> bytes:
     for change in changes:
         entry = sub(feed, "entry")
         sub(entry, "id", entry_id(change))
-        sub(entry, "title", entry_title(change, info.lang))
-        sub(entry, "updated", str(change["at"]))
+        sub(entry, "title", entry_title(change, info.lang, info.late_label))
+        sub(entry, "updated", received(change))
         sub(entry, "link", rel="alternate", href=case_url(info, change))
         sub(entry, "category", term=str(change["status"]))
-        sub(entry, "summary", summary(change, info.lang))
+        if change.get("late_reported"):
+            sub(entry, "category", term=LATE_TERM, label=info.late_label)
+        sub(entry, "summary", summary(change, info))
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + _xml_bytes(feed)
 
 
-def json_feed(info: FeedInfo, changes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def json_feed(info: FeedInfo, changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {
         "version": "https://jsonfeed.org/version/1.1",
         "title": info.title,
@@ -95,11 +139,13 @@ def json_feed(info: FeedInfo, changes: Sequence[dict[str, Any]]) -> dict[str, An
         "items": [{
             "id": entry_id(change),
             "url": case_url(info, change),
-            "title": entry_title(change, info.lang),
-            "content_text": summary(change, info.lang),
-            "date_published": str(change["at"]),
+            "title": entry_title(change, info.lang, info.late_label),
+            "content_text": summary(change, info),
+            "date_published": received(change),
             "tags": [str(change["status"]), str(change["jurisdiction_code"]),
-                     str(change["department_code"]), str(change["service_code"])],
+                     str(change["department_code"]), str(change["service_code"])]
+            + ([LATE_TERM] if change.get("late_reported") else []),
+            "_pantau": clocks_data(change),
         } for change in changes],
     }
 

@@ -1,6 +1,12 @@
 """Open-data export of the public record: ``/export/cases.csv`` and ``/export/cases.ndjson``,
 streamed (search_after paging), same filters as search, with the date each status was reached.
 
+Both clocks: per status the time the department claims it was reached (``{status}_at``) and the
+time Pantau received that report (``{status}_received_at``); per case ``late_reported`` (some
+step reported later than ``reporting_tolerance_days`` allows) and ``steps_reported_late``. NDJSON
+also carries the whole timeline, every step with ``at``, ``received_at``, ``counted_at``,
+``late_reported`` and ``reporting_delay_days``.
+
 CSV cells are neutralised against formula injection (OWASP "CSV injection"): a spreadsheet would
 run a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula, so
 such a cell gets a leading ``'``. NDJSON is data for programs and is left as it is.
@@ -17,7 +23,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
-from pantau_contracts.payloads.public import PublicCaseV1
+from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_contracts.vocabulary import PublicStatus
 from pantau_publishing.portal.deps import case_query, records
 
@@ -26,17 +32,21 @@ COLUMNS = ["receipt_number", "revision", "jurisdiction_code", "jurisdiction_name
            "department_code", "department_name", "service_code", "service_name",
            "catalogue_version", "kecamatan", "channel", "status", "stage_code", "submitted_at",
            "updated_at", "closed_at", "due_date", "max_working_days", "working_days_elapsed",
-           "overdue", "withdrawn"] + [f"{s.value}_at" for s in PublicStatus]
+           "overdue", "withdrawn", "reporting_tolerance_days", "late_reported",
+           "steps_reported_late"] + [
+    column for s in PublicStatus for column in (f"{s.value}_at", f"{s.value}_received_at")]
 
 
-def row(case: PublicCaseV1) -> dict[str, Any]:
+def row(case: PublicCaseV2) -> dict[str, Any]:
     data = case.model_dump(mode="json", exclude={"timeline", "stage_name"})
     data["department_name"] = case.department_name.id
     data["service_name"] = case.service_name.id
+    ordered = sorted(case.timeline, key=lambda e: e.seq)
+    data["steps_reported_late"] = sum(1 for e in ordered if e.late_reported)
     for status in PublicStatus:  # lifecycle dates: first time each status was reached
-        data[f"{status.value}_at"] = next(
-            (e.at.isoformat() for e in sorted(case.timeline, key=lambda e: e.seq)
-             if e.status == status), None)
+        first = next((e for e in ordered if e.status == status), None)
+        data[f"{status.value}_at"] = first.at.isoformat() if first else None
+        data[f"{status.value}_received_at"] = first.received_at.isoformat() if first else None
     return {column: data.get(column) for column in COLUMNS}
 
 
@@ -50,7 +60,7 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def _csv(cases: Iterator[PublicCaseV1]) -> Iterator[str]:
+def _csv(cases: Iterator[PublicCaseV2]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
     writer.writeheader()
@@ -63,7 +73,7 @@ def _csv(cases: Iterator[PublicCaseV1]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _ndjson(cases: Iterator[PublicCaseV1]) -> Iterator[str]:
+def _ndjson(cases: Iterator[PublicCaseV2]) -> Iterator[str]:
     for case in cases:
         yield json.dumps({**row(case), "timeline": case.model_dump(mode="json")["timeline"]},
                          ensure_ascii=False) + "\n"

@@ -1,5 +1,6 @@
 """Transparency feeds: ``/feed.atom``, ``/feed.json`` and ``/feeds/{scope}/{code}.{atom|json}``
-where scope is jurisdiction, department, service or case (code = receipt number)."""
+where scope is jurisdiction, department, service or case (code = receipt number). Each entry
+gives both clocks in the reader's language and the jurisdiction's zone (``portal.clocks``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
 from pantau_publishing.domain.feeds import FEED_SCOPES, FeedInfo, atom, json_feed
+from pantau_publishing.portal.clocks import change_clocks
 from pantau_publishing.portal.deps import base_url, records
+from pantau_publishing.portal.i18n import translate
 from pantau_publishing.portal.rendering import language
 
 router = APIRouter(tags=["feeds"])
@@ -33,7 +36,8 @@ def _feed(request: Request, fmt: str, scope: str | None, code: str | None) -> Re
     title = (f"Pantau — perubahan status: {what}" if lang == "id"
              else f"Pantau — status changes: {what}")
     info = FeedInfo(title=title, feed_url=f"{base}{request.url.path}", home_url=f"{base}/",
-                    base_url=base, lang=lang)
+                    base_url=base, lang=lang, clocks=lambda change: change_clocks(change, lang),
+                    late_label=translate(lang, "late_reported_badge").lower())
     if fmt == "atom":
         return Response(atom(info, changes), media_type=ATOM)
     return JSONResponse(json_feed(info, changes), media_type=JSON_FEED)

@@ -68,3 +68,16 @@ def rupiah(amount: int, lang: str) -> str:
     if amount == 0:
         return "Gratis" if lang == "id" else "Free of charge"
     return "Rp " + f"{amount:,}".replace(",", ".")
+
+
+def percent(share: float | None) -> str:
+    """A share (0..1) as a whole percentage that never rounds to a claim the data does not
+    support: ``99,6 %`` of events on time is ``>99%``, not ``100%``; ``0,4 %`` is ``<1%``."""
+    if share is None:
+        return "–"
+    value = share * 100
+    if 0 < value < 1:
+        return "<1%"
+    if 99 < value < 100:
+        return ">99%"
+    return f"{round(value)}%"

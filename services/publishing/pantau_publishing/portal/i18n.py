@@ -237,6 +237,88 @@ TEXTS.update({
                            "applications, in working days (excluding weekends, national "
                            "holidays and collective leave days). 90th percentile: 9 out of 10 "
                            "applications were completed in this time or faster."},
+    # --- two clocks: when a step happened (as the department says) and when Pantau got it ---
+    "facet_late_reported": {"id": "Dilaporkan terlambat", "en": "Reported late"},
+    "late_reported_badge": {"id": "Dilaporkan terlambat", "en": "Reported late"},
+    "step_claimed": {"id": "Terjadi (menurut perangkat daerah)",
+                     "en": "Happened (as the department says)"},
+    "step_received": {"id": "Dilaporkan / diterima Pantau",
+                      "en": "Reported / received by Pantau"},
+    "step_counted": {"id": "Dihitung jam layanan pada", "en": "Counted by the service clock at"},
+    "reported_later": {"id": "dilaporkan {n} hari kerja kemudian",
+                       "en": "reported {n} working days later"},
+    "reported_later_one": {"id": "dilaporkan {n} hari kerja kemudian",
+                           "en": "reported {n} working day later"},
+    "late_report_title": {"id": "Ada tahap yang dilaporkan terlambat",
+                          "en": "Some steps were reported late"},
+    "late_report_title_one": {"id": "Ada tahap yang dilaporkan terlambat",
+                              "en": "A step was reported late"},
+    "late_report_text": {"id": "Perangkat daerah melaporkan {steps} ke Pantau lebih dari {tol} "
+                               "setelah waktu yang mereka sebutkan untuk tahap itu. Untuk tahap "
+                               "seperti itu, hitungan waktu layanan tidak memakai waktu yang "
+                               "diklaim, tetapi waktu yang lebih belakangan: saat laporan "
+                               "diterima Pantau, dikurangi toleransi {tol}. Jadi laporan yang "
+                               "terlambat tidak pernah membuat layanan tampak lebih cepat.",
+                         "en": "The department reported {steps} to Pantau more than {tol} after "
+                               "the time it gives for the step. For such a step the service "
+                               "clock does not use the claimed time but the later one: when "
+                               "Pantau received the report, minus the tolerance of {tol}. So a "
+                               "late report never makes the service look faster."},
+    "steps_n": {"id": "{n} tahap", "en": "{n} steps"},
+    "steps_one": {"id": "{n} tahap", "en": "{n} step"},
+    "feed_clocks": {"id": "Terjadi (menurut perangkat daerah): {at}. Diterima Pantau: "
+                          "{received}.",
+                    "en": "Happened (as the department says): {at}. Received by Pantau: "
+                          "{received}."},
+    "feed_late": {"id": "⚠ Dilaporkan terlambat: {later} (toleransi {tol}). Jam layanan "
+                        "menghitung tahap ini pada {counted}.",
+                  "en": "⚠ Reported late: {later} (tolerance {tol}). The service clock counts "
+                        "this step at {counted}."},
+    "verified_title": {"id": "Riwayat terverifikasi", "en": "History verified"},
+    "verified_text": {"id": "Setiap tahap riwayat ini dicatat di log transparansi Pantau: "
+                            "catatan yang hanya bisa ditambah (pohon Merkle, RFC 9162) dan "
+                            "ditandatangani. Siapa pun dapat memeriksa dengan bukti di bawah "
+                            "bahwa riwayat kasus ini tidak diubah diam-diam setelah "
+                            "diterbitkan.",
+                      "en": "Every step of this history is recorded in Pantau's transparency "
+                            "log: a signed, append-only record (a Merkle tree, RFC 9162). "
+                            "Anyone can use the proof below to check that this case's history "
+                            "was not quietly changed after it was published."},
+    "verified_proof": {"id": "Bukti pencatatan (JSON)", "en": "Inclusion proof (JSON)"},
+    "verified_docs": {"id": "Cara memeriksa", "en": "How to check"},
+    "log_title": {"id": "Log transparansi", "en": "Transparency log"},
+    "log_lead": {"id": "Setiap tahap yang diterbitkan Pantau ditambahkan ke log yang hanya "
+                       "bisa ditambah (pohon Merkle, RFC 9162). Secara berkala Pantau "
+                       "menandatangani ukuran dan akar pohon (checkpoint) dengan kunci Ed25519. "
+                       "Untuk memeriksa satu kasus: ambil riwayatnya dari API, ambil buktinya, "
+                       "hitung ulang setiap entri, cocokkan jalur audit dengan akar checkpoint, "
+                       "lalu periksa tanda tangan checkpoint dengan kunci publik Pantau.",
+                 "en": "Every step Pantau publishes is added to an append-only log (a Merkle "
+                       "tree, RFC 9162). Pantau regularly signs the tree's size and root (a "
+                       "checkpoint) with an Ed25519 key. To check one case: fetch its history "
+                       "from the API, fetch its proof, recompute every entry, match the audit "
+                       "path against the checkpoint's root, then check the checkpoint's "
+                       "signature with Pantau's public key."},
+    "log_key": {"id": "Kunci publik", "en": "Public key"},
+    "log_checkpoint": {"id": "Checkpoint terbaru", "en": "Latest checkpoint"},
+    "log_proof": {"id": "Bukti satu kasus", "en": "Proof for one case"},
+    "rep_share": {"id": "Laporan dalam toleransi", "en": "Events reported within tolerance"},
+    "rep_median": {"id": "Median jeda pelaporan (hari kerja)",
+                   "en": "Median reporting delay (working days)"},
+    "rep_late": {"id": "Laporan terlambat", "en": "Events reported late"},
+    "rep_see": {"id": "Lihat kasusnya", "en": "See the cases"},
+    "dash_reporting_explain": {"id": "Laporan dalam toleransi: bagian dari semua tahap yang "
+                                     "dilaporkan perangkat daerah ke Pantau paling lambat "
+                                     "sesuai toleransi (hari kerja) setelah tahap itu terjadi "
+                                     "menurut mereka. Median jeda pelaporan: nilai tengah, "
+                                     "dalam hari kerja, dari jarak antara waktu yang diklaim "
+                                     "dan waktu laporan diterima Pantau, atas semua tahap.",
+                               "en": "Events reported within tolerance: the share of all steps "
+                                     "a department reported to Pantau no later than the "
+                                     "tolerance (working days) after the time it gives for "
+                                     "them. Median reporting delay: the middle value, in "
+                                     "working days, of the gap between the claimed time and "
+                                     "the time Pantau received the report, over all steps."},
 })
 
 

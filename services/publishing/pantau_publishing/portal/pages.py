@@ -10,6 +10,7 @@ from pantau_publishing.domain.query import FACETS, SORTS, looks_like_receipt
 from pantau_publishing.domain.timeline import is_late, steps
 from pantau_publishing.portal.case_view import ServiceStandards, clock_summary
 from pantau_publishing.portal.charts import bars
+from pantau_publishing.portal.clocks import late_report_notice
 from pantau_publishing.portal.deps import base_url, case_query, records, url_with
 from pantau_publishing.portal.i18n import translate
 from pantau_publishing.portal.rendering import language, render, status_label
@@ -63,7 +64,7 @@ def _active_label(name: str, value: str, buckets: list[dict[str, object]], lang:
 def _facet_label(name: str, value: str, label: str, lang: str) -> str:
     if name == "status":
         return status_label(value, lang)
-    if name == "overdue":
+    if name in ("overdue", "late_reported"):
         return translate(lang, "yes" if value == "true" else "no")
     return label
 
@@ -83,6 +84,7 @@ def case_page(request: Request, receipt_number: str) -> Response:
     service = catalogue.standard_for(case)  # None when the catalogue moved on since opening
     return render(request, "case.html", case=case, steps=steps(case), late=is_late(case),
                   clock=clock_summary(case, lang), service=service,
+                  late_report=late_report_notice(case, lang),
                   opened_version=case.catalogue_version.rpartition("@")[2],
                   other_standard=service is None and catalogue.service(
                       case.jurisdiction_code, case.service_code) is not None)

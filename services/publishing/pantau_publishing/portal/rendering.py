@@ -14,7 +14,8 @@ from fastapi.templating import Jinja2Templates
 
 from pantau_contracts.vocabulary import STATUS_LABELS, PublicStatus
 from pantau_publishing.portal.case_view import status_icon, step_icon
-from pantau_publishing.portal.formatting import days, long_date, long_time, rupiah
+from pantau_publishing.portal.clocks import reported_later
+from pantau_publishing.portal.formatting import days, long_date, long_time, percent, rupiah
 from pantau_publishing.portal.i18n import LANGUAGES, pick_language, translate
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -62,7 +63,8 @@ def render(request: Request, template: str, status_code: int = 200,
         "step_icon": step_icon,
         "rupiah": lambda amount: rupiah(amount, lang), "bi": lambda b: b.en if lang == "en"
         else b.id,
-        "fmt_days": fmt_days,
+        "fmt_days": fmt_days, "reported_later": lambda n: reported_later(n, lang),
+        "pct": percent,
         "switch_url": other_language_url(request, lang), **context,
     }, status_code=status_code)
     if request.query_params.get("lang") in LANGUAGES:
