@@ -88,3 +88,21 @@ def test_late_case_and_dashboard_on_a_phone(
     assert results.index('class="results"') < results.index('class="facets"')
     board = dump_dom(chromium, f"{portal}/dasbor?lang=en", width=390)
     assert "Service performance dashboard" in board and 'class="chart"' in board
+
+
+def test_a_step_reported_late_on_a_phone_in_both_languages(
+        search: SearchStack, portal: str, chromium: str) -> None:  # noqa: F811
+    put(search, public_case("BRW-0004-2026", revision=4, kecamatan="Cicendo", delays={4: 3}))
+    page = dump_dom(chromium, f"{portal}/kasus/BRW-0004-2026", width=390)
+    # the notice on top, in words and with an icon, before the verdict on the service clock
+    assert page.index('id="late-report-notice"') < page.index('id="verdict"')
+    assert "Ada tahap yang dilaporkan terlambat" in page
+    # every step with both times; the late one says by how much
+    assert page.count("Terjadi (menurut perangkat daerah):") == 4
+    assert page.count("Dilaporkan / diterima Pantau:") == 4
+    assert re.search(r'<span aria-hidden="true">⚠</span> dilaporkan 3 hari kerja kemudian', page)
+    assert "Riwayat terverifikasi" in page and "/api/v1/cases/BRW-0004-2026/proof" in page
+    english = dump_dom(chromium, f"{portal}/kasus/BRW-0004-2026?lang=en", width=390)
+    assert "A step was reported late" in english and "reported 3 working days later" in english
+    results = dump_dom(chromium, f"{portal}/?late_reported=true", width=390)
+    assert "BRW-0004-2026" in results and "Dilaporkan terlambat: Ya" in results
