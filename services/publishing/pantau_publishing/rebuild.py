@@ -7,6 +7,8 @@ Pages through tracking's RPC ``tracking.list_public_cases(after, limit)`` with a
 cases index (``PANTAU_INDEX_ALIAS``) and a new changes index (``PANTAU_CHANGES_ALIAS``, one
 document per public timeline entry — what the Atom/JSON feeds read) in one pass, and swaps both
 aliases in one atomic call (see ``search.rebuild``). ``--only`` rebuilds just one of them.
+Tracking answers with ``PublicCaseV2`` dicts (both clocks); a ``PublicCaseV1`` dict from a
+tracking not yet upgraded is accepted too and upgraded (``domain.record.clean_case``).
 """
 
 from __future__ import annotations
