@@ -18,10 +18,16 @@ class PantauSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PANTAU_", extra="ignore", frozen=True)
 
+    env: str = "development"  # PANTAU_ENV: development | production (refuses dev fallbacks)
     amqp_url: str = "amqp://pantau:pantau@127.0.0.1:5672/pantau"
     amqp_management_url: str = "http://pantau:pantau@127.0.0.1:15672"
     log_level: str = "INFO"
     state_dir: Path = REPO_ROOT / ".state"
+
+
+    @property
+    def production(self) -> bool:
+        return self.env.strip().lower() == "production"
 
 
 class ElasticsearchSettings(PantauSettings):

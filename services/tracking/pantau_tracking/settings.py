@@ -21,3 +21,9 @@ class TrackingSettings(DatabaseSettings):
     tracking_processed_retention_days: float = 30.0  # PANTAU_TRACKING_PROCESSED_RETENTION_DAYS
     tracking_purge_interval: float = 300.0  # seconds between purges (read at import)
     tracking_purge_batch_size: int = 1000  # PANTAU_TRACKING_PURGE_BATCH_SIZE: rows per DELETE
+    # Transparency log (see docs/transparency.md). The signing key is base64 of a raw Ed25519
+    # private key or a PEM path; empty: a development key generated into the state folder
+    # (refused when PANTAU_ENV=production).
+    transparency_signing_key: str = ""  # PANTAU_TRANSPARENCY_SIGNING_KEY
+    transparency_origin: str = "pantau.local/transparency"  # PANTAU_TRANSPARENCY_ORIGIN
+    transparency_checkpoint_interval: float = 60.0  # seconds; at most one checkpoint per interval

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pantau_contracts.catalogue import load_catalogue
 from pantau_contracts.envelope import stamp_received
@@ -21,6 +22,9 @@ from pantau_tracking.adapters.schema import case_history, outbox
 from pantau_tracking.adapters.store import SqlStore
 from pantau_tracking.domain.lifecycle import Inbound
 from pantau_tracking.service.handler import TrackingHandler, to_inbound
+from pantau_transparency.keys import Signer
+from pantau_transparency.merkle import leaf_hash, verify_inclusion
+from pantau_transparency.sql import LogReader, Sequencer, transparency_queue
 
 from .helpers import T0, FixedClock, department_event
 
@@ -251,3 +255,44 @@ def test_history_from_before_0003_reads_as_claimed(store: SqlStore,
                                              case_history.c.reporting_delay_days).where(
             case_history.c.receipt_number == receipt).order_by(case_history.c.seq)).all()
     assert [tuple(f) for f in flags] == [(False, 0), (False, 0)]  # server defaults, then written
+
+
+def test_every_public_step_is_logged_in_its_own_transaction(
+        handler: TrackingHandler, store: SqlStore, unique: Callable[[str], str]) -> None:
+    """Each history step queues its transparency-log leaf (the public entry, note redacted) in
+    the transaction that stores it; a rolled-back step queues nothing; the sequencer signs a
+    checkpoint whose proofs verify against the public record."""
+    receipt = unique("BDG")
+    assert handler.handle_batch([
+        ev("case.submitted", receipt, applicant=APPLICANT),
+        ev("case.stage_started", receipt, stage="verifikasi-berkas",
+           note="Diperiksa; hubungi 081298765432")]) == []
+
+    class Boom(RuntimeError):
+        pass
+
+    with pytest.raises(Boom), store.unit_of_work() as uow:
+        handler._process(uow, ev("case.completed", receipt, sequence=3))  # noqa: SLF001
+        raise Boom
+    with store.engine.connect() as conn:
+        queued = conn.execute(sa.select(transparency_queue.c.seq, transparency_queue.c.leaf)
+                              .where(transparency_queue.c.receipt_number == receipt)
+                              .order_by(transparency_queue.c.seq)).all()
+    assert [row.seq for row in queued] == [1, 2]
+    assert "081298765432" not in queued[1].leaf
+    public = handler.get_case(receipt)
+    assert public is not None
+    for row, entry in zip(queued, public["public"]["timeline"], strict=True):
+        leaf = json.loads(row.leaf)
+        assert (leaf["seq"], leaf["status"], leaf["note"]) == (
+            entry["seq"], entry["status"], entry["note"])
+
+    signer = Signer(Ed25519PrivateKey.generate())
+    Sequencer(store.engine, signer, lock=store.write_lock).run(min_interval=0)
+    answer = LogReader(store.engine).receipt_proof(receipt)
+    root = bytes.fromhex(answer["checkpoint"]["root_hash"])
+    size = answer["checkpoint"]["tree_size"]
+    assert [e["seq"] for e in answer["entries"]] == [1, 2] and answer["pending"] == []
+    for item in answer["entries"]:
+        assert verify_inclusion(item["leaf_index"], size, leaf_hash(item["leaf"].encode()),
+                                [bytes.fromhex(h) for h in item["audit_path"]], root)

@@ -3,7 +3,11 @@
 A unit of work is one transaction: case rows, appended history (with both clocks per step:
 ``received_at``, ``counted_at``, ``late_reported``, ``reporting_delay_days``; rows from before
 migration 0003 read them as ``at`` / not late), the private applicant row,
-``processed_events``, ``pending_events`` and ``outbox`` rows commit together or not at all.
+``processed_events``, ``pending_events`` and ``outbox`` rows commit together or not at all —
+and so does the transparency-log entry of every appended history step (``log_leaf`` queued in
+``transparency_queue``): a public step exists if and only if it is in the log's queue, whichever
+code path saved it. The log's sequencer (``pantau_transparency.sql.Sequencer``) later gives it a
+leaf index and signs checkpoints.
 
 On SQLite, writers are serialised by a process-wide lock (eventlet-friendly once monkey-patched)
 so a greenthread never sits in SQLite's C-level busy wait while another holds the write lock.
@@ -30,8 +34,10 @@ from pantau_tracking.adapters.schema import (
     processed_events,
 )
 from pantau_tracking.domain.case import Applicant, Case, HistoryEntry
-from pantau_tracking.domain.public_record import case_sla
+from pantau_tracking.domain.public_record import case_sla, log_leaf
 from pantau_tracking.service.ports import OutboxMessage, PendingEvent
+from pantau_transparency.leaf import Leaf
+from pantau_transparency.sql import queue_entries
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -67,6 +73,7 @@ class SqlUnitOfWork:
         self._history: list[dict[str, Any]] = []
         self._processed: list[dict[str, Any]] = []
         self._outbox: list[dict[str, Any]] = []
+        self._leaves: list[Leaf] = []
 
     def preload(self, receipt_numbers: Iterable[str], keys: Iterable[tuple[str, str]]) -> None:
         receipts = sorted(set(receipt_numbers) - set(self._cases))
@@ -148,6 +155,7 @@ class SqlUnitOfWork:
              "received_at": h.received_at, "counted_at": h.counted_at,
              "late_reported": h.late_reported, "reporting_delay_days": h.reporting_delay_days}
             for h in case.history[stored:])
+        self._leaves.extend(log_leaf(case, h) for h in case.history[stored:])
         self._stored_history[receipt] = len(case.history)
         self._cases[receipt] = case
 
@@ -198,6 +206,9 @@ class SqlUnitOfWork:
                             (processed_events, self._processed), (outbox, self._outbox)):
             if rows:
                 self.conn.execute(table.insert(), rows)
+        if self._leaves:
+            queue_entries(self.conn, self._leaves)
+            self._leaves = []
         self._inserts, self._updates = {}, {}
         self._applicants, self._history, self._processed, self._outbox = [], [], [], []
 

@@ -22,6 +22,7 @@ from pantau_contracts.redaction import MASK, redact_text
 from pantau_contracts.vocabulary import PublicStatus
 from pantau_tracking.domain.case import Applicant, Case, HistoryEntry
 from pantau_tracking.domain.sla import Sla, compute_sla, step_durations
+from pantau_transparency.leaf import Leaf
 
 
 def case_sla(case: Case, now: datetime) -> Sla:
@@ -67,23 +68,37 @@ def case_durations(case: Case, now: datetime) -> list[int]:
     return step_durations(starts, ends, case.timezone)
 
 
+def timeline_entry(case: Case, entry: HistoryEntry,
+                   working_days: float | None = None) -> TimelineEntryV2:
+    """One step as the public sees it (its note redacted)."""
+    stage = case.definition.service.stage(entry.stage_code) if entry.stage_code else None
+    return TimelineEntryV2(
+        seq=entry.seq, status=entry.status, stage_code=entry.stage_code,
+        stage_name=stage.name if stage else None, at=entry.at,
+        received_at=entry.received_at, counted_at=entry.counted_at,
+        late_reported=entry.late_reported, reporting_delay_days=entry.reporting_delay_days,
+        note=public_note(case, entry), actor_role=entry.actor_role, working_days=working_days)
+
+
+def log_leaf(case: Case, entry: HistoryEntry) -> Leaf:
+    """The transparency-log leaf of one public step: exactly the fields of the public timeline
+    entry that the log commits to (see docs/transparency.md), the note as published."""
+    public = timeline_entry(case, entry)
+    return Leaf(receipt_number=case.receipt_number, seq=public.seq, status=public.status.value,
+                stage_code=public.stage_code, claimed_at=public.at,
+                received_at=public.received_at, note=public.note,
+                late_reported=public.late_reported)
+
+
 def to_public(case: Case, now: datetime) -> PublicCaseV2:
     """The public record at ``now``. Deterministic for a given case and ``now``."""
     definition = case.definition
     service = definition.service
     sla = case_sla(case, now)
     durations = case_durations(case, now)
-    timeline = []
-    for i, entry in enumerate(case.history):
-        stage = service.stage(entry.stage_code) if entry.stage_code else None
-        current = i == len(case.history) - 1
-        timeline.append(TimelineEntryV2(
-            seq=entry.seq, status=entry.status, stage_code=entry.stage_code,
-            stage_name=stage.name if stage else None, at=entry.at,
-            received_at=entry.received_at, counted_at=entry.counted_at,
-            late_reported=entry.late_reported, reporting_delay_days=entry.reporting_delay_days,
-            note=public_note(case, entry), actor_role=entry.actor_role,
-            working_days=None if current else float(durations[i])))
+    last = len(case.history) - 1
+    timeline = [timeline_entry(case, entry, None if i == last else float(durations[i]))
+                for i, entry in enumerate(case.history)]
     stage = case.stage
     return PublicCaseV2(
         receipt_number=case.receipt_number, revision=case.revision,

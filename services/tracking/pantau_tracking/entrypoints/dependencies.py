@@ -1,5 +1,6 @@
 """``TrackingRuntime``: the dependency provider that builds tracking's adapters once per process
-(engine + migrations, store, catalogue, handler, outbox relay) and runs the relay loop.
+(engine + migrations, store, catalogue, handler, outbox relay, the transparency log's sequencer
+and its signing key) and runs the relay loop.
 
 The relay loop flushes the outbox when kicked (right after a batch commits, after an overdue
 scan) and every ``relay_interval`` seconds as a safety net. The retention purge (sent outbox rows,
@@ -25,6 +26,8 @@ from pantau_tracking.adapters.retention import RetentionPurger
 from pantau_tracking.adapters.store import SqlStore
 from pantau_tracking.service.handler import TrackingHandler
 from pantau_tracking.settings import TrackingSettings
+from pantau_transparency.keys import load_signer
+from pantau_transparency.sql import Sequencer
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +36,11 @@ class Runtime:
     """What service methods get: the use cases and a way to wake the relay."""
 
     def __init__(self, handler: TrackingHandler, relay: OutboxRelay,
-                 retention: RetentionPurger) -> None:
+                 retention: RetentionPurger, transparency: Sequencer) -> None:
         self.handler = handler
         self.relay = relay
         self.retention = retention
+        self.transparency = transparency
         self._kicked = threading.Event()
 
     def kick_relay(self) -> None:
@@ -72,7 +76,12 @@ class TrackingRuntime(DependencyProvider):
             processed_retention=timedelta(days=settings.tracking_processed_retention_days),
             batch_size=settings.tracking_purge_batch_size)
         self.publisher = BulkConfirmingPublisher(settings.amqp_url)
-        self.runtime = Runtime(handler, OutboxRelay(store, self.publisher), retention)
+        signer = load_signer(settings.transparency_signing_key, state_dir=settings.state_dir,
+                             production=settings.production)
+        sequencer = Sequencer(self.engine, signer, settings.transparency_origin, clock,
+                              lock=store.write_lock if store.is_sqlite else None)
+        log.info("transparency log signs with key %s", signer.key_id)
+        self.runtime = Runtime(handler, OutboxRelay(store, self.publisher), retention, sequencer)
         self._running = threading.Event()
         log.info("tracking store ready (%s)", self.engine.dialect.name)
 

@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 # Timer intervals are fixed when the class is defined, so they are read from the environment here.
 OVERDUE_INTERVAL = float(os.environ.get("PANTAU_TRACKING_OVERDUE_INTERVAL", "5"))
 PURGE_INTERVAL = float(os.environ.get("PANTAU_TRACKING_PURGE_INTERVAL", "300"))
+CHECKPOINT_INTERVAL = float(os.environ.get("PANTAU_TRANSPARENCY_CHECKPOINT_INTERVAL", "60"))
+# The log is sequenced more often than it is signed, so the queue stays short and a checkpoint
+# is due as soon as its interval has passed.
+SEQUENCE_INTERVAL = min(CHECKPOINT_INTERVAL, 5.0)
 
 
 class TrackingService:
@@ -66,6 +70,18 @@ class TrackingService:
             self.tracking.retention.purge()
         except Exception:  # noqa: BLE001 - nothing is lost by purging later
             log.warning("retention purge failed; will retry at the next interval", exc_info=True)
+
+    @timer(interval=SEQUENCE_INTERVAL)
+    def sequence_log(self) -> None:
+        """Give queued log entries their leaf indexes; sign a checkpoint when one is due."""
+        try:
+            result = self.tracking.transparency.run(CHECKPOINT_INTERVAL)
+        except Exception:  # noqa: BLE001 - the queue keeps every entry; the next run goes on
+            log.warning("transparency sequencer failed; will retry", exc_info=True)
+            return
+        if result.checkpoint is not None:
+            log.info("transparency checkpoint: tree size %d (+%d)", result.tree_size,
+                     result.appended)
 
     @rpc
     def get_case(self, receipt_number: str) -> dict[str, Any] | None:

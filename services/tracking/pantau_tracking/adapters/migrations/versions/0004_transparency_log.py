@@ -63,6 +63,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("transparency_keys", "transparency_checkpoints", "transparency_nodes", "transparency_leaves",
-                  "transparency_queue"):
+    for table in ("transparency_keys", "transparency_checkpoints", "transparency_nodes",
+                  "transparency_leaves", "transparency_queue"):
         op.drop_table(table)
