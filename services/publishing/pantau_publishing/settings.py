@@ -16,3 +16,17 @@ class PublishingSettings(ElasticsearchSettings):
     portal_port: int = 8000
     portal_base_url: str = ""  # absolute links in feeds; empty: taken from the request
     sse_poll_seconds: float = 2.0  # how often a live case page checks for a new revision
+    # The transparency log lives in tracking's database; the portal only reads it. Production:
+    # a URL whose role may SELECT the transparency_* tables and nothing else (docs/security.md).
+    # Development: empty falls back to PANTAU_DATABASE_URL, or tracking's SQLite file.
+    transparency_database_url: str = ""  # PANTAU_TRANSPARENCY_DATABASE_URL
+    database_url: str = ""  # PANTAU_DATABASE_URL: only the development fallback above
+
+    @property
+    def effective_transparency_url(self) -> str | None:
+        """Where the log is read from; None in production when it is not configured."""
+        if self.transparency_database_url:
+            return self.transparency_database_url
+        if self.production:
+            return None
+        return self.database_url or f"sqlite:///{self.state_dir / 'tracking.sqlite3'}"

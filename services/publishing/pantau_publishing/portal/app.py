@@ -14,21 +14,40 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from pantau_publishing.portal import api, errors, exports, feeds, health, live, open311, pages
+from pantau_publishing.portal import (
+    api,
+    errors,
+    exports,
+    feeds,
+    health,
+    live,
+    open311,
+    pages,
+    transparency,
+)
 from pantau_publishing.portal.case_view import ServiceStandards
 from pantau_publishing.portal.rendering import render_error
+from pantau_publishing.service.ports import TransparencyLog
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 
 
 def create_app(settings: PublishingSettings | None = None,
-               records: PublicRecords | None = None) -> FastAPI:
+               records: PublicRecords | None = None,
+               log: TransparencyLog | None = None) -> FastAPI:
     """Build the app. Without ``records`` it reads the Elasticsearch aliases from settings;
-    tests pass ``PublicRecords`` over a fake ``CaseReader``."""
+    tests pass ``PublicRecords`` over a fake ``CaseReader``. Without ``log`` it reads the
+    transparency log from ``settings.effective_transparency_url`` (none: the log's endpoints
+    answer 503)."""
     settings = settings or PublishingSettings()
+    engine = None
+    if log is None and records is None and settings.effective_transparency_url:
+        from pantau_publishing.search.transparency import open_log
+
+        engine, log = open_log(settings.effective_transparency_url)
     es = None
     if records is None:
         from pantau_publishing.search.client import Aliases, make_client
@@ -46,10 +65,12 @@ def create_app(settings: PublishingSettings | None = None,
             try:  # idempotent; the indexer does the same. Reads work (empty) until it exists.
                 bootstrap(es, Aliases.from_settings(settings))
             except Exception as exc:  # noqa: BLE001 - the portal still serves its pages
-                log.warning("could not bootstrap the search index yet: %s", exc)
+                logger.warning("could not bootstrap the search index yet: %s", exc)
         yield
         if es is not None:
             es.close()
+        if engine is not None:
+            engine.dispose()
 
     app = FastAPI(
         title="Pantau — API layanan publik", version="1.0.0", lifespan=lifespan,
@@ -60,11 +81,12 @@ def create_app(settings: PublishingSettings | None = None,
     app.state.records = records
     app.state.settings = settings
     app.state.es = es
+    app.state.transparency = log
     app.state.standards = ServiceStandards.load()  # fees/requirements shown on case pages
     # slow phones: compress pages, feeds and exports (not the SSE stream, which gzip would stall)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (health, api, open311, feeds, exports, live, pages):
+    for module in (health, transparency, api, open311, feeds, exports, live, pages):
         app.include_router(module.router)
     errors.install(app, render_error)
     return app

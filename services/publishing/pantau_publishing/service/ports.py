@@ -73,3 +73,23 @@ class CaseReader(Protocol):
     def scan_cases(self, query: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         """Every matching case document, in receipt-number order, streamed page by page."""
         ...
+
+
+class TransparencyLog(Protocol):
+    """Read side of tracking's transparency log (``pantau_transparency.sql.LogReader``).
+
+    Answers are the published JSON bodies. ``consistency`` raises ``ValueError`` for sizes with
+    no proof, ``receipt_proof`` raises ``LookupError`` when there is no such checkpoint."""
+
+    def keys(self) -> dict[str, list[dict[str, Any]]]: ...
+
+    def latest_checkpoint(self) -> dict[str, Any] | None: ...
+
+    def checkpoint(self, tree_size: int) -> dict[str, Any] | None: ...
+
+    def checkpoints(self, after: int = 0, limit: int = 100) -> list[dict[str, Any]]: ...
+
+    def consistency(self, first: int, second: int) -> dict[str, Any]: ...
+
+    def receipt_proof(self, receipt_number: str,
+                      tree_size: int | None = None) -> dict[str, Any]: ...

@@ -1,0 +1,140 @@
+"""The transparency log's public endpoints (``/api/v1/transparency/*`` and a case's proof).
+
+Answers come straight from tracking's log (``TransparencyLog`` port, read-only): signed
+checkpoints, the public keys that signed them, consistency proofs between two tree sizes and
+the inclusion proof of every entry of one case. Formats: ``docs/transparency.md``; anyone can
+check them with ``tools/verifier/pantau_verify.py`` without trusting this server.
+
+Refusals are problem+json: 400 for sizes with no proof, 404 for an unknown receipt or
+checkpoint, 503 when the log cannot be read (tracking not migrated yet, database away).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from pantau_publishing.portal.errors import PROBLEM, problem
+from pantau_publishing.service.ports import TransparencyLog
+from pantau_publishing.service.records import normalise_receipt
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1", tags=["transparency"])
+T = TypeVar("T")
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"description": text + " (problem+json)", "content": {PROBLEM: {}}}
+    for status, text in ((400, "No proof exists for these sizes"),
+                         (404, "Unknown receipt number or checkpoint"),
+                         (503, "The log cannot be read right now"))}
+# Proofs of a finished checkpoint never change; the latest checkpoint changes every minute.
+IMMUTABLE = "public, max-age=86400, immutable"
+SHORT = "public, max-age=10"
+
+
+class LogUnavailable(RuntimeError):
+    """The log's database did not answer."""
+
+
+def _log(request: Request) -> TransparencyLog | None:
+    found: TransparencyLog | None = request.app.state.transparency
+    return found
+
+
+def _read(request: Request, call: Callable[[TransparencyLog], T]) -> T:
+    reader = _log(request)
+    if reader is None:
+        raise LogUnavailable("no transparency log is configured")
+    try:
+        return call(reader)
+    except (ValueError, LookupError):
+        raise
+    except Exception as exc:  # the database is away or tracking has not migrated yet
+        log.warning("transparency log unreadable: %s", exc)
+        raise LogUnavailable(str(exc)) from exc
+
+
+def _json(body: Any, cache: str) -> JSONResponse:
+    return JSONResponse(body, headers={"Cache-Control": cache})
+
+
+def _unavailable(request: Request) -> Response:
+    answer = problem(503, "Transparency log unavailable", "The log cannot be read right now; "
+                     "try again in a minute.", instance=request.url.path,
+                     type_="https://pantau.id/problems/log-unavailable")
+    answer.headers["Retry-After"] = "60"
+    return answer
+
+
+@router.get("/transparency/key", responses=PROBLEMS,
+            summary="Public keys that sign the log's checkpoints (Ed25519)")
+def keys(request: Request) -> Response:
+    try:
+        return _json(_read(request, lambda r: r.keys()), SHORT)
+    except LogUnavailable:
+        return _unavailable(request)
+
+
+@router.get("/transparency/checkpoints/latest", responses=PROBLEMS,
+            summary="The latest signed checkpoint (tree size, root hash, signature)")
+def latest_checkpoint(request: Request) -> Response:
+    try:
+        found = _read(request, lambda r: r.latest_checkpoint())
+    except LogUnavailable:
+        return _unavailable(request)
+    if found is None:
+        return problem(404, "No checkpoint yet", "The log has not signed a checkpoint yet.",
+                       instance=request.url.path,
+                       type_="https://pantau.id/problems/no-checkpoint")
+    return _json(found, SHORT)
+
+
+@router.get("/transparency/checkpoints", responses=PROBLEMS,
+            summary="Signed checkpoints with a tree size above `after`, oldest first")
+def checkpoints(request: Request, after: int = Query(0, ge=0),
+                limit: int = Query(100, ge=1, le=1000)) -> Response:
+    try:
+        found = _read(request, lambda r: r.checkpoints(after, limit))
+    except LogUnavailable:
+        return _unavailable(request)
+    return _json({"checkpoints": found}, SHORT)
+
+
+@router.get("/transparency/consistency", responses=PROBLEMS,
+            summary="RFC 9162 consistency proof between two checkpointed tree sizes")
+def consistency(request: Request, from_: int = Query(..., alias="from", ge=0),
+                to: int = Query(..., ge=0)) -> Response:
+    try:
+        return _json(_read(request, lambda r: r.consistency(from_, to)), IMMUTABLE)
+    except LogUnavailable:
+        return _unavailable(request)
+    except ValueError as exc:
+        return problem(400, "No such proof", str(exc), instance=request.url.path,
+                       type_="https://pantau.id/problems/invalid-parameter",
+                       errors=[{"field": "from", "problem": str(exc),
+                                "expected": "0 <= from <= to <= the latest tree size"}])
+
+
+@router.get("/cases/{receipt_number}/proof", responses=PROBLEMS,
+            summary="Inclusion proof of every logged entry of one case")
+def case_proof(request: Request, receipt_number: str,
+               tree_size: int | None = Query(None, ge=1)) -> Response:
+    receipt = normalise_receipt(receipt_number)
+    if receipt is None:
+        return problem(404, "Case not found", f"{receipt_number[:60]!r} is not a receipt "
+                       "number.", instance=request.url.path,
+                       type_="https://pantau.id/problems/unknown-case")
+    try:
+        answer = _read(request, lambda r: r.receipt_proof(receipt, tree_size))
+    except LogUnavailable:
+        return _unavailable(request)
+    except LookupError as exc:
+        return problem(404, "No such checkpoint", str(exc), instance=request.url.path,
+                       type_="https://pantau.id/problems/no-checkpoint")
+    if not answer["entries"] and not answer["pending"]:
+        return problem(404, "Case not found", f"No logged entries for {receipt}.",
+                       instance=request.url.path, type_="https://pantau.id/problems/unknown-case")
+    return _json(answer, SHORT if tree_size is None or answer["pending"] else IMMUTABLE)
