@@ -38,6 +38,7 @@ status:
 gate: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy libs/contracts/pantau_contracts libs/nameko/pantau_nameko \
+	  libs/transparency/pantau_transparency \
 	  services/*/pantau_*/domain services/*/pantau_*/service
 	$(BIN)/lint-imports
 	$(BIN)/python -m pantau_contracts.schemas --check

@@ -64,6 +64,7 @@ case "${1:-start}" in
     echo
     echo "Pantau is running. Portal: http://127.0.0.1:${port}/   (English: http://127.0.0.1:${port}/?lang=en)"
     echo "Intake API: http://127.0.0.1:${PANTAU_INTAKE_PORT:-8001}/docs   RabbitMQ: http://127.0.0.1:15672 (pantau/pantau)"
+    echo "Check a case's history yourself: .venv/bin/python tools/verifier/pantau_verify.py --base-url http://127.0.0.1:${port} verify <receipt>"
     echo "Stop everything with: make stop"
     ;;
   stop)
