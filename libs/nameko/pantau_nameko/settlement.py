@@ -9,16 +9,37 @@ be tested without a broker:
   reached the queue's ``x-delivery-limit``: requeueing it once more would make the broker
   dead-letter it *without* our reason header, so it is dead-lettered here with
   ``reason: handler-failed`` and the last exception text, then acked.
+
+Before a raised batch is settled at all, :class:`RetryPolicy` decides (``decide``):
+
+* ``DependencyUnavailable`` (kind ``"dependency"``) → ``"hold"``: the batch is kept unsettled
+  while the dependency is away, however long that takes;
+* anything else (kind ``"unknown"``) → ``"retry"`` in-process while the batch has failed at most
+  ``unknown_retries`` times, then ``"fail"`` (the requeue / ``handler-failed`` rules above).
+
+Pauses use full jitter (``delay``): a uniform draw in [0, min(cap, base · 2^(attempt-1))].
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import random
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from pantau_nameko.failures import DependencyUnavailable
 
 DEFAULT_DELIVERY_LIMIT = 5
 """``x-delivery-limit`` of every Pantau work queue (infra/rabbitmq/topology.json)."""
+DEFAULT_UNKNOWN_RETRIES = 3
+"""In-process retries of a batch whose method raised an unknown exception
+(``X_UNKNOWN_RETRIES``)."""
+
+Kind = Literal["dependency", "unknown"]
+Decision = Literal["hold", "retry", "fail"]
+HOLD: Decision = "hold"
+RETRY: Decision = "retry"
+FAIL: Decision = "fail"
 
 
 @dataclass(frozen=True)
@@ -30,13 +51,16 @@ class BatchOptions:
     max_wait: float
     prefetch: int
     delivery_limit: int = DEFAULT_DELIVERY_LIMIT
+    unknown_retries: int = DEFAULT_UNKNOWN_RETRIES
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], prefix: str | None, *, queue: str,
                     max_size: int, max_wait_ms: float, prefetch: int,
-                    delivery_limit: int = DEFAULT_DELIVERY_LIMIT) -> BatchOptions:
+                    delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
+                    unknown_retries: int = DEFAULT_UNKNOWN_RETRIES) -> BatchOptions:
         """Defaults from the decorator, overridden by ``{prefix}_QUEUE``, ``_BATCH_SIZE``,
-        ``_BATCH_WAIT_MS``, ``_PREFETCH`` and ``_DELIVERY_LIMIT`` in the container config.
+        ``_BATCH_WAIT_MS``, ``_PREFETCH``, ``_DELIVERY_LIMIT`` and ``_UNKNOWN_RETRIES`` in the
+        container config.
 
         Prefetch is raised to at least ``max_size``: a batch can never be larger than what the
         broker lets us hold unacked.
@@ -51,10 +75,14 @@ class BatchOptions:
         size = int(get("BATCH_SIZE", max_size))
         if size < 1:
             raise ValueError(f"{prefix}_BATCH_SIZE must be at least 1, not {size}")
+        retries = int(get("UNKNOWN_RETRIES", unknown_retries))
+        if retries < 0:
+            raise ValueError(f"{prefix}_UNKNOWN_RETRIES must not be negative, not {retries}")
         return cls(queue=str(get("QUEUE", queue)), max_size=size,
                    max_wait=max(0.0, float(get("BATCH_WAIT_MS", max_wait_ms)) / 1000.0),
                    prefetch=max(int(get("PREFETCH", prefetch)), size),
-                   delivery_limit=int(get("DELIVERY_LIMIT", delivery_limit)))
+                   delivery_limit=int(get("DELIVERY_LIMIT", delivery_limit)),
+                   unknown_retries=retries)
 
 
 @dataclass(frozen=True)
@@ -104,3 +132,41 @@ def backoff(consecutive_failures: int, *, base: float = 0.5, cap: float = 5.0) -
     if consecutive_failures <= 0:
         return 0.0
     return float(min(cap, base * 2 ** (consecutive_failures - 1)))
+
+
+def classify(exc: BaseException | None) -> Kind:
+    """``"dependency"`` for :class:`DependencyUnavailable`, ``"unknown"`` for anything else
+    (including a method that broke its return contract)."""
+    return "dependency" if isinstance(exc, DependencyUnavailable) else "unknown"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """What to do with a batch whose method raised, and how long to pause first."""
+
+    unknown_retries: int = DEFAULT_UNKNOWN_RETRIES
+    base: float = 0.5
+    cap: float = 15.0
+
+    def decide(self, kind: Kind, unknown_failures: int) -> Decision:
+        """``kind`` of the latest exception; ``unknown_failures`` = how many times this batch has
+        failed with an unknown exception so far, the latest one included.
+
+        A dependency outage always holds (it never uses up a retry); an unknown failure is
+        retried while ``unknown_failures <= unknown_retries`` — so the method runs at most
+        ``unknown_retries + 1`` times — and then fails (requeue / ``handler-failed``)."""
+        if kind == "dependency":
+            return HOLD
+        return RETRY if unknown_failures <= self.unknown_retries else FAIL
+
+    def ceiling(self, attempt: int) -> float:
+        """The largest pause before retry/probe number ``attempt`` (1, 2, …): base doubling, at
+        most ``cap``."""
+        if attempt <= 0:
+            return 0.0
+        return float(min(self.cap, self.base * 2 ** min(attempt - 1, 62)))
+
+    def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
+        """Full jitter: uniform in [0, ``ceiling(attempt)``], so a fleet of consumers waiting for
+        the same database does not probe it in lockstep."""
+        return rand() * self.ceiling(attempt)

@@ -10,8 +10,10 @@ import pytest
 from nameko.exceptions import ContainerBeingKilled
 
 import pantau_nameko.batching as batching
-from pantau_nameko.batching import BatchConsumer, Delivery
-from pantau_nameko.settlement import BatchOptions
+from pantau_nameko import health
+from pantau_nameko.batching import BatchConsumer, Delivery, Outage, quiet_holds_in_nameko_log
+from pantau_nameko.failures import DependencyUnavailable
+from pantau_nameko.settlement import BatchOptions, RetryPolicy
 from pantau_platform.amqp import Outgoing, PublishError
 
 
@@ -79,10 +81,12 @@ class FakeContainer:
             handle_result(None, result, None)
 
 
-def consumer(container: FakeContainer, log: Log, limit: int = 5) -> BatchConsumer:
+def consumer(container: FakeContainer, log: Log, limit: int = 5,
+             retries: int = 3) -> BatchConsumer:
     entry = BatchConsumer("q", max_size=10)
     entry.container = container
-    entry.options = BatchOptions("q", 10, 0.05, 20, limit)
+    entry.options = BatchOptions("q", 10, 0.05, 20, limit, retries)
+    entry.policy = RetryPolicy(retries, base=0.0)  # no pauses in unit tests
     entry.dead_letters = FakePublisher(log)
     return entry
 
@@ -121,8 +125,10 @@ def test_exception_requeues_and_the_last_delivery_is_dead_lettered_with_reason()
     def broken(deliveries: list[Delivery]) -> None:
         raise ConnectionError("database is down")
 
-    consumer(FakeContainer(broken), log, limit=5)._dispatch(
+    container = FakeContainer(broken)
+    consumer(container, log, limit=5)._dispatch(
         [FakeMessage(log, 1, count=0), FakeMessage(log, 2, count=5), FakeMessage(log, 3, 2)])
+    assert len(container.seen) == 4  # the first run and 3 in-process retries
     assert log[0][0] == "dead-letter"
     assert '"handler-failed"' in log[0][1].headers["x-pantau-reason"]
     assert "ConnectionError: database is down" in log[0][1].headers["x-pantau-reason"]
@@ -131,8 +137,10 @@ def test_exception_requeues_and_the_last_delivery_is_dead_lettered_with_reason()
 
 def test_a_wrong_answer_counts_as_a_failure() -> None:
     log = Log()
-    consumer(FakeContainer(lambda deliveries: {9: "nope"}), log)._dispatch([FakeMessage(log, 1)])
+    container = FakeContainer(lambda deliveries: {9: "nope"})
+    consumer(container, log, retries=1)._dispatch([FakeMessage(log, 1)])
     assert log == [("requeue", 1)]
+    assert len(container.seen) == 2
 
 
 def test_a_container_being_killed_gets_the_messages_back() -> None:
@@ -148,3 +156,147 @@ def test_when_dead_lettering_fails_nothing_is_acked_and_the_batch_comes_back() -
     entry.dead_letters = RefusingPublisher()
     entry._dispatch([FakeMessage(log, 1), FakeMessage(log, 2)])
     assert log == [("requeue", 1), ("requeue", 2)]
+
+
+class Flaky:
+    """A method failing with the given exceptions first, then returning None; and a probe
+    answering from a script (recording the health it sees)."""
+
+    def __init__(self, failures: list[Exception], answers: list[bool] | None = None) -> None:
+        self.failures, self.answers = list(failures), list(answers or [])
+        self.seen_status: list[dict[str, Any]] = []
+        self.probes = 0
+
+    def method(self, deliveries: list[Delivery]) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+
+    def probe(self) -> bool:
+        self.probes += 1
+        self.seen_status.append(health.status())
+        return self.answers.pop(0) if self.answers else True
+
+
+@pytest.fixture(autouse=True)
+def fresh_health() -> None:
+    health.registry.reset()
+
+
+def test_an_outage_holds_the_batch_probes_and_applies_it_once_it_answers() -> None:
+    log = Log()
+    flaky = Flaky([], answers=[False, False, True, True])
+    flaky.failures = [DependencyUnavailable("database", "refused", probe=flaky.probe)] * 2
+    container = FakeContainer(flaky.method)
+    # an outage never uses up the unknown retries, even with none allowed
+    settled = consumer(container, log, retries=0)._dispatch([FakeMessage(log, 1),
+                                                            FakeMessage(log, 2)])
+    assert settled is True
+    assert log == [("ack-up-to", 2)]  # never requeued, never dead-lettered
+    assert len(container.seen) == 3 and container.seen[0] == container.seen[2]  # same batch
+    assert flaky.probes == 4
+    assert all(s["status"] == "degraded" and s["detail"] == "waiting for database"
+               for s in flaky.seen_status)
+    assert health.is_ready()
+
+
+def test_an_outage_without_a_probe_just_retries() -> None:
+    log = Log()
+    flaky = Flaky([DependencyUnavailable("elasticsearch")] * 5)
+    container = FakeContainer(flaky.method)
+    consumer(container, log)._dispatch([FakeMessage(log, 1)])
+    assert log == [("ack-up-to", 1)] and len(container.seen) == 6
+
+
+def test_stopping_while_holding_settles_nothing() -> None:
+    log = Log()
+    container = FakeContainer(lambda deliveries: None)
+    entry = consumer(container, log)
+
+    def away_and_stopping() -> bool:
+        entry._stopping = True
+        return False
+
+    def method(deliveries: list[Delivery]) -> None:
+        raise DependencyUnavailable("database", probe=away_and_stopping)
+
+    container.method = method
+    assert entry._dispatch([FakeMessage(log, 1), FakeMessage(log, 2)]) is False
+    assert log == []  # no ack, no requeue, no nack: the broker returns them on close
+    assert health.is_ready()
+
+
+def test_a_probe_that_raises_keeps_holding() -> None:
+    log = Log()
+    answers = iter([OSError("refused"), OSError("refused"), True])
+
+    def probe() -> bool:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    flaky = Flaky([DependencyUnavailable("database", probe=probe)])
+    consumer(FakeContainer(flaky.method), log)._dispatch([FakeMessage(log, 1)])
+    assert log == [("ack-up-to", 1)]
+
+
+def test_another_dependency_in_the_same_hold_moves_the_mark() -> None:
+    log = Log()
+    flaky = Flaky([])
+    flaky.failures = [DependencyUnavailable("database", probe=flaky.probe),
+                      DependencyUnavailable("broker", probe=flaky.probe)]
+    consumer(FakeContainer(flaky.method), log)._dispatch([FakeMessage(log, 1)])
+    assert [s["waiting_for"] for s in flaky.seen_status] == [["database"], ["broker"]]
+    assert log == [("ack-up-to", 1)] and health.is_ready()
+
+
+def test_an_unknown_error_is_retried_in_process_and_may_then_succeed() -> None:
+    log = Log()
+    flaky = Flaky([RuntimeError("flake"), RuntimeError("flake")])
+    container = FakeContainer(flaky.method)
+    consumer(container, log, retries=2)._dispatch([FakeMessage(log, 1)])
+    assert log == [("ack-up-to", 1)] and len(container.seen) == 3
+
+
+def test_unknown_retries_are_bounded_then_requeued() -> None:
+    log = Log()
+    flaky = Flaky([RuntimeError("flake")] * 10)
+    container = FakeContainer(flaky.method)
+    consumer(container, log, retries=2)._dispatch([FakeMessage(log, 1)])
+    assert log == [("requeue", 1)] and len(container.seen) == 3
+
+
+def test_an_outage_then_an_unknown_error_ends_the_outage_and_counts_as_unknown() -> None:
+    log = Log()
+    flaky = Flaky([])
+    flaky.failures = [DependencyUnavailable("database", probe=flaky.probe), RuntimeError("x")]
+    container = FakeContainer(flaky.method)
+    consumer(container, log, retries=0)._dispatch([FakeMessage(log, 1)])
+    assert log == [("requeue", 1)] and len(container.seen) == 2
+    assert health.is_ready()
+
+
+def test_nameko_per_attempt_traceback_is_filtered_for_outages_only() -> None:
+    import logging
+    import sys
+
+    quiet_holds_in_nameko_log()
+    quiet_holds_in_nameko_log()  # idempotent
+    logger = logging.getLogger("nameko.containers")
+    assert len([f for f in logger.filters if isinstance(f, batching._QuietHolds)]) == 1
+
+    def record(exc: Exception) -> logging.LogRecord:
+        try:
+            raise exc
+        except Exception:
+            return logger.makeRecord("nameko.containers", logging.WARNING, __file__, 1,
+                                     "error handling worker", (), sys.exc_info())
+
+    assert not logger.filter(record(DependencyUnavailable("database")))
+    assert logger.filter(record(RuntimeError("boom")))
+
+
+def test_an_outage_is_logged_every_30_seconds_at_most() -> None:
+    outage = Outage("database", "", 3, started=0.0, last_note=0.0)
+    assert [outage.due(t) for t in (1.0, 29.9, 30.0, 45.0, 60.5)] == [
+        False, False, True, False, True]

@@ -7,9 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pantau_nameko.delivery import Delivery, as_bytes, delivery_count
+from pantau_nameko.failures import DependencyUnavailable
 from pantau_nameko.settlement import (
+    FAIL,
+    HOLD,
+    RETRY,
     BatchOptions,
+    RetryPolicy,
     backoff,
+    classify,
     plan_failure,
     plan_success,
 )
@@ -34,6 +40,14 @@ def test_prefetch_is_at_least_one_batch_and_size_at_least_one() -> None:
                                     **DEFAULTS).prefetch == 50
     with pytest.raises(ValueError, match="T_BATCH_SIZE"):
         BatchOptions.from_config({"T_BATCH_SIZE": 0}, "T", **DEFAULTS)
+
+
+def test_unknown_retries_default_to_three_and_come_from_config() -> None:
+    assert BatchOptions.from_config({}, "T", **DEFAULTS).unknown_retries == 3
+    assert BatchOptions.from_config({"T_UNKNOWN_RETRIES": "0"}, "T",
+                                    **DEFAULTS).unknown_retries == 0
+    with pytest.raises(ValueError, match="T_UNKNOWN_RETRIES"):
+        BatchOptions.from_config({"T_UNKNOWN_RETRIES": -1}, "T", **DEFAULTS)
 
 
 def test_success_dead_letters_the_poison_and_acks_everything() -> None:
@@ -82,3 +96,44 @@ def test_bodies_are_always_bytes() -> None:
     assert as_bytes(b"a") == b"a"
     assert as_bytes(bytearray(b"b")) == b"b"
     assert as_bytes("ç") == "ç".encode()
+
+
+def test_classify() -> None:
+    assert classify(DependencyUnavailable("database")) == "dependency"
+    assert classify(RuntimeError("boom")) == "unknown"
+    assert classify(None) == "unknown"
+
+
+def test_a_dependency_outage_always_holds() -> None:
+    policy = RetryPolicy(unknown_retries=0)
+    assert [policy.decide("dependency", n) for n in (0, 1, 5, 1000)] == [HOLD] * 4
+
+
+def test_unknown_failures_retry_up_to_the_bound_then_fail() -> None:
+    assert [RetryPolicy(3).decide("unknown", n) for n in (1, 2, 3, 4, 5)] == [
+        RETRY, RETRY, RETRY, FAIL, FAIL]
+    assert RetryPolicy(0).decide("unknown", 1) == FAIL
+
+
+@given(st.integers(min_value=0, max_value=5))
+def test_an_unknown_failure_runs_the_method_at_most_retries_plus_one_times(retries: int) -> None:
+    policy = RetryPolicy(retries)
+    runs = 1
+    while policy.decide("unknown", runs) == RETRY:
+        runs += 1
+    assert runs == retries + 1
+
+
+def test_jittered_delay_doubles_from_half_a_second_up_to_15() -> None:
+    policy = RetryPolicy()
+    assert [policy.ceiling(n) for n in range(8)] == [0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 15.0]
+    assert policy.ceiling(10_000) == 15.0
+    assert policy.delay(3, rand=lambda: 0.0) == 0.0
+    assert policy.delay(3, rand=lambda: 0.5) == 1.0
+    assert policy.delay(9, rand=lambda: 1.0) == 15.0
+
+
+@given(st.integers(min_value=-3, max_value=200))
+def test_jittered_delay_stays_within_bounds(attempt: int) -> None:
+    delay = RetryPolicy().delay(attempt)
+    assert 0.0 <= delay <= 15.0
