@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 
 MASK = "[disamarkan]"
+_MAX_PASSES = 8  # each pass that changes something masks more; real notes settle in one or two
 
 _PATTERNS = [
     re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"),  # e-mail
@@ -25,7 +26,8 @@ _PATTERNS = [
 
 
 def redact_text(text: str | None, known: Iterable[str | None] = ()) -> str | None:
-    """Return ``text`` with personal data replaced by ``[disamarkan]``.
+    """Return ``text`` with personal data replaced by ``[disamarkan]``; idempotent
+    (``redact_text(redact_text(t, k), k) == redact_text(t, k)``).
 
     ``known`` are exact values to remove wherever they appear (case-insensitive): the applicant's
     name, NIK, phone, e-mail and address as tracking stored them. Values shorter than 3 characters
@@ -43,6 +45,13 @@ def redact_text(text: str | None, known: Iterable[str | None] = ()) -> str | Non
         for part in value.split():
             if len(part) >= 4 and part.isalpha() and part[0].isupper():
                 result = re.sub(rf"\b{re.escape(part)}\b", MASK, result, flags=re.IGNORECASE)
-    for pattern in _PATTERNS:
-        result = pattern.sub(MASK, result)
+    # Until nothing changes: a mask can expose a neighbour that a pattern's look-behind skipped
+    # ("08127890+62123456"), and redacting twice must change nothing — the transparency log
+    # commits to the note as tracking redacted it, and publishing redacts again.
+    for _ in range(_MAX_PASSES):
+        before = result
+        for pattern in _PATTERNS:
+            result = pattern.sub(MASK, result)
+        if result == before:
+            break
     return result

@@ -45,3 +45,16 @@ def test_ordinary_public_text_is_kept() -> None:
     text = "Berkas diverifikasi, menunggu tanda tangan kepala dinas (5 hari kerja)."
     assert redact_text(text) == text
     assert redact_text(None) is None
+
+
+def test_a_mask_exposing_a_neighbour_is_masked_too() -> None:
+    assert redact_text("Hubungi 08127890+62123456") == "Hubungi [disamarkan][disamarkan]"
+
+
+@given(st.text(alphabet=st.sampled_from("0123456789 +-.@abcJlRTW/()"), max_size=80)
+       | st.text(max_size=80))
+@settings(max_examples=400)
+def test_redacting_twice_changes_nothing(text: str) -> None:
+    """The log commits to tracking's redaction; publishing redacts again: it must be a no-op."""
+    once = redact_text(text, ["Budi Santoso", "081234567890"])
+    assert redact_text(once, ["Budi Santoso", "081234567890"]) == once

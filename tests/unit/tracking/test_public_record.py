@@ -73,3 +73,19 @@ def test_public_kecamatan() -> None:
     assert public_kecamatan("nurhaliza", siti) is None
     assert public_kecamatan("Jl Merdeka", None) is None  # a street, not a district
     assert public_kecamatan("Kampung Baru", Applicant(name="Ani", address="Kampung Baru")) is None
+
+
+def test_a_note_lengthened_by_redaction_is_cut_not_fatal() -> None:
+    """Redaction replaces each "Budi" (4 letters) with a 12-letter mask: the note may not
+    outgrow the public limit and fail the event forever."""
+    from pantau_tracking.domain.public_record import NOTE_LIMIT, log_leaf
+
+    outcome = open_case(inbound("case.submitted", applicant={**APPLICANT, "name": "Budi Santoso"},
+                                note=" ".join(["Budi"] * 99)), PBG, None)
+    assert isinstance(outcome, Accepted)
+    case = outcome.case
+    public = to_public(case, case.updated_at)
+    note = public.timeline[0].note
+    assert note is not None and len(note) <= NOTE_LIMIT and note.endswith("…")
+    assert "Budi" not in note
+    assert log_leaf(case, case.history[0]).note == note

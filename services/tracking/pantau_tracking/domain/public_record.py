@@ -54,10 +54,18 @@ def public_kecamatan(kecamatan: str | None, applicant: Applicant | None) -> str 
     return str(redacted)
 
 
+NOTE_LIMIT = 500  # PublicText's maximum: a mask is longer than what it hides
+
+
 def public_note(case: Case, entry: HistoryEntry) -> str | None:
-    """The entry's note exactly as published (redacted with the applicant's exact values)."""
+    """The entry's note exactly as published: redacted with the applicant's exact values, and
+    cut to ``NOTE_LIMIT`` characters (redaction can lengthen a note — 100 × "Budi" becomes
+    100 × "[disamarkan]" — and an over-long note must not make its event fail forever)."""
     redacted = redact_text(entry.note, case.known_private_values())
-    return None if redacted is None else str(redacted)
+    if redacted is None:
+        return None
+    redacted = str(redacted).strip()
+    return redacted if len(redacted) <= NOTE_LIMIT else redacted[:NOTE_LIMIT - 1] + "…"
 
 
 def case_durations(case: Case, now: datetime) -> list[int]:
