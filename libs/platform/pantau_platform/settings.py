@@ -7,6 +7,7 @@ Each process builds one settings object at start (``XSettings()``); the names ar
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,7 +19,9 @@ class PantauSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PANTAU_", extra="ignore", frozen=True)
 
-    env: str = "development"  # PANTAU_ENV: development | production (refuses dev fallbacks)
+    # PANTAU_ENV: anything but these two words is refused at start ("prod" must not quietly
+    # mean development and its generated keys).
+    env: Literal["development", "production"] = "development"
     amqp_url: str = "amqp://pantau:pantau@127.0.0.1:5672/pantau"
     amqp_management_url: str = "http://pantau:pantau@127.0.0.1:15672"
     log_level: str = "INFO"
@@ -27,7 +30,7 @@ class PantauSettings(BaseSettings):
 
     @property
     def production(self) -> bool:
-        return self.env.strip().lower() == "production"
+        return self.env == "production"
 
 
 class ElasticsearchSettings(PantauSettings):

@@ -106,3 +106,13 @@ def test_an_unreadable_log_is_503_with_retry_after(log: FakeLog | None) -> None:
     answer = client(log).get("/api/v1/transparency/checkpoints/latest")
     assert answer.status_code == 503 and answer.headers["retry-after"] == "60"
     assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_sizes_beyond_a_bigint_are_refused_not_a_database_error(api: TestClient) -> None:
+    huge = str(2**64)
+    for path, params in (("/api/v1/transparency/checkpoints", {"after": huge}),
+                         ("/api/v1/transparency/consistency", {"from": "1", "to": huge}),
+                         ("/api/v1/cases/BDG-PBG-2026-000001/proof", {"tree_size": huge})):
+        answer = api.get(path, params=params)
+        assert answer.status_code == 422, path
+        assert answer.headers["content-type"].startswith("application/problem+json")

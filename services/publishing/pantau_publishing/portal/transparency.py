@@ -33,6 +33,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 # Proofs of a finished checkpoint never change; the latest checkpoint changes every minute.
 IMMUTABLE = "public, max-age=86400, immutable"
 SHORT = "public, max-age=10"
+MAX_SIZE = 2**63 - 1  # a BIGINT: larger sizes are a 422 here, not a database error (503)
 
 
 class LogUnavailable(RuntimeError):
@@ -94,7 +95,7 @@ def latest_checkpoint(request: Request) -> Response:
 
 @router.get("/transparency/checkpoints", responses=PROBLEMS,
             summary="Signed checkpoints with a tree size above `after`, oldest first")
-def checkpoints(request: Request, after: int = Query(0, ge=0),
+def checkpoints(request: Request, after: int = Query(0, ge=0, le=MAX_SIZE),
                 limit: int = Query(100, ge=1, le=1000)) -> Response:
     try:
         found = _read(request, lambda r: r.checkpoints(after, limit))
@@ -105,8 +106,8 @@ def checkpoints(request: Request, after: int = Query(0, ge=0),
 
 @router.get("/transparency/consistency", responses=PROBLEMS,
             summary="RFC 9162 consistency proof between two checkpointed tree sizes")
-def consistency(request: Request, from_: int = Query(..., alias="from", ge=0),
-                to: int = Query(..., ge=0)) -> Response:
+def consistency(request: Request, from_: int = Query(..., alias="from", ge=0, le=MAX_SIZE),
+                to: int = Query(..., ge=0, le=MAX_SIZE)) -> Response:
     try:
         return _json(_read(request, lambda r: r.consistency(from_, to)), IMMUTABLE)
     except LogUnavailable:
@@ -121,7 +122,7 @@ def consistency(request: Request, from_: int = Query(..., alias="from", ge=0),
 @router.get("/cases/{receipt_number}/proof", responses=PROBLEMS,
             summary="Inclusion proof of every logged entry of one case")
 def case_proof(request: Request, receipt_number: str,
-               tree_size: int | None = Query(None, ge=1)) -> Response:
+               tree_size: int | None = Query(None, ge=1, le=MAX_SIZE)) -> Response:
     receipt = normalise_receipt(receipt_number)
     if receipt is None:
         return problem(404, "Case not found", f"{receipt_number[:60]!r} is not a receipt "
