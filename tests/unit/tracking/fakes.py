@@ -90,6 +90,16 @@ class FakeStore:
         return sorted({p.receipt_number for p in self.state.pending.values()
                        if p.received_at < received_before})
 
+    def unavailable(self, exc: BaseException) -> str | None:
+        return "database" if isinstance(exc, DatabaseAway) else None
+
+    def ping(self) -> bool:
+        return True
+
+
+class DatabaseAway(ConnectionError):
+    """What the fakes raise for "the database is away" (``FakeStore.unavailable`` knows it)."""
+
 
 class FakeClock:
     def __init__(self, now: datetime) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,9 +18,10 @@ from pantau_contracts.registry import dataschema_for, validate_event
 from pantau_tracking.domain.lifecycle import Inbound
 from pantau_tracking.domain.public_record import case_sla
 from pantau_tracking.service.handler import TrackingHandler, latest_local_date, to_inbound
+from pantau_tracking.service.ports import StoreUnavailable
 
 from .factories import APPLICANT, CATALOGUE, T0
-from .fakes import FakeClock, FakeStore
+from .fakes import DatabaseAway, FakeClock, FakeStore, FakeUnitOfWork
 
 
 def ev(event_type: str, receipt: str, *, sequence: int | None = None,
@@ -259,3 +262,60 @@ def test_buffered_event_keeps_its_intake_time(handler: TrackingHandler,
     assert case is not None and [h.seq for h in case.history] == [1, 2, 3]
     assert case.history[2].received_at == early and not case.history[2].late_reported
     assert case.history[1].late_reported  # sequence 2 itself was reported 3 working days late
+
+
+class FlakyStore(FakeStore):
+    """Transaction number ``n`` (1-based) in ``fail`` raises ``fail[n]`` when it begins."""
+
+    def __init__(self, fail: dict[int, Exception]) -> None:
+        super().__init__()
+        self.fail = fail
+        self.transactions = 0
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[FakeUnitOfWork]:
+        self.transactions += 1
+        if self.transactions in self.fail:
+            raise self.fail[self.transactions]
+        with super().unit_of_work() as uow:
+            yield uow
+
+
+def test_database_away_for_the_batch_is_never_poison() -> None:
+    store = FlakyStore({1: DatabaseAway("connection refused")})
+    handler = TrackingHandler(store, CATALOGUE, FakeClock(T0))
+    with pytest.raises(StoreUnavailable) as caught:
+        handler.handle_batch([ev("case.submitted", "BDG-0101"), ev("case.submitted", "BDG-0102")])
+    assert caught.value.dependency == "database"
+    assert "connection refused" in caught.value.detail
+    assert isinstance(caught.value.__cause__, DatabaseAway)
+    assert store.transactions == 1  # no one-by-one retries against a database that is away
+    assert store.state.cases == {}
+
+
+def test_database_going_away_during_the_one_by_one_retry_is_never_poison() -> None:
+    broken = Inbound(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
+                     time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None,
+                     received=T0)
+    # 1: the batch (fails on the broken event); 2: the first event alone (commits);
+    # 3: the broken event alone — the database is gone by then
+    store = FlakyStore({3: DatabaseAway("server closed the connection unexpectedly")})
+    handler = TrackingHandler(store, CATALOGUE, FakeClock(T0))
+    events = [ev("case.submitted", "BDG-0103"), broken, ev("case.submitted", "BDG-0104")]
+    with pytest.raises(StoreUnavailable):
+        handler.handle_batch(events)
+    assert store.get_case("BDG-0103") is not None  # committed alone; a retry skips it
+    store.fail = {}
+    assert [f.index for f in handler.handle_batch(events)] == [1]  # the database is back
+    assert store.get_case("BDG-0104") is not None
+    assert [b["type"] for b in bodies(store)] == ["case.updated", "case.updated"]  # no repeats
+
+
+def test_a_poison_event_is_still_isolated_when_the_database_is_fine() -> None:
+    store = FlakyStore({})
+    handler = TrackingHandler(store, CATALOGUE, FakeClock(T0))
+    broken = Inbound(event_id="y", source="/kota-bandung/dpmptsp", type="case.completed",
+                     time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None,
+                     received=T0)
+    failures = handler.handle_batch([broken, ev("case.submitted", "BDG-0105")])
+    assert [f.index for f in failures] == [0] and "AttributeError" in failures[0].error

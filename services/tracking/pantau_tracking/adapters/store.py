@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from pantau_contracts.catalogue import ServiceDefinition
 from pantau_contracts.vocabulary import PublicStatus
+from pantau_tracking.adapters import failures
 from pantau_tracking.adapters.schema import (
     applicants,
     case_history,
@@ -267,6 +268,19 @@ class SqlStore:
             rows = connection.execute(sa.select(pending_events.c.receipt_number).where(
                 pending_events.c.received_at < received_before).distinct()).all()
         return [r.receipt_number for r in rows]
+
+    def unavailable(self, exc: BaseException) -> str | None:
+        """``"database"`` for a transient database failure, else None (``adapters.failures``)."""
+        return failures.unavailable(exc)
+
+    def ping(self) -> bool:
+        """True when the database answers ``SELECT 1`` (the probe while a batch is held)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - any failure: not back yet
+            return False
 
     def processed(self, source: str, event_id: str) -> dict[str, Any] | None:
         """The recorded outcome of an event (diagnostics and tests)."""

@@ -55,7 +55,13 @@ from pantau_tracking.domain.lifecycle import (
 )
 from pantau_tracking.domain.public_record import case_sla, stage_report, to_public
 from pantau_tracking.service import messages
-from pantau_tracking.service.ports import Clock, PendingEvent, Store, UnitOfWork
+from pantau_tracking.service.ports import (
+    Clock,
+    PendingEvent,
+    Store,
+    StoreUnavailable,
+    UnitOfWork,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +101,14 @@ class TrackingHandler:
     def handle_batch(self, events: Sequence[Inbound]) -> list[EventFailure]:
         """Apply events in order in ONE transaction. If that transaction fails, each event is
         retried in its own transaction; those that fail alone are returned as poison. If every
-        event fails alone too, the error is re-raised (the store is probably down: redeliver)."""
+        event fails alone too, the error is re-raised (unknown: the caller retries a bounded
+        number of times).
+
+        A *transient* failure (``Store.unavailable``: the database is away, a serialization
+        failure, SQLite "database is locked") is never turned into poison: ``StoreUnavailable``
+        is raised as soon as one is seen, in the batch transaction or in any one-by-one retry.
+        Events committed one by one before it are recorded as processed, so a retry of the
+        whole batch skips them."""
         if not events:
             return []
         try:
@@ -104,7 +117,8 @@ class TrackingHandler:
                 for event in events:
                     self._process(uow, event)
             return []
-        except Exception:  # noqa: BLE001 - isolate the poison message below
+        except Exception as exc:  # noqa: BLE001 - transient: hold; else isolate the poison
+            self._raise_if_unavailable(exc)
             log.warning("batch of %d failed; retrying one by one", len(events), exc_info=True)
         failures: list[EventFailure] = []
         last_error: Exception | None = None
@@ -112,13 +126,20 @@ class TrackingHandler:
             try:
                 with self.store.unit_of_work() as uow:
                     self._process(uow, event)
-            except Exception as exc:  # noqa: BLE001 - reported as poison
+            except Exception as exc:  # noqa: BLE001 - reported as poison unless transient
+                self._raise_if_unavailable(exc)
                 last_error = exc
                 failures.append(EventFailure(index, redact_text(f"{type(exc).__name__}: {exc}")
                                              or type(exc).__name__))
         if last_error is not None and len(failures) == len(events):
             raise last_error
         return failures
+
+    def _raise_if_unavailable(self, exc: Exception) -> None:
+        dependency = self.store.unavailable(exc)
+        if dependency is not None:
+            detail = (redact_text(f"{type(exc).__name__}: {exc}") or type(exc).__name__)[:500]
+            raise StoreUnavailable(dependency, detail) from exc
 
     def _process(self, uow: UnitOfWork, event: Inbound) -> None:
         if uow.seen(event.source, event.event_id):

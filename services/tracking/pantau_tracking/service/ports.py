@@ -12,6 +12,18 @@ from typing import Protocol
 from pantau_tracking.domain.case import Case
 
 
+class StoreUnavailable(Exception):
+    """The store's dependency (``"database"``) is away for now: nothing of the batch was
+    committed and nothing is wrong with its events. Raised by ``TrackingHandler.handle_batch``
+    instead of reporting any event as poison; the entrypoint holds the batch until
+    ``Store.ping`` answers, then retries it."""
+
+    def __init__(self, dependency: str = "database", detail: str = "") -> None:
+        super().__init__(f"{dependency} unavailable" + (f": {detail}" if detail else ""))
+        self.dependency = dependency
+        self.detail = detail
+
+
 @dataclass(frozen=True)
 class OutboxMessage:
     """A message to publish after the transaction that produced it has committed."""
@@ -79,6 +91,15 @@ class Store(Protocol):
         """Receipts of open, not-yet-reported cases whose stored due date is before the date."""
 
     def stale_pending_receipts(self, received_before: datetime) -> list[str]: ...
+
+    def unavailable(self, exc: BaseException) -> str | None:
+        """The dependency (``"database"``) if ``exc`` is a transient failure of the store —
+        connection refused or lost, timeout, server starting or shutting down, too many
+        clients, serialization failure or deadlock, SQLite "database is locked" — else None
+        (the error may be the event's own fault). Pure: inspects ``exc`` only."""
+
+    def ping(self) -> bool:
+        """True when the database answers a trivial query (never raises)."""
 
 
 class Clock(Protocol):

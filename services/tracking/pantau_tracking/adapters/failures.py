@@ -1,0 +1,134 @@
+"""Which database errors mean "the database is away" (transient) — pure functions, no I/O.
+
+A transient error says nothing about the message being applied: the connection was refused,
+dropped or timed out, the server is starting up, shutting down or out of connection slots
+("too many clients"), the transaction lost a serialization conflict or a deadlock, a lock or
+statement timed out, the disk is full, the server is a read-only standby after a failover, or
+SQLite answered "database is locked". The batch is then held and retried when the database
+answers again (``SqlStore.unavailable`` / ``SqlStore.ping``); it is never dead-lettered.
+
+Everything else (a constraint violation, a programming error, a value the schema refuses) is
+*not* transient: the service layer isolates the message that causes it and dead-letters it.
+
+PostgreSQL errors are classified by SQLSTATE: the ``pgcode`` a server error carries, or — for a
+client-side failure such as "could not connect" / "server closed the connection unexpectedly",
+which has none — by being an ``OperationalError`` at all. SQLite errors by their result code
+(``sqlite_errorname``) or, when absent, their message.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from functools import cache
+
+import sqlalchemy as sa
+
+import psycopg2
+import psycopg2.errorcodes
+import psycopg2.errors
+
+TRANSIENT_SQLSTATE_CLASSES = frozenset({
+    "08",  # connection exception (refused, dropped, failed to establish)
+    "40",  # transaction rollback: serialization failure, deadlock detected
+    "53",  # insufficient resources: too many connections, disk full, out of memory
+    "57",  # operator intervention: shutting down, starting up, pg_terminate_backend, timeout
+    "58",  # system error: I/O error
+})
+TRANSIENT_SQLSTATES = frozenset({
+    "25006",  # read_only_sql_transaction: connected to a standby during a failover
+    "55P03",  # lock_not_available (lock_timeout)
+    "55006",  # object_in_use
+    "HV00N",  # fdw_unable_to_establish_connection
+})
+SQLITE_TRANSIENT_CODES = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_FULL",
+                          "SQLITE_CANTOPEN", "SQLITE_PROTOCOL")
+SQLITE_TRANSIENT_MESSAGES = ("database is locked", "database table is locked",
+                             "database schema is locked", "disk i/o error",
+                             "database or disk is full", "unable to open database file",
+                             "locking protocol")
+
+
+@cache
+def _sqlstates() -> dict[type, str]:
+    """psycopg2's exception class of every SQLSTATE → that SQLSTATE (for errors built without
+    a server answer, whose ``pgcode`` is None)."""
+    found: dict[type, str] = {}
+    for name in dir(psycopg2.errorcodes):
+        code = getattr(psycopg2.errorcodes, name)
+        if name.isupper() and isinstance(code, str) and len(code) == 5:
+            try:
+                found.setdefault(psycopg2.errors.lookup(code), code)
+            except KeyError:
+                continue
+    return found
+
+
+def sqlstate(error: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE of a psycopg2 error (None for client-side failures)."""
+    code = getattr(error, "pgcode", None)
+    if isinstance(code, str) and code:
+        return code
+    return _sqlstates().get(type(error))
+
+
+def _postgresql_transient(error: BaseException | None) -> bool | None:
+    """True/False for a psycopg2 error, None when ``error`` is not one."""
+    if not isinstance(error, psycopg2.Error):
+        return None
+    if isinstance(error, psycopg2.InterfaceError):  # "connection already closed"
+        return True
+    code = sqlstate(error)
+    if code is None:
+        # no SQLSTATE: the driver itself failed to reach or keep the server
+        return isinstance(error, psycopg2.OperationalError)
+    return code[:2] in TRANSIENT_SQLSTATE_CLASSES or code in TRANSIENT_SQLSTATES
+
+
+def _sqlite_transient(error: BaseException | None) -> bool | None:
+    if not isinstance(error, sqlite3.Error):
+        return None
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    name = getattr(error, "sqlite_errorname", None)
+    if isinstance(name, str) and name:
+        return name.startswith(SQLITE_TRANSIENT_CODES)
+    message = str(error).lower()
+    return any(text in message for text in SQLITE_TRANSIENT_MESSAGES)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True if ``exc`` (a SQLAlchemy error, a DB-API error, or one raised ``from`` either)
+    means the database is away for now; see the module docstring."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen and len(seen) < 8:
+        seen.add(id(error))
+        verdict = _one(error)
+        if verdict is not None:
+            return verdict
+        error = error.__cause__
+    return False
+
+
+def _one(error: BaseException) -> bool | None:
+    """The verdict on one exception, or None to look at what caused it."""
+    if isinstance(error, sa.exc.TimeoutError):  # the connection pool stayed exhausted
+        return True
+    if isinstance(error, sa.exc.DBAPIError):
+        if error.connection_invalidated or isinstance(error, sa.exc.InterfaceError):
+            return True
+        for verdict in (_postgresql_transient(error.orig), _sqlite_transient(error.orig)):
+            if verdict is not None:
+                return verdict
+        return isinstance(error, sa.exc.OperationalError)
+    for verdict in (_postgresql_transient(error), _sqlite_transient(error)):
+        if verdict is not None:
+            return verdict
+    if isinstance(error, (ConnectionError, TimeoutError)):
+        return True
+    return None
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """``"database"`` if ``exc`` means the database is away, else None (see ``is_transient``)."""
+    return "database" if is_transient(exc) else None
