@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pantau_contracts.catalogue import load_catalogue
 from pantau_contracts.envelope import stamp_received
+from pantau_contracts.payloads.public import TimelineEntryV2
 from pantau_contracts.registry import validate_event
 from pantau_tracking.adapters.database import MIGRATIONS, create_engine, migrate
 from pantau_tracking.adapters.schema import case_history, outbox
@@ -23,6 +24,7 @@ from pantau_tracking.adapters.store import SqlStore
 from pantau_tracking.domain.lifecycle import Inbound
 from pantau_tracking.service.handler import TrackingHandler, to_inbound
 from pantau_transparency.keys import Signer
+from pantau_transparency.leaf import Leaf, format_time
 from pantau_transparency.merkle import leaf_hash, verify_inclusion
 from pantau_transparency.sql import LogReader, Sequencer, transparency_queue
 
@@ -286,6 +288,12 @@ def test_every_public_step_is_logged_in_its_own_transaction(
         leaf = json.loads(row.leaf)
         assert (leaf["seq"], leaf["status"], leaf["note"]) == (
             entry["seq"], entry["status"], entry["note"])
+        # The leaf is exactly the public entry, all three clocks included.
+        step = TimelineEntryV2.model_validate(entry)
+        assert row.leaf == Leaf(receipt, step.seq, step.status.value, step.stage_code, step.at,
+                                step.received_at, step.note, step.late_reported,
+                                counted_at=step.counted_at).text()
+        assert leaf["counted_at"] == format_time(step.counted_at)
 
     signer = Signer(Ed25519PrivateKey.generate())
     Sequencer(store.engine, signer, lock=store.write_lock).run(min_interval=0)

@@ -16,11 +16,12 @@ from pantau_publishing.service.ports import (
 class FakeIndex:
     """Keeps documents with external versioning semantics like Elasticsearch."""
 
-    def __init__(self, fail_ids: Sequence[str] = ()) -> None:
+    def __init__(self, fail_ids: Sequence[str] = (), busy_ids: Sequence[str] = ()) -> None:
         self.docs: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
         self.requests: list[list[IndexAction]] = []
         self.results: list[list[BulkItemResult]] = []  # per request, in action order
         self.fail_ids = set(fail_ids)
+        self.busy_ids = set(busy_ids)  # answered 429 (rejected execution) for now
 
     def bulk(self, actions: Sequence[IndexAction]) -> list[BulkItemResult]:
         self.requests.append(list(actions))
@@ -29,6 +30,9 @@ class FakeIndex:
             key = (action.target, action.doc_id)
             if action.doc_id in self.fail_ids:
                 results.append(BulkItemResult(ok=False, error="mapper_parsing_exception: boom"))
+            elif action.doc_id in self.busy_ids:
+                results.append(BulkItemResult(ok=False, transient=True,
+                                              error="es_rejected_execution_exception: busy"))
             elif key in self.docs and self.docs[key][0] >= action.version:
                 results.append(BulkItemResult(ok=True, conflict=True))
             else:

@@ -1,7 +1,15 @@
 import json
+from collections.abc import Sequence
+
+import pytest
 
 from pantau_publishing.service.indexing import IndexBatch
-from pantau_publishing.service.ports import InboundMessage
+from pantau_publishing.service.ports import (
+    BulkItemResult,
+    InboundMessage,
+    IndexAction,
+    SearchUnavailable,
+)
 from tests.unit.publishing.factories import case_updated, public_case
 from tests.unit.publishing.fakes import FakeDeadLetters, FakeIndex
 
@@ -98,3 +106,31 @@ def test_change_documents_are_versioned_by_their_seq_so_repeats_are_cheap_confli
     # the third update writes only its new entry; the earlier two are not rewritten
     assert changes == [("BDG-PBG-2026-000123-00001", True), ("BDG-PBG-2026-000123-00002", True),
                        ("BDG-PBG-2026-000123-00003", False)]
+
+
+def test_a_transient_item_error_holds_the_whole_batch_and_dead_letters_nothing() -> None:
+    index = FakeIndex(fail_ids=["BDG-PBG-2026-000002"], busy_ids=["BDG-PBG-2026-000003"])
+    dead = FakeDeadLetters()
+    batch = [message(case_updated(public_case(f"BDG-PBG-2026-00000{i}"))) for i in (1, 2, 3)]
+    batch.append(message(b"not json"))
+    with pytest.raises(SearchUnavailable) as caught:
+        IndexBatch(index, dead).handle(batch)
+    assert caught.value.dependency == "elasticsearch"
+    assert "es_rejected_execution_exception" in caught.value.detail
+    assert not dead.parked  # neither the mapping error nor the invalid one: the batch comes back
+    index.busy_ids.clear()  # the cluster takes writes again: the same batch goes through
+    outcome = IndexBatch(index, dead).handle(batch)
+    assert outcome.superseded == 1 and outcome.indexed == 1 and outcome.dead_lettered == 2
+    assert [r["reason"] for _m, r in dead.parked] == ["contract-violation", "index-error"]
+
+
+def test_the_whole_request_failing_transiently_propagates() -> None:
+    class Away(FakeIndex):
+        def bulk(self, actions: Sequence[IndexAction]) -> list[BulkItemResult]:
+            raise SearchUnavailable("elasticsearch", "ConnectionError: refused")
+
+    dead = FakeDeadLetters()
+    with pytest.raises(SearchUnavailable):
+        IndexBatch(Away(), dead).handle([message(case_updated(public_case())),
+                                         message(b"not json")])
+    assert not dead.parked

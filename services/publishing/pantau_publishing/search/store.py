@@ -7,14 +7,24 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
+from pantau_publishing.search import failures
 from pantau_publishing.search.client import Aliases
-from pantau_publishing.service.ports import BulkItemResult, IndexAction, SearchAnswer
+from pantau_publishing.service.ports import (
+    BulkItemResult,
+    IndexAction,
+    SearchAnswer,
+    SearchUnavailable,
+)
 
 CONFLICT = "version_conflict_engine_exception"
 
 
 class EsSearchIndex:
-    """Writes through the aliases with external versioning (version = the case's revision)."""
+    """Writes through the aliases with external versioning (version = the case's revision).
+
+    Transient failures (``search.failures``) are reported as such: a whole request as
+    ``SearchUnavailable``, an item as ``BulkItemResult(transient=True)``. ``ping`` says whether
+    the indices behind both aliases can take writes again."""
 
     def __init__(self, es: Elasticsearch, aliases: Aliases, *, refresh: bool = False) -> None:
         self._es = es
@@ -33,7 +43,12 @@ class EsSearchIndex:
                                          "version": action.version,
                                          "version_type": "external"}})
             operations.append(action.document)
-        answer = self._es.bulk(operations=operations, refresh=self._refresh)
+        try:
+            answer = self._es.bulk(operations=operations, refresh=self._refresh)
+        except Exception as exc:
+            if failures.is_transient(exc):
+                raise SearchUnavailable("elasticsearch", _describe(exc)) from exc
+            raise
         results = []
         for item in answer["items"]:
             outcome = item.get("index", {})
@@ -43,9 +58,33 @@ class EsSearchIndex:
             elif error.get("type") == CONFLICT:
                 results.append(BulkItemResult(ok=True, conflict=True))
             else:
-                results.append(BulkItemResult(ok=False, error=f"{error.get('type')}: "
-                                              f"{error.get('reason')}"))
+                results.append(BulkItemResult(
+                    ok=False, error=f"{error.get('type')}: {error.get('reason')}",
+                    transient=failures.item_transient(outcome.get("status"), error)))
         return results
+
+    def ping(self) -> bool:
+        """True when the cluster answers, the indices behind both aliases are not red, and no
+        block stops writes (closed index, disk watermark, write block). Never raises."""
+        names = f"{self._aliases.cases},{self._aliases.changes}"
+        try:
+            health = self._es.cluster.health(index=names, timeout="2s")
+            if health.get("status") not in ("green", "yellow") or health.get("timed_out"):
+                return False
+            blocks = self._es.cluster.state(metric="blocks", index=names)["blocks"]
+        except Exception:  # noqa: BLE001 - unreachable, timed out, missing: not back yet
+            return False
+        groups = [blocks.get("global", {})] + list(blocks.get("indices", {}).values())
+        return not any("write" in block.get("levels", ())
+                       for group in groups for block in group.values())
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    message = getattr(exc, "message", None)  # elastic_transport keeps the cause's text here
+    if isinstance(message, str) and message and message not in text:
+        text = f"{text} ({message})"
+    return f"{type(exc).__name__}: {text}"[:500]
 
 
 class EsCaseReader:

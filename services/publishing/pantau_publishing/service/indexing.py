@@ -3,6 +3,13 @@
 Contract: ``IndexBatch.handle`` returns only when every message of the batch is either in the
 index (or superseded by a newer revision there) or dead-lettered with a reason — then the caller
 acks the whole batch. If the bulk request as a whole fails it raises, and the caller requeues.
+
+Poison and transient failures: a message that breaks the contract, or whose document the index
+refuses (a mapping or parse error), is dead-lettered with its reason. When the index cannot take
+writes for now — the whole request failed transiently (``SearchUnavailable`` from the port), or
+any item failed transiently (429 / rejected execution, 503, a closed or blocked index) —
+``handle`` raises ``SearchUnavailable`` before anything is dead-lettered: the whole batch is held
+and retried (documents already written come back as version conflicts, i.e. superseded).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from pantau_publishing.service.ports import (
     IndexAction,
     IndexTarget,
     SearchIndex,
+    SearchUnavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -92,17 +100,24 @@ class IndexBatch:
 
     def handle(self, messages: Sequence[InboundMessage]) -> BatchOutcome:
         planned: list[tuple[InboundMessage, list[IndexAction]]] = []
-        dead = 0
+        invalid: list[tuple[InboundMessage, ContractViolation]] = []
         for message in messages:
             try:
                 planned.append((message, actions_for(message)))
             except ContractViolation as exc:
-                self._dead.dead_letter(message, {
-                    "stage": "publishing", "reason": "contract-violation",
-                    "detail": str(exc), "errors": [p.as_dict() for p in exc.problems]})
-                dead += 1
+                invalid.append((message, exc))
         flat = [action for _message, actions in planned for action in actions]
-        results = self._index.bulk(flat) if flat else []
+        results = self._index.bulk(flat) if flat else []  # SearchUnavailable: held by the caller
+        transient = [r for r in results if not r.ok and r.transient]
+        if transient:
+            raise SearchUnavailable("elasticsearch", f"{len(transient)} of {len(results)} "
+                                    f"document(s) not taken for now: {transient[0].error}"[:500])
+        dead = 0
+        for message, violation in invalid:
+            self._dead.dead_letter(message, {
+                "stage": "publishing", "reason": "contract-violation",
+                "detail": str(violation), "errors": [p.as_dict() for p in violation.problems]})
+            dead += 1
         indexed = superseded = ignored = 0
         position = 0
         for message, actions in planned:
@@ -124,4 +139,3 @@ class IndexBatch:
         outcome = BatchOutcome(indexed, ignored, superseded, dead)
         log.info("batch of %d: %s", len(messages), outcome)
         return outcome
-

@@ -23,11 +23,25 @@ class IndexAction:
 
 @dataclass(frozen=True)
 class BulkItemResult:
-    """Outcome of one action. A version conflict counts as success (the index is newer)."""
+    """Outcome of one action. A version conflict counts as success (the index is newer).
+    ``transient``: the item failed because the index could not take writes for now (rejected
+    execution / 429, 503, a closed index, a disk-watermark block) — not the document's fault."""
 
     ok: bool
     conflict: bool = False
     error: str | None = None
+    transient: bool = False
+
+
+class SearchUnavailable(Exception):
+    """The search index (``dependency``: ``"elasticsearch"``) cannot take the batch now — it is
+    unreachable, overloaded, blocked or closed. Nothing is wrong with the messages: the caller
+    holds the batch and retries it when the index answers again, and never dead-letters it."""
+
+    def __init__(self, dependency: str = "elasticsearch", detail: str = "") -> None:
+        super().__init__(f"{dependency} unavailable" + (f": {detail}" if detail else ""))
+        self.dependency = dependency
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -43,8 +57,9 @@ class InboundMessage:
 
 class SearchIndex(Protocol):
     def bulk(self, actions: Sequence[IndexAction]) -> list[BulkItemResult]:
-        """One bulk request; results in the order of ``actions``. Raises if the request as a
-        whole failed (cluster unreachable) so the caller can retry the batch."""
+        """One bulk request; results in the order of ``actions``. Raises ``SearchUnavailable``
+        if the request as a whole failed transiently (cluster unreachable, timeout, 429/503,
+        blocked) and any other exception for other failures of the whole request."""
         ...
 
 
