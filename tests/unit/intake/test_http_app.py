@@ -363,3 +363,26 @@ def test_another_departments_receipt_is_403_naming_it(client: TestClient,
     touch = event("case.stage_started", receipt_number="XYZ-2026-000001")
     assert_problem(post(client, body(touch)), 403)
     assert forwarder.forwarded == []
+
+
+def test_readyz_names_what_it_is_waiting_for(forwarder: RecordingForwarder) -> None:
+    database = {"up": True}
+    app = create_app(IntakeSettings(), keys=FakeKeys(), directory=FakeDirectory(),
+                     forwarder=forwarder, ready=lambda: not forwarder.fail,
+                     database_ready=lambda: database["up"], received_clock=FixedClock())
+    with TestClient(app) as client:
+        assert client.get("/readyz").json() == {"status": "ready"}
+        forwarder.fail = True
+        response = client.get("/readyz")
+        assert_problem(response, 503)
+        assert response.json()["detail"] == "degraded: waiting for broker"
+        assert response.json()["waiting_for"] == ["broker"]
+        database["up"] = False
+        response = client.get("/readyz")
+        assert response.json()["detail"] == "degraded: waiting for broker, database"
+        forwarder.fail = False
+        response = client.get("/readyz")
+        assert response.status_code == 503 and response.json()["waiting_for"] == ["database"]
+        assert response.headers["Retry-After"] == "5"
+        database["up"] = True
+        assert client.get("/readyz").status_code == 200

@@ -14,6 +14,7 @@
 * ``transact(engine, what, work)``: run ``work`` in a transaction; if the pooled connection
   turns out dead (the database restarted while it sat idle) it is retried once on a fresh one,
   which is why the ledger engine needs no per-checkout ``pre_ping`` round trip.
+* ``ping(engine)``: does the database answer (readiness, outage probes)?
 * ``ledger_engine_for(url)``: the engine for the replay/idempotency tables, tuned for their one
   statement per call: autocommit (no BEGIN/COMMIT round trips — each statement is atomic on its
   own) and, on PostgreSQL, ``synchronous_commit = off`` for the session (a commit returns
@@ -174,3 +175,14 @@ class ExpiryPurger:
                 return int(result.rowcount or 0)
         except sa.exc.DBAPIError:
             return 0
+
+
+def ping(engine: sa.Engine) -> bool:
+    """True when the database answers ``SELECT 1`` (readiness, and the probe while the ingress
+    holds a batch through an outage). Never raises."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure: not reachable (yet)
+        return False

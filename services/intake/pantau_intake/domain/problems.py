@@ -126,3 +126,10 @@ def unavailable(detail: str) -> Problem:
     return Problem("broker-unavailable", "Events could not be accepted right now", 503,
                    detail + " Nothing was accepted; retry the same events later.",
                    headers={"Retry-After": "5"})
+
+
+def degraded(waiting_for: Iterable[str]) -> Problem:
+    """503 from ``/readyz``: what the process is waiting for (``broker``, ``database``)."""
+    names = sorted(set(waiting_for))
+    return Problem("degraded", "Not ready", 503, "degraded: waiting for " + ", ".join(names),
+                   headers={"Retry-After": "5"}, extra={"waiting_for": names})

@@ -55,7 +55,22 @@ class Wiring:
     limiter: RateLimiter
     acceptance: AcceptanceService
     ready: Callable[[], bool]
+    """Readiness of the broker (a confirm channel can be opened)."""
     close: Callable[[], None]
+    database_ready: Callable[[], bool] = lambda: True
+    """Readiness of intake's database (replay and idempotency state, keys)."""
+
+    def waiting_for(self) -> list[str]:
+        """The dependencies that do not answer now (``/readyz``)."""
+        checks = (("broker", self.ready), ("database", self.database_ready))
+        return [name for name, check in checks if not _answers(check)]
+
+
+def _answers(check: Callable[[], bool]) -> bool:
+    try:
+        return bool(check())
+    except Exception:  # noqa: BLE001 - a failing check is a "no"
+        return False
 
 
 def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
@@ -65,7 +80,8 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
                  clock: Callable[[], float] | None = None,
                  seen: SignatureLedger | None = None,
                  accepted: AcceptedEvents | None = None,
-                 received_clock: ReceivedClock | None = None) -> Wiring:
+                 received_clock: ReceivedClock | None = None,
+                 database_ready: Callable[[], bool] | None = None) -> Wiring:
     """Real adapters for whatever was not injected (SQL key store, catalogue, RabbitMQ).
 
     ``clock`` (unix seconds) drives the signature window and the ledgers; ``received_clock``
@@ -82,7 +98,7 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
         from pantau_intake.adapters.credential_store import CachingKeyResolver, CredentialStore
         from pantau_intake.adapters.secretbox import SecretBox
         from pantau_intake.adapters.seen_signatures import SqlSeenSignatures
-        from pantau_intake.adapters.sql import ledger_engine_for
+        from pantau_intake.adapters.sql import ledger_engine_for, ping
 
         store = CredentialStore(settings.credentials_database_url,
                                 SecretBox(settings.intake_master_key))
@@ -90,6 +106,7 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
         keys = CachingKeyResolver(store, settings.intake_key_cache_seconds)
         ledgers = ledger_engine_for(settings.credentials_database_url)
         closers.append(ledgers.dispose)
+        database_ready = database_ready or (lambda: ping(ledgers))
         seen = seen or SqlSeenSignatures(ledgers, float(settings.intake_replay_window_seconds))
         accepted = accepted or SqlAcceptedEvents(
             ledgers, keep=float(settings.intake_idempotency_seconds), clock=clock or time.time)
@@ -117,6 +134,7 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
             max_future_skew=float(settings.intake_max_future_skew_seconds)),
         ready=ready or (lambda: True),
         close=lambda: _close_all(closers),
+        database_ready=database_ready or (lambda: True),
     )
 
 
@@ -133,7 +151,7 @@ def problem_response(problem: Problem, instance: str) -> JSONResponse:
 def create_app(settings: IntakeSettings | None = None, *, wiring: Wiring | None = None,
                **ports: Any) -> FastAPI:
     """Build the app. ``ports`` (keys, directory, forwarder, ready, clock, seen, accepted,
-    received_clock) override adapters."""
+    received_clock, database_ready) override adapters."""
     settings = settings or IntakeSettings()
     wired = wiring or build_wiring(settings, **ports)
 
@@ -151,13 +169,16 @@ def create_app(settings: IntakeSettings | None = None, *, wiring: Wiring | None 
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="Readiness: the broker is reachable",
+    @app.get("/readyz", tags=["operations"],
+             summary="Readiness: the broker and intake's database answer",
              responses={503: docs.RESPONSES[503]})
     async def readyz(request: Request) -> Any:
-        if await run_in_threadpool(wired.ready):
+        """200 ``{"status": "ready"}``, or a 503 problem ``degraded: waiting for broker,
+        database`` naming what does not answer (``waiting_for`` lists them)."""
+        waiting = await run_in_threadpool(wired.waiting_for)
+        if not waiting:
             return {"status": "ready"}
-        return problem_response(problems.unavailable("The broker is not reachable."),
-                                request.url.path)
+        return problem_response(problems.degraded(waiting), request.url.path)
 
     @app.post("/v1/events", status_code=202, tags=["events"], summary="Send case events",
               responses=docs.RESPONSES,
