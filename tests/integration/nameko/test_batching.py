@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -65,17 +66,20 @@ class Harness:
         self.amqp_url, self.queues, self.dir = amqp_url, queues, tmp_path
         self._start = start_service
 
-    def start(self, size: int = 5, wait_ms: int = 300) -> Any:
+    def start(self, size: int = 5, wait_ms: int = 300, **env: str) -> Any:
         return self._start(SERVICE, BATCHTEST_DIR=str(self.dir), BATCHTEST_QUEUE=self.queues.work,
                            BATCHTEST_BATCH_SIZE=str(size), BATCHTEST_BATCH_WAIT_MS=str(wait_ms),
                            BATCHTEST_PREFETCH=str(size * 2),
-                           BATCHTEST_DELIVERY_LIMIT=str(DELIVERY_LIMIT))
+                           BATCHTEST_DELIVERY_LIMIT=str(DELIVERY_LIMIT), **env)
 
     def batches(self) -> list[Any]:
         return lines(self.dir / "batches.jsonl")
 
     def done(self) -> list[Any]:
         return lines(self.dir / "done.jsonl")
+
+    def probes(self) -> list[Any]:
+        return lines(self.dir / "probes.jsonl")
 
     def dead(self, expected: int) -> list[Any]:
         found: list[Any] = []
@@ -155,22 +159,106 @@ def test_poison_is_dead_lettered_with_its_reason(harness: Harness) -> None:
 
 
 @pytest.mark.timeout(90)
-def test_failing_batch_is_redelivered_then_dead_lettered_as_handler_failed(
+def test_failing_batch_is_retried_in_process_then_redelivered_then_dead_lettered_as_handler_failed(
         harness: Harness) -> None:
     publish(harness.amqp_url, harness.queues.work, [{"id": 7, "fail": True}])
-    service = harness.start(size=5, wait_ms=50)
+    service = harness.start(size=5, wait_ms=50, BATCHTEST_UNKNOWN_RETRIES="2")
     (letter,) = harness.dead(1)
     reason = json.loads(letter.headers[REASON_HEADER])
     assert reason["reason"] == "handler-failed"
     assert reason["detail"] == "RuntimeError: boom: 7"
     assert reason["deliveries"] == DELIVERY_LIMIT + 1
-    # every delivery the broker allows was tried, and the last one was ours to dead-letter
-    assert [b["counts"] for b in harness.batches()] == [[0], [1], [2]]
-    assert [b["redelivered"] for b in harness.batches()] == [[False], [True], [True]]
+    # each delivery the broker allows: the first run plus 2 in-process retries; the last
+    # delivery was ours to dead-letter
+    assert [b["counts"] for b in harness.batches()] == [[0]] * 3 + [[1]] * 3 + [[2]] * 3
+    assert [b["redelivered"] for b in harness.batches()] == [[False]] * 3 + [[True]] * 6
     wait_for(lambda: ready(harness.amqp_url, harness.queues.work) == 0, timeout=10,
              message="queue drained")
     assert harness.done() == []
-    assert "requeueing after" in service.log()
+    log = service.log()
+    assert "retry 1 of 2 in-process" in log and "retry 2 of 2 in-process" in log
+    assert "requeueing after" in log
+
+
+@pytest.mark.timeout(60)
+def test_an_unknown_error_retried_in_process_is_applied_without_a_redelivery(
+        harness: Harness) -> None:
+    publish(harness.amqp_url, harness.queues.work, [{"id": 1}, {"id": 2, "flake": 2}])
+    service = harness.start(size=5, wait_ms=200)  # default: 3 in-process retries
+    wait_for(lambda: harness.done() == [[1, 2]], timeout=30,
+             message="the batch applied once\n" + service.log())
+    assert [b["counts"] for b in harness.batches()] == [[0, 0]] * 3
+    wait_for(lambda: ready(harness.amqp_url, harness.queues.work) == 0, timeout=10,
+             message="queue drained")
+    assert take_all(harness.amqp_url, harness.queues.dead) == []
+
+
+@pytest.mark.timeout(90)
+def test_a_dependency_outage_holds_the_batch_until_the_probe_answers(harness: Harness) -> None:
+    publish(harness.amqp_url, harness.queues.work,
+            [{"id": 1}, {"id": 2, "away": 3}, {"id": 3}])
+    # no unknown retries and a delivery limit of 2: an outage must use up neither
+    service = harness.start(size=5, wait_ms=200, BATCHTEST_UNKNOWN_RETRIES="0")
+    wait_for(lambda: harness.done(), timeout=60, message="the held batch applied\n"
+             + service.log())
+    assert harness.probes() == [False, False, False, True]
+    assert harness.done() == [[1, 2, 3]]  # applied once, in order
+    batches = harness.batches()
+    # one run into the outage, the probe said no 3 times, then the same batch once more
+    assert len(batches) == 2 and all(b["ids"] == [1, 2, 3] for b in batches)
+    # the SAME delivery every time: never returned to the broker, no delivery count used
+    assert all(b["counts"] == [0, 0, 0] and b["redelivered"] == [False] * 3 for b in batches)
+    wait_for(lambda: ready(harness.amqp_url, harness.queues.work) == 0, timeout=10,
+             message="queue drained")
+    assert take_all(harness.amqp_url, harness.queues.dead) == []
+    log = service.log()
+    assert log.count("testdb unavailable") == 1  # once per state change, not per attempt
+    assert log.count("testdb is back") == 1
+    assert "Traceback" not in log
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, Any]:
+    answer = httpx.get(url, timeout=2)
+    return answer.status_code, answer.json()
+
+
+@pytest.mark.timeout(90)
+def test_readyz_reports_what_the_process_waits_for(harness: Harness) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    service = harness.start(size=5, wait_ms=100, BATCHTEST_HEALTH_PORT=str(port))
+    wait_for(lambda: get(f"{base}/readyz") == (200, {"status": "ready", "waiting_for": [],
+                                                     "since": None}),
+             timeout=20, message="ready before any outage\n" + service.log())
+    (harness.dir / "outage").write_text("1")
+    publish(harness.amqp_url, harness.queues.work, [{"id": 1, "outage": True}])
+
+    def degraded() -> Any:
+        code, body = get(f"{base}/readyz")
+        return (code, body) if code == 503 else None
+
+    code, body = wait_for(degraded, timeout=20, message="503 during the outage")  # type: ignore
+    assert body["status"] == "degraded" and body["detail"] == "waiting for testdb"
+    assert body["waiting_for"] == ["testdb"] and body["since"].endswith("Z")
+    assert get(f"{base}/healthz") == (200, {"status": "alive"})  # alive all along
+    wait_for(lambda: harness.probes().count(False) >= 2, timeout=20, message="probing")
+    publish(harness.amqp_url, harness.queues.work, [{"id": 2}])  # waits behind the held one
+    wait_for(lambda: ready(harness.amqp_url, harness.queues.work) == 0, timeout=10,
+             message="held, not requeued; the next one prefetched")
+    assert harness.done() == []
+
+    (harness.dir / "outage").unlink()  # the dependency is back
+    wait_for(lambda: harness.done() == [[1], [2]], timeout=30,
+             message="applied after the outage, in order\n" + service.log())
+    wait_for(lambda: get(f"{base}/readyz")[0] == 200, timeout=10, message="ready again")
+    assert all(b["counts"] == [0] for b in harness.batches())
+    assert take_all(harness.amqp_url, harness.queues.dead) == []
 
 
 def consumer_connections(management_url: str, amqp_url: str, queue: str) -> list[str]:
