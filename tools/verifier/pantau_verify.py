@@ -44,7 +44,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 LEAF_FIELDS = ("v", "receipt_number", "seq", "status", "stage_code", "claimed_at",
-               "received_at", "note", "late_reported")
+               "received_at", "counted_at", "note", "late_reported")
 
 
 class Unreachable(Exception):
@@ -195,7 +195,8 @@ def expected_leaf(receipt: str, entry: dict[str, Any]) -> str:
     return canonical({
         "v": 1, "receipt_number": receipt, "seq": entry["seq"], "status": entry["status"],
         "stage_code": entry.get("stage_code"), "claimed_at": utc(entry["at"]),
-        "received_at": utc(entry["received_at"]), "note": entry.get("note"),
+        "received_at": utc(entry["received_at"]), "counted_at": utc(entry["counted_at"]),
+        "note": entry.get("note"),
         "late_reported": bool(entry.get("late_reported", False))})
 
 

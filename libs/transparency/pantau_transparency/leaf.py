@@ -5,23 +5,27 @@ Contract
 A leaf is the RFC 8785 (JCS, package ``rfc8785``) serialisation of exactly::
 
     {"v": 1, "receipt_number": str, "seq": int, "status": str, "stage_code": str | null,
-     "claimed_at": T, "received_at": T, "note": str | null, "late_reported": bool}
+     "claimed_at": T, "received_at": T, "counted_at": T, "note": str | null,
+     "late_reported": bool}
 
-where ``T`` is ``format_time`` (``%Y-%m-%dT%H:%M:%S.%fZ`` in UTC, the contracts' format) and
-``note`` is the redacted public note exactly as in the public timeline. Leaves hold no floats,
+where ``T`` is ``format_time`` (``%Y-%m-%dT%H:%M:%S.%fZ`` in UTC, the contracts' format),
+``claimed_at``/``received_at``/``counted_at`` are the public timeline's ``at``, ``received_at``
+and ``counted_at`` (the time the service clock counts the step at) and ``note`` is the redacted
+public note exactly as in the public timeline. Leaves hold no floats,
 integers only within ±(2^53 - 1), ASCII keys and strings without lone surrogates, so the bytes
 are also what ``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
 gives, UTF-8 encoded — the standalone verifier relies on that (checked by a property test).
 
-``Leaf`` is built from plain values (tracking fills it from a history entry; the verifier's
-reference implementation from the public case API); ``parse_leaf`` reads a logged leaf back and
-refuses anything that is not exactly this shape or not canonical.
+``Leaf`` is built from plain values (tracking fills it from a history entry; the portal and the
+verifier's reference implementation from the public case API); ``counted_at`` is keyword-only
+(three times in a row are too easy to swap positionally); ``parse_leaf`` reads a logged leaf
+back and refuses anything that is not exactly this shape or not canonical.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +35,8 @@ from pantau_transparency.merkle import leaf_hash
 
 LEAF_VERSION = 1
 LEAF_KEYS = ("v", "receipt_number", "seq", "status", "stage_code", "claimed_at", "received_at",
-             "note", "late_reported")
+             "counted_at", "note", "late_reported")
+_TIMES = ("claimed_at", "received_at", "counted_at")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _MAX_INT = 2**53 - 1
 
@@ -55,6 +60,7 @@ class Leaf:
     stage_code: str | None
     claimed_at: datetime
     received_at: datetime
+    counted_at: datetime = field(kw_only=True)  # required; keyword-only (see the docstring)
     note: str | None
     late_reported: bool
 
@@ -70,7 +76,7 @@ class Leaf:
         for name in ("stage_code", "note"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
                 raise LeafError(f"{name} must be a string or None")
-        for name in ("claimed_at", "received_at"):
+        for name in _TIMES:
             if not isinstance(getattr(self, name), datetime) or getattr(self, name).tzinfo is None:
                 raise LeafError(f"{name} must be an aware datetime")
 
@@ -79,7 +85,8 @@ class Leaf:
         return {"v": LEAF_VERSION, "receipt_number": self.receipt_number, "seq": self.seq,
                 "status": self.status, "stage_code": self.stage_code,
                 "claimed_at": format_time(self.claimed_at),
-                "received_at": format_time(self.received_at), "note": self.note,
+                "received_at": format_time(self.received_at),
+                "counted_at": format_time(self.counted_at), "note": self.note,
                 "late_reported": self.late_reported}
 
     def canonical(self) -> bytes:
@@ -100,10 +107,10 @@ class Leaf:
 
 def canonical_leaf(receipt_number: str, seq: int, status: str, stage_code: str | None,
                    claimed_at: datetime, received_at: datetime, note: str | None,
-                   late_reported: bool) -> str:
+                   late_reported: bool, *, counted_at: datetime) -> str:
     """Shorthand: the canonical leaf text from plain values."""
     return Leaf(receipt_number, seq, status, stage_code, claimed_at, received_at, note,
-                late_reported).text()
+                late_reported, counted_at=counted_at).text()
 
 
 def parse_leaf(text: str) -> dict[str, Any]:
@@ -120,7 +127,7 @@ def parse_leaf(text: str) -> dict[str, Any]:
     try:
         leaf = Leaf(obj["receipt_number"], obj["seq"], obj["status"], obj["stage_code"],
                     _parse_time(obj["claimed_at"]), _parse_time(obj["received_at"]), obj["note"],
-                    obj["late_reported"])
+                    obj["late_reported"], counted_at=_parse_time(obj["counted_at"]))
     except (TypeError, ValueError) as exc:
         raise LeafError(str(exc)) from exc
     if leaf.text() != text:

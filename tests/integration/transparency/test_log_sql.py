@@ -65,7 +65,7 @@ def signer() -> Signer:
 def entry(receipt: str, seq: int, note: str | None = None) -> Leaf:
     at = T0 + timedelta(hours=seq)
     return Leaf(receipt, seq, "in_review" if seq else "submitted", f"stage-{seq}", at,
-                at + timedelta(minutes=5), note, seq % 4 == 3)
+                at + timedelta(minutes=5), note, seq % 4 == 3, counted_at=at)
 
 
 def queue(engine: sa.Engine, leaves: list[Leaf]) -> None:

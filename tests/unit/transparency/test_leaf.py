@@ -21,14 +21,16 @@ def sample(**changes: object) -> Leaf:
     values: dict[str, object] = dict(
         receipt_number="BDG-PBG-2026-000123", seq=3, status="in_review",
         stage_code="verifikasi", claimed_at=T0, received_at=T0 + timedelta(hours=2),
-        note="Berkas lengkap — diteruskan ke Kepala Bidang", late_reported=False)
+        counted_at=T0 + timedelta(hours=1), note="Berkas lengkap — diteruskan ke Kepala Bidang",
+        late_reported=False)
     values.update(changes)
     return Leaf(**values)  # type: ignore[arg-type]
 
 
 def test_exact_bytes() -> None:
     assert sample().canonical() == (
-        '{"claimed_at":"2026-10-05T03:41:07.123456Z","late_reported":false,'
+        '{"claimed_at":"2026-10-05T03:41:07.123456Z","counted_at":"2026-10-05T04:41:07.123456Z",'
+        '"late_reported":false,'
         '"note":"Berkas lengkap — diteruskan ke Kepala Bidang",'
         '"receipt_number":"BDG-PBG-2026-000123","received_at":"2026-10-05T05:41:07.123456Z",'
         '"seq":3,"stage_code":"verifikasi","status":"in_review","v":1}').encode()
@@ -46,12 +48,26 @@ def test_nulls_and_time_zones() -> None:
     assert obj["claimed_at"] == contracts_format_time(leaf.claimed_at)
     assert canonical_leaf(*[getattr(leaf, f) for f in (
         "receipt_number", "seq", "status", "stage_code", "claimed_at", "received_at", "note",
-        "late_reported")]) == leaf.text()
+        "late_reported")], counted_at=leaf.counted_at) == leaf.text()
+
+
+def test_counted_at_is_a_required_keyword_committed_to_by_the_leaf() -> None:
+    """The time the service clock counts is in the leaf: moving it changes the leaf's hash."""
+    leaf = sample(counted_at=datetime(2026, 10, 6, 10, 0, tzinfo=timezone(timedelta(hours=7))))
+    assert json.loads(leaf.text())["counted_at"] == "2026-10-06T03:00:00.000000Z"
+    assert leaf.hash() != sample(counted_at=T0).hash()
+    assert LEAF_KEYS.index("counted_at") == LEAF_KEYS.index("received_at") + 1
+    with pytest.raises(TypeError):  # no default: a caller cannot forget it
+        Leaf("BDG-PBG-2026-000123", 3, "in_review", None, T0, T0, None, False)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):  # and never positional (three times in a row)
+        Leaf("BDG-PBG-2026-000123", 3, "in_review", None, T0, T0, T0, None,  # type: ignore[call-arg]
+             False)
 
 
 @pytest.mark.parametrize("changes", [
     {"seq": 1.0}, {"seq": True}, {"seq": -1}, {"seq": 2**53}, {"late_reported": 1},
-    {"claimed_at": datetime(2026, 1, 1)}, {"note": 5}, {"status": None},
+    {"claimed_at": datetime(2026, 1, 1)}, {"counted_at": datetime(2026, 1, 1)},
+    {"counted_at": "2026-10-05T03:41:07.123456Z"}, {"note": 5}, {"status": None},
     {"receipt_number": b"BDG"},
 ])
 def test_refuses_values_outside_the_contract(changes: dict[str, object]) -> None:
@@ -76,6 +92,8 @@ def test_parse_round_trip_and_refusals() -> None:
         json.dumps({**obj, "v": 2}, sort_keys=True, separators=(",", ":")),
         json.dumps({**obj, "claimed_at": "2026-10-05T03:41:07Z"}, sort_keys=True,
                    separators=(",", ":")),
+        json.dumps({k: v for k, v in obj.items() if k != "counted_at"}, sort_keys=True,
+                   separators=(",", ":")),
         "[]", "not json",
     ):
         with pytest.raises(LeafError):
@@ -89,7 +107,7 @@ moment_st = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100
 leaf_st = st.builds(
     Leaf, receipt_number=text_st, seq=st.integers(0, 2**53 - 1), status=text_st,
     stage_code=st.none() | text_st, claimed_at=moment_st, received_at=moment_st,
-    note=st.none() | text_st, late_reported=st.booleans())
+    counted_at=moment_st, note=st.none() | text_st, late_reported=st.booleans())
 
 
 @settings(max_examples=300, deadline=None)

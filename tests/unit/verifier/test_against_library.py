@@ -28,14 +28,15 @@ def pydantic_json(moment: datetime) -> str:
 
 @settings(max_examples=300, deadline=None)
 @given(seq=st.integers(1, 2**31), status=texts, stage=st.none() | texts, claimed=moments,
-       received=moments, note=st.none() | texts, late=st.booleans())
+       received=moments, counted=moments, note=st.none() | texts, late=st.booleans())
 def test_leaf_rebuilt_from_the_public_record_is_the_logged_leaf(
         seq: int, status: str, stage: str | None, claimed: datetime, received: datetime,
-        note: str | None, late: bool) -> None:
-    logged = Leaf("BDG-PBG-2026-000001", seq, status, stage, claimed, received, note, late).text()
+        counted: datetime, note: str | None, late: bool) -> None:
+    logged = Leaf("BDG-PBG-2026-000001", seq, status, stage, claimed, received, note, late,
+                  counted_at=counted).text()
     public_entry = {"seq": seq, "status": status, "stage_code": stage,
                     "at": pydantic_json(claimed), "received_at": pydantic_json(received),
-                    "note": note, "late_reported": late, "counted_at": pydantic_json(claimed),
+                    "note": note, "late_reported": late, "counted_at": pydantic_json(counted),
                     "reporting_delay_days": 0, "working_days": 1.5}
     assert pv.expected_leaf("BDG-PBG-2026-000001", public_entry) == logged
 

@@ -93,7 +93,7 @@ def timeline_entry(seq: int, status: str, stage: str | None, day: int, note: str
     return {"seq": seq, "status": status, "stage_code": stage,
             "stage_name": {"id": "Tahap", "en": "Stage"} if stage else None,
             "at": _time(day, 2), "received_at": _time(received_day, 3),
-            "counted_at": _time(day, 2), "late_reported": late,
+            "counted_at": _time(day + (4 if late else 0), 2), "late_reported": late,
             "reporting_delay_days": 5 if late else 0, "note": note, "actor_role": None,
             "working_days": None}
 
@@ -102,7 +102,8 @@ def leaf_for(receipt: str, entry: dict[str, Any]) -> str:
     """The leaf as the spec writes it (RFC 8785 key order spelled out by hand)."""
     def s(v: Any) -> str:
         return json.dumps(v, ensure_ascii=False)
-    return ('{"claimed_at":' + s(_leaf_time(entry["at"])) + ',"late_reported":'
+    return ('{"claimed_at":' + s(_leaf_time(entry["at"])) + ',"counted_at":'
+            + s(_leaf_time(entry["counted_at"])) + ',"late_reported":'
             + s(entry["late_reported"]) + ',"note":' + s(entry["note"]) + ',"receipt_number":'
             + s(receipt) + ',"received_at":' + s(_leaf_time(entry["received_at"]))
             + ',"seq":' + str(entry["seq"]) + ',"stage_code":' + s(entry["stage_code"])
@@ -304,6 +305,17 @@ def test_a_changed_public_record_fails_naming_receipt_seq_and_field(fake, capsys
     assert code == 1
     assert "BDG-PBG-2026-000001 seq 2 (leaf 1): public record differs in claimed_at" in out
     assert "2 of 3 receipts verified; 1 FAILED" in out
+
+
+def test_a_changed_counted_time_fails(fake, capsys) -> None:
+    """The time the service clock counts is committed to: moving it (to make a late completion
+    count earlier) is a change of the public record."""
+    site, url = fake
+    populate(site)
+    site.cases["BDG-PBG-2026-000001"]["timeline"][2]["counted_at"] = _time(5, 2)
+    code, out = run(capsys, "--base-url", url, "verify", RECEIPTS[0])
+    assert code == 1
+    assert "BDG-PBG-2026-000001 seq 3 (leaf 2): public record differs in counted_at" in out
 
 
 def test_a_tampered_logged_leaf_fails_its_audit_path(fake, capsys) -> None:

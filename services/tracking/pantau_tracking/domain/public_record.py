@@ -94,7 +94,7 @@ def log_leaf(case: Case, entry: HistoryEntry) -> Leaf:
     public = timeline_entry(case, entry)
     return Leaf(receipt_number=case.receipt_number, seq=public.seq, status=public.status.value,
                 stage_code=public.stage_code, claimed_at=public.at,
-                received_at=public.received_at, note=public.note,
+                received_at=public.received_at, counted_at=public.counted_at, note=public.note,
                 late_reported=public.late_reported)
 
 
