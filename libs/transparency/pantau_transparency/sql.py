@@ -4,7 +4,8 @@ Contract
 --------
 * Tables (own ``metadata``; created in tracking's database by its migration 0004):
   ``transparency_queue`` (entries waiting for a leaf index), ``transparency_leaves``
-  (``leaf_index`` 0, 1, 2, … with no gap), ``transparency_nodes`` (every complete aligned
+  (``leaf_index`` 0, 1, 2, … with no gap; at most one leaf per ``(receipt_number, seq)``, a
+  unique index), ``transparency_nodes`` (every complete aligned
   subtree hash, level 0 = leaf hashes, see ``merkle``), ``transparency_checkpoints`` and
   ``transparency_keys`` (every public key that ever signed a checkpoint; all kept forever, so
   the portal publishes the keys without holding any secret and old checkpoints stay
@@ -13,7 +14,9 @@ Contract
   caller's transaction: an entry exists if and only if the history entry it logs committed.
 * ``Sequencer.run(min_interval)``: the single writer. In passes of at most ``batch_size`` queue
   rows (each pass one short transaction) it moves rows in ``id`` order to the next leaf indexes,
-  stores the new nodes and deletes exactly the rows it moved; then, if the tree is larger than
+  stores the new nodes and deletes exactly the rows it moved — or raises ``DuplicateEntry``
+  (moving nothing, the queue left as it is) when a row's ``(receipt_number, seq)`` is already a
+  leaf or twice in the pass: one public entry is logged once; then, if the tree is larger than
   the latest checkpoint and that checkpoint is at least ``min_interval`` old, it signs a new
   one. Writers are serialised by ``pg_advisory_xact_lock(SEQUENCER_LOCK)`` on PostgreSQL and by
   the optional ``lock`` (share the store's SQLite write lock) on SQLite.
@@ -21,6 +24,10 @@ Contract
   ``consistency`` ``{"from", "to", "proof": [hex]}`` and ``receipt_proof`` ``{"receipt_number",
   "checkpoint", "entries": [{"seq", "leaf_index", "leaf", "leaf_hash", "audit_path"}],
   "pending": [seq]}``. Proofs read only the nodes they need, in one batched query.
+  ``leaves(start, end)`` ``{"start", "end", "leaves": [{"leaf_index", "leaf"}]}`` pages through
+  the leaves a checkpoint covers (at most ``MAX_LEAVES_PAGE``; ``end`` exclusive and cut to the
+  page), so a monitor can hash every leaf itself: the ``receipt_number``/``seq`` columns are
+  only an index for ``receipt_proof`` and are not what the tree commits to.
   ``BadProofRequest`` (a ``ValueError``: HTTP 400) and ``NoCheckpoint`` (a ``LookupError``:
   HTTP 404) are the refusals.
 """
@@ -28,6 +35,8 @@ Contract
 from __future__ import annotations
 
 import base64
+import csv
+import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -53,6 +62,7 @@ from pantau_transparency.merkle import (
 SEQUENCER_LOCK = 0x70746C67  # "ptlg": advisory lock id of the log's single writer
 BATCH_SIZE = 5000
 MAX_CHECKPOINTS_PAGE = 1000
+MAX_LEAVES_PAGE = 1000
 _CHUNK = 400  # bound parameters per IN list (SQLite's limit is well above 2 x this)
 
 metadata = sa.MetaData()
@@ -74,7 +84,8 @@ transparency_leaves = sa.Table(
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("leaf", sa.Text, nullable=False),
     sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
-    sa.Index("ix_transparency_leaves_receipt_number", "receipt_number"),
+    # One leaf per public entry; also the index receipt_proof looks a case's leaves up by.
+    sa.Index("ux_transparency_leaves_receipt_seq", "receipt_number", "seq", unique=True),
 )
 transparency_nodes = sa.Table(
     "transparency_nodes", metadata,
@@ -109,6 +120,11 @@ class NoCheckpoint(LookupError):
     """No checkpoint yet, or none of the requested size (HTTP 404)."""
 
 
+class DuplicateEntry(RuntimeError):
+    """A queued entry whose ``(receipt_number, seq)`` already has a leaf (or is queued twice):
+    the sequencer refuses the whole pass, so somebody looks at it before it is logged."""
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
@@ -127,6 +143,73 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[i:i + size]
 
 
+def _insert_many(connection: sa.Connection, table: sa.Table,
+                 rows: Sequence[dict[str, Any]]) -> None:
+    """Store ``rows`` exactly as ``connection.execute(table.insert(), rows)`` does, without
+    SQLAlchemy's per-row parameter processing — most of the log's cost in tracking and in the
+    sequencer (docs/performance.md). PostgreSQL through psycopg2: one ``COPY ... FROM STDIN``
+    (CSV); SQLite: the driver's ``executemany`` with each column's own bind processor (so values
+    are stored as SQLAlchemy stores them); other drivers: SQLAlchemy. Every row has the first
+    row's keys and no ``None`` (the log's columns are NOT NULL). Runs in the caller's
+    transaction; a database error is raised as SQLAlchemy's ``DBAPIError`` like any other."""
+    if not rows:
+        return
+    names = list(rows[0])
+    dialect = connection.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg2":
+        _copy(connection, table, names, rows)
+    elif dialect.name == "sqlite":
+        compiled = table.insert().values({name: sa.bindparam(name) for name in names}).compile(
+            dialect=dialect)
+        columns = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+                   for name in compiled.positiontup or ()]
+        connection.exec_driver_sql(compiled.string, [
+            tuple(row[name] if process is None else process(row[name])
+                  for name, process in columns) for row in rows])
+    else:
+        connection.execute(table.insert(), list(rows))
+
+
+def _copy_value(value: Any) -> Any:
+    """A value as ``COPY ... (FORMAT csv)`` reads it into the column's type."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return value  # unquoted (csv.QUOTE_NONNUMERIC): the only unquoted fields
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\x" + bytes(value).hex()  # bytea's hex input format
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"no COPY form for {type(value).__name__} (use connection.execute)")
+
+
+def _copy(connection: sa.Connection, table: sa.Table, names: list[str],
+          rows: Sequence[dict[str, Any]]) -> None:
+    preparer = connection.dialect.identifier_preparer
+    statement = (f"COPY {preparer.format_table(table)} "
+                 f"({', '.join(preparer.quote(name) for name in names)}) "
+                 "FROM STDIN WITH (FORMAT csv)")
+    buffer = io.StringIO()
+    # Every non-integer field quoted: an empty string stays a string (unquoted empty is NULL).
+    csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
+        [_copy_value(row[name]) for name in names] for row in rows)
+    buffer.seek(0)
+    raw = connection.connection.driver_connection
+    error = connection.dialect.loaded_dbapi.Error
+    with raw.cursor() as cursor:
+        try:
+            cursor.copy_expert(statement, buffer)
+        except error as exc:
+            disconnected = connection.dialect.is_disconnect(exc, raw, cursor)
+            if disconnected:
+                connection.invalidate(exc)
+            raise sa.exc.DBAPIError.instance(
+                statement, None, exc, error, hide_parameters=True,
+                connection_invalidated=disconnected, dialect=connection.dialect) from exc
+
+
 def queue_entries(connection: sa.Connection, leaves: Iterable[Leaf],
                   now: datetime | None = None) -> int:
     """Queue ``leaves`` on ``connection`` (the caller's transaction); returns how many."""
@@ -134,7 +217,7 @@ def queue_entries(connection: sa.Connection, leaves: Iterable[Leaf],
     rows = [{"receipt_number": leaf.receipt_number, "seq": leaf.seq, "leaf": leaf.text(),
              "created_at": created} for leaf in leaves]
     if rows:
-        connection.execute(transparency_queue.insert(), rows)
+        _insert_many(connection, transparency_queue, rows)
     return len(rows)
 
 
@@ -229,6 +312,7 @@ class Sequencer:
                 .order_by(transparency_queue.c.id).limit(self.batch_size)).all()
             if not rows:
                 return 0
+            self._refuse_duplicates(connection, rows)
             size = _tree_size(connection)
             frontier = CompactRange.load(size, SqlNodes(connection))
             leaves: list[dict[str, Any]] = []
@@ -239,13 +323,39 @@ class Sequencer:
                                "seq": row.seq, "leaf": row.leaf, "leaf_hash": hashed})
                 nodes.extend({"level": level, "idx": index, "hash": value}
                              for level, index, value in frontier.append(hashed))
-            connection.execute(transparency_leaves.insert(), leaves)
-            connection.execute(transparency_nodes.insert(), nodes)
+            _insert_many(connection, transparency_leaves, leaves)
+            _insert_many(connection, transparency_nodes, nodes)
             # Exactly the rows read: on PostgreSQL a row with a smaller id may commit later.
             for chunk in _chunks([row.id for row in rows]):
                 connection.execute(transparency_queue.delete()
                                    .where(transparency_queue.c.id.in_(chunk)))
             return len(rows)
+
+    @staticmethod
+    def _refuse_duplicates(connection: sa.Connection, rows: Sequence[Any]) -> None:
+        """``DuplicateEntry`` if a row logs a ``(receipt_number, seq)`` that has a leaf or that
+        another row of the pass logs too (the unique index would refuse it less clearly)."""
+        first: dict[tuple[str, int], int] = {}
+        for row in rows:
+            key = (row.receipt_number, row.seq)
+            if key in first:
+                raise DuplicateEntry(
+                    f"{key[0]} seq {key[1]} is queued twice (queue ids {first[key]} and {row.id})"
+                    "; nothing was sequenced — remove the wrong queue row")
+            first[key] = row.id
+        receipts = sorted({receipt for receipt, _seq in first})
+        for chunk in _chunks(receipts):
+            found = connection.execute(
+                sa.select(transparency_leaves.c.receipt_number, transparency_leaves.c.seq,
+                          transparency_leaves.c.leaf_index)
+                .where(transparency_leaves.c.receipt_number.in_(chunk))).all()
+            for leaf in found:
+                if (leaf.receipt_number, leaf.seq) in first:
+                    raise DuplicateEntry(
+                        f"{leaf.receipt_number} seq {leaf.seq} is already logged (leaf "
+                        f"{leaf.leaf_index}); queue id {first[(leaf.receipt_number, leaf.seq)]} "
+                        "would log it again — nothing was sequenced: a public entry is logged "
+                        "once and never replaced")
 
     def checkpoint_if_due(self, min_interval: float | timedelta = 60.0) -> Checkpoint | None:
         """Sign a checkpoint if the tree grew and the latest one is ``min_interval`` old."""
@@ -359,6 +469,28 @@ class LogReader:
                     f"tree size); got from={first}, to={second}")
             proof = consistency_proof(first, second, SqlNodes(connection))
         return {"from": first, "to": second, "proof": [h.hex() for h in proof]}
+
+    def leaves(self, start: int, end: int) -> dict[str, Any]:
+        """``{"start", "end", "leaves": [{"leaf_index", "leaf"}]}``: leaves ``start`` to
+        ``end`` (exclusive), at most ``MAX_LEAVES_PAGE`` of them (``end`` in the answer is then
+        ``start + MAX_LEAVES_PAGE``: ask again from there). ``BadProofRequest`` unless
+        ``0 <= start <= end <= `` the latest checkpoint's size — only leaves a signed
+        checkpoint covers are served, so what a monitor hashes is what was signed."""
+        with self.engine.connect() as connection:
+            latest = self._latest(connection)
+            top = 0 if latest is None else latest.tree_size
+            if not 0 <= start <= end <= top:
+                raise BadProofRequest(
+                    f"leaves need 0 <= start <= end <= {top} (the latest checkpoint's tree "
+                    f"size); got start={start}, end={end}")
+            end = min(end, start + MAX_LEAVES_PAGE)
+            rows = connection.execute(
+                sa.select(transparency_leaves.c.leaf_index, transparency_leaves.c.leaf)
+                .where(transparency_leaves.c.leaf_index >= start,
+                       transparency_leaves.c.leaf_index < end)
+                .order_by(transparency_leaves.c.leaf_index)).all()
+        return {"start": start, "end": end,
+                "leaves": [{"leaf_index": row.leaf_index, "leaf": row.leaf} for row in rows]}
 
     def receipt_proof(self, receipt_number: str, tree_size: int | None = None) -> dict[str, Any]:
         """Inclusion proofs of a case's logged entries against the latest checkpoint (or the one

@@ -24,7 +24,9 @@ from pantau_transparency.merkle import (
     verify_inclusion,
 )
 from pantau_transparency.sql import (
+    MAX_LEAVES_PAGE,
     BadProofRequest,
+    DuplicateEntry,
     LogReader,
     NoCheckpoint,
     Sequencer,
@@ -373,9 +375,14 @@ def test_tracking_migration_creates_the_log_tables(database_url: str, signer: Si
                 assert columns[column.name]["nullable"] == column.nullable, column
             assert inspector.get_pk_constraint(table.name)["constrained_columns"] == [
                 c.name for c in table.primary_key.columns]
-            indexes = {tuple(i["column_names"]) for i in inspector.get_indexes(table.name)}
+            indexes = {tuple(i["column_names"]): bool(i["unique"])
+                       for i in inspector.get_indexes(table.name)}
             for index in table.indexes:
-                assert tuple(c.name for c in index.columns) in indexes, index.name
+                columns_of = tuple(c.name for c in index.columns)
+                assert columns_of in indexes, index.name
+                assert indexes[columns_of] == bool(index.unique), index.name
+        assert ("receipt_number", "seq") in {tuple(i["column_names"]) for i in inspector
+                                             .get_indexes("transparency_leaves") if i["unique"]}
         queue(engine, [entry("BDG-PBG-0001", seq) for seq in range(3)])
         Sequencer(engine, signer, ORIGIN, Clock(T0)).run(min_interval=0)
         assert verify_proof(LogReader(engine).receipt_proof("BDG-PBG-0001"), signer) == [0, 1, 2]
@@ -413,3 +420,72 @@ def test_every_signing_key_is_published_and_the_latest_is_current(engine: sa.Eng
     old = Checkpoint.from_json(reader.checkpoints(after=0)[0])
     published = [load_public_key(k["public_key"]) for k in keys]
     assert old.verify(published)  # a checkpoint signed before the rotation still verifies
+
+
+def test_leaves_are_served_in_pages_up_to_the_latest_checkpoint(engine: sa.Engine,
+                                                                signer: Signer) -> None:
+    """What a monitor downloads to hash every leaf itself: leaf_index and the logged text, in
+    pages of at most MAX_LEAVES_PAGE, never beyond what a signed checkpoint covers."""
+    reader = LogReader(engine)
+    with pytest.raises(BadProofRequest):  # no checkpoint yet: nothing to serve
+        reader.leaves(0, 1)
+    assert reader.leaves(0, 0) == {"start": 0, "end": 0, "leaves": []}
+    leaves = [entry(f"BDG-PBG-{i:05d}", 1) for i in range(MAX_LEAVES_PAGE + 5)]
+    queue(engine, leaves)
+    clock = Clock(T0)
+    sequencer = Sequencer(engine, signer, ORIGIN, clock)
+    assert sequencer.run(min_interval=60).tree_size == MAX_LEAVES_PAGE + 5
+    queue(engine, [entry("BDG-PBG-99999", 1)])
+    clock.current += timedelta(seconds=1)
+    assert sequencer.run(min_interval=60).checkpoint is None  # sequenced, not checkpointed
+
+    page = reader.leaves(3, 7)
+    assert page == {"start": 3, "end": 7, "leaves": [
+        {"leaf_index": i, "leaf": leaves[i].text()} for i in range(3, 7)]}
+    top = MAX_LEAVES_PAGE + 5
+    first = reader.leaves(0, top)  # cut to one page: ask again from its end
+    assert first["end"] == MAX_LEAVES_PAGE and len(first["leaves"]) == MAX_LEAVES_PAGE
+    rest = reader.leaves(first["end"], top)
+    assert [e["leaf_index"] for e in rest["leaves"]] == list(range(MAX_LEAVES_PAGE, top))
+    reference = MemoryTree()
+    for item in first["leaves"] + rest["leaves"]:
+        reference.append(item["leaf"].encode())
+    assert reference.root().hex() == reader.latest_checkpoint()["root_hash"]
+    for start, end in ((0, top + 1), (-1, 2), (5, 4)):  # beyond the checkpoint, or backwards
+        with pytest.raises(BadProofRequest):
+            reader.leaves(start, end)
+
+
+def test_the_sequencer_refuses_to_log_an_entry_twice(engine: sa.Engine, signer: Signer) -> None:
+    """(receipt_number, seq) is logged once: a second leaf for it (already logged, or queued
+    twice in one pass) stops the sequencer with DuplicateEntry, moving nothing, and the
+    database itself refuses such a leaf (unique index)."""
+    queue(engine, [entry("BDG-PBG-0001", seq) for seq in (1, 2)])
+    sequencer = Sequencer(engine, signer, ORIGIN, Clock(T0))
+    assert sequencer.run(min_interval=0).tree_size == 2
+    rewritten = Leaf("BDG-PBG-0001", 2, "selesai", None, T0, T0, "ditulis ulang", False,
+                     counted_at=T0)
+    queue(engine, [entry("BDG-PBG-0002", 1), rewritten])
+    with pytest.raises(DuplicateEntry, match=r"BDG-PBG-0001 seq 2 is already logged \(leaf 1\)"):
+        sequencer.run(min_interval=0)
+
+    def counts() -> list[int]:
+        with engine.connect() as connection:
+            return [connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                    for t in (transparency_leaves, transparency_queue)]
+
+    assert counts() == [2, 2]  # nothing moved, nothing lost: the queue waits for a person
+    with engine.begin() as connection:
+        connection.execute(transparency_queue.delete().where(
+            transparency_queue.c.leaf == rewritten.text()))
+    assert sequencer.run(min_interval=0).tree_size == 3
+
+    queue(engine, [entry("BDG-PBG-0003", 1), entry("BDG-PBG-0003", 1, note="lagi")])
+    with pytest.raises(DuplicateEntry, match="BDG-PBG-0003 seq 1 is queued twice"):
+        sequencer.run(min_interval=0)
+    assert counts() == [3, 2]
+
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+        connection.execute(transparency_leaves.insert().values(
+            leaf_index=99, receipt_number="BDG-PBG-0001", seq=1, leaf="{}",
+            leaf_hash=leaf_hash(b"{}")))

@@ -50,6 +50,14 @@ class FakeLog:
             raise ValueError(f"no proof from {first} to {second}")
         return {"from": first, "to": second, "proof": ["cd" * 32]}
 
+    def leaves(self, start: int, end: int) -> dict[str, Any]:
+        self._check()
+        if not 0 <= start <= end <= 3:
+            raise ValueError(f"leaves need 0 <= start <= end <= 3; got {start}, {end}")
+        end = min(end, start + 2)  # pages of two here (1,000 in the real log)
+        return {"start": start, "end": end, "leaves": [
+            {"leaf_index": i, "leaf": f'{{"leaf":{i}}}'} for i in range(start, end)]}
+
     def receipt_proof(self, receipt_number: str,
                       tree_size: int | None = None) -> dict[str, Any]:
         self._check()
@@ -99,6 +107,24 @@ def test_case_proof_entries_pending_and_refusals(api: TestClient) -> None:
     assert api.get("/api/v1/cases/%3Cscript%3E/proof").status_code == 404
     missing = api.get("/api/v1/cases/BDG-PBG-2026-000001/proof", params={"tree_size": 7})
     assert missing.status_code == 404 and missing.json()["title"] == "No such checkpoint"
+
+
+def test_leaves_in_pages_and_refusals(api: TestClient) -> None:
+    answer = api.get("/api/v1/transparency/leaves", params={"start": 0, "end": 3})
+    assert answer.status_code == 200 and "immutable" in answer.headers["cache-control"]
+    assert answer.json() == {"start": 0, "end": 2, "leaves": [
+        {"leaf_index": 0, "leaf": '{"leaf":0}'}, {"leaf_index": 1, "leaf": '{"leaf":1}'}]}
+    assert api.get("/api/v1/transparency/leaves",
+                   params={"start": 2, "end": 3}).json()["leaves"][0]["leaf_index"] == 2
+    for params in ({"start": 0, "end": 4}, {"start": 2, "end": 1}, {"start": -1, "end": 1},
+                   {"start": 0}):
+        bad = api.get("/api/v1/transparency/leaves", params=params)
+        assert bad.status_code in (400, 422), params
+        assert bad.headers["content-type"].startswith("application/problem+json"), params
+    beyond = api.get("/api/v1/transparency/leaves", params={"start": 0, "end": 4})
+    assert beyond.status_code == 400 and beyond.json()["errors"][0]["field"] == "end"
+    assert client(FakeLog(broken=True)).get(
+        "/api/v1/transparency/leaves", params={"start": 0, "end": 1}).status_code == 503
 
 
 @pytest.mark.parametrize("log", [FakeLog(broken=True), None], ids=["unreadable", "absent"])

@@ -1,8 +1,9 @@
 """The transparency log's public endpoints (``/api/v1/transparency/*`` and a case's proof).
 
 Answers come straight from tracking's log (``TransparencyLog`` port, read-only): signed
-checkpoints, the public keys that signed them, consistency proofs between two tree sizes and
-the inclusion proof of every entry of one case. Formats: ``docs/transparency.md``; anyone can
+checkpoints, the public keys that signed them, consistency proofs between two tree sizes, the
+inclusion proof of every entry of one case and the leaves themselves in pages (what a monitor
+hashes to recompute every checkpoint's root). Formats: ``docs/transparency.md``; anyone can
 check them with ``tools/verifier/pantau_verify.py`` without trusting this server.
 
 Refusals are problem+json: 400 for sizes with no proof, 404 for an unknown receipt or
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -34,6 +35,14 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 IMMUTABLE = "public, max-age=86400, immutable"
 SHORT = "public, max-age=10"
 MAX_SIZE = 2**63 - 1  # a BIGINT: larger sizes are a 422 here, not a database error (503)
+
+
+class LeafPages(Protocol):
+    """``pantau_transparency.sql.LogReader.leaves``: ``{"start", "end", "leaves":
+    [{"leaf_index", "leaf"}]}``, at most 1,000 leaves, ``ValueError`` beyond the latest
+    checkpoint. (A log without it — an older adapter — answers 503.)"""
+
+    def leaves(self, start: int, end: int) -> dict[str, Any]: ...
 
 
 class LogUnavailable(RuntimeError):
@@ -117,6 +126,28 @@ def consistency(request: Request, from_: int = Query(..., alias="from", ge=0, le
                        type_="https://pantau.id/problems/invalid-parameter",
                        errors=[{"field": "from", "problem": str(exc),
                                 "expected": "0 <= from <= to <= the latest tree size"}])
+
+
+@router.get("/transparency/leaves", responses=PROBLEMS,
+            summary="Logged leaves start..end-1 (at most 1,000; end <= latest tree size)")
+def leaves(request: Request, start: int = Query(..., ge=0),
+           end: int = Query(..., ge=0)) -> Response:
+    def read(reader: TransparencyLog) -> dict[str, Any]:
+        if not hasattr(reader, "leaves"):
+            raise LogUnavailable("this log adapter cannot list leaves")
+        return cast(LeafPages, reader).leaves(start, end)
+
+    try:
+        answer = _read(request, read)
+    except LogUnavailable:
+        return _unavailable(request)
+    except ValueError as exc:
+        return problem(400, "No such leaves", str(exc), instance=request.url.path,
+                       type_="https://pantau.id/problems/invalid-parameter",
+                       errors=[{"field": "end", "problem": str(exc),
+                                "expected": "0 <= start <= end <= the latest tree size"}])
+    # Leaves under a checkpoint never change (a monitor notices if they do).
+    return _json(answer, IMMUTABLE)
 
 
 @router.get("/cases/{receipt_number}/proof", responses=PROBLEMS,

@@ -37,8 +37,9 @@ def upgrade() -> None:
         sa.Column("leaf", sa.Text, nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
     )
-    op.create_index("ix_transparency_leaves_receipt_number", "transparency_leaves",
-                    ["receipt_number"])
+    # One leaf per public entry (the sequencer refuses duplicates); also the receipt lookup.
+    op.create_index("ux_transparency_leaves_receipt_seq", "transparency_leaves",
+                    ["receipt_number", "seq"], unique=True)
     op.create_table(
         "transparency_nodes",
         sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
