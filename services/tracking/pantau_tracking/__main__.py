@@ -31,6 +31,10 @@ def main() -> int:
         "TRACKING_BATCH_SIZE": settings.tracking_batch_size,
         "TRACKING_BATCH_WAIT_MS": settings.tracking_batch_wait_ms,
         "TRACKING_PREFETCH": settings.tracking_prefetch,
+        "TRACKING_QUEUE": settings.tracking_queue,
+        "TRACKING_DELIVERY_LIMIT": settings.tracking_delivery_limit,
+        "HEALTH_PORT": settings.tracking_health_port,
+        "HEALTH_HOST": settings.health_host,
     }
     runner = ServiceRunner(config)
     runner.add_service(TrackingService)

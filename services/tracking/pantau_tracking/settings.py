@@ -12,6 +12,10 @@ class TrackingSettings(DatabaseSettings):
     tracking_batch_wait_ms: int = 50  # PANTAU_TRACKING_BATCH_WAIT_MS: max wait to fill a batch
     tracking_prefetch: int = 1000  # PANTAU_TRACKING_PREFETCH: unacked messages in flight
     tracking_max_workers: int = 10  # PANTAU_TRACKING_MAX_WORKERS: nameko worker pool
+    tracking_queue: str = "tracking.accepted"  # PANTAU_TRACKING_QUEUE (tests: a private queue)
+    # must match the queue's x-delivery-limit (5): on a message's last delivery an unknown
+    # failure dead-letters it with reason handler-failed (never a transient one: that is held)
+    tracking_delivery_limit: int = 5  # PANTAU_TRACKING_DELIVERY_LIMIT
     tracking_overdue_interval: float = 5.0  # seconds between overdue scans (read at import)
     tracking_relay_interval: float = 2.0  # seconds between safety-net outbox flushes
     tracking_pending_timeout: float = 600.0  # seconds an out-of-order gap may stay open
@@ -27,3 +31,7 @@ class TrackingSettings(DatabaseSettings):
     transparency_signing_key: str = ""  # PANTAU_TRANSPARENCY_SIGNING_KEY
     transparency_origin: str = "pantau.local/transparency"  # PANTAU_TRANSPARENCY_ORIGIN
     transparency_checkpoint_interval: float = 60.0  # seconds; at most one checkpoint per interval
+    # Health server of the nameko process (GET /healthz, /readyz: "waiting for database" while a
+    # batch is held through an outage); 0 turns it off.
+    tracking_health_port: int = 8101  # PANTAU_TRACKING_HEALTH_PORT
+    health_host: str = "127.0.0.1"  # PANTAU_HEALTH_HOST

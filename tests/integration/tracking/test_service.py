@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from kombu import Connection, Exchange, Queue
 
 from pantau_contracts.envelope import parse_time, stamp_received
 from pantau_contracts.registry import validate_event
@@ -28,6 +27,7 @@ from pantau_tracking.adapters.database import create_engine
 from pantau_tracking.adapters.schema import outbox, processed_events
 from tests.conftest import wait_for
 
+from .helpers import Listener, rpc
 from .helpers import department_event as _department_event
 
 
@@ -37,69 +37,6 @@ def department_event(*args: Any, **kwargs: Any) -> bytes:
     return _department_event(*args, **kwargs)
 
 pytestmark = pytest.mark.integration
-
-
-class Listener:
-    """An exclusive, auto-deleted queue bound where the test wants to look."""
-
-    def __init__(self, amqp_url: str, bindings: list[tuple[str, str]]) -> None:
-        self.connection = Connection(amqp_url)
-        self.channel = self.connection.channel()
-        self.queue = Queue(f"test-tracking-{uuid.uuid4().hex[:8]}", exclusive=True,
-                           auto_delete=True, channel=self.channel)
-        self.queue.declare()
-        for exchange, key in bindings:
-            self.queue.bind_to(Exchange(exchange, passive=True), routing_key=key)
-        self.messages: list[Any] = []
-
-    def drain(self) -> list[Any]:
-        while True:
-            message = self.queue.get(no_ack=True)
-            if message is None:
-                return self.messages
-            self.messages.append(message)
-
-    def bodies(self, receipt: str) -> list[dict[str, Any]]:
-        """Every JSON message seen so far whose subject is ``receipt``, in arrival order."""
-        self.drain()
-        found = []
-        for message in self.messages:
-            try:
-                body = json.loads(message.body)
-            except ValueError:
-                continue
-            if isinstance(body, dict) and body.get("subject") == receipt:
-                found.append(body)
-        return found
-
-    def close(self) -> None:
-        self.connection.release()
-
-
-def rpc(amqp_url: str, method: str, *args: Any, timeout: float = 20) -> Any:
-    """Call ``tracking.<method>`` over nameko's AMQP RPC protocol (plain kombu, no nameko)."""
-    reply_to = f"test-rpc-{uuid.uuid4().hex[:8]}"
-    correlation_id = uuid.uuid4().hex
-    with Connection(amqp_url) as connection:
-        channel = connection.channel()
-        exchange = Exchange("nameko-rpc", type="topic", durable=True)
-        queue = Queue(reply_to, exchange=exchange, routing_key=reply_to, exclusive=True,
-                      auto_delete=True, channel=channel)
-        queue.declare()
-        producer = connection.Producer(channel)
-        producer.publish(json.dumps({"args": list(args), "kwargs": {}}), exchange=exchange,
-                         routing_key=f"tracking.{method}", reply_to=reply_to,
-                         correlation_id=correlation_id, content_type="application/json")
-
-        def reply() -> Any:
-            message = queue.get(no_ack=True)
-            if message is not None and message.properties.get("correlation_id") == correlation_id:
-                return json.loads(message.body)
-            return None
-
-        answer = wait_for(reply, timeout=timeout, message=f"RPC reply to {method}")
-    assert isinstance(answer, dict) and answer.get("error") is None, answer
-    return answer["result"]
 
 
 @pytest.fixture

@@ -43,20 +43,37 @@ class Runtime:
         self.transparency = transparency
         self._kicked = threading.Event()
 
+    @property
+    def store(self) -> SqlStore:
+        """The store (its ``ping`` probes the database while a batch is held)."""
+        return self.relay.store
+
     def kick_relay(self) -> None:
         self._kicked.set()
 
     def relay_loop(self, interval: float, running: threading.Event) -> None:
+        """Flush when kicked or every ``interval`` s. A failure (broker or database away) leaves
+        the rows unsent; the loop backs off (1 s doubling up to 5 s) and resumes by itself —
+        logged when it starts failing and when it recovers, not per attempt."""
+        failing = 0
         while running.is_set():
             self._kicked.wait(timeout=interval)
             self._kicked.clear()
             try:
                 sent = self.relay.flush()
-                if sent:
-                    log.debug("outbox relay published %d message(s)", sent)
-            except Exception:  # noqa: BLE001 - rows stay unsent and are retried
-                log.warning("outbox relay failed; will retry", exc_info=True)
-                eventlet.sleep(1.0)
+            except Exception as exc:  # noqa: BLE001 - rows stay unsent and are retried
+                failing += 1
+                if failing == 1:
+                    log.warning("outbox relay failed (%s: %s); retrying until it works",
+                                type(exc).__name__, str(exc)[:300],
+                                exc_info=self.store.unavailable(exc) is None)
+                eventlet.sleep(min(2.0 ** (failing - 1), 5.0))
+                continue
+            if failing:
+                log.info("outbox relay resumed after %d failed attempt(s)", failing)
+                failing = 0
+            if sent:
+                log.debug("outbox relay published %d message(s)", sent)
 
 
 class TrackingRuntime(DependencyProvider):

@@ -1,5 +1,13 @@
 """The nameko service ``tracking``. Entrypoints are thin: validate, call a use case, map the
-result."""
+result.
+
+Failures (docs: the service README, "Failures"): a contract violation or an event that fails on
+its own is poison (dead-lettered with its reason); the database being away is not the events'
+fault — ``handle_batch`` raises ``StoreUnavailable`` and the batch is held
+(``DependencyUnavailable("database", probe=store.ping)``) until the database answers, then
+applied. Timers (overdue scan, purge, transparency sequencer) log a failure and try again at
+their next tick; the outbox relay retries on its own.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +22,11 @@ from pantau_contracts.envelope import ContractViolation
 from pantau_contracts.registry import validate_event
 from pantau_contracts.routing import TRACKING_QUEUE
 from pantau_nameko.batching import Delivery, batch_consume
+from pantau_nameko.failures import DependencyUnavailable
+from pantau_nameko.health import Health, HealthServer
 from pantau_tracking.entrypoints.dependencies import Runtime, TrackingRuntime
 from pantau_tracking.service.handler import to_inbound
+from pantau_tracking.service.ports import StoreUnavailable
 
 log = logging.getLogger(__name__)
 # Timer intervals are fixed when the class is defined, so they are read from the environment here.
@@ -31,12 +42,15 @@ class TrackingService:
     name = "tracking"
 
     tracking: Runtime = TrackingRuntime()
+    health: Health = HealthServer()  # GET /healthz, /readyz on HEALTH_PORT (settings: 8101)
 
     @batch_consume(TRACKING_QUEUE, max_size=500, max_wait_ms=50, prefetch=1000,
                    config_prefix="TRACKING")
     def handle_accepted(self, deliveries: list[Delivery]) -> dict[int, dict[str, Any]]:
         """Apply a batch of accepted department events (committed before this returns); returns
-        the poison ones by index — the extension dead-letters those, then acks the batch."""
+        the poison ones by index — the extension dead-letters those, then acks the batch.
+        Raises ``DependencyUnavailable`` when the database is away: the batch is held, never
+        dead-lettered."""
         poison: dict[int, dict[str, Any]] = {}
         indexes: list[int] = []
         events = []
@@ -47,7 +61,12 @@ class TrackingService:
                 indexes.append(index)
             except ContractViolation as exc:
                 poison[index] = {"reason": "contract-violation", **exc.as_dict()}
-        for failure in self.tracking.handler.handle_batch(events):
+        try:
+            failures = self.tracking.handler.handle_batch(events)
+        except StoreUnavailable as exc:
+            raise DependencyUnavailable(exc.dependency, exc.detail,
+                                        probe=self.tracking.store.ping) from exc
+        for failure in failures:
             poison[indexes[failure.index]] = {"reason": "processing-failed",
                                               "detail": failure.error}
         self.tracking.kick_relay()
@@ -56,8 +75,12 @@ class TrackingService:
     @timer(interval=OVERDUE_INTERVAL)
     def scan_overdue(self) -> None:
         """Mark cases past their due date; give up on sequence gaps that never filled."""
-        marked = self.tracking.handler.check_overdue()
-        expired = self.tracking.handler.expire_pending()
+        try:
+            marked = self.tracking.handler.check_overdue()
+            expired = self.tracking.handler.expire_pending()
+        except Exception as exc:  # noqa: BLE001 - nothing is lost: the next tick scans again
+            self._timer_failed("overdue scan", exc)
+            return
         if marked or expired:
             log.info("overdue scan: %d marked overdue; %d buffered receipt(s) re-examined",
                      marked, expired)
@@ -68,20 +91,30 @@ class TrackingService:
         """Delete sent outbox rows and dedup records past their retention (bounded batches)."""
         try:
             self.tracking.retention.purge()
-        except Exception:  # noqa: BLE001 - nothing is lost by purging later
-            log.warning("retention purge failed; will retry at the next interval", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - nothing is lost by purging later
+            self._timer_failed("retention purge", exc)
 
     @timer(interval=SEQUENCE_INTERVAL)
     def sequence_log(self) -> None:
         """Give queued log entries their leaf indexes; sign a checkpoint when one is due."""
         try:
             result = self.tracking.transparency.run(CHECKPOINT_INTERVAL)
-        except Exception:  # noqa: BLE001 - the queue keeps every entry; the next run goes on
-            log.warning("transparency sequencer failed; will retry", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - the queue keeps every entry; the next run goes on
+            self._timer_failed("transparency sequencer", exc)
             return
         if result.checkpoint is not None:
             log.info("transparency checkpoint: tree size %d (+%d)", result.tree_size,
                      result.appended)
+
+    def _timer_failed(self, what: str, exc: Exception) -> None:
+        """A timer's failure: one line when the database is away (expected during an outage),
+        the traceback otherwise."""
+        dependency = self.tracking.store.unavailable(exc)
+        if dependency is not None:
+            log.warning("%s: %s unavailable (%s); will retry at the next tick", what, dependency,
+                        type(exc).__name__)
+        else:
+            log.warning("%s failed; will retry at the next tick", what, exc_info=True)
 
     @rpc
     def get_case(self, receipt_number: str) -> dict[str, Any] | None:
