@@ -38,7 +38,7 @@ import base64
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -159,8 +159,7 @@ def _insert_many(connection: sa.Connection, table: sa.Table,
     if dialect.name == "postgresql" and dialect.driver == "psycopg2":
         _copy(connection, table, names, rows)
     elif dialect.name == "sqlite":
-        compiled = table.insert().values({name: sa.bindparam(name) for name in names}).compile(
-            dialect=dialect)
+        compiled = table.insert().compile(dialect=dialect, column_keys=names)
         columns = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
                    for name in compiled.positiontup or ()]
         connection.exec_driver_sql(compiled.string, [
@@ -170,19 +169,16 @@ def _insert_many(connection: sa.Connection, table: sa.Table,
         connection.execute(table.insert(), list(rows))
 
 
-def _copy_value(value: Any) -> Any:
-    """A value as ``COPY ... (FORMAT csv)`` reads it into the column's type."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return value  # unquoted (csv.QUOTE_NONNUMERIC): the only unquoted fields
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return "\\x" + bytes(value).hex()  # bytea's hex input format
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"no COPY form for {type(value).__name__} (use connection.execute)")
+def _copy_form(column_type: sa.types.TypeEngine[Any]) -> Callable[[Any], Any] | None:
+    """How a column's values are written for ``COPY ... (FORMAT csv)``; None: as they are
+    (integers unquoted, strings quoted — see ``_copy``)."""
+    if isinstance(column_type, sa.LargeBinary):
+        return lambda value: "\\x" + bytes(value).hex()  # bytea's hex input format
+    if isinstance(column_type, sa.DateTime):
+        return datetime.isoformat
+    if isinstance(column_type, sa.Boolean):
+        return lambda value: "true" if value else "false"
+    return None
 
 
 def _copy(connection: sa.Connection, table: sa.Table, names: list[str],
@@ -191,12 +187,15 @@ def _copy(connection: sa.Connection, table: sa.Table, names: list[str],
     statement = (f"COPY {preparer.format_table(table)} "
                  f"({', '.join(preparer.quote(name) for name in names)}) "
                  "FROM STDIN WITH (FORMAT csv)")
+    forms = [(name, _copy_form(table.c[name].type)) for name in names]
     buffer = io.StringIO()
-    # Every non-integer field quoted: an empty string stays a string (unquoted empty is NULL).
+    # csv.QUOTE_NONNUMERIC quotes every field but integers, so an empty string stays a string
+    # (an unquoted empty field is NULL).
     csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
-        [_copy_value(row[name]) for name in names] for row in rows)
+        [row[name] if form is None else form(row[name]) for name, form in forms]
+        for row in rows)
     buffer.seek(0)
-    raw = connection.connection.driver_connection
+    raw: Any = connection.connection.driver_connection  # psycopg2's connection
     error = connection.dialect.loaded_dbapi.Error
     with raw.cursor() as cursor:
         try:
