@@ -16,6 +16,10 @@ class PublishingSettings(ElasticsearchSettings):
     portal_port: int = 8000
     portal_base_url: str = ""  # absolute links in feeds; empty: taken from the request
     sse_poll_seconds: float = 2.0  # how often a live case page checks for a new revision
+    # The indexer's health server (GET /healthz, /readyz: "waiting for elasticsearch" while a
+    # batch is held through an outage); 0 turns it off.
+    indexer_health_port: int = 8102  # PANTAU_INDEXER_HEALTH_PORT
+    health_host: str = "127.0.0.1"  # PANTAU_HEALTH_HOST
     # The transparency log lives in tracking's database; the portal only reads it. Production:
     # a URL whose role may SELECT the transparency_* tables and nothing else (docs/security.md).
     # Development: empty falls back to PANTAU_DATABASE_URL, or tracking's SQLite file.

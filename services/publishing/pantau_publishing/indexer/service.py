@@ -1,4 +1,10 @@
-"""The nameko service: one thin entrypoint handing each batch to the ``IndexBatch`` use case."""
+"""The nameko service: one thin entrypoint handing each batch to the ``IndexBatch`` use case.
+
+Elasticsearch away, overloaded or refusing writes (``SearchUnavailable``, see
+``search.failures``) holds the batch — ``DependencyUnavailable("elasticsearch",
+probe=index.ping)`` — instead of dead-lettering anything; contract violations and mapping errors
+are dead-lettered with their reason.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,13 @@ from typing import Any
 
 from pantau_contracts.routing import PUBLISHING_QUEUE
 from pantau_nameko.batching import Delivery, batch_consume
+from pantau_nameko.failures import DependencyUnavailable
+from pantau_nameko.health import Health, HealthServer
 from pantau_publishing.indexer.dependencies import SearchIndexProvider
 from pantau_publishing.indexer.poison import PoisonCollector
+from pantau_publishing.search.store import EsSearchIndex
 from pantau_publishing.service.indexing import IndexBatch
-from pantau_publishing.service.ports import InboundMessage, SearchIndex
+from pantau_publishing.service.ports import InboundMessage, SearchUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +34,23 @@ def to_inbound(delivery: Delivery) -> InboundMessage:
 class IndexerService:
     name = "publishing_indexer"
 
-    search_index: SearchIndex = SearchIndexProvider()
+    search_index: EsSearchIndex = SearchIndexProvider()
+    health: Health = HealthServer()  # GET /healthz, /readyz on HEALTH_PORT (settings: 8102)
 
     @batch_consume(PUBLISHING_QUEUE, max_size=100, max_wait_ms=200, prefetch=200,
                    config_prefix="INDEXER")
     def consume_cases(self, deliveries: list[Delivery]) -> dict[int, dict[str, Any]]:
         """Index a batch (one bulk request); returns the messages to dead-letter by index.
 
-        Raises if the bulk request as a whole failed: the extension requeues the batch.
+        Raises ``DependencyUnavailable`` while Elasticsearch cannot take the batch (the
+        extension holds it and retries when ``ping`` answers); raises anything else if the
+        bulk request failed otherwise (the extension retries, then requeues).
         """
         messages = [to_inbound(delivery) for delivery in deliveries]
         poison = PoisonCollector(messages)
-        IndexBatch(self.search_index, poison).handle(messages)
+        try:
+            IndexBatch(self.search_index, poison).handle(messages)
+        except SearchUnavailable as exc:
+            raise DependencyUnavailable(exc.dependency, exc.detail,
+                                        probe=self.search_index.ping) from exc
         return poison.by_index
