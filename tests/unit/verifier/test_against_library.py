@@ -60,3 +60,16 @@ def test_proofs_and_checkpoints_from_the_library_verify() -> None:
         for first in range(1, size + 1):
             proof = merkle.consistency_proof(first, size, tree)
             assert pv.verify_consistency(first, size, tree.root(first), root, proof)
+
+
+def test_the_monitors_compact_range_is_the_librarys() -> None:
+    """The monitor keeps the same compact range the sequencer stores (frontier nodes)."""
+    library = merkle.CompactRange()
+    frontier: list[bytes] = []
+    for i in range(70):
+        hashed = merkle.leaf_hash(f"leaf {i}".encode())
+        frontier = pv.frontier_append(i, frontier, hashed)
+        library.append(hashed)
+        assert frontier == library.hashes
+        assert pv.frontier_root(frontier) == library.root()
+    assert pv.frontier_root([]) == merkle.EMPTY_ROOT

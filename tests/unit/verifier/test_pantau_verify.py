@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,12 @@ sys.modules["pantau_verify"] = pv
 _spec.loader.exec_module(pv)
 
 ORIGIN = "pantau.test/transparency"
+NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)  # the verifier's clock in these tests
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pv, "now", lambda: NOW)
 
 
 # --- an independent RFC 9162 §2.1 tree (recursive definitions, straight from the RFC) -----------
@@ -98,6 +105,13 @@ def timeline_entry(seq: int, status: str, stage: str | None, day: int, note: str
             "working_days": None}
 
 
+def recent_entry(seq: int, status: str, minutes_ago: float) -> dict[str, Any]:
+    """A step claimed, received and counted ``minutes_ago`` before ``NOW``."""
+    moment = (NOW - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {**timeline_entry(seq, status, None, 1, None), "at": moment, "received_at": moment,
+            "counted_at": moment}
+
+
 def leaf_for(receipt: str, entry: dict[str, Any]) -> str:
     """The leaf as the spec writes it (RFC 8785 key order spelled out by hand)."""
     def s(v: Any) -> str:
@@ -134,6 +148,22 @@ class FakePantau:
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     latest: dict[str, Any] | None = None
     proof_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    retired: list[Ed25519PrivateKey] = field(default_factory=list)  # still published
+    leaf_page: int = 4  # leaves per /transparency/leaves answer (1,000 in Pantau)
+    served_leaves: dict[int, bytes] = field(default_factory=dict)  # what the server lies about
+    requests: list[str] = field(default_factory=list)
+
+    def rotate(self) -> Ed25519PrivateKey:
+        """A new signing key; the old one stays published (as Pantau's transparency_keys)."""
+        self.retired.append(self.key)
+        self.key = Ed25519PrivateKey.generate()
+        return self.key
+
+    def log(self, receipt: str, entry: dict[str, Any]) -> int:
+        """Append one leaf for (receipt, entry) and point the receipt_number index at it."""
+        self.where[(receipt, entry["seq"])] = len(self.leaves)
+        self.leaves.append(leaf_for(receipt, entry).encode())
+        return len(self.leaves) - 1
 
     def add_case(self, receipt: str, timeline: list[dict[str, Any]]) -> None:
         self.cases[receipt] = {"receipt_number": receipt, "status": timeline[-1]["status"],
@@ -170,11 +200,24 @@ class FakePantau:
                 "pending": pending}
 
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
+        self.requests.append(path)
         if path == "/api/v1/transparency/key":
-            raw = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-            return 200, {"keys": [{"key_id": key_id(self.key), "algorithm": "Ed25519",
-                                   "public_key": base64.b64encode(raw).decode(),
-                                   "current": True}]}
+            listed = []
+            for key in [*self.retired, self.key]:
+                raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+                listed.append({"key_id": key_id(key), "algorithm": "Ed25519",
+                               "public_key": base64.b64encode(raw).decode(),
+                               "current": key is self.key})
+            return 200, {"keys": listed}
+        if path == "/api/v1/transparency/leaves":
+            start, end = int(query["start"][0]), int(query["end"][0])
+            top = self.latest["tree_size"] if self.latest else 0
+            if not 0 <= start <= end <= top:
+                return 400, {"title": "No such leaves"}
+            end = min(end, start + self.leaf_page)
+            return 200, {"start": start, "end": end, "leaves": [
+                {"leaf_index": i, "leaf": self.served_leaves.get(i, self.leaves[i]).decode()}
+                for i in range(start, end)]}
         if path == "/api/v1/transparency/checkpoints/latest":
             return (200, self.latest) if self.latest else (404, {"title": "none"})
         if path == "/api/v1/transparency/checkpoints":
@@ -282,19 +325,80 @@ def test_verify_passes_on_an_honest_log(fake, capsys) -> None:
     assert report["receipts"][0]["logged"] == [1, 2, 3]
 
 
-def test_pending_entries_are_not_failures(fake, capsys) -> None:
+def test_recent_pending_entries_are_not_failures(fake, capsys) -> None:
     site, url = fake
     populate(site)
-    site.add_case("BDG-IR-2026-000004", [timeline_entry(1, "diajukan", None, 10, None)])
-    site.cases["BDG-PBG-2026-000001"]["timeline"].append(
-        timeline_entry(4, "selesai", None, 12, None))
-    site.where[("BDG-PBG-2026-000001", 4)] = len(site.leaves)
-    site.leaves.append(leaf_for("BDG-PBG-2026-000001",
-                                site.cases["BDG-PBG-2026-000001"]["timeline"][-1]).encode())
+    site.add_case("BDG-IR-2026-000004", [recent_entry(1, "diajukan", 3)])
+    site.cases["BDG-PBG-2026-000001"]["timeline"].append(recent_entry(4, "selesai", 9))
+    site.log("BDG-PBG-2026-000001", site.cases["BDG-PBG-2026-000001"]["timeline"][-1])
     code, out = run(capsys, "--base-url", url, "verify", "BDG-PBG-2026-000001",
                     "BDG-IR-2026-000004")
     assert code == 0, out
-    assert "1 pending" in out
+    assert "1 pending" in out and "2 of 2 receipts verified" in out
+
+
+def test_an_entry_pending_for_too_long_fails(fake, capsys) -> None:
+    """A step never covered by a signed checkpoint would escape verification for ever: pending
+    is accepted only while the step is recent (10 minutes, or --max-pending-age)."""
+    site, url = fake
+    populate(site)
+    site.cases["BDG-PBG-2026-000001"]["timeline"].append(recent_entry(4, "selesai", 11))
+    site.log("BDG-PBG-2026-000001", site.cases["BDG-PBG-2026-000001"]["timeline"][-1])
+    code, out = run(capsys, "--base-url", url, "verify", "BDG-PBG-2026-000001")
+    assert code == 1, out
+    assert "BDG-PBG-2026-000001 seq 4 (pending): still not in a signed checkpoint " \
+        "(received 11 min ago; at most 600 s expected)" in out
+    code, out = run(capsys, "--base-url", url, "verify", "--max-pending-age", "900",
+                    "BDG-PBG-2026-000001")
+    assert code == 0, out
+
+
+def test_a_pending_entry_before_a_logged_one_fails(fake, capsys) -> None:
+    site, url = fake
+    populate(site)
+    proof = site.proof("BDG-PBG-2026-000001")
+    assert proof is not None
+    site.cases["BDG-PBG-2026-000001"]["timeline"][0].update(recent_entry(1, "diajukan", 1))
+    proof["entries"] = proof["entries"][1:]
+    proof["pending"] = [1]
+    site.proof_overrides["BDG-PBG-2026-000001"] = proof
+    code, out = run(capsys, "--base-url", url, "verify", "BDG-PBG-2026-000001")
+    assert code == 1
+    assert "seq 1 (pending): not in checkpoint 6 although the later seq 3 is" in out
+
+
+def test_logged_but_not_yet_public_is_retry_when_recent(fake, capsys) -> None:
+    """The proof is fetched before the public record: a step logged meanwhile is then in both.
+    One logged but not (yet) public is "not yet published, retry" (exit 2) while its logged
+    received time is recent; later it is a finding (exit 1)."""
+    site, url = fake
+    populate(site)
+    receipt = "BDG-KK-2026-000002"
+    site.log(receipt, recent_entry(3, "selesai", 2))  # the indexer has not caught up
+    site.sign(1)
+    code, out = run(capsys, "--base-url", url, "--json", "verify", receipt)
+    report = json.loads(out)
+    assert code == 2 and report["ok"] is False
+    result = report["receipts"][0]
+    assert result["status"] == "retry" and result["problems"] == []
+    assert result["retry"] == [f"{receipt} seq 3 (leaf 6): logged (received 2 min ago) but not "
+                               "yet in the public record: not yet published, retry"]
+    code, out = run(capsys, "--base-url", url, "verify", receipt, "BDG-SLF-2026-000003")
+    assert code == 2 and "RETRY" in out and "not yet published" in out
+    assert "1 of 2 receipts verified; 1 not yet published" in out
+    code, out = run(capsys, "--base-url", url, "verify", "--max-pending-age", "60", receipt)
+    assert code == 1 and f"{receipt} seq 3 (leaf 6): logged but missing from the public" in out
+    assert [p for p in site.requests if p.startswith("/api/v1/cases/")][:2] == [
+        f"/api/v1/cases/{receipt}/proof", f"/api/v1/cases/{receipt}"]  # the proof first
+
+
+def test_public_but_not_yet_logged_is_retry_when_recent(fake, capsys) -> None:
+    site, url = fake
+    populate(site)
+    site.cases["BDG-SLF-2026-000003"]["timeline"].append(recent_entry(2, "verifikasi", 1))
+    code, out = run(capsys, "--base-url", url, "verify", "BDG-SLF-2026-000003")
+    assert code == 2 and "seq 2: in the public record (received 60 s ago) but not yet " \
+        "logged: retry" in out
 
 
 def test_a_changed_public_record_fails_naming_receipt_seq_and_field(fake, capsys) -> None:
@@ -388,8 +492,10 @@ def test_an_unreachable_server_is_exit_code_2(capsys) -> None:
 # --- monitor -----------------------------------------------------------------------------------
 
 def grow(site: FakePantau, n: int, minute: int) -> None:
-    for i in range(n):
-        site.leaves.append(f"extra {len(site.leaves)} {i}".encode())
+    """``n`` more cases of one step each, then a checkpoint."""
+    for _ in range(n):
+        site.log(f"BDG-GRW-2026-{len(site.leaves):06d}", timeline_entry(1, "diajukan", None, 9,
+                                                                        None))
     site.sign(minute)
 
 
@@ -455,3 +561,191 @@ def test_monitor_rejects_a_badly_signed_checkpoint(fake, capsys, tmp_path) -> No
     site.latest["signature"] = base64.b64encode(bytes(64)).decode()
     code, out = run(capsys, "--base-url", url, "monitor", "--state", str(state))
     assert code == 1 and "checkpoint 8: signature does not verify" in out
+
+
+# --- monitor: auditing every leaf like a Certificate Transparency monitor ----------------------
+
+def run_all(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = pv.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_monitor_catches_a_relabelled_rewritten_entry(fake, capsys, tmp_path) -> None:
+    """The relabel attack: an insider points an old leaf's unhashed receipt_number column
+    elsewhere and appends a rewritten leaf for the same receipt and seq. The tree only grew, so
+    consistency proofs pass, and the proof endpoint now shows the rewritten leaf, so verify
+    passes too — but the monitor reads the receipt and seq from the hashed leaves themselves."""
+    site, url = fake
+    populate(site)
+    state = tmp_path / "state.json"
+    assert run(capsys, "--base-url", url, "monitor", "--state", str(state))[0] == 0
+    receipt = "BDG-PBG-2026-000001"
+    rewritten = {**site.cases[receipt]["timeline"][1], "note": "Lengkap sejak awal."}
+    assert site.log(receipt, rewritten) == 6  # where[(receipt, 2)] now names leaf 6, not 1
+    site.cases[receipt]["timeline"][1] = rewritten
+    site.sign(1)
+    code, out = run(capsys, "--base-url", url, "verify", receipt)
+    assert code == 0, out  # what verify alone cannot see
+    code, out = run(capsys, "--base-url", url, "--json", "monitor", "--state", str(state))
+    report = json.loads(out)
+    assert code == 1
+    assert report["problems"] == [
+        f"DUPLICATE: leaves 1 and 6 both claim {receipt} seq 2: the log holds two versions of "
+        "one public entry (a rewritten entry appended under a relabelled old one)"]
+    saved = json.loads(state.read_text())
+    assert [c["tree_size"] for c in saved["checkpoints"]] == [6]  # the good head is kept
+    assert saved["audit"]["tree_size"] == 6 and saved["conflicts"][0]["checkpoint"][
+        "tree_size"] == 7
+    assert run(capsys, "--base-url", url, "monitor", "--state", str(state))[0] == 1  # stays
+
+
+def test_monitor_recomputes_the_root_itself(fake, capsys, tmp_path) -> None:
+    """Leaves served that are not the leaves signed fail even though the consistency proof
+    (computed by the server from its real tree) verifies: the monitor trusts no proof."""
+    site, url = fake
+    populate(site)
+    state = tmp_path / "state.json"
+    assert run(capsys, "--base-url", url, "monitor", "--state", str(state))[0] == 0
+    grow(site, 5, 1)
+    site.served_leaves[8] = leaf_for("BDG-GRW-2026-000008", timeline_entry(
+        1, "ditolak", None, 9, None)).encode()
+    code, out = run(capsys, "--base-url", url, "monitor", "--state", str(state))
+    assert code == 1
+    assert "INCONSISTENT: the leaves served from 6 to 11 do not hash to the root of " \
+           "checkpoint 11: the log is inconsistent with its own signed checkpoint" in out
+    del site.served_leaves[8]
+    code, out = run(capsys, "--base-url", url, "monitor", "--state", str(state))
+    assert code == 0 and "11 leaves hashed" in out
+
+
+def test_monitor_state_is_a_compact_range_and_an_entry_index(fake, capsys, tmp_path) -> None:
+    site, url = fake
+    populate(site)
+    state = tmp_path / "state.json"
+    assert run(capsys, "--base-url", url, "monitor", "--state", str(state))[0] == 0
+    for minute, n in enumerate((1, 4, 2, 10), start=1):  # pages of 4: several per checkpoint
+        grow(site, n, minute)
+        assert run(capsys, "--base-url", url, "monitor", "--state", str(state))[0] == 0
+    audit = json.loads(state.read_text())["audit"]
+    assert audit["tree_size"] == 23 == len(site.leaves)
+    assert len(audit["frontier"]) == bin(23).count("1")  # O(log n): one hash per set bit
+    frontier = [bytes.fromhex(h) for h in audit["frontier"]]
+    assert pv.frontier_root(frontier) == mth(site.leaves)
+    assert audit["entries"]["BDG-PBG-2026-000001"] == {"1": 0, "2": 1, "3": 2}
+    assert audit["entries"]["BDG-GRW-2026-000022"] == {"1": 22}
+
+
+def test_a_state_from_before_the_audit_is_audited_from_the_first_leaf(fake, capsys,
+                                                                      tmp_path) -> None:
+    site, url = fake
+    populate(site)
+    grow(site, 3, 1)
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"checkpoints": [
+        {k: c[k] for k in ("tree_size", "root_hash", "timestamp", "key_id", "signature", "note")}
+        for c in site.checkpoints]}))
+    code, out, err = run_all(capsys, "--base-url", url, "monitor", "--state", str(state))
+    assert code == 0, out
+    assert "9 leaves hashed" in out and "not seen before" not in err  # its keys are known
+    site.leaves[0] = b"rewritten"  # what it holds no longer hashes to checkpoint 6
+    state.write_text(json.dumps({"checkpoints": json.loads(state.read_text())["checkpoints"]}))
+    code, out = run(capsys, "--base-url", url, "monitor", "--state", str(state))
+    assert code == 1 and "do not hash to the root of checkpoint 6" in out
+
+
+def test_seqs_out_of_order_are_only_a_warning(fake, capsys, tmp_path) -> None:
+    site, url = fake
+    populate(site)
+    site.log("BDG-IR-2026-000009", timeline_entry(1, "diajukan", None, 9, None))
+    site.log("BDG-IR-2026-000009", timeline_entry(3, "selesai", None, 9, None))
+    site.log("BDG-IR-2026-000010", timeline_entry(2, "diajukan", None, 9, None))
+    site.sign(1)
+    code, out, err = run_all(capsys, "--base-url", url, "--json", "monitor", "--state",
+                             str(tmp_path / "state.json"))
+    assert code == 0, out
+    expected = ["BDG-IR-2026-000009 seq 3 is logged at leaf 7 after seq 1 (expected seq 2): "
+                "its seqs are not 1..N in leaf order",
+                "BDG-IR-2026-000010 seq 2 is logged at leaf 8 as its first entry (expected "
+                "seq 1): its seqs are not 1..N in leaf order"]
+    assert [w for w in json.loads(out)["warnings"] if "seq" in w] == expected
+    assert all(f"WARNING {w}" in err for w in expected)
+
+
+def test_monitor_warns_about_a_signing_key_it_has_not_seen(fake, capsys, tmp_path) -> None:
+    site, url = fake
+    populate(site)
+    state = tmp_path / "state.json"
+    first = key_id(site.key)
+    code, out, err = run_all(capsys, "--base-url", url, "--json", "monitor", "--state",
+                             str(state))
+    assert code == 0 and json.loads(out)["new_keys"] == [first] and first in err
+    grow(site, 2, 1)
+    code, out, err = run_all(capsys, "--base-url", url, "--json", "monitor", "--state",
+                             str(state))
+    assert code == 0 and json.loads(out)["new_keys"] == [] and err == ""
+    rotated = key_id(site.rotate())
+    grow(site, 2, 2)
+    code, out, err = run_all(capsys, "--base-url", url, "--json", "monitor", "--state",
+                             str(state))
+    report = json.loads(out)
+    assert code == 0 and report["new_keys"] == [rotated]
+    assert (f"WARNING checkpoint 10 is signed by key {rotated}, which this monitor has not seen "
+            "before: check that the operator announced it (out of band)") in err
+    assert json.loads(state.read_text())["keys_seen"] == [first, rotated]
+    grow(site, 1, 3)
+    code, out, err = run_all(capsys, "--base-url", url, "monitor", "--state", str(state))
+    assert code == 0 and "WARNING" not in err
+    grow(site, 1, 4)  # pinned to the announced (old) key only: the unknown key fails
+    code, out = run(capsys, "--base-url", url, "--pin", first, "monitor", "--state", str(state))
+    assert code == 1 and f"signed by key '{rotated}', which is not a published (or pinned)" in out
+
+
+# --- verify --state: verify sees the log the monitor saw ---------------------------------------
+
+def test_verify_with_the_monitors_state_refuses_a_split_view(fake, capsys, tmp_path) -> None:
+    site, url = fake
+    populate(site)
+    state = tmp_path / "state.json"
+    assert run(capsys, "--base-url", url, "monitor", "--state", str(state))[0] == 0
+    grow(site, 2, 1)  # newer than the monitor's checkpoint, consistent with it
+    code, out = run(capsys, "--base-url", url, "verify", "--state", str(state), *RECEIPTS)
+    assert code == 0, out
+    assert "consistent with the monitor's checkpoint 6" in out
+    assert run(capsys, "--base-url", url, "monitor", "--state", str(state))[0] == 0  # now at 8
+
+    site.latest = site.checkpoints[0]  # verify is shown an older checkpoint: still consistent
+    code, out = run(capsys, "--base-url", url, "--json", "verify", "--state", str(state),
+                    RECEIPTS[0])
+    assert code == 0, out
+    assert json.loads(out)["monitor_tree_size"] == 8
+
+    # A different log for this reader: the same cases, rewritten under a fresh tree.
+    honest = list(site.leaves)
+    site.leaves[5] = leaf_for("BDG-SLF-2026-000003", {
+        **site.cases["BDG-SLF-2026-000003"]["timeline"][0], "note": "x"}).encode()
+    site.cases["BDG-SLF-2026-000003"]["timeline"][0]["note"] = "x"
+    site.sign(2)
+    code, out = run(capsys, "--base-url", url, "verify", "BDG-SLF-2026-000003")
+    assert code == 0, out  # on its own, verify cannot tell
+    code, out = run(capsys, "--base-url", url, "verify", "--state", str(state),
+                    "BDG-SLF-2026-000003")
+    assert code == 1
+    assert "BDG-SLF-2026-000003: checkpoint 8 is not consistent with checkpoint 8 that the " \
+           f"monitor holds ({state}): this server shows you a different log" in out
+    site.leaves = honest
+    grow(site, 1, 3)
+    site.leaves[5] = leaf_for("BDG-SLF-2026-000003", {
+        **site.cases["BDG-SLF-2026-000003"]["timeline"][0], "note": "x"}).encode()
+    site.sign(4)
+    code, out = run(capsys, "--base-url", url, "verify", "--state", str(state),
+                    "BDG-SLF-2026-000003")
+    assert code == 1 and "checkpoint 9 is not consistent with checkpoint 8" in out
+
+
+def test_verify_state_must_exist(fake, capsys, tmp_path) -> None:
+    site, url = fake
+    populate(site)
+    code, out = run(capsys, "--base-url", url, "verify", "--state",
+                    str(tmp_path / "none.json"), RECEIPTS[0])
+    assert code == 2 and "run `monitor --state" in out
