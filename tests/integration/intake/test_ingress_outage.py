@@ -2,9 +2,9 @@
 
 Intake's database (the accepted-events memory every message is checked against) sits behind a
 TCP proxy owned by the test; "the database goes down" means closing the proxy and every
-connection through it. A short outage: the message is retried after a back-off and processed once
-the database is back. A long one: on its last allowed delivery the message is dead-lettered by
-the ingress itself WITH ``x-pantau-reason: handler-failed`` — never by the broker without one.
+connection through it. However long the outage, the message is held — never requeued, never
+dead-lettered, readiness says "waiting for database" — and forwarded once the database is back.
+An invalid event is still dead-lettered at once, with its reason.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import pytest
 
 from pantau_contracts.routing import ACCEPTED_EXCHANGE, DEAD_LETTER_EXCHANGE
@@ -27,10 +28,11 @@ from pantau_intake.settings import IntakeSettings
 from tests.conftest import fresh_schema, wait_for
 from tests.integration.intake.helpers import OutageProxy, TempQueue, department_url
 from tests.integration.intake.helpers import receipt as owned_receipt
+from tests.integration.publishing.conftest import free_port
 
 pytestmark = pytest.mark.integration
 KEY = "kota-bandung.dpmptsp.case.submitted"
-DELIVERY_LIMIT = 3  # lower than the queue's 5: the ingress must give up (with a reason) first
+DELIVERY_LIMIT = 2  # an unknown failure would be dead-lettered at the second delivery
 
 
 @pytest.fixture
@@ -68,54 +70,63 @@ def with_id(queue: TempQueue, event_id: str) -> list[tuple[Any, Any, bytes]]:
     return [m for m in queue.drain() if m[1].message_id == event_id]
 
 
-def test_database_outage_is_ridden_out_or_dead_lettered_with_a_reason(
+def readiness(port: int) -> tuple[int, dict[str, Any]]:
+    response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+    return response.status_code, response.json()
+
+
+def degraded_for(port: int, seconds: float) -> bool:
+    """The ingress has reported "waiting for database" for at least ``seconds``."""
+    code, body = readiness(port)
+    if code != 503 or body.get("detail") != "waiting for database":
+        return False
+    since = datetime.fromisoformat(body["since"].replace("Z", "+00:00"))
+    return (datetime.now(UTC) - since).total_seconds() >= seconds
+
+
+def test_a_database_outage_holds_the_message_and_never_dead_letters_it(
         start_service: Callable[..., Any], proxied_database: tuple[str, OutageProxy],
         dpmptsp: DepartmentClient, amqp_url: str) -> None:
     database_url, proxy = proxied_database
     accepted = TempQueue(amqp_url, ACCEPTED_EXCHANGE, KEY)
     dead = TempQueue(amqp_url, DEAD_LETTER_EXCHANGE, "kota-bandung.dpmptsp.#")
+    health = free_port()
     try:
         ingress = start_service("pantau_intake.ingress", PANTAU_INTAKE_DATABASE_URL=database_url,
-                                PANTAU_INTAKE_INGRESS_DELIVERY_LIMIT=str(DELIVERY_LIMIT))
+                                PANTAU_INTAKE_INGRESS_DELIVERY_LIMIT=str(DELIVERY_LIMIT),
+                                PANTAU_INGRESS_HEALTH_PORT=str(health))
         wait_for(lambda: "consuming intake.ingress" in ingress.log(), timeout=30,
                  message="the ingress consuming (its database reachable at start)")
+        assert readiness(health)[0] == 200
 
-        # a short outage: retried after a back-off, processed once the database is back
+        # an outage far longer than the old requeue path survived (3 deliveries, ~2 s)
         proxy.outage()
-        short = submitted()
-        assert dpmptsp.send(short) == "sent"
-        wait_for(lambda: "failed (StoreUnavailable" in ingress.log(), timeout=30,
-                 message="a failed attempt while the database is down")
+        held = submitted()
+        assert dpmptsp.send(held) == "sent"
+        wait_for(lambda: degraded_for(health, 4.0), timeout=30,
+                 message="readyz: waiting for database\n" + ingress.log()[-3000:])
+        assert not with_id(dead, held["id"]) and not with_id(accepted, held["id"])
         proxy.restore()
-        wait_for(lambda: with_id(accepted, short["id"]), timeout=30,
+        wait_for(lambda: with_id(accepted, held["id"]), timeout=30,
                  message="the event forwarded after the database came back")
-        assert not with_id(dead, short["id"])
+        wait_for(lambda: readiness(health)[0] == 200, timeout=15, message="ready again")
+        assert len(with_id(accepted, held["id"])) == 1
+        assert not with_id(dead, held["id"])
 
-        # a long outage: dead-lettered by the ingress, with the reason, at the delivery limit
-        proxy.outage()
-        long = submitted()
-        assert dpmptsp.send(long) == "sent"
-        wait_for(lambda: with_id(dead, long["id"]), timeout=60,
-                 message="the dead letter after the last allowed delivery")
-        (_method, properties, body), = with_id(dead, long["id"])
-        reason = json.loads(properties.headers["x-pantau-reason"])
-        assert reason["reason"] == "handler-failed"
-        assert "StoreUnavailable" in reason["detail"]
-        assert reason["deliveries"] == DELIVERY_LIMIT + 1
-        assert properties.headers["x-pantau-origin-routing-key"] == KEY
-        assert properties.headers["x-pantau-dead-lettered-by"] == "intake_ingress"
-        assert json.loads(body) == long
-        assert not with_id(accepted, long["id"])
-
-        # the database back: the ingress carries on (and the outage is over for good)
-        proxy.restore()
+        # the database back: the ingress carries on, and an invalid event is still poison
         after = submitted()
         assert dpmptsp.send(after) == "sent"
         wait_for(lambda: with_id(accepted, after["id"]), timeout=30,
                  message="a later event forwarded")
-        # never a reasonless (broker) dead letter of ours
-        assert all("x-pantau-reason" in (p.headers or {}) for _m, p, _b in dead.drain()
-                   if p.message_id in {short["id"], long["id"], after["id"]})
+        invalid = submitted()  # valid, but a receipt number another department owns
+        invalid["data"]["receipt_number"] = owned_receipt("kota-bandung/disdukcapil", tag="OUT")
+        assert dpmptsp.send(invalid) == "sent"
+        (_method, properties, _body), = wait_for(  # type: ignore[misc]
+            lambda: with_id(dead, invalid["id"]), timeout=30, message="the refused dead letter")
+        assert json.loads(properties.headers["x-pantau-reason"])["reason"] == "forbidden"
+        log = ingress.log()
+        assert "database unavailable" in log and "database is back" in log
+        assert "handler-failed" not in log
     finally:
         accepted.close()
         dead.close()

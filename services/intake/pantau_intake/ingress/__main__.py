@@ -29,6 +29,8 @@ def main() -> None:
         f"{CONFIG_PREFIX}_BATCH_WAIT_MS": settings.intake_ingress_batch_wait_ms,
         f"{CONFIG_PREFIX}_PREFETCH": settings.intake_ingress_prefetch,
         f"{CONFIG_PREFIX}_DELIVERY_LIMIT": settings.intake_ingress_delivery_limit,
+        "HEALTH_PORT": settings.ingress_health_port,
+        "HEALTH_HOST": settings.health_host,
     })
     runner.add_service(IngressService)
 

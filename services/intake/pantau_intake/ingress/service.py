@@ -10,16 +10,22 @@ declared here: ``infra/rabbitmq/topology.json`` owns it.
 
 Per message (in order) ``IngressHandler.handle`` forwards it (confirmed) or dead-letters it with
 its reason (confirmed) and tells the department; only when the method returned is the batch
-acked. If a forward, a dead letter or the accepted-events memory fails, the method raises and
-the whole batch is requeued: forwarded events come back as duplicates (recognised by the
-accepted-events memory), rejected ones would be dead-lettered and reported again — which is why
-a batch is one message by default (``PANTAU_INTAKE_INGRESS_BATCH_SIZE``; the prefetch keeps the
-next messages at hand all the same).
+acked. If the broker does not confirm a forward or a dead letter, or the accepted-events memory
+cannot be consulted, the dependency is away — not the message's fault: the method raises
+``DependencyUnavailable("broker" | "database", probe=...)`` and the batch is HELD (never
+dead-lettered, no delivery used up) until the probe answers, then handled again (``failures``).
+Anything else is unknown: retried a bounded number of times, then requeued (``handler-failed``
+at the delivery limit). A batch handled again brings forwarded events back as duplicates
+(recognised by the accepted-events memory), rejected ones would be dead-lettered and reported
+again — which is why a batch is one message by default (``PANTAU_INTAKE_INGRESS_BATCH_SIZE``;
+the prefetch keeps the next messages at hand all the same).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from nameko.extensions import DependencyProvider
@@ -29,11 +35,14 @@ from pantau_intake.adapters.accepted_events import SqlAcceptedEvents
 from pantau_intake.adapters.directory import CatalogueDirectory
 from pantau_intake.adapters.forwarder import AmqpForwarder
 from pantau_intake.adapters.rejections import AmqpRejectionSink
-from pantau_intake.adapters.sql import ledger_engine_for
+from pantau_intake.adapters.sql import ledger_engine_for, ping
+from pantau_intake.ingress.failures import unavailable
 from pantau_intake.service.ingress import Delivery, IngressHandler
 from pantau_intake.settings import IntakeSettings
 from pantau_nameko import delivery as amqp
 from pantau_nameko.batching import batch_consume
+from pantau_nameko.failures import DependencyUnavailable
+from pantau_nameko.health import Health, HealthServer
 from pantau_platform.amqp import ConfirmingPublisher
 
 log = logging.getLogger(__name__)
@@ -49,10 +58,18 @@ def as_ingress(message: amqp.Delivery) -> Delivery:
                     headers=message.headers)
 
 
+@dataclass(frozen=True)
+class Ingress:
+    """What the service method gets: the handler and a probe per dependency it may wait for."""
+
+    handler: IngressHandler
+    probes: dict[str, Callable[[], bool]]
+
+
 class Handler(DependencyProvider):  # type: ignore[misc]
     """Injects the ``IngressHandler`` wired to RabbitMQ (confirming publisher), the catalogue and
     the accepted-events memory in intake's database (shared with the HTTP replicas, so a retry is
-    recognised whichever way it arrives)."""
+    recognised whichever way it arrives), with probes for both."""
 
     def setup(self) -> None:
         settings = IntakeSettings()
@@ -65,24 +82,36 @@ class Handler(DependencyProvider):  # type: ignore[misc]
             accepted=SqlAcceptedEvents(self.engine,
                                        keep=float(settings.intake_idempotency_seconds)),
             max_future_skew=float(settings.intake_max_future_skew_seconds))
+        engine = self.engine
+        self.ingress = Ingress(self.handler, {"broker": self.publisher.check,
+                                              "database": lambda: ping(engine)})
 
     def stop(self) -> None:
         self.publisher.close()
         self.engine.dispose()
 
-    def get_dependency(self, worker_ctx: Any) -> IngressHandler:
-        return self.handler
+    def get_dependency(self, worker_ctx: Any) -> Ingress:
+        return self.ingress
 
 
 class IngressService:
     name = "intake_ingress"
-    handler = Handler()
+    ingress: Ingress = Handler()
+    health: Health = HealthServer()  # GET /healthz, /readyz on HEALTH_PORT (settings: 8103)
 
     @batch_consume(INTAKE_INGRESS_QUEUE, max_size=1, max_wait_ms=20, prefetch=50,
                    config_prefix=CONFIG_PREFIX)
     def ingest(self, deliveries: list[amqp.Delivery]) -> None:
-        """Handle the batch in queue order; raise (→ requeue after a back-off) on a failure."""
+        """Handle the batch in queue order. The broker or the database away →
+        ``DependencyUnavailable`` (the batch is held); any other failure raises as it is."""
         for message in deliveries:
-            outcome = self.handler.handle(as_ingress(message))
+            try:
+                outcome = self.ingress.handler.handle(as_ingress(message))
+            except Exception as exc:
+                dependency = unavailable(exc)
+                if dependency is None:
+                    raise
+                raise DependencyUnavailable(dependency, f"{type(exc).__name__}: {exc}"[:500],
+                                            probe=self.ingress.probes.get(dependency)) from exc
             log.info("%s message %s (routing key %s)", outcome, message.message_id,
                      message.routing_key)

@@ -1,0 +1,32 @@
+"""What the AMQP ingress is waiting for when a message cannot be handled — pure, no I/O.
+
+* ``StoreUnavailable`` — the accepted-events memory in intake's database could not be consulted
+  → ``"database"``;
+* ``ForwardError`` / ``PublishError`` — the broker did not confirm a forward or a dead letter
+  (unreachable, nack, unroutable) → ``"broker"``;
+* anything else → None (unknown: retried a bounded number of times, then ``handler-failed``).
+
+An invalid event is never an exception here: ``IngressHandler`` dead-letters it with its reason
+(poison) and returns. A dependency that is away holds the message instead
+(``DependencyUnavailable``): it is never dead-lettered for that.
+"""
+
+from __future__ import annotations
+
+from pantau_intake.domain.store import StoreUnavailable
+from pantau_intake.service.acceptance import ForwardError
+from pantau_platform.amqp import PublishError
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """The dependency ``exc`` says is away (``"database"``, ``"broker"``), else None."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen and len(seen) < 8:
+        seen.add(id(error))
+        if isinstance(error, StoreUnavailable):
+            return "database"
+        if isinstance(error, (ForwardError, PublishError)):
+            return "broker"
+        error = error.__cause__
+    return None
