@@ -209,9 +209,11 @@ def test_the_notice_counts_steps_and_the_tolerance_in_each_language() -> None:
 def test_the_case_page_links_the_verified_history_and_has_no_inline_script(
         client: TestClient) -> None:
     page = client.get(f"/kasus/{LATE}").text
-    assert "Riwayat terverifikasi" in page
+    # No transparency log in this app: the page says it cannot check, never "verified"
+    # (the three checked states: tests/unit/publishing/test_transparency_page.py).
+    assert "Riwayat belum dapat diperiksa saat ini" in page
     assert f'href="/api/v1/cases/{LATE}/proof"' in page and 'href="/umpan#transparansi"' in page
-    assert "History verified" in client.get(f"/kasus/{LATE}?lang=en").text
+    assert "cannot be checked right now" in client.get(f"/kasus/{LATE}?lang=en").text
     assert "<script>" not in page and "onclick" not in page and "style=" not in page
     docs = client.get("/umpan").text
     assert 'id="transparansi"' in docs and "/api/v1/transparency/key" in docs

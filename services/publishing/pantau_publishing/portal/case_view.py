@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from pantau_contracts.catalogue import Catalogue, CatalogueError, Service, load_catalogue
 from pantau_contracts.payloads.public import PublicCaseV2
@@ -18,6 +19,7 @@ from pantau_contracts.vocabulary import PublicStatus
 from pantau_publishing.domain.timeline import is_late
 from pantau_publishing.portal.formatting import days, long_date
 from pantau_publishing.portal.i18n import translate
+from pantau_publishing.portal.transparency import HistoryCheck
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,58 @@ def clock_summary(case: PublicCaseV2, lang: str) -> ClockSummary:
     if late:
         return summary("late", "clock_open_late", "clock_open_late_text")
     return summary("open", "clock_open", "clock_open_text")
+
+
+@dataclass(frozen=True)
+class HistoryNotice:
+    """What the case page says about its history and the transparency log: ``state`` (see
+    ``transparency.HistoryCheck``; also the block's id suffix), ``tone`` and ``icon`` as in
+    ``ClockSummary``, a ``headline``, the sentence(s) in ``texts`` and, when known, the
+    checkpoint the check used."""
+
+    state: str
+    tone: str
+    icon: str
+    headline: str
+    texts: tuple[str, ...]
+    tree_size: int | None
+    checked_at: datetime | None
+
+
+def step_list(seqs: tuple[int, ...], lang: str) -> str:
+    """Steps by number: ``tahap ke-2 dan ke-4`` / ``steps 2 and 4``."""
+    if lang == "en":
+        numbers = [str(s) for s in seqs]
+        joined = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " and " + \
+            numbers[-1]
+        return ("step " if len(numbers) == 1 else "steps ") + joined
+    numbers = [f"ke-{s}" for s in seqs]
+    joined = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " dan " + numbers[-1]
+    return "tahap " + joined
+
+
+def history_notice(check: HistoryCheck, lang: str) -> HistoryNotice:
+    """The transparency block of the case page for ``check``, in ``lang``."""
+    def notice(tone: str, key: str, *texts: str) -> HistoryNotice:
+        return HistoryNotice(check.state, tone, ICONS[tone], translate(lang, f"{key}_title"),
+                             texts, check.tree_size, check.timestamp)
+
+    if check.state == "mismatch":
+        texts = [translate(lang, "history_mismatch_text",
+                           steps=step_list(check.differs + check.unlogged, lang))
+                 ] if check.differs or check.unlogged else []
+        if check.missing:
+            texts.append(translate(lang, "history_missing_text",
+                                   steps=step_list(check.missing, lang)))
+        return notice("bad", "history_mismatch", *texts,
+                      translate(lang, "history_mismatch_advice"))
+    if check.state == "pending":
+        return notice("open", "history_pending",
+                      translate(lang, "history_pending_text",
+                                steps=step_list(check.pending, lang)))
+    if check.state == "verified":
+        return notice("ok", "verified", translate(lang, "verified_text"))
+    return notice("neutral", "history_unavailable", translate(lang, "history_unavailable_text"))
 
 
 class ServiceStandards:

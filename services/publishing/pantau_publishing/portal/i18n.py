@@ -286,6 +286,45 @@ TEXTS.update({
                             "was not quietly changed after it was published."},
     "verified_proof": {"id": "Bukti pencatatan (JSON)", "en": "Inclusion proof (JSON)"},
     "verified_docs": {"id": "Cara memeriksa", "en": "How to check"},
+    "verified_checkpoint": {"id": "Dicocokkan dengan checkpoint log berukuran {size} yang "
+                                  "ditandatangani {time}.",
+                            "en": "Checked against the log's checkpoint of size {size}, signed "
+                                  "{time}."},
+    "history_pending_title": {"id": "Sedang dicatat dalam log transparansi",
+                              "en": "Being recorded in the transparency log"},
+    "history_pending_text": {"id": "Log baru saja mencatat {steps}, yang belum masuk "
+                                   "checkpoint yang ditandatangani; biasanya hanya sekitar satu "
+                                   "menit. Tahap lainnya cocok dengan log.",
+                             "en": "The log has just recorded {steps}, not yet in a signed "
+                                   "checkpoint; this usually takes about a minute. The other "
+                                   "steps match the log."},
+    "history_mismatch_title": {"id": "Riwayat tidak cocok dengan log transparansi",
+                               "en": "History does not match the transparency log"},
+    "history_mismatch_text": {"id": "Di halaman ini, {steps} berbeda dari yang tercatat di log "
+                                    "transparansi atau tidak tercatat sama sekali.",
+                              "en": "On this page, {steps} differs from what the transparency "
+                                    "log recorded, or was never recorded."},
+    "history_missing_text": {"id": "Log transparansi mencatat {steps}, tetapi tahap itu tidak "
+                                   "ada di halaman ini.",
+                             "en": "The transparency log recorded {steps}, but it is missing "
+                                   "from this page."},
+    "history_mismatch_advice": {"id": "Riwayat ini mungkin diubah setelah diterbitkan. Jangan "
+                                      "mengandalkannya sebelum memeriksa bukti di bawah; "
+                                      "laporkan ke Ombudsman RI bila perlu.",
+                                "en": "This history may have been changed after it was "
+                                      "published. Do not rely on it before checking the proof "
+                                      "below; report it to the Ombudsman if needed."},
+    "history_unavailable_title": {"id": "Riwayat belum dapat diperiksa saat ini",
+                                  "en": "The history cannot be checked right now"},
+    "history_unavailable_text": {"id": "Log transparansi tidak dapat dibaca sekarang. Coba lagi "
+                                       "nanti, atau periksa sendiri dengan bukti di bawah.",
+                                 "en": "The transparency log cannot be read right now. Try "
+                                       "again later, or check it yourself with the proof "
+                                       "below."},
+    "history_warning": {"id": "Peringatan: riwayat kasus ini tidak cocok dengan log "
+                              "transparansi — lihat di bawah.",
+                        "en": "Warning: this case's history does not match the transparency "
+                              "log — see below."},
     "log_title": {"id": "Log transparansi", "en": "Transparency log"},
     "log_lead": {"id": "Setiap tahap yang diterbitkan Pantau ditambahkan ke log yang hanya "
                        "bisa ditambah (pohon Merkle, RFC 9162). Secara berkala Pantau "

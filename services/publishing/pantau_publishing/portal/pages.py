@@ -8,12 +8,13 @@ from fastapi.responses import RedirectResponse, Response
 from pantau_publishing.domain import stats as stats_rules
 from pantau_publishing.domain.query import FACETS, SORTS, looks_like_receipt
 from pantau_publishing.domain.timeline import is_late, steps
-from pantau_publishing.portal.case_view import ServiceStandards, clock_summary
+from pantau_publishing.portal.case_view import ServiceStandards, clock_summary, history_notice
 from pantau_publishing.portal.charts import bars
 from pantau_publishing.portal.clocks import late_report_notice
 from pantau_publishing.portal.deps import base_url, case_query, records, url_with
 from pantau_publishing.portal.i18n import translate
 from pantau_publishing.portal.rendering import language, render, status_label
+from pantau_publishing.portal.transparency import check_history
 from pantau_publishing.service.records import UnknownScope
 
 router = APIRouter(include_in_schema=False)
@@ -85,6 +86,9 @@ def case_page(request: Request, receipt_number: str) -> Response:
     return render(request, "case.html", case=case, steps=steps(case), late=is_late(case),
                   clock=clock_summary(case, lang), service=service,
                   late_report=late_report_notice(case, lang),
+                  # Checked on every view: the page says "verified" only when it is.
+                  history=history_notice(check_history(request.app.state.transparency, case),
+                                         lang),
                   opened_version=case.catalogue_version.rpartition("@")[2],
                   other_standard=service is None and catalogue.service(
                       case.jurisdiction_code, case.service_code) is not None)

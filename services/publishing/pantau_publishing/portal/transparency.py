@@ -12,16 +12,22 @@ checkpoint, 503 when the log cannot be read (tracking not migrated yet, database
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar, cast
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from pantau_contracts.payloads.public import PublicCaseV2, TimelineEntryV2
 from pantau_publishing.portal.errors import PROBLEM, problem
 from pantau_publishing.service.ports import TransparencyLog
 from pantau_publishing.service.records import normalise_receipt
+from pantau_transparency.leaf import TIME_FORMAT, Leaf, LeafError
+from pantau_transparency.merkle import leaf_hash, verify_inclusion
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["transparency"])
@@ -35,6 +41,99 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 IMMUTABLE = "public, max-age=86400, immutable"
 SHORT = "public, max-age=10"
 MAX_SIZE = 2**63 - 1  # a BIGINT: larger sizes are a 422 here, not a database error (503)
+
+
+# A step logged but not yet in the index (the indexer lags a little) is not a mismatch
+# until it is older than this — the verifier's default --max-pending-age too.
+PUBLISH_GRACE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class HistoryCheck:
+    """What the case page says about its history and the log (``check_history``).
+
+    ``state``: ``verified`` (every public step is the logged leaf, covered by the latest
+    checkpoint), ``pending`` (some steps not yet in a signed checkpoint, the rest verified),
+    ``mismatch`` (a step differs from its leaf, is not logged, or a logged step is missing
+    from the page) or ``unavailable`` (no log, or it could not be read)."""
+
+    state: str
+    tree_size: int | None = None
+    timestamp: datetime | None = None
+    differs: tuple[int, ...] = ()  # public steps whose leaf is not the logged one
+    unlogged: tuple[int, ...] = ()  # public steps neither logged nor pending
+    missing: tuple[int, ...] = ()  # logged steps missing from the public record (not recent)
+    pending: tuple[int, ...] = ()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def public_leaf(receipt_number: str, entry: TimelineEntryV2) -> str:
+    """The log leaf of one public timeline step, rebuilt from the public record."""
+    leaf = Leaf(receipt_number=receipt_number, seq=entry.seq, status=entry.status.value,
+                stage_code=entry.stage_code, claimed_at=_aware(entry.at),
+                received_at=_aware(entry.received_at), counted_at=_aware(entry.counted_at),
+                note=None if entry.note is None else str(entry.note),
+                late_reported=entry.late_reported)
+    return str(leaf.text())
+
+
+def _logged_received(leaf: str) -> datetime | None:
+    try:
+        return datetime.strptime(json.loads(leaf)["received_at"], TIME_FORMAT).replace(
+            tzinfo=UTC)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def check_history(log_: TransparencyLog | None, case: PublicCaseV2,
+                  now: datetime | None = None) -> HistoryCheck:
+    """Compare the case's public timeline with its logged leaves and their inclusion in the
+    latest checkpoint (``receipt_proof``); never raises (a log that cannot be read is
+    ``unavailable``)."""
+    if log_ is None:
+        return HistoryCheck("unavailable")
+    try:
+        proof = log_.receipt_proof(case.receipt_number)
+        checkpoint = proof["checkpoint"]
+        size, root = int(checkpoint["tree_size"]), bytes.fromhex(checkpoint["root_hash"])
+        timestamp = datetime.fromisoformat(checkpoint["timestamp"].replace("Z", "+00:00"))
+        entries = {int(e["seq"]): e for e in proof["entries"]}
+        pending = {int(s) for s in proof["pending"]} - set(entries)
+    except Exception as exc:  # noqa: BLE001 - the page renders; it says it could not check
+        log.warning("cannot check %s against the transparency log: %s", case.receipt_number,
+                    exc)
+        return HistoryCheck("unavailable")
+    differs: list[int] = []
+    unlogged: list[int] = []
+    waiting: list[int] = []
+    public = {step.seq for step in case.timeline}
+    for step in case.timeline:
+        logged = entries.get(step.seq)
+        if logged is None:
+            (waiting if step.seq in pending else unlogged).append(step.seq)
+            continue
+        try:
+            expected = public_leaf(case.receipt_number, step)
+            hashed = leaf_hash(str(logged["leaf"]).encode("utf-8"))
+            included = verify_inclusion(int(logged["leaf_index"]), size, hashed,
+                                        [bytes.fromhex(h) for h in logged["audit_path"]], root)
+        except (LeafError, KeyError, TypeError, ValueError):
+            expected, included = "", False
+        if expected != logged["leaf"] or not included:
+            differs.append(step.seq)
+    moment = now or datetime.now(UTC)
+    missing = []
+    for seq, logged in sorted(entries.items()):
+        received = _logged_received(str(logged.get("leaf")))
+        if seq not in public and (received is None or moment - received > PUBLISH_GRACE):
+            missing.append(seq)
+    state = ("mismatch" if differs or unlogged or missing else
+             "pending" if waiting else "verified")
+    return HistoryCheck(state, size, timestamp, tuple(differs), tuple(unlogged), tuple(missing),
+                        tuple(waiting))
 
 
 class LeafPages(Protocol):
@@ -130,8 +229,8 @@ def consistency(request: Request, from_: int = Query(..., alias="from", ge=0, le
 
 @router.get("/transparency/leaves", responses=PROBLEMS,
             summary="Logged leaves start..end-1 (at most 1,000; end <= latest tree size)")
-def leaves(request: Request, start: int = Query(..., ge=0),
-           end: int = Query(..., ge=0)) -> Response:
+def leaves(request: Request, start: int = Query(..., ge=0, le=MAX_SIZE),
+           end: int = Query(..., ge=0, le=MAX_SIZE)) -> Response:
     def read(reader: TransparencyLog) -> dict[str, Any]:
         if not hasattr(reader, "leaves"):
             raise LogUnavailable("this log adapter cannot list leaves")
