@@ -3,7 +3,9 @@
 * ``generate-key PATH`` writes a new Ed25519 private key (PKCS#8 PEM, mode 0600; refuses to
   overwrite) for ``PANTAU_TRANSPARENCY_SIGNING_KEY`` and prints its key id and public key.
 * ``public-key VALUE`` prints the key id and base64 public key of a signing-key setting value
-  (a PEM path or base64 raw key), e.g. for ``PANTAU_TRANSPARENCY_PUBLIC_KEYS`` after rotation.
+  (a PEM path or base64 raw key), e.g. to announce a new key's id before a rotation (the
+  published key list needs no setting: every key that signs a checkpoint is recorded in
+  ``transparency_keys``; docs/transparency.md, "Keys and rotation").
 """
 
 from __future__ import annotations

@@ -4,15 +4,17 @@ Contract
 --------
 * ``key_id(public_key)`` = the first 16 hex characters of SHA-256 of the raw 32-byte public key.
 * A signing-key setting (``PANTAU_TRANSPARENCY_SIGNING_KEY``) is either the path of a PEM file
-  (PKCS#8, unencrypted) or base64 of the raw 32-byte private key; a public-key setting
-  (``PANTAU_TRANSPARENCY_PUBLIC_KEYS``, retired keys) is a comma- or whitespace-separated list of
-  the same forms for public keys (a private-key PEM gives its public key). Errors never repeat
-  the setting's value (it may be a secret).
+  (PKCS#8, unencrypted) or base64 of the raw 32-byte private key; ``load_public_keys`` reads a
+  comma- or whitespace-separated list of the same forms for public keys (a private-key PEM gives
+  its public key) — for tools and tests: no service reads a public-key setting, the published
+  keys are the ``transparency_keys`` table (``sql``: every key that signed a checkpoint, kept
+  forever). Errors never repeat the setting's value (it may be a secret).
 * ``load_signer(setting, state_dir=..., production=...)``: the configured key; with none set,
   production raises ``KeyConfigurationError`` (a clear message naming the setting), development
   uses ``dev_signing_key(state_dir)`` — ``<state_dir>/transparency-ed25519.pem``, created 0600 on
   first use and reused afterwards (several processes starting at once end up with one key).
-* ``key_listing(current, retired)`` is the body of ``GET /api/v1/transparency/key``.
+* ``key_listing(current, retired)`` has the shape of ``GET /api/v1/transparency/key``'s body
+  (which the portal answers from ``sql.LogReader.keys``).
 """
 
 from __future__ import annotations
