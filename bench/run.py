@@ -2,8 +2,9 @@
 
     make bench            # or: python -m bench.run [--only tracking_throughput]
 
-Each benchmark is a module printing one JSON object as its last line. Benchmarks run against the
-real local stack in the ``pantau_test`` vhost; the report is printed and written to
+Each benchmark is a module printing one JSON object as its last line (or one JSON line per
+setup, e.g. ``transparency_cost`` per database: the report then holds the list). Benchmarks run
+against the real local stack in the ``pantau_test`` vhost; the report is printed and written to
 ``bench/results/<UTC time>.json`` (git-ignored). Performance targets are checked here, never in
 timed unit tests.
 """
@@ -37,6 +38,18 @@ def last_json(stdout: str) -> object | None:
     return None
 
 
+def reported(stdout: str) -> object | None:
+    """All one-line JSON objects printed if there are several, else ``last_json``."""
+    objects = []
+    for line in stdout.splitlines():
+        if line.startswith("{"):
+            try:
+                objects.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return objects if len(objects) > 1 else last_json(stdout)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", action="append", help="run just this benchmark (repeatable)")
@@ -51,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"== bench.{name}\n")
         proc = subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=BENCH.parent, env=env,
                               capture_output=True, text=True, check=False)
-        report_json = last_json(proc.stdout)
+        report_json = reported(proc.stdout)
         if proc.returncode != 0 or report_json is None:
             failed = True
             results[name] = {"error": proc.stderr[-2000:] or "no JSON output"}
