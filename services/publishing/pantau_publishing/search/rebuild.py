@@ -224,10 +224,18 @@ def _add(caught_up: dict[Target, int], failed: dict[Target, int],
         failed[target] += count
 
 
-def _scan(es: Elasticsearch, index: str, page_size: int = 500) -> Iterator[dict[str, Any]]:
+def scan(es: Elasticsearch, index: str, page_size: int = 500,
+         fields: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Every document's ``_source`` of ``index`` (an index or alias), as a consistent snapshot
+    (see ``_scan``)."""
+    return _scan(es, index, page_size, fields)
+
+
+def _scan(es: Elasticsearch, index: str, page_size: int = 500,
+          fields: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
     """Every document of ``index`` through a point in time sorted by ``_shard_doc``: a
     consistent snapshot that needs no particular mapping (a squatting, dynamically mapped index
-    has no sortable ``receipt_number``)."""
+    has no sortable ``receipt_number``). ``fields``: only these ``_source`` fields."""
     try:
         es.indices.refresh(index=index)
         pit = es.open_point_in_time(index=index, keep_alive="2m")["id"]
@@ -238,6 +246,8 @@ def _scan(es: Elasticsearch, index: str, page_size: int = 500) -> Iterator[dict[
         while True:
             body: dict[str, Any] = {"pit": {"id": pit, "keep_alive": "2m"}, "size": page_size,
                                     "sort": [{"_shard_doc": "asc"}]}
+            if fields is not None:
+                body["_source"] = list(fields)
             if after is not None:
                 body["search_after"] = after
             answer = es.search(body=body)
