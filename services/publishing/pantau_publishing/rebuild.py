@@ -9,6 +9,10 @@ document per public timeline entry — what the Atom/JSON feeds read) in one pas
 aliases in one atomic call (see ``search.rebuild``). ``--only`` rebuilds just one of them.
 Tracking answers with ``PublicCaseV2`` dicts (both clocks); a ``PublicCaseV1`` dict from a
 tracking not yet upgraded is accepted too and upgraded (``domain.record.clean_case``).
+
+Outages are waited out for up to ``--patience`` seconds (default 600) each: a page tracking does
+not answer (restarting, its database away) is asked for again (``pantau_publishing.rpc``), a
+bulk Elasticsearch cannot take is sent again (``search.rebuild.bulk_patiently``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from pantau_platform.logging import configure  # noqa: E402
+from pantau_publishing.rpc import patiently  # noqa: E402
 from pantau_publishing.search.client import Aliases, make_client  # noqa: E402
 from pantau_publishing.search.rebuild import TARGETS, RebuildReport, Target, rebuild  # noqa: E402
 from pantau_publishing.settings import PublishingSettings  # noqa: E402
@@ -53,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="rebuild just this index (default: both cases and changes)")
     parser.add_argument("--page-size", type=int, default=500)
     parser.add_argument("--rpc-timeout", type=float, default=60.0)
+    parser.add_argument("--patience", type=float, default=600.0,
+                        help="seconds to wait out a tracking or Elasticsearch outage (default 600)")
     parser.add_argument("--service", default="tracking",
                         help="nameko service offering list_public_cases (default: tracking)")
     args = parser.parse_args(argv)
@@ -68,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
             return result
 
         targets: tuple[Target, ...] = (args.only,) if args.only else TARGETS
-        report = rebuild(es, Aliases.from_settings(settings), pages(fetch, args.page_size),
-                         targets=targets, progress=bar.update)
+        report = rebuild(es, Aliases.from_settings(settings),
+                         pages(patiently(fetch, patience=args.patience), args.page_size),
+                         targets=targets, progress=bar.update, patience=args.patience)
     sys.stdout.write(summary(report))
     return 1 if any(swap.failed for swap in report.swaps) else 0
 

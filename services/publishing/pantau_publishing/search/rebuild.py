@@ -11,6 +11,11 @@
    the alias was lost — is removed in that same call, after its cases were copied over);
 4. catch up on what the indexer wrote meanwhile, then delete the old indices.
 
+An Elasticsearch outage during the fill or the catch-up (unreachable, 429/503, a closed or
+blocked index) is waited out: the same bulk is retried with back-off (0.5 s doubling to 15 s) for
+up to ``patience`` seconds (default 10 minutes) before the rebuild gives up as before. Re-sending
+a bulk is harmless: external versions turn what was already written into version conflicts.
+
 Catch-up *derives* documents from case documents instead of copying raw ones: every change
 document is a function of its case's timeline (``domain.record.change_documents``), so the old
 cases index (or, when only ``changes`` is rebuilt, the live cases alias) is the complete source.
@@ -24,6 +29,7 @@ another rebuild, repairs it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -36,7 +42,7 @@ from pantau_publishing.search.bootstrap import alias_indices, put_templates
 from pantau_publishing.search.client import Aliases, new_index_name
 from pantau_publishing.search.store import EsSearchIndex
 from pantau_publishing.service.indexing import index_actions
-from pantau_publishing.service.ports import BulkItemResult, IndexAction
+from pantau_publishing.service.ports import BulkItemResult, IndexAction, SearchUnavailable
 
 log = logging.getLogger(__name__)
 Target = Literal["cases", "changes"]
@@ -89,9 +95,46 @@ def actions_for(case: PublicCaseV2, targets: Sequence[Target]) -> list[IndexActi
     return index_actions(case, targets)
 
 
+DEFAULT_PATIENCE = 600.0
+
+
+def bulk_patiently(writer: EsSearchIndex, actions: Sequence[IndexAction], *,
+                   patience: float = DEFAULT_PATIENCE,
+                   sleep: Callable[[float], None] = time.sleep,
+                   clock: Callable[[], float] = time.monotonic) -> list[BulkItemResult]:
+    """``writer.bulk(actions)``, retried with back-off while Elasticsearch cannot take it (the
+    whole request failed transiently, or an item did); gives up with ``SearchUnavailable``
+    after ``patience`` seconds. Other item errors are returned as they are."""
+    deadline = clock() + patience
+    pause = 0.5
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            results = writer.bulk(actions)
+        except SearchUnavailable as exc:
+            problem = exc.detail
+        else:
+            transient = [r for r in results if not r.ok and r.transient]
+            if not transient:
+                if attempts > 1:
+                    log.warning("Elasticsearch took the bulk again after %d attempts", attempts)
+                return results
+            problem = f"{len(transient)} item(s): {transient[0].error}"
+        if clock() + pause > deadline:
+            raise SearchUnavailable("elasticsearch", f"gave up after {attempts} attempts: "
+                                    f"{problem}"[:500])
+        if attempts == 1 or attempts % 10 == 0:
+            log.warning("Elasticsearch cannot take the bulk now (%s); retrying for up to %.0f s",
+                        problem[:300], max(0.0, deadline - clock()))
+        sleep(pause)
+        pause = min(pause * 2, 15.0)
+
+
 def rebuild(es: Elasticsearch, aliases: Aliases, records: Iterable[Mapping[str, Any]], *,
             targets: Sequence[Target] = TARGETS, batch: int = 500,
-            progress: Callable[[int], None] | None = None) -> RebuildReport:
+            progress: Callable[[int], None] | None = None,
+            patience: float = DEFAULT_PATIENCE) -> RebuildReport:
     """Fill fresh indices for ``targets`` from ``records`` and swap their aliases atomically.
 
     Raises (and deletes the half-built new indices, leaving the aliases untouched) when a bulk
@@ -107,13 +150,13 @@ def rebuild(es: Elasticsearch, aliases: Aliases, records: Iterable[Mapping[str, 
         es.indices.create(index=index)
     writer = _DirectIndex(es, aliases, new)
     try:
-        indexed, skipped, documents = _fill(writer, records, chosen, batch, progress)
+        indexed, skipped, documents = _fill(writer, records, chosen, batch, progress, patience)
         es.indices.refresh(index=",".join(new.values()))
         caught_up = dict.fromkeys(chosen, 0)
         failed = dict.fromkeys(chosen, 0)
         strays = [t for t in chosen if _is_concrete_index(es, alias_of(aliases, t))]
         if "cases" in strays:  # its cases must be copied before the swap deletes it
-            _add(caught_up, failed, _derive(es, aliases.cases, writer, chosen))
+            _add(caught_up, failed, _derive(es, aliases.cases, writer, chosen, patience))
         old = {t: alias_indices(es, alias_of(aliases, t)) for t in chosen}
         actions: list[dict[str, Any]] = []
         for target in chosen:
@@ -130,7 +173,7 @@ def rebuild(es: Elasticsearch, aliases: Aliases, records: Iterable[Mapping[str, 
     # what the indexer wrote meanwhile: derived from the case documents it wrote (see module doc)
     sources = old["cases"] if "cases" in chosen else [aliases.cases]
     for source in sources:
-        _add(caught_up, failed, _derive(es, source, writer, chosen))
+        _add(caught_up, failed, _derive(es, source, writer, chosen, patience))
     for target in chosen:
         for index in old[target]:
             es.indices.delete(index=index, ignore_unavailable=True)
@@ -144,14 +187,14 @@ def rebuild(es: Elasticsearch, aliases: Aliases, records: Iterable[Mapping[str, 
 
 
 def _fill(writer: EsSearchIndex, records: Iterable[Mapping[str, Any]],
-          targets: Sequence[Target], batch: int,
-          progress: Callable[[int], None] | None) -> tuple[int, int, dict[Target, int]]:
+          targets: Sequence[Target], batch: int, progress: Callable[[int], None] | None,
+          patience: float = DEFAULT_PATIENCE) -> tuple[int, int, dict[Target, int]]:
     indexed = skipped = 0
     documents = dict.fromkeys(targets, 0)
     pending: list[IndexAction] = []
 
     def flush() -> None:
-        results = writer.bulk(pending)
+        results = bulk_patiently(writer, pending, patience=patience)
         failures = [r.error for r in results if not r.ok]
         if failures:
             raise RuntimeError(f"rebuild bulk failed: {failures[:3]}")
@@ -177,8 +220,8 @@ def _fill(writer: EsSearchIndex, records: Iterable[Mapping[str, Any]],
     return indexed, skipped, documents
 
 
-def _derive(es: Elasticsearch, source: str, writer: EsSearchIndex,
-            targets: Sequence[Target]) -> tuple[dict[Target, int], dict[Target, int]]:
+def _derive(es: Elasticsearch, source: str, writer: EsSearchIndex, targets: Sequence[Target],
+            patience: float = DEFAULT_PATIENCE) -> tuple[dict[Target, int], dict[Target, int]]:
     """Re-write every case document of ``source`` (an index or alias) and its change documents
     into the new indices. Older or equal versions conflict and are ignored, so only writes newer
     than the fill land (a newer revision of a case, the timeline entries it added). Returns
@@ -188,7 +231,8 @@ def _derive(es: Elasticsearch, source: str, writer: EsSearchIndex,
     chunk: list[IndexAction] = []
 
     def flush() -> None:
-        for action, result in zip(chunk, writer.bulk(chunk), strict=True):
+        for action, result in zip(chunk, bulk_patiently(writer, chunk, patience=patience),
+                                  strict=True):
             _count(written, failed, action, result)
         chunk.clear()
 
