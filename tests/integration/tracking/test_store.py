@@ -304,3 +304,31 @@ def test_every_public_step_is_logged_in_its_own_transaction(
     for item in answer["entries"]:
         assert verify_inclusion(item["leaf_index"], size, leaf_hash(item["leaf"].encode()),
                                 [bytes.fromhex(h) for h in item["audit_path"]], root)
+
+
+def test_history_from_before_the_log_is_backfilled_once(
+        handler: TrackingHandler, store: SqlStore, unique: Callable[[str], str]) -> None:
+    """Steps stored before migration 0004 (simulated: their queue rows removed) are queued by
+    the backfill in (receipt, seq) order, exactly as ``log_leaf`` makes them; a second run
+    queues nothing, and live steps are never queued twice."""
+    from pantau_tracking.adapters.log_backfill import backfill_log, log_is_behind
+    from pantau_tracking.domain.public_record import log_leaf
+
+    receipts = [unique("BDG") for _ in range(3)]
+    assert handler.handle_batch([ev("case.submitted", r) for r in receipts]
+                                + [ev("case.stage_started", r, stage="verifikasi-berkas")
+                                   for r in receipts]) == []
+    with store.engine.begin() as conn:
+        expected = {(r.receipt_number, r.seq): r.leaf for r in conn.execute(
+            sa.select(transparency_queue))}
+        conn.execute(transparency_queue.delete())
+        assert log_is_behind(conn)
+    assert backfill_log(store) == len(expected)
+    assert backfill_log(store) == 0
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(transparency_queue).order_by(transparency_queue.c.id)).all()
+    assert {(r.receipt_number, r.seq): r.leaf for r in rows} == expected
+    assert [(r.receipt_number, r.seq) for r in rows] == sorted(expected)
+    case = store.get_case(receipts[0])
+    assert case is not None and log_leaf(case, case.history[0]).text() == expected[
+        (receipts[0], 1)]

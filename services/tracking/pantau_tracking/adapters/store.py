@@ -317,6 +317,11 @@ def _case_row(case: Case) -> dict[str, Any]:
     }
 
 
+def load_cases(connection: sa.Connection, receipts: Sequence[str]) -> dict[str, Case]:
+    """Cases with history and (private, for redaction only) applicant, by receipt."""
+    return _load_many(connection, receipts, with_applicants=True)
+
+
 def _load(connection: sa.Connection, receipt_number: str) -> Case | None:
     return _load_many(connection, [receipt_number], with_applicants=True).get(receipt_number)
 

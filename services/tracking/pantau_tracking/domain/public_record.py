@@ -70,6 +70,8 @@ def public_note(case: Case, entry: HistoryEntry) -> str | None:
 
 def case_durations(case: Case, now: datetime) -> list[int]:
     """Working days per step, the running (last) one up to now or the close."""
+    if not case.history:  # only a damaged database has a case without steps; do not crash
+        return []
     end = case.closed_at or max(now, case.updated_at)
     starts = [h.at for h in case.history]
     ends = [*(h.counted_at for h in case.history[1:]), end]

@@ -21,13 +21,14 @@ from pantau_contracts.catalogue import load_catalogue
 from pantau_tracking.adapters.bulk_publisher import BulkConfirmingPublisher
 from pantau_tracking.adapters.clock import SystemClock
 from pantau_tracking.adapters.database import create_engine, migrate
+from pantau_tracking.adapters.log_backfill import backfill_log
 from pantau_tracking.adapters.relay import OutboxRelay
 from pantau_tracking.adapters.retention import RetentionPurger
 from pantau_tracking.adapters.store import SqlStore
 from pantau_tracking.service.handler import TrackingHandler
 from pantau_tracking.settings import TrackingSettings
 from pantau_transparency.keys import load_signer
-from pantau_transparency.sql import Sequencer
+from pantau_transparency.sql import Sequencer, SequencerResult
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,15 @@ class Runtime:
         self.retention = retention
         self.transparency = transparency
         self._kicked = threading.Event()
+        self._log_backfilled = False
+
+    def maintain_log(self, checkpoint_interval: float) -> SequencerResult:
+        """Once per process, queue history recorded before the log existed (``log_backfill``);
+        then sequence the queue and sign a checkpoint when one is due."""
+        if not self._log_backfilled:
+            backfill_log(self.store)
+            self._log_backfilled = True
+        return self.transparency.run(checkpoint_interval)
 
     @property
     def store(self) -> SqlStore:

@@ -12,7 +12,6 @@ their next tick; the outbox relay retries on its own.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from nameko.rpc import rpc
@@ -27,12 +26,15 @@ from pantau_nameko.health import Health, HealthServer
 from pantau_tracking.entrypoints.dependencies import Runtime, TrackingRuntime
 from pantau_tracking.service.handler import to_inbound
 from pantau_tracking.service.ports import StoreUnavailable
+from pantau_tracking.settings import TrackingSettings
 
 log = logging.getLogger(__name__)
 # Timer intervals are fixed when the class is defined, so they are read from the environment here.
-OVERDUE_INTERVAL = float(os.environ.get("PANTAU_TRACKING_OVERDUE_INTERVAL", "5"))
-PURGE_INTERVAL = float(os.environ.get("PANTAU_TRACKING_PURGE_INTERVAL", "300"))
-CHECKPOINT_INTERVAL = float(os.environ.get("PANTAU_TRANSPARENCY_CHECKPOINT_INTERVAL", "60"))
+# One source for each interval: the settings class (PANTAU_TRACKING_OVERDUE_INTERVAL, …).
+_SETTINGS = TrackingSettings()
+OVERDUE_INTERVAL = _SETTINGS.tracking_overdue_interval
+PURGE_INTERVAL = _SETTINGS.tracking_purge_interval
+CHECKPOINT_INTERVAL = _SETTINGS.transparency_checkpoint_interval
 # The log is sequenced more often than it is signed, so the queue stays short and a checkpoint
 # is due as soon as its interval has passed.
 SEQUENCE_INTERVAL = min(CHECKPOINT_INTERVAL, 5.0)
@@ -96,9 +98,10 @@ class TrackingService:
 
     @timer(interval=SEQUENCE_INTERVAL)
     def sequence_log(self) -> None:
-        """Give queued log entries their leaf indexes; sign a checkpoint when one is due."""
+        """Log history recorded before the log existed (once), give queued log entries their
+        leaf indexes, and sign a checkpoint when one is due."""
         try:
-            result = self.tracking.transparency.run(CHECKPOINT_INTERVAL)
+            result = self.tracking.maintain_log(CHECKPOINT_INTERVAL)
         except Exception as exc:  # noqa: BLE001 - the queue keeps every entry; the next run goes on
             self._timer_failed("transparency sequencer", exc)
             return
