@@ -40,6 +40,9 @@ class IntakeSettings(PantauSettings):
     # must not exceed intake.ingress's x-delivery-limit (5): past it the broker would dead-letter
     # a failing message without our x-pantau-reason; lower only to give up sooner
     intake_ingress_delivery_limit: int = 5
+    # a message failing for an unknown reason (not the broker or the database away: that is
+    # held) is retried in-process this often before it is requeued (pantau_nameko.batching)
+    intake_ingress_unknown_retries: int = 3
     # The AMQP ingress's health server (GET /healthz, /readyz: "waiting for database|broker"
     # while a message is held through an outage); 0 turns it off.
     ingress_health_port: int = 8103  # PANTAU_INGRESS_HEALTH_PORT

@@ -19,6 +19,9 @@ class PublishingSettings(ElasticsearchSettings):
     # The indexer's health server (GET /healthz, /readyz: "waiting for elasticsearch" while a
     # batch is held through an outage); 0 turns it off.
     indexer_health_port: int = 8102  # PANTAU_INDEXER_HEALTH_PORT
+    # a batch failing for an unknown reason (not Elasticsearch away: that is held) is retried
+    # in-process this often before it is requeued (pantau_nameko.batching)
+    indexer_unknown_retries: int = 3  # PANTAU_INDEXER_UNKNOWN_RETRIES
     health_host: str = "127.0.0.1"  # PANTAU_HEALTH_HOST
     # The transparency log lives in tracking's database; the portal only reads it. Production:
     # a URL whose role may SELECT the transparency_* tables and nothing else (docs/security.md).

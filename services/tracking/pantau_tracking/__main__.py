@@ -33,6 +33,7 @@ def main() -> int:
         "TRACKING_PREFETCH": settings.tracking_prefetch,
         "TRACKING_QUEUE": settings.tracking_queue,
         "TRACKING_DELIVERY_LIMIT": settings.tracking_delivery_limit,
+        "TRACKING_UNKNOWN_RETRIES": settings.tracking_unknown_retries,
         "HEALTH_PORT": settings.tracking_health_port,
         "HEALTH_HOST": settings.health_host,
     }

@@ -16,6 +16,9 @@ class TrackingSettings(DatabaseSettings):
     # must match the queue's x-delivery-limit (5): on a message's last delivery an unknown
     # failure dead-letters it with reason handler-failed (never a transient one: that is held)
     tracking_delivery_limit: int = 5  # PANTAU_TRACKING_DELIVERY_LIMIT
+    # a batch failing for an unknown reason (not the database away: that is held) is retried
+    # in-process this often before it is requeued (pantau_nameko.batching)
+    tracking_unknown_retries: int = 3  # PANTAU_TRACKING_UNKNOWN_RETRIES
     tracking_overdue_interval: float = 5.0  # seconds between overdue scans (read at import)
     tracking_relay_interval: float = 2.0  # seconds between safety-net outbox flushes
     tracking_pending_timeout: float = 600.0  # seconds an out-of-order gap may stay open

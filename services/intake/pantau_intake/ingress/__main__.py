@@ -29,6 +29,7 @@ def main() -> None:
         f"{CONFIG_PREFIX}_BATCH_WAIT_MS": settings.intake_ingress_batch_wait_ms,
         f"{CONFIG_PREFIX}_PREFETCH": settings.intake_ingress_prefetch,
         f"{CONFIG_PREFIX}_DELIVERY_LIMIT": settings.intake_ingress_delivery_limit,
+        f"{CONFIG_PREFIX}_UNKNOWN_RETRIES": settings.intake_ingress_unknown_retries,
         "HEALTH_PORT": settings.ingress_health_port,
         "HEALTH_HOST": settings.health_host,
     })

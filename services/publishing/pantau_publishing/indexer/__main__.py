@@ -27,6 +27,7 @@ def config_from(settings: PublishingSettings) -> dict[str, object]:
         "INDEXER_BATCH_SIZE": settings.batch_size,
         "INDEXER_BATCH_WAIT_MS": settings.batch_wait_ms,
         "INDEXER_PREFETCH": settings.batch_size * 2,
+        "INDEXER_UNKNOWN_RETRIES": settings.indexer_unknown_retries,
         "HEALTH_PORT": settings.indexer_health_port,
         "HEALTH_HOST": settings.health_host,
         "max_workers": 4,
