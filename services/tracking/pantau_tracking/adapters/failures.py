@@ -21,11 +21,10 @@ from __future__ import annotations
 import sqlite3
 from functools import cache
 
-import sqlalchemy as sa
-
 import psycopg2
 import psycopg2.errorcodes
 import psycopg2.errors
+import sqlalchemy as sa
 
 TRANSIENT_SQLSTATE_CLASSES = frozenset({
     "08",  # connection exception (refused, dropped, failed to establish)
