@@ -35,10 +35,8 @@ Contract
 from __future__ import annotations
 
 import base64
-import csv
-import io
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -145,68 +143,27 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 
 def _insert_many(connection: sa.Connection, table: sa.Table,
                  rows: Sequence[dict[str, Any]]) -> None:
-    """Store ``rows`` exactly as ``connection.execute(table.insert(), rows)`` does, without
-    SQLAlchemy's per-row parameter processing — most of the log's cost in tracking and in the
-    sequencer (docs/performance.md). PostgreSQL through psycopg2: one ``COPY ... FROM STDIN``
-    (CSV); SQLite: the driver's ``executemany`` with each column's own bind processor (so values
-    are stored as SQLAlchemy stores them); other drivers: SQLAlchemy. Every row has the first
-    row's keys and no ``None`` (the log's columns are NOT NULL). Runs in the caller's
-    transaction; a database error is raised as SQLAlchemy's ``DBAPIError`` like any other."""
+    """Store ``rows`` exactly as ``connection.execute(table.insert(), rows)`` does.
+
+    SQLite: the driver's ``executemany`` with each column's own bind processor (values stored as
+    SQLAlchemy stores them), skipping SQLAlchemy's per-row parameter processing — most of the
+    log's cost on SQLite (docs/performance.md). PostgreSQL and others: SQLAlchemy's
+    ``executemany`` (psycopg2: batched multi-row INSERTs). ``COPY`` is deliberately not used:
+    tracking runs psycopg2 in green (eventlet) mode, where ``copy_expert`` is refused. Every row
+    has the first row's keys. Runs in the caller's transaction."""
     if not rows:
         return
-    names = list(rows[0])
     dialect = connection.dialect
-    if dialect.name == "postgresql" and dialect.driver == "psycopg2":
-        _copy(connection, table, names, rows)
-    elif dialect.name == "sqlite":
-        compiled = table.insert().compile(dialect=dialect, column_keys=names)
-        columns = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-                   for name in compiled.positiontup or ()]
-        connection.exec_driver_sql(compiled.string, [
-            tuple(row[name] if process is None else process(row[name])
-                  for name, process in columns) for row in rows])
-    else:
+    if dialect.name != "sqlite":
         connection.execute(table.insert(), list(rows))
-
-
-def _copy_form(column_type: sa.types.TypeEngine[Any]) -> Callable[[Any], Any] | None:
-    """How a column's values are written for ``COPY ... (FORMAT csv)``; None: as they are
-    (integers unquoted, strings quoted — see ``_copy``)."""
-    if isinstance(column_type, sa.LargeBinary):
-        return lambda value: "\\x" + bytes(value).hex()  # bytea's hex input format
-    if isinstance(column_type, sa.DateTime):
-        return datetime.isoformat
-    if isinstance(column_type, sa.Boolean):
-        return lambda value: "true" if value else "false"
-    return None
-
-
-def _copy(connection: sa.Connection, table: sa.Table, names: list[str],
-          rows: Sequence[dict[str, Any]]) -> None:
-    preparer = connection.dialect.identifier_preparer
-    statement = (f"COPY {preparer.format_table(table)} "
-                 f"({', '.join(preparer.quote(name) for name in names)}) "
-                 "FROM STDIN WITH (FORMAT csv)")
-    forms = [(name, _copy_form(table.c[name].type)) for name in names]
-    buffer = io.StringIO()
-    # csv.QUOTE_NONNUMERIC quotes every field but integers, so an empty string stays a string
-    # (an unquoted empty field is NULL).
-    csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
-        [row[name] if form is None else form(row[name]) for name, form in forms]
-        for row in rows)
-    buffer.seek(0)
-    raw: Any = connection.connection.driver_connection  # psycopg2's connection
-    error = connection.dialect.loaded_dbapi.Error
-    with raw.cursor() as cursor:
-        try:
-            cursor.copy_expert(statement, buffer)
-        except error as exc:
-            disconnected = connection.dialect.is_disconnect(exc, raw, cursor)
-            if disconnected:
-                connection.invalidate(exc)
-            raise sa.exc.DBAPIError.instance(
-                statement, None, exc, error, hide_parameters=True,
-                connection_invalidated=disconnected, dialect=connection.dialect) from exc
+        return
+    names = list(rows[0])
+    compiled = table.insert().compile(dialect=dialect, column_keys=names)
+    columns = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+               for name in compiled.positiontup or ()]
+    connection.exec_driver_sql(compiled.string, [
+        tuple(row[name] if process is None else process(row[name])
+              for name, process in columns) for row in rows])
 
 
 def queue_entries(connection: sa.Connection, leaves: Iterable[Leaf],
