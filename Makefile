@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PANTAU_STATE_DIR ?= $(CURDIR)/.state
 
-.PHONY: run stop status test gate unit integration e2e bench schemas venv stack clean-state
+.PHONY: run stop status test gate unit integration e2e bench schemas venv stack clean-state chaos
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || (apt-get update -qq && apt-get install -y -qq python3 python3-venv)
@@ -58,7 +58,19 @@ test: $(STAMP)
 	  export PANTAU_AMQP_URL="$${PANTAU_AMQP_URL%/*}/pantau_test" && \
 	  export PANTAU_DATABASE_URL="$$PANTAU_TEST_DATABASE_URL" && \
 	  $(MAKE) --no-print-directory gate && \
-	  $(BIN)/pytest -q -p no:cacheprovider
+	  $(BIN)/pytest -q -p no:cacheprovider -m "not chaos" && \
+	  PANTAU_CHAOS_DURATIONS=10 PANTAU_CHAOS_COMMAND="make test" \
+	  $(BIN)/pytest tests/chaos -m chaos -q -p no:cacheprovider
+
+## chaos: the chaos matrix on the real stack — every fault held ~10 s and ~60 s while a department
+## sends; it kills/stops the stack's servers (docs/reliability.md). PANTAU_CHAOS_FAULTS=a,b: a subset
+chaos: $(STAMP)
+	bash infra/stack.sh up
+	eval "$$(bash infra/stack.sh env)" && \
+	  export PANTAU_AMQP_URL="$${PANTAU_AMQP_URL%/*}/pantau_test" && \
+	  export PANTAU_DATABASE_URL="$$PANTAU_TEST_DATABASE_URL" && \
+	  PANTAU_CHAOS_DURATIONS="$${PANTAU_CHAOS_DURATIONS:-10,60}" PANTAU_CHAOS_COMMAND="make chaos" \
+	  $(BIN)/pytest tests/chaos -m chaos -q -p no:cacheprovider
 
 bench: $(STAMP)
 	bash infra/stack.sh up
