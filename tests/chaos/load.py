@@ -33,32 +33,12 @@ from pantau_intake.client.department import DepartmentClient
 from pantau_intake.client.signing import sign
 from pantau_intake.credentials.dev import dev_department
 from pantau_intake.domain.departments import DepartmentRef
+from tests.e2e.workload import PLANS
 
 DEPARTMENT = "kota-bandung/dpmptsp"
 SOURCE = "/kota-bandung/dpmptsp"
 BATCH = "application/cloudevents-batch+json"
 
-# The events of one case (type, data beyond receipt_number) and the public status after each.
-PLANS: list[tuple[list[tuple[str, dict[str, Any]]], list[str]]] = [
-    ([("case.submitted", {"service_code": "pbg", "kecamatan": "Coblong", "channel": "online"}),
-      ("case.stage_started", {"stage": "verifikasi-berkas"}),
-      ("case.stage_started", {"stage": "konsultasi-teknis"}),
-      ("case.completed", {"note": "PBG terbit."})],
-     ["diterima", "verifikasi", "diproses", "selesai"]),
-    ([("case.submitted", {"service_code": "pbg", "kecamatan": "Sukajadi", "channel": "loket"}),
-      ("case.stage_started", {"stage": "verifikasi-berkas"}),
-      ("case.returned", {"reason": "Lengkapi dokumen rencana teknis."})],
-     ["diterima", "verifikasi", "dikembalikan"]),
-    ([("case.submitted", {"service_code": "pbg", "kecamatan": "Cibeunying Kaler"}),
-      ("case.stage_started", {"stage": "verifikasi-berkas"}),
-      ("case.returned", {"reason": "Lengkapi KRK."}),
-      ("case.resumed", {"note": "KRK dilengkapi."})],
-     ["diterima", "verifikasi", "dikembalikan", "verifikasi"]),
-    ([("case.submitted", {"service_code": "pbg", "channel": "mpp"}),
-      ("case.stage_started", {"stage": "konsultasi-teknis"}),
-      ("case.rejected", {"reason": "Fungsi bangunan tidak sesuai rencana tata ruang."})],
-     ["diterima", "diproses", "ditolak"]),
-]
 
 
 @dataclass

@@ -36,6 +36,7 @@ from pantau_intake.credentials.dev import dev_department
 from pantau_platform.topology import ManagementClient
 from tests.conftest import MGMT_URL, wait_for
 from tests.e2e.system import System, running_system
+from tests.e2e.workload import PLANS
 
 pytestmark = pytest.mark.e2e
 INTAKE_PORT, PORTAL_PORT = 18101, 18100
@@ -66,28 +67,6 @@ def system(amqp_url: str, elasticsearch_url: str,
 
 # -- the workload ----------------------------------------------------------------------------
 
-# Each plan: the events of one case (type, data beyond receipt_number) and the statuses its
-# timeline must show, in order. The last status is the case's final public status.
-PLANS: list[tuple[list[tuple[str, dict[str, Any]]], list[str]]] = [
-    ([("case.submitted", {"service_code": "pbg", "kecamatan": "Coblong", "channel": "online"}),
-      ("case.stage_started", {"stage": "verifikasi-berkas"}),
-      ("case.stage_started", {"stage": "konsultasi-teknis"}),
-      ("case.completed", {"note": "PBG terbit."})],
-     ["diterima", "verifikasi", "diproses", "selesai"]),
-    ([("case.submitted", {"service_code": "pbg", "kecamatan": "Sukajadi", "channel": "loket"}),
-      ("case.stage_started", {"stage": "verifikasi-berkas"}),
-      ("case.returned", {"reason": "Lengkapi dokumen rencana teknis."})],
-     ["diterima", "verifikasi", "dikembalikan"]),
-    ([("case.submitted", {"service_code": "pbg", "kecamatan": "Cibeunying Kaler"}),
-      ("case.stage_started", {"stage": "verifikasi-berkas"}),
-      ("case.returned", {"reason": "Lengkapi KRK."}),
-      ("case.resumed", {"note": "KRK dilengkapi."})],
-     ["diterima", "verifikasi", "dikembalikan", "verifikasi"]),
-    ([("case.submitted", {"service_code": "pbg", "channel": "mpp"}),
-      ("case.stage_started", {"stage": "konsultasi-teknis"}),
-      ("case.rejected", {"reason": "Fungsi bangunan tidak sesuai rencana tata ruang."})],
-     ["diterima", "diproses", "ditolak"]),
-]
 
 
 @dataclass(frozen=True)
