@@ -3,13 +3,15 @@ sequencer. Prints one JSON line per database.
 
     eval "$(bash infra/stack.sh env)"
     .venv/bin/python -m bench.transparency_cost [--database sqlite|postgresql|both]
-        [--cases 1000] [--rounds 7] [--batch 500]
+        [--cases 1000] [--rounds 7] [--batch 500] [--profile /tmp/tc]
 
 Runs ``TrackingHandler.handle_batch`` on the real ``SqlStore`` (SQLite in a temporary file;
 PostgreSQL in a throw-away schema of ``$PANTAU_TEST_DATABASE_URL`` or ``--database-url``,
 dropped at the end; skipped if neither is set) with batches of ``--batch`` events, 4 events per
 case (submitted with an applicant, two stages with notes, completed) carrying sequence numbers
-and intake's received stamp, cases interleaved as departments send them.
+and intake's received stamp, cases interleaved as departments send them. The process starts as
+``python -m pantau_tracking`` does: eventlet monkey-patched, psycopg2 in green mode (where, for
+one, ``COPY`` is refused).
 
 Baseline in the same run: every round processes two fresh sets of cases, batch by batch
 alternating (A with the log, B without; the order flips every batch), so both modes see the
@@ -24,14 +26,32 @@ queue and is timed too.
 on the median round (per batch position, and for the sequencer, the median over the timed
 rounds), so a burst of another process's load on a shared machine does not decide the figure;
 ``cost_percent_totals`` is the same formula on all rounds' sums and ``cost_percent_per_round``
-shows the spread. Only ``handle_batch`` is timed (not decoding/validating the message, not the
-broker, not the outbox relay), so the cost is relative to the smallest denominator — an upper
-bound of its share of the whole pipeline. Round 0 is a warm-up and not counted.
+shows the spread; ``cpu`` gives the cost in CPU seconds (this process, plus the PostgreSQL
+backends when the server runs on this machine), steadier than wall-clock on a busy machine.
+``--profile`` writes a cProfile per database (process CPU time). Only ``handle_batch`` is timed
+(not decoding/validating the message, not the broker, not the outbox relay), so the cost is
+relative to the smallest denominator — an upper bound of its share of the whole pipeline.
+Round 0 is a warm-up and not counted.
 """
 
 from __future__ import annotations
 
+# ruff: noqa: E402 - the service's start-up comes first, as in ``python -m pantau_tracking``
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet
+
+eventlet.monkey_patch()  # tracking's process: green stdlib, psycopg2 in green mode
+from psycogreen.eventlet import patch_psycopg
+
+patch_psycopg()
+
 import argparse
+import contextlib
+import cProfile
+import dataclasses
 import json
 import os
 import statistics
@@ -44,6 +64,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -56,10 +77,18 @@ from pantau_tracking.adapters.clock import SystemClock
 from pantau_tracking.adapters.database import create_engine, migrate
 from pantau_tracking.adapters.schema import case_history
 from pantau_tracking.adapters.store import SqlStore
-from pantau_tracking.domain.lifecycle import Inbound
+from pantau_tracking.domain.lifecycle import Accepted, Inbound, apply_event, open_case
+from pantau_tracking.domain.public_record import log_leaf
 from pantau_tracking.service.handler import TrackingHandler, to_inbound
+from pantau_transparency import sql as transparency_sql
 from pantau_transparency.keys import Signer
-from pantau_transparency.sql import Sequencer, transparency_leaves, transparency_queue
+from pantau_transparency.leaf import Leaf
+from pantau_transparency.sql import (
+    Sequencer,
+    queue_entries,
+    transparency_leaves,
+    transparency_queue,
+)
 
 TARGET_PERCENT = 10.0
 APPLICANT = {"name": "Siti Nurhaliza", "nik": "3273012345678901", "phone": "081234567890",
@@ -278,6 +307,97 @@ def bench(kind: str, url: str, *, cases: int, rounds: int, batch: int,
     }
 
 
+def reference_insert(connection: sa.Connection, table: sa.Table,
+                     rows: list[dict[str, Any]]) -> None:
+    """The log's inserts before ``_insert_many``: SQLAlchemy's ``executemany``."""
+    connection.execute(table.insert(), rows)
+
+
+def rfc8785_text(leaf: Leaf) -> str:
+    """``Leaf.text`` before it used ``json.dumps``: the ``rfc8785`` bytes."""
+    return str(leaf.canonical().decode("utf-8"))
+
+
+def per_leaf(count: int, work: Callable[..., Any], *args: Any) -> float:
+    t0 = time.perf_counter()
+    work(*args)
+    return (time.perf_counter() - t0) / count * 1e6
+
+
+def parts(kind: str, url: str, *, leaves: int, reps: int) -> dict[str, Any]:
+    """Microseconds per leaf of each step of the log, the shipped path against the reference
+    it must equal (``rfc8785`` for ``Leaf.text``, SQLAlchemy's ``executemany`` for the queue and
+    the sequencer's inserts), interleaved ``reps`` times in this process, which goes first
+    alternating (plus one warm-up); medians. ``log_leaf`` has one path, timed once a rep."""
+    catalogue = load_catalogue()
+    events = case_events("BENCH-PARTS-CASE", datetime.now(UTC) - timedelta(hours=2))
+    opened = open_case(events[0], catalogue.definition("kota-bandung", "pbg"), None)
+    assert isinstance(opened, Accepted)
+    case = opened.case
+    for event in events[1:]:
+        step = apply_event(case, event)
+        assert isinstance(step, Accepted)
+        case = step.case
+    entries = list(case.history) * (leaves // len(case.history))
+    template = [log_leaf(case, h) for h in case.history]
+    sample = template * (leaves // len(template))
+    tag = uuid.uuid4().hex[:6].upper()
+    batches_made = 0
+
+    def fresh() -> list[Leaf]:  # distinct (receipt_number, seq): the log takes each once
+        nonlocal batches_made
+        batches_made += 1
+        return [dataclasses.replace(template[i % len(template)], receipt_number=(
+            f"BENCH-{tag}-P{batches_made:04d}-{i // len(template):06d}")) for i in range(leaves)]
+
+    timings: dict[str, list[float]] = {}
+    engine = create_engine(url)
+    try:
+        migrate(engine)
+        store = SqlStore(engine)
+        sequencer = Sequencer(engine, Signer(Ed25519PrivateKey.generate()), clock=SystemClock(),
+                              lock=store.write_lock if store.is_sqlite else None)
+
+        def queue(rows: list[Leaf]) -> None:
+            with engine.connect() as connection:
+                transaction = connection.begin()
+                queue_entries(connection, rows)
+                transaction.rollback()  # the insert is timed, not the commit
+
+        def sequence(rows: list[Leaf]) -> float:
+            with engine.begin() as connection:
+                queue_entries(connection, rows)
+            return per_leaf(len(rows), sequencer.run, 0)
+
+        def record(name: str, value: float) -> None:
+            timings.setdefault(name, []).append(value)
+
+        paths: list[tuple[str, Callable[[Leaf], str], Any]] = [
+            ("shipped", Leaf.text, None), ("reference", rfc8785_text, reference_insert)]
+        for rep in range(reps + 1):
+            record("log_leaf", per_leaf(len(entries), lambda: [log_leaf(case, h)
+                                                               for h in entries]))
+            for path, render, insert in paths if rep % 2 else paths[::-1]:  # order alternates
+                record(f"leaf_text_{path}",
+                       per_leaf(len(sample), lambda r: [r(leaf) for leaf in sample], render))
+                with (mock.patch.object(transparency_sql, "_insert_many", insert) if insert
+                      else contextlib.nullcontext()):
+                    record(f"queue_entries_{path}", per_leaf(leaves, queue, fresh()))
+                    record(f"sequencer_{path}", sequence(fresh()))
+    finally:
+        engine.dispose()
+    median = {k: round(statistics.median(v[1:]), 1) for k, v in timings.items()}
+    return {"benchmark": "transparency_cost_parts", "database": kind, "leaves": leaves,
+            "reps": reps, "us_per_leaf": {
+                "log_leaf": median["log_leaf"],
+                "leaf_text": {"shipped": median["leaf_text_shipped"],
+                              "rfc8785": median["leaf_text_reference"]},
+                "queue_entries": {"shipped": median["queue_entries_shipped"],
+                                  "sqlalchemy_executemany": median["queue_entries_reference"]},
+                "sequencer": {"shipped": median["sequencer_shipped"],
+                              "sqlalchemy_executemany": median["sequencer_reference"]}}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -287,6 +407,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=1000, help="cases per mode per round")
     parser.add_argument("--rounds", type=int, default=7, help="timed rounds (after a warm-up)")
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--profile", metavar="FILE",
+                        help="cProfile the run (process CPU time) into FILE.<database>.prof")
+    parser.add_argument("--parts", action="store_true",
+                        help="instead: microseconds per leaf of each step of the log, shipped "
+                             "vs reference path (see parts())")
+    parser.add_argument("--leaves", type=int, default=4000, help="leaves per step for --parts")
+    parser.add_argument("--reps", type=int, default=5, help="repetitions for --parts")
     args = parser.parse_args(argv)
     kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     for kind in kinds:
@@ -295,9 +422,19 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("no PostgreSQL URL: set PANTAU_TEST_DATABASE_URL or --database-url")
             sys.stderr.write("postgresql skipped: PANTAU_TEST_DATABASE_URL is not set\n")
             continue
+        profiler = cProfile.Profile(time.process_time) if args.profile else None
         with database(kind, args.database_url) as url:
-            result = bench(kind, url, cases=args.cases, rounds=args.rounds, batch=args.batch,
-                           progress=lambda line: sys.stderr.write(line + "\n"))
+            if profiler:
+                profiler.enable()
+            if args.parts:
+                result = parts(kind, url, leaves=args.leaves, reps=args.reps)
+            else:
+                result = bench(kind, url, cases=args.cases, rounds=args.rounds,
+                               batch=args.batch,
+                               progress=lambda line: sys.stderr.write(line + "\n"))
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(f"{args.profile}.{kind}.prof")
         print(json.dumps(result), flush=True)
     return 0
 
