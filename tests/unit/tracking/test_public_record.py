@@ -89,3 +89,30 @@ def test_a_note_lengthened_by_redaction_is_cut_not_fatal() -> None:
     assert note is not None and len(note) <= NOTE_LIMIT and note.endswith("…")
     assert "Budi" not in note
     assert log_leaf(case, case.history[0]).note == note
+
+
+def test_every_leaf_is_exactly_its_public_timeline_entry() -> None:
+    """``log_leaf`` builds leaves without the pydantic model: they must still be the public
+    entries (note redacted and stripped, claimed/received/counted times, late flag)."""
+    from datetime import timedelta
+
+    from pantau_tracking.domain.lifecycle import apply_event
+    from pantau_tracking.domain.public_record import log_leaf
+
+    later = T0 + timedelta(days=30)
+    outcome = open_case(inbound("case.submitted", applicant=APPLICANT,
+                                note=f"  Pemohon {APPLICANT['name']} datang  "), PBG, None)
+    assert isinstance(outcome, Accepted)
+    case = outcome.case
+    for event in (inbound("case.stage_started", stage="verifikasi-berkas", received=later,
+                          time=T0 + timedelta(days=1), note="hubungi 081234567890"),
+                  inbound("case.completed", time=T0 + timedelta(days=2), received=later)):
+        assert isinstance(apply_event(case, event), Accepted)
+    public = to_public(case, later)
+    assert any(e.late_reported for e in public.timeline)
+    for entry, shown in zip(case.history, public.timeline, strict=True):
+        leaf = log_leaf(case, entry)
+        assert (leaf.seq, leaf.status, leaf.stage_code, leaf.note, leaf.late_reported) == (
+            shown.seq, shown.status.value, shown.stage_code, shown.note, shown.late_reported)
+        assert (leaf.claimed_at, leaf.received_at, leaf.counted_at) == (
+            shown.at, shown.received_at, shown.counted_at)

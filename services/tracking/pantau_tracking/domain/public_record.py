@@ -16,6 +16,7 @@ use the conservative times (``lifecycle`` explains them): step ``i`` lasts from
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from pantau_contracts.payloads.public import PublicCaseV2, TimelineEntryV2
 from pantau_contracts.redaction import MASK, redact_text
@@ -61,10 +62,18 @@ def public_note(case: Case, entry: HistoryEntry) -> str | None:
     """The entry's note exactly as published: redacted with the applicant's exact values, and
     cut to ``NOTE_LIMIT`` characters (redaction can lengthen a note — 100 × "Budi" becomes
     100 × "[disamarkan]" — and an over-long note must not make its event fail forever)."""
-    redacted = redact_text(entry.note, case.known_private_values())
-    if redacted is None:
+    if entry.note is None:
         return None
-    redacted = str(redacted).strip()
+    return _published_note(entry.note, case.known_private_values())
+
+
+@lru_cache(maxsize=8192)
+def _published_note(note: str, known: tuple[str, ...]) -> str:
+    """Redaction is the costly part of a public record, and each event redacts its new note
+    twice (the log's leaf, then the case.updated record) and every older note of the case again:
+    a small per-process cache of (note, the applicant's values) → published note. It lives only
+    in tracking's memory, next to the applicant row it is derived from."""
+    redacted = str(redact_text(note, known)).strip()
     return redacted if len(redacted) <= NOTE_LIMIT else redacted[:NOTE_LIMIT - 1] + "…"
 
 
@@ -93,11 +102,12 @@ def timeline_entry(case: Case, entry: HistoryEntry,
 def log_leaf(case: Case, entry: HistoryEntry) -> Leaf:
     """The transparency-log leaf of one public step: exactly the fields of the public timeline
     entry that the log commits to (see docs/transparency.md), the note as published."""
-    public = timeline_entry(case, entry)
-    return Leaf(receipt_number=case.receipt_number, seq=public.seq, status=public.status.value,
-                stage_code=public.stage_code, claimed_at=public.at,
-                received_at=public.received_at, counted_at=public.counted_at, note=public.note,
-                late_reported=public.late_reported)
+    # The same values ``timeline_entry`` validates into the public record (the test suite
+    # checks leaf == public entry); built directly, as this runs for every event.
+    return Leaf(receipt_number=case.receipt_number, seq=entry.seq, status=entry.status.value,
+                stage_code=entry.stage_code, claimed_at=entry.at, received_at=entry.received_at,
+                counted_at=entry.counted_at, note=public_note(case, entry),
+                late_reported=entry.late_reported)
 
 
 def to_public(case: Case, now: datetime) -> PublicCaseV2:
