@@ -114,6 +114,8 @@ svc_log() { # svc
 }
 
 ensure_state() {
+    need_cmd curl curl       # readiness probes (RabbitMQ management, Elasticsearch)
+    need_cmd ss iproute2     # who holds a port, when a server cannot bind
     ensure_svc_user
     mkdir -p "$PANTAU_STATE_DIR" "$DOWNLOADS_DIR"
     chmod 755 "$PANTAU_STATE_DIR"

@@ -59,8 +59,9 @@ def test_service_end_to_end(database_url: str, amqp_url: str, publisher: Confirm
     listener = Listener(amqp_url, [(CASES_EXCHANGE, "case.updated.kota-bandung"),
                                    (FEEDBACK_EXCHANGE, "kota-bandung.dpmptsp"),
                                    (DEAD_LETTER_EXCHANGE, poison_key)])
-    env = {"PANTAU_DATABASE_URL": database_url} if database_url.startswith("postgresql") else {}
-    service = start_service("pantau_tracking", PANTAU_TRACKING_BATCH_WAIT_MS="20", **env)
+    # Always passed: the sqlite leg must not inherit the Makefile's PostgreSQL URL.
+    service = start_service("pantau_tracking", PANTAU_TRACKING_BATCH_WAIT_MS="20",
+                            PANTAU_DATABASE_URL=database_url)
     try:
         key = "kota-bandung.dpmptsp.case.submitted"
         submitted = department_event("case.submitted", receipt, sequence=1,
