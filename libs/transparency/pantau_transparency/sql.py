@@ -392,6 +392,17 @@ class LogReader:
                           "first_used_at": _utc(row.first_used_at).isoformat()}
                          for row in rows]}
 
+    def _within_latest(self, connection: sa.Connection, what: str,
+                       low: tuple[str, int], high: tuple[str, int]) -> None:
+        """``BadProofRequest`` unless ``0 <= low <= high <=`` the latest checkpoint's size: only
+        what a signed checkpoint covers is served."""
+        latest = self._latest(connection)
+        top = 0 if latest is None else latest.tree_size
+        if not 0 <= low[1] <= high[1] <= top:
+            raise BadProofRequest(
+                f"{what} needs 0 <= {low[0]} <= {high[0]} <= {top} (the latest checkpoint's "
+                f"tree size); got {low[0]}={low[1]}, {high[0]}={high[1]}")
+
     def latest_checkpoint(self) -> dict[str, Any] | None:
         with self.engine.connect() as connection:
             checkpoint = self._latest(connection)
@@ -417,12 +428,8 @@ class LogReader:
         """``{"from", "to", "proof": [hex]}``; ``BadProofRequest`` unless
         ``0 <= first <= second <= `` the latest checkpoint's size."""
         with self.engine.connect() as connection:
-            latest = self._latest(connection)
-            top = 0 if latest is None else latest.tree_size
-            if not 0 <= first <= second <= top:
-                raise BadProofRequest(
-                    f"a consistency proof needs 0 <= from <= to <= {top} (the latest checkpoint's "
-                    f"tree size); got from={first}, to={second}")
+            self._within_latest(connection, "a consistency proof", ("from", first),
+                                ("to", second))
             proof = consistency_proof(first, second, SqlNodes(connection))
         return {"from": first, "to": second, "proof": [h.hex() for h in proof]}
 
@@ -433,12 +440,7 @@ class LogReader:
         ``0 <= start <= end <= `` the latest checkpoint's size — only leaves a signed
         checkpoint covers are served, so what a monitor hashes is what was signed."""
         with self.engine.connect() as connection:
-            latest = self._latest(connection)
-            top = 0 if latest is None else latest.tree_size
-            if not 0 <= start <= end <= top:
-                raise BadProofRequest(
-                    f"leaves need 0 <= start <= end <= {top} (the latest checkpoint's tree "
-                    f"size); got start={start}, end={end}")
+            self._within_latest(connection, "leaves", ("start", start), ("end", end))
             end = min(end, start + MAX_LEAVES_PAGE)
             rows = connection.execute(
                 sa.select(transparency_leaves.c.leaf_index, transparency_leaves.c.leaf)

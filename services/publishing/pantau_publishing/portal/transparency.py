@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -136,14 +136,6 @@ def check_history(log_: TransparencyLog | None, case: PublicCaseV2,
                         tuple(waiting))
 
 
-class LeafPages(Protocol):
-    """``pantau_transparency.sql.LogReader.leaves``: ``{"start", "end", "leaves":
-    [{"leaf_index", "leaf"}]}``, at most 1,000 leaves, ``ValueError`` beyond the latest
-    checkpoint. (A log without it — an older adapter — answers 503.)"""
-
-    def leaves(self, start: int, end: int) -> dict[str, Any]: ...
-
-
 class LogUnavailable(RuntimeError):
     """The log's database did not answer."""
 
@@ -231,13 +223,8 @@ def consistency(request: Request, from_: int = Query(..., alias="from", ge=0, le
             summary="Logged leaves start..end-1 (at most 1,000; end <= latest tree size)")
 def leaves(request: Request, start: int = Query(..., ge=0, le=MAX_SIZE),
            end: int = Query(..., ge=0, le=MAX_SIZE)) -> Response:
-    def read(reader: TransparencyLog) -> dict[str, Any]:
-        if not hasattr(reader, "leaves"):
-            raise LogUnavailable("this log adapter cannot list leaves")
-        return cast(LeafPages, reader).leaves(start, end)
-
     try:
-        answer = _read(request, read)
+        answer = _read(request, lambda r: r.leaves(start, end))
     except LogUnavailable:
         return _unavailable(request)
     except ValueError as exc:

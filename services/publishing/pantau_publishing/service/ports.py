@@ -106,5 +106,10 @@ class TransparencyLog(Protocol):
 
     def consistency(self, first: int, second: int) -> dict[str, Any]: ...
 
+    def leaves(self, start: int, end: int) -> dict[str, Any]:
+        """``{"start", "end", "leaves": [{"leaf_index", "leaf"}]}``, at most 1,000 leaves, only
+        under the latest checkpoint (``ValueError`` beyond it)."""
+        ...
+
     def receipt_proof(self, receipt_number: str,
                       tree_size: int | None = None) -> dict[str, Any]: ...
