@@ -17,6 +17,7 @@ import signal  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from pantau_platform.logging import configure  # noqa: E402
+from pantau_platform.production import enforce  # noqa: E402
 from pantau_tracking.entrypoints.service import TrackingService  # noqa: E402
 from pantau_tracking.settings import TrackingSettings  # noqa: E402
 
@@ -24,6 +25,7 @@ from pantau_tracking.settings import TrackingSettings  # noqa: E402
 def main() -> int:
     settings = TrackingSettings()
     configure(settings.log_level, "tracking")
+    enforce(settings, needs=["transparency_signing_key", "tracking_amqp_url"])
     config = {
         "AMQP_URI": settings.amqp_url,
         "max_workers": settings.tracking_max_workers,

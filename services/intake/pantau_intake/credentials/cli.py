@@ -96,6 +96,9 @@ def cmd_list(args: argparse.Namespace, settings: IntakeSettings) -> int:
 
 
 def cmd_bootstrap_dev(args: argparse.Namespace, settings: IntakeSettings) -> int:
+    if settings.production:
+        raise CredentialError("bootstrap-dev loads the PUBLIC development keys: refused with "
+                              "PANTAU_ENV=production (issue real keys with `issue`)")
     store = _store(settings)
     loaded = 0
     for entry in load_dev_departments(Path(args.file)):
@@ -163,9 +166,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, settings: IntakeSettings | None = None) -> int:
+    from pantau_platform.production import enforce
+
     args = build_parser().parse_args(argv)
+    settings = settings or IntakeSettings()
+    enforce(settings, needs=["intake_master_key"])  # not the dev-key probe: `revoke` must run
+    if settings.production and getattr(args, "dev", False):
+        print("error: --dev applies the PUBLIC development passwords: refused with "
+              "PANTAU_ENV=production", file=sys.stderr)
+        return 2
     try:
-        return int(args.func(args, settings or IntakeSettings()))
+        return int(args.func(args, settings))
     except (CredentialError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

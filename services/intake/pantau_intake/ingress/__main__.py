@@ -12,13 +12,16 @@ import signal  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
+from pantau_intake.credentials.dev import dev_keys_in_store  # noqa: E402
 from pantau_intake.settings import IntakeSettings  # noqa: E402
 from pantau_platform.logging import configure  # noqa: E402
+from pantau_platform.production import enforce  # noqa: E402
 
 
 def main() -> None:
     settings = IntakeSettings()
     configure(settings.log_level, "intake-ingress")
+    enforce(settings, needs=["intake_amqp_url"], probe=lambda: dev_keys_in_store(settings))
     from pantau_intake.ingress.service import CONFIG_PREFIX, IngressService
 
     # The batch consumer runs one batch at a time, in queue order (per-case ordering; sequence

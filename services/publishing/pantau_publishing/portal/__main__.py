@@ -6,6 +6,7 @@ from __future__ import annotations
 import uvicorn
 
 from pantau_platform.logging import configure
+from pantau_platform.production import enforce
 from pantau_publishing.portal.app import create_app
 from pantau_publishing.settings import PublishingSettings
 
@@ -13,6 +14,7 @@ from pantau_publishing.settings import PublishingSettings
 def main() -> int:
     settings = PublishingSettings()
     configure(settings.log_level, "publishing-portal")
+    enforce(settings)
     uvicorn.run(create_app(settings), host=settings.portal_host, port=settings.portal_port,
                 log_config=None, proxy_headers=True)
     return 0
