@@ -14,8 +14,19 @@ class PublishingSettings(ElasticsearchSettings):
     batch_wait_ms: int = 200  # PANTAU_BATCH_WAIT_MS: longest a message waits for its batch
     portal_host: str = "127.0.0.1"
     portal_port: int = 8000
-    portal_base_url: str = ""  # absolute links in feeds; empty: taken from the request
-    sse_poll_seconds: float = 2.0  # how often a live case page checks for a new revision
+    # PANTAU_PUBLIC_BASE_URL: where citizens reach the portal. Every absolute URL (feeds,
+    # Open311 discovery, redirects, the feeds page) is built from it, never from the request's
+    # Host header. Empty: http://127.0.0.1:<PANTAU_PORTAL_PORT> (development). https turns HSTS on.
+    public_base_url: str = ""
+    sse_poll_seconds: float = 2.0  # how often the one shared poll asks for watched revisions
+    # Open live streams (/kasus/{receipt}/events): past the per-IP cap 429, past the process
+    # cap 503, both with Retry-After. Each stream is a socket and a task, nothing more.
+    sse_max_streams: int = 1000  # PANTAU_SSE_MAX_STREAMS, per process
+    sse_max_streams_per_ip: int = 20  # PANTAU_SSE_MAX_STREAMS_PER_IP
+    export_max_concurrent: int = 4  # PANTAU_EXPORT_MAX_CONCURRENT: more at once answer 503
+    export_timeout_seconds: float = 300.0  # PANTAU_EXPORT_TIMEOUT_SECONDS: an export is cut
+    # PANTAU_ELASTICSEARCH_TIMEOUT_SECONDS: longest the portal waits for one search request
+    elasticsearch_timeout_seconds: float = 10.0
     # The indexer's health server (GET /healthz, /readyz: "waiting for elasticsearch" while a
     # batch is held through an outage); 0 turns it off.
     indexer_health_port: int = 8102  # PANTAU_INDEXER_HEALTH_PORT
@@ -28,6 +39,12 @@ class PublishingSettings(ElasticsearchSettings):
     # Development: empty falls back to PANTAU_DATABASE_URL, or tracking's SQLite file.
     transparency_database_url: str = ""  # PANTAU_TRANSPARENCY_DATABASE_URL
     database_url: str = ""  # PANTAU_DATABASE_URL: only the development fallback above
+
+    @property
+    def base_url(self) -> str:
+        """The public base URL without a trailing slash."""
+        configured = self.public_base_url.strip().rstrip("/")
+        return configured or f"http://127.0.0.1:{self.portal_port}"
 
     @property
     def effective_transparency_url(self) -> str | None:

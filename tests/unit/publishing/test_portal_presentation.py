@@ -120,7 +120,9 @@ def test_bars_are_text_with_series_names() -> None:
                     [("Diterima", [40, 0]), ("Selesai", [20, 5])]))
     assert "Dinas &lt;Kesehatan&gt;" in html  # escaped, and never cut short
     assert "40 <span class=\"sname\">diterima</span>" in html
-    assert "calc((100% - 11rem) * 1.0000)" in html and "* 0.0000" in html
+    # widths are classes (no inline style under the CSP): 40 of 40 is w100, 0 is w0, 20 is w50
+    assert 'class="fill c0 w100"' in html and 'class="fill c0 w0"' in html
+    assert 'class="fill c1 w50"' in html and "style=" not in html
     assert str(bars("x", [], [])) == ""
 
 

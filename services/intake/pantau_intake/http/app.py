@@ -43,6 +43,7 @@ from pantau_intake.service.acceptance import (
     Outcome,
 )
 from pantau_intake.settings import IntakeSettings
+from pantau_platform import apidocs
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +162,8 @@ def create_app(settings: IntakeSettings | None = None, *, wiring: Wiring | None 
         wired.close()
 
     app = FastAPI(title="Pantau intake", version="1.0", description=docs.DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    apidocs.install(app, "/docs")  # Swagger UI from Pantau itself: works offline, no CDN
     app.state.wiring = wired
     _install_error_handlers(app)
 

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from pantau_platform import apidocs
 from pantau_publishing.portal import (
     api,
     errors,
@@ -26,7 +27,10 @@ from pantau_publishing.portal import (
     transparency,
 )
 from pantau_publishing.portal.case_view import ServiceStandards
+from pantau_publishing.portal.exports import ExportSlots
 from pantau_publishing.portal.rendering import render_error
+from pantau_publishing.portal.revisions import RevisionHub
+from pantau_publishing.portal.security import SecurityHeaders
 from pantau_publishing.service.ports import TransparencyLog
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
@@ -53,8 +57,11 @@ def create_app(settings: PublishingSettings | None = None,
         from pantau_publishing.search.client import Aliases, make_client
         from pantau_publishing.search.store import EsCaseReader
 
-        es = make_client(settings.elasticsearch_url)
+        es = make_client(settings.elasticsearch_url, settings.elasticsearch_timeout_seconds)
         records = PublicRecords(EsCaseReader(es, Aliases.from_settings(settings)))
+
+    hub = RevisionHub(records.revisions, settings.sse_poll_seconds, settings.sse_max_streams,
+                      settings.sse_max_streams_per_ip)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,6 +74,7 @@ def create_app(settings: PublishingSettings | None = None,
             except Exception as exc:  # noqa: BLE001 - the portal still serves its pages
                 logger.warning("could not bootstrap the search index yet: %s", exc)
         yield
+        await hub.stop()
         if es is not None:
             es.close()
         if engine is not None:
@@ -77,14 +85,19 @@ def create_app(settings: PublishingSettings | None = None,
         description="Public, redacted records of local-government service cases: search, "
                     "statistics, Open311 GeoReport v2, Atom/JSON feeds and open-data exports. "
                     "Rekam jejak publik layanan pemerintah daerah — tanpa data pribadi.",
-        docs_url="/api/docs", redoc_url=None, openapi_url="/api/v1/openapi.json")
+        docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
+    apidocs.install(app, "/api/docs")  # Swagger UI served from here: offline, under the CSP
     app.state.records = records
     app.state.settings = settings
     app.state.es = es
     app.state.transparency = log
     app.state.standards = ServiceStandards.load()  # fees/requirements shown on case pages
+    app.state.revisions = hub
+    app.state.export_slots = ExportSlots(settings.export_max_concurrent)
     # slow phones: compress pages, feeds and exports (not the SSE stream, which gzip would stall)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # outermost: every answer (errors, static files, docs) gets the headers
+    app.add_middleware(SecurityHeaders, base_url=settings.base_url)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (health, transparency, api, open311, feeds, exports, live, pages):
         app.include_router(module.router)

@@ -24,8 +24,17 @@ def case_query(request: Request) -> CaseQuery:
 
 
 def base_url(request: Request) -> str:
-    configured: str = request.app.state.settings.portal_base_url
-    return configured.rstrip("/") if configured else str(request.base_url).rstrip("/")
+    """The configured public base URL (``PANTAU_PUBLIC_BASE_URL``) — never the ``Host`` header
+    or ``request.base_url``, which any client sets."""
+    configured: str = request.app.state.settings.base_url
+    return configured
+
+
+def local_path(path: str) -> str:
+    """``path`` as a same-site reference: ``//evil.example/x`` (a protocol-relative URL when
+    written into a link or ``Location``) becomes ``/evil.example/x``; backslashes, which
+    browsers read as slashes, too."""
+    return "/" + path.replace("\\", "/").lstrip("/")
 
 
 def url_with(path: str, params: dict[str, str], **changes: str | None) -> str:

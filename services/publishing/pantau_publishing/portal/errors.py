@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pantau_publishing.domain.query import QueryError
+from pantau_publishing.portal.deps import local_path
 
 PROBLEM = "application/problem+json"
 MACHINE_PREFIXES = ("/api/", "/open311/", "/export/", "/feeds/", "/feed.")
@@ -20,8 +21,8 @@ def problem(status: int, title: str, detail: str = "", *, type_: str = "about:bl
     body: dict[str, Any] = {"type": type_, "title": title, "status": status}
     if detail:
         body["detail"] = detail
-    if instance:
-        body["instance"] = instance
+    if instance:  # a URI reference: "//host/x" would name another site
+        body["instance"] = local_path(instance)
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
@@ -37,10 +38,14 @@ def install(app: FastAPI, render_error: Any) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if is_machine(request):
             title = "Not Found" if exc.status_code == 404 else str(exc.detail)
-            return problem(exc.status_code, title, str(exc.detail) if exc.status_code != 404
-                           else f"{request.url.path} does not exist",
-                           instance=request.url.path)
-        response: Response = render_error(request, exc.status_code, str(exc.detail))
+            response: Response = problem(
+                exc.status_code, title, str(exc.detail) if exc.status_code != 404
+                else f"{local_path(request.url.path)} does not exist",
+                instance=request.url.path)
+        else:
+            response = render_error(request, exc.status_code, str(exc.detail))
+        # the exception's own headers: a 405 carries Allow (RFC 9110 §15.5.6), a 429 Retry-After
+        response.headers.update(dict(exc.headers or {}))
         return response
 
     @app.exception_handler(QueryError)

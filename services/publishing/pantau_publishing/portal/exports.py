@@ -10,6 +10,11 @@ also carries the whole timeline, every step with ``at``, ``received_at``, ``coun
 CSV cells are neutralised against formula injection (OWASP "CSV injection"): a spreadsheet would
 run a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula, so
 such a cell gets a leading ``'``. NDJSON is data for programs and is left as it is.
+
+Exports are bounded (OWASP API4): at most ``PANTAU_EXPORT_MAX_CONCURRENT`` run at once per
+process (one more answers 503 with ``Retry-After``), and one that has run for
+``PANTAU_EXPORT_TIMEOUT_SECONDS`` is cut off (the response ends without its final chunk, so a
+client sees an incomplete download rather than a complete-looking short file).
 """
 
 from __future__ import annotations
@@ -17,17 +22,71 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_contracts.vocabulary import PublicStatus
 from pantau_publishing.portal.deps import case_query, records
+from pantau_publishing.portal.errors import PROBLEM
 
 router = APIRouter(prefix="/export", tags=["export"])
+RETRY_AFTER = 30
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The export, streamed", "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/x-ndjson": {"schema": {"type": "string"}}}},
+    400: {"description": "Invalid filter (problem+json)", "content": {PROBLEM: {}}},
+    404: {"description": "Format not offered (problem+json)", "content": {PROBLEM: {}}},
+    503: {"description": "As many exports running as the server allows; see Retry-After "
+                         "(problem+json)", "content": {PROBLEM: {}}}}
+
+
+class ExportTimeout(Exception):
+    """An export ran past its deadline."""
+
+
+class ExportSlots:
+    """The process's export permits (a non-blocking semaphore)."""
+
+    def __init__(self, limit: int) -> None:
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def take(self) -> bool:
+        return self._slots.acquire(blocking=False)
+
+    def give(self) -> None:
+        self._slots.release()
+
+
+class _Export(StreamingResponse):
+    """Gives its permit back when the response ends, however it ends (even unstarted)."""
+
+    def __init__(self, slots: ExportSlots, body: Iterator[str], media_type: str,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(body, media_type=media_type, headers=headers)
+        self._permit: ExportSlots | None = slots
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self._permit is not None:
+                self._permit.give()
+                self._permit = None
+
+
+def _until(deadline: float, cases: Iterator[PublicCaseV2]) -> Iterator[PublicCaseV2]:
+    for case in cases:
+        if time.monotonic() > deadline:
+            raise ExportTimeout("the export ran past PANTAU_EXPORT_TIMEOUT_SECONDS")
+        yield case
 COLUMNS = ["receipt_number", "revision", "jurisdiction_code", "jurisdiction_name",
            "department_code", "department_name", "service_code", "service_name",
            "catalogue_version", "kecamatan", "channel", "status", "stage_code", "submitted_at",
@@ -79,12 +138,23 @@ def _ndjson(cases: Iterator[PublicCaseV2]) -> Iterator[str]:
                          ensure_ascii=False) + "\n"
 
 
-@router.get("/cases.{fmt}", summary="Export public cases (CSV or NDJSON), search filters apply")
+@router.get("/cases.{fmt}", summary="Export public cases (CSV or NDJSON), search filters apply",
+            responses=RESPONSES, response_class=StreamingResponse)
 def export(request: Request, fmt: str) -> StreamingResponse:
     if fmt not in ("csv", "ndjson"):
         raise HTTPException(404, f"export format {fmt!r} is not offered (csv or ndjson)")
-    cases = records(request).export(case_query(request))
-    if fmt == "csv":
-        return StreamingResponse(_csv(cases), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": 'attachment; filename="pantau-cases.csv"'})
-    return StreamingResponse(_ndjson(cases), media_type="application/x-ndjson")
+    query = case_query(request)
+    slots: ExportSlots = request.app.state.export_slots
+    if not slots.take():
+        raise HTTPException(503, "as many exports are running as the server allows; retry later",
+                            headers={"Retry-After": str(RETRY_AFTER)})
+    try:
+        deadline = time.monotonic() + float(request.app.state.settings.export_timeout_seconds)
+        cases = _until(deadline, records(request).export(query))
+        if fmt == "csv":
+            return _Export(slots, _csv(cases), "text/csv; charset=utf-8", {
+                "Content-Disposition": 'attachment; filename="pantau-cases.csv"'})
+        return _Export(slots, _ndjson(cases), "application/x-ndjson")
+    except BaseException:
+        slots.give()
+        raise

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from pantau_contracts.vocabulary import STATUS_LABELS, PublicStatus
 from pantau_publishing.portal.case_view import status_icon, step_icon
 from pantau_publishing.portal.clocks import reported_later
+from pantau_publishing.portal.deps import local_path
 from pantau_publishing.portal.formatting import days, long_date, long_time, percent, rupiah
 from pantau_publishing.portal.i18n import LANGUAGES, pick_language, translate
 
@@ -37,7 +38,7 @@ def status_label(status: str, lang: str) -> str:
 def other_language_url(request: Request, lang: str) -> str:
     params = dict(request.query_params)
     params["lang"] = "en" if lang == "id" else "id"
-    return f"{request.url.path}?{urlencode(params)}"
+    return f"{local_path(request.url.path)}?{urlencode(params)}"  # never //host/…
 
 
 def render(request: Request, template: str, status_code: int = 200,

@@ -22,9 +22,9 @@ class Aliases:
         return cls(settings.index_alias, settings.changes_alias)
 
 
-def make_client(url: str) -> Elasticsearch:
+def make_client(url: str, timeout: float = 10.0) -> Elasticsearch:
     # Short timeouts and a few retries: the portal must answer quickly even when ES is slow.
-    return Elasticsearch(url, request_timeout=10, max_retries=2, retry_on_timeout=True)
+    return Elasticsearch(url, request_timeout=timeout, max_retries=2, retry_on_timeout=True)
 
 
 def new_index_name(alias: str, now: datetime | None = None) -> str:

@@ -7,7 +7,7 @@ document that somehow got into the index unclean is re-validated and re-redacted
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +94,19 @@ class PublicRecords:
         """The case's revision (what live pages poll), normalised like ``case``."""
         document = self._document(receipt_number)
         return int(document["revision"]) if document else None
+
+    def revisions(self, receipt_numbers: Iterable[str]) -> dict[str, int]:
+        """The revision of each of these cases (unknown ones left out) in one search — what
+        the portal's shared live poll asks every interval for every watched case."""
+        wanted = sorted({r for r in map(normalise_receipt, receipt_numbers) if r is not None})
+        if not wanted:
+            return {}
+        answer = self._reader.search_cases({
+            "query": {"bool": {"filter": [{"terms": {"receipt_number": wanted}}]}},
+            "size": len(wanted), "_source": ["receipt_number", "revision"]})
+        found = {str(hit.get("receipt_number")): int(hit["revision"]) for hit in answer.hits
+                 if "revision" in hit}
+        return {receipt: found[receipt] for receipt in wanted if receipt in found}
 
     def search(self, query: CaseQuery) -> SearchResult:
         answer = self._reader.search_cases(search_body(query))
