@@ -1,11 +1,11 @@
 """The department during a fault: events sent continuously over HTTP and AMQP, as a real client.
 
-* HTTP: signed batches (``pantau_intake.client.signing``) to intake's ``/v1/events``; a 429 or
+* HTTP: signed batches (``pantau_contracts.signing``) to intake's ``/v1/events``; a 429 or
   503 answer, a connection error or a timeout is retried with capped, jittered back-off
   (``Retry-After`` honoured), the same batch signed anew each time, until it is accepted — like a
   department's client, which has no other place to put the events. Any other answer is a refusal
   and fails the run.
-* AMQP: ``pantau_intake.client.department.DepartmentClient`` with its spool — an event the broker
+* AMQP: ``pantau_client.department.DepartmentClient`` with its spool — an event the broker
   does not confirm is spooled and delivered first once the broker answers again; at the end the
   spool is flushed until empty.
 
@@ -28,9 +28,9 @@ from typing import Any
 import httpx
 from cloudevents.core.v1.event import CloudEvent
 
+from pantau_client.department import DepartmentClient
 from pantau_contracts import event_to_json, make_event
-from pantau_intake.client.department import DepartmentClient
-from pantau_intake.client.signing import sign
+from pantau_contracts.signing import sign
 from pantau_intake.credentials.dev import dev_department
 from pantau_intake.domain.departments import DepartmentRef
 from tests.e2e.workload import PLANS

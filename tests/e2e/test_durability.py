@@ -30,8 +30,8 @@ import pika
 import pytest
 from cloudevents.core.v1.event import CloudEvent
 
+from pantau_client.http_sender import HttpSender
 from pantau_contracts import make_event, routing
-from pantau_intake.client.http_sender import HttpSender
 from pantau_intake.credentials.dev import dev_department
 from pantau_platform.topology import ManagementClient
 from tests.conftest import MGMT_URL, wait_for

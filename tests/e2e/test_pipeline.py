@@ -17,9 +17,9 @@ import httpx
 import pika
 import pytest
 
+from pantau_client.department import DepartmentClient
+from pantau_client.http_sender import HttpSender
 from pantau_contracts import make_event
-from pantau_intake.client.department import DepartmentClient
-from pantau_intake.client.http_sender import HttpSender
 from pantau_intake.credentials.dev import dev_department
 from pantau_intake.domain.departments import DepartmentRef
 from tests.conftest import wait_for

@@ -28,8 +28,8 @@ import httpx
 import pika
 import pytest
 
+from pantau_client.http_sender import HttpSender, Refused
 from pantau_contracts import event_to_json, make_event
-from pantau_intake.client.http_sender import HttpSender, Refused
 from pantau_intake.credentials.dev import dev_department
 from pantau_intake.domain.departments import DepartmentRef
 from tests.conftest import REPO, wait_for
@@ -209,7 +209,7 @@ def test_amqp_refusals_come_back_to_the_department(system: System, unique: Any) 
 
 def test_back_dated_report_over_amqp_is_marked_late(system: System, unique: Any,
                                                    tmp_path: Path) -> None:
-    from pantau_intake.client.department import DepartmentClient
+    from pantau_client.department import DepartmentClient
 
     receipt = unique("BDG-PBG")
     ref = DepartmentRef("kota-bandung", "dpmptsp")

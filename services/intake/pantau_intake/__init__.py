@@ -6,7 +6,7 @@ Entry points:
 * ``python -m pantau_intake.ingress`` — the nameko AMQP ingress (queue ``intake.ingress``);
 * ``python -m pantau_intake.credentials`` — department keys and AMQP users;
 * ``python -m pantau_intake.deadletters`` — inspect and replay dead letters;
-* ``python -m pantau_intake.client`` — the department client (pika, store-and-forward).
+* the department client is the separate ``pantau_client`` SDK (``libs/client``).
 
 ``domain`` and ``service`` are plain Python; everything that touches a framework or a server
 lives in ``adapters``, ``http``, ``ingress`` and the CLIs.

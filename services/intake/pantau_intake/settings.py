@@ -20,6 +20,9 @@ class IntakeSettings(PantauSettings):
     intake_master_key: str = DEV_MASTER_KEY
     intake_database_url: str = ""  # empty: SQLite file intake.sqlite3 in PANTAU_STATE_DIR
     intake_replay_window_seconds: int = 300
+    # signature scheme v1 (timestamp + body only) for structured and batched mode: accepted with a
+    # ``Deprecation`` answer header while true; binary mode always needs v2
+    intake_accept_v1_signatures: bool = True
     intake_idempotency_seconds: int = 24 * 3600  # how long an accepted (source, id) is remembered
     intake_rate_per_second: float = 50.0  # per department; <= 0 disables rate limiting
     intake_rate_burst: int = 500

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from pantau_client.department import DepartmentClient
 from pantau_contracts.envelope import parse_time
 from pantau_contracts.routing import ACCEPTED_EXCHANGE, DEAD_LETTER_EXCHANGE, FEEDBACK_EXCHANGE
-from pantau_intake.client.department import DepartmentClient
 from pantau_intake.credentials.cli import main as credentials_main
 from pantau_intake.deadletters.cli import main as deadletters_main
 from pantau_intake.domain.departments import DepartmentRef

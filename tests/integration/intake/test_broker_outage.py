@@ -16,9 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from pantau_client.department import DepartmentClient
 from pantau_contracts import make_event
 from pantau_contracts.routing import INGRESS_EXCHANGE
-from pantau_intake.client.department import DepartmentClient
 from pantau_intake.credentials.cli import main as credentials_main
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.settings import IntakeSettings

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from pantau_contracts.envelope import parse_time
 from pantau_contracts.routing import ACCEPTED_EXCHANGE
-from pantau_intake.client.signing import sign
+from pantau_contracts.signing import sign
 from pantau_intake.credentials.cli import main as credentials_main
 from pantau_intake.http.app import create_app
 from pantau_intake.settings import IntakeSettings

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+from pantau_client.http_sender import HttpSender, Refused
 from pantau_contracts import make_event
 from pantau_contracts.routing import ACCEPTED_EXCHANGE
-from pantau_intake.client.http_sender import HttpSender, Refused
 from pantau_intake.credentials.cli import main as credentials_main
 from pantau_intake.settings import IntakeSettings
 from tests.conftest import REPO, wait_for
@@ -62,7 +62,7 @@ def test_http_sender_against_the_running_service(intake_http: str, amqp_url: str
     backlog = tmp_path / "backlog.jsonl"
     backlog.write_text(json.dumps({"type": "case.stage_started", "sequence": 2, "data": {
         "receipt_number": receipt, "stage": "verifikasi-berkas"}}) + "\n")
-    command = [sys.executable, "-m", "pantau_intake.client", "--dev", "--via", "http",
+    command = [sys.executable, "-m", "pantau_client", "--dev", "--via", "http",
                "--http-url", intake_http, "--department", "kota-bandung/dpmptsp", "--quiet",
                "import", str(backlog)]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)

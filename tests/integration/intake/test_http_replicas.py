@@ -25,7 +25,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pantau_contracts.routing import ACCEPTED_EXCHANGE
-from pantau_intake.client.signing import sign
+from pantau_contracts.signing import sign
 from pantau_intake.credentials.cli import main as credentials_main
 from pantau_intake.http.app import create_app
 from pantau_intake.settings import IntakeSettings

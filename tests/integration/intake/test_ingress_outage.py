@@ -20,8 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
+from pantau_client.department import DepartmentClient
 from pantau_contracts.routing import ACCEPTED_EXCHANGE, DEAD_LETTER_EXCHANGE
-from pantau_intake.client.department import DepartmentClient
 from pantau_intake.credentials.cli import main as credentials_main
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.settings import IntakeSettings

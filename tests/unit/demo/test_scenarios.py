@@ -153,7 +153,7 @@ def test_recent_events_already_loaded_with_other_content_are_kept(
         monkeypatch: pytest.MonkeyPatch, demo: dict[str, list[DemoEvent]]) -> None:
     """An old state (earlier demo version) answers 409 for a reused id: the load goes on."""
     import pantau_demo.__main__ as loader
-    from pantau_intake.client.http_sender import Refused
+    from pantau_client.http_sender import Refused
 
     recent = [e for e in demo["kota-bandung"] if not e.history]
     conflicting = recent[0].body["id"]

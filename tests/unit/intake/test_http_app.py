@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from pantau_intake.client.signing import sign
+from pantau_contracts.signing import sign, sign_request
 from pantau_intake.http.app import create_app
 from pantau_intake.settings import IntakeSettings
 from tests.unit.intake.fakes import (
@@ -50,9 +50,9 @@ def client(forwarder: RecordingForwarder) -> TestClient:
 
 def post(client: TestClient, raw: bytes, content_type: str = STRUCTURED,
          key: str = "k-dpmptsp", extra: dict[str, str] | None = None) -> Any:
-    headers = {**sign(SECRETS[key], raw, key_id=key), "Content-Type": content_type,
-               **(extra or {})}
-    return client.post("/v1/events", content=raw, headers=headers)
+    headers = {"Content-Type": content_type, **(extra or {})}
+    auth = sign_request(SECRETS[key], raw, key_id=key, headers=headers)
+    return client.post("/v1/events", content=raw, headers={**headers, **auth})
 
 
 def assert_problem(response: Any, status: int) -> dict[str, Any]:
@@ -386,3 +386,79 @@ def test_readyz_names_what_it_is_waiting_for(forwarder: RecordingForwarder) -> N
         assert response.headers["Retry-After"] == "5"
         database["up"] = True
         assert client.get("/readyz").status_code == 200
+
+
+# --- signature schemes: v2 everywhere, v1 deprecated and never for binary mode -------------------
+
+
+def binary_headers(ev: dict[str, Any]) -> dict[str, str]:
+    return {"ce-specversion": "1.0", "ce-id": ev["id"], "ce-source": ev["source"],
+            "ce-type": ev["type"], "ce-time": ev["time"]}
+
+
+def test_v2_is_answered_without_deprecation(client: TestClient) -> None:
+    response = post(client, body(event()))
+    assert response.status_code == 202, response.text
+    assert "Deprecation" not in response.headers
+
+
+def test_v1_structured_is_accepted_with_a_deprecation_header(client: TestClient) -> None:
+    raw = body(event())
+    headers = {**sign(SECRETS["k-dpmptsp"], raw, key_id="k-dpmptsp"), "Content-Type": STRUCTURED}
+    response = client.post("/v1/events", content=raw, headers=headers)
+    assert response.status_code == 202, response.text
+    assert response.headers["Deprecation"].startswith("@")
+    # a refusal after authentication carries it too
+    bad = body(event(source="/kota-bandung/disdukcapil"))
+    headers = {**sign(SECRETS["k-dpmptsp"], bad, key_id="k-dpmptsp"), "Content-Type": STRUCTURED}
+    refused = client.post("/v1/events", content=bad, headers=headers)
+    assert_problem(refused, 403)
+    assert "Deprecation" in refused.headers
+
+
+def test_v1_in_binary_mode_is_401_saying_to_use_v2(client: TestClient,
+                                                   forwarder: RecordingForwarder) -> None:
+    ev = event()
+    raw = body(ev["data"])
+    headers = {**binary_headers(ev), **sign(SECRETS["k-dpmptsp"], raw, key_id="k-dpmptsp"),
+               "Content-Type": "application/json"}
+    problem = assert_problem(client.post("/v1/events", content=raw, headers=headers), 401)
+    assert "v2" in problem["detail"]
+    assert forwarder.forwarded == []
+
+
+def test_binary_attributes_are_covered_by_v2(client: TestClient,
+                                             forwarder: RecordingForwarder) -> None:
+    ev = event()
+    raw = body(ev["data"])
+    headers = {**binary_headers(ev), "Content-Type": "application/json"}
+    signed = {**headers, **sign_request(SECRETS["k-dpmptsp"], raw, key_id="k-dpmptsp",
+                                        headers=headers)}
+    signed["ce-type"] = "case.withdrawn"  # an attribute changed on the way
+    assert_problem(client.post("/v1/events", content=raw, headers=signed), 401)
+    assert forwarder.forwarded == []
+
+
+def test_v1_can_be_switched_off(forwarder: RecordingForwarder) -> None:
+    client = make_client(forwarder, intake_accept_v1_signatures=False)
+    raw = body(event())
+    headers = {**sign(SECRETS["k-dpmptsp"], raw, key_id="k-dpmptsp"), "Content-Type": STRUCTURED}
+    assert "v2" in assert_problem(client.post("/v1/events", content=raw, headers=headers),
+                                  401)["detail"]
+    assert post(client, raw).status_code == 202
+
+
+@pytest.mark.parametrize("name", ["X-Pantau-Signature", "X-Pantau-Key", "X-Pantau-Timestamp"])
+def test_non_ascii_auth_header_is_a_401_problem_not_a_500(client: TestClient, name: str) -> None:
+    raw = body(event())
+    headers: dict[str, Any] = {"Content-Type": STRUCTURED}
+    headers.update(sign_request(SECRETS["k-dpmptsp"], raw, key_id="k-dpmptsp", headers=headers))
+    headers[name] = (headers[name] + "é").encode("utf-8")  # raw bytes beyond ASCII
+    assert_problem(client.post("/v1/events", content=raw, headers=headers), 401)
+
+
+def test_declared_size_is_refused_before_authentication(forwarder: RecordingForwarder) -> None:
+    client = make_client(forwarder, intake_max_event_bytes=1024)
+    response = client.post("/v1/events", content=b"x" * 2000,
+                           headers={"Content-Type": STRUCTURED})
+    assert_problem(response, 413)

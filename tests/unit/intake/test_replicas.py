@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pantau_contracts import validate_event
-from pantau_intake.client.signing import sign
+from pantau_contracts.signing import sign
 from pantau_intake.domain.authentication import SeenSignatures
 from pantau_intake.domain.idempotency import AcceptedRecord, EventKey, RecentEvents
 from pantau_intake.domain.store import StoreUnavailable

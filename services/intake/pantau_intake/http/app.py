@@ -1,12 +1,16 @@
 """The FastAPI application. Routes are thin: read the body, call the domain/service, map results.
 
 Order of checks for ``POST /v1/events`` (each failure is a problem+json answer):
-size (413) → authentication (401/409) → content type and JSON (415/400) → rate limit (429) →
+declared size (``Content-Length``, 413) → authentication of the headers — key, timestamp window,
+signature scheme — (401) *before a byte of the body is read* → the body, read up to the limit
+(413 while streaming) → signature over the body and replay (401/409) → content type and JSON
+(415/400) → rate limit (429) →
 contract — ``pantaureceived`` set by the sender, a ``time`` in the future — and authorisation
 — source, receipt prefix, service — (422/403/409) → broker confirm (503) → 202. The shared
 intake database (replay check, accepted events) being unreachable is a 503 too (nothing
 accepted). Accepted events are forwarded stamped with ``pantaureceived`` (the request's received
-time).
+time). A request authenticated with the deprecated signature scheme v1 is answered with a
+``Deprecation`` header (RFC 9745).
 """
 
 from __future__ import annotations
@@ -26,8 +30,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pantau_contracts import FieldProblem, ValidatedEvent
+from pantau_contracts.signing import V1
 from pantau_intake.domain import problems
-from pantau_intake.domain.authentication import Authenticator, KeyResolver, SignatureLedger
+from pantau_intake.domain.authentication import (
+    Admission,
+    Authenticator,
+    KeyResolver,
+    Principal,
+    SignatureLedger,
+)
 from pantau_intake.domain.authorisation import ServiceDirectory
 from pantau_intake.domain.idempotency import AcceptedEvents
 from pantau_intake.domain.problems import PROBLEM_CONTENT_TYPE, Problem
@@ -124,7 +135,8 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
         forwarder = AmqpForwarder(publisher)
         ready = ready or publisher.check
     auth_kwargs: dict[str, Any] = {"window": float(settings.intake_replay_window_seconds),
-                                   "seen": seen}
+                                   "seen": seen,
+                                   "accept_v1": settings.intake_accept_v1_signatures}
     if clock is not None:
         auth_kwargs["clock"] = clock
     return Wiring(
@@ -192,10 +204,13 @@ def create_app(settings: IntakeSettings | None = None, *, wiring: Wiring | None 
         content_type = request.headers.get("content-type")
         limit = (settings.intake_max_batch_bytes if is_batch(content_type)
                  else settings.intake_max_event_bytes)
+        _check_declared_size(request, limit)
+        admission = await run_in_threadpool(_admit, wired, list(request.headers.items()),
+                                            request.method, _request_target(request))
         body = await _read_limited(request, limit)
         headers = {k.lower(): v for k, v in request.headers.items()}
         return await run_in_threadpool(_handle, wired, settings, headers, content_type, body,
-                                       request.url.path)
+                                       admission, request.url.path)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -210,10 +225,32 @@ def create_app(settings: IntakeSettings | None = None, *, wiring: Wiring | None 
     return app
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
+def _check_declared_size(request: Request, limit: int) -> None:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise problems.too_large(limit, "body (bytes)")
+
+
+def _request_target(request: Request) -> str:
+    """Path and query exactly as on the request line (what a v2 signature covers)."""
+    raw = request.scope.get("raw_path") or request.url.path.encode("ascii", "replace")
+    query = request.scope.get("query_string") or b""
+    target = raw + (b"?" + query if query else b"")
+    return str(target.decode("latin-1"))
+
+
+def _admit(wired: Wiring, headers: list[tuple[str, str]], method: str,
+           target: str) -> Admission:
+    """The header checks of authentication, before the body is read (401, or 503)."""
+    try:
+        return wired.authenticator.admit(headers, method=method, target=target)
+    except StoreUnavailable as exc:
+        log.warning("intake store unavailable: %s", exc)
+        raise problems.unavailable("The intake database is not reachable; nothing was "
+                                   "accepted.") from exc
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -225,9 +262,10 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 
 def _handle(wired: Wiring, settings: IntakeSettings, headers: dict[str, str],
-            content_type: str | None, body: bytes, instance: str) -> JSONResponse:
+            content_type: str | None, body: bytes, admission: Admission,
+            instance: str) -> JSONResponse:
     try:
-        return _accept(wired, settings, headers, content_type, body, instance)
+        return _accept(wired, settings, headers, content_type, body, admission, instance)
     except StoreUnavailable as exc:
         log.warning("intake store unavailable: %s", exc)
         raise problems.unavailable("The intake database is not reachable; nothing was "
@@ -235,8 +273,27 @@ def _handle(wired: Wiring, settings: IntakeSettings, headers: dict[str, str],
 
 
 def _accept(wired: Wiring, settings: IntakeSettings, headers: dict[str, str],
-            content_type: str | None, body: bytes, instance: str) -> JSONResponse:
-    principal = wired.authenticator.authenticate(headers, body)
+            content_type: str | None, body: bytes, admission: Admission,
+            instance: str) -> JSONResponse:
+    principal = wired.authenticator.verify(admission, body)
+    if principal.scheme != V1:
+        return _authenticated(wired, settings, principal, headers, content_type, body, instance)
+    try:
+        response = _authenticated(wired, settings, principal, headers, content_type, body,
+                                  instance)
+    except Problem as problem:
+        problem.headers = {**problem.headers, **V1_DEPRECATION}
+        raise
+    response.headers.update(V1_DEPRECATION)
+    return response
+
+
+V1_DEPRECATION = {"Deprecation": "@1796169600"}  # RFC 9745: v1 deprecated since 2026-12-02
+
+
+def _authenticated(wired: Wiring, settings: IntakeSettings, principal: Principal,
+                   headers: dict[str, str], content_type: str | None, body: bytes,
+                   instance: str) -> JSONResponse:
     mode, items = parse(content_type, headers, body, settings.intake_max_batch_events)
     wait = wired.limiter.take(principal.department, len(items))
     if wait > 0:

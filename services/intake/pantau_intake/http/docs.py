@@ -18,12 +18,25 @@ Sign every request:
 |---|---|
 | `X-Pantau-Key` | your key id, e.g. `kota-bandung.dpmptsp.dev1` |
 | `X-Pantau-Timestamp` | current unix time in seconds; must be within ±300 s of the server |
-| `X-Pantau-Signature` | `v1=` + hex HMAC-SHA256(secret, timestamp + "." + raw body bytes) |
+| `X-Pantau-Signature` | `v2=` + hex HMAC-SHA256(secret, canonical request) |
 
-In shell: `printf '%s.%s' "$TS" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" -hex`.
-A signature is accepted **once**: sign every attempt (retries included) with a fresh timestamp;
-re-sending the same signed request is refused with 409. In Python use
-`pantau_intake.client.signing.sign(secret, body)`.
+The **canonical request** is these lines joined by `\n` (no newline at the end, printable ASCII):
+`PANTAU-HMAC-SHA256-V2`, the timestamp as sent, the method (`POST`), the path and query as on
+the request line (`/v1/events`), the `Content-Type` value (trimmed), one `ce-<name>:<value>`
+line per `ce-*` header (names lower-case, values trimmed, sorted by name; none in structured
+mode), and the lower-case hex SHA-256 of the body. The key id and timestamp are checked (and an
+unknown key refused, 401) before the body is read.
+
+In shell: `printf 'PANTAU-HMAC-SHA256-V2\n%s\nPOST\n/v1/events\n%s\n%s' "$TS" "$CT"
+"$(printf '%s' "$BODY" | openssl dgst -sha256 -hex | sed 's/^.*= //')" | openssl dgst -sha256
+-hmac "$SECRET" -hex`. A signature is accepted **once**: sign every attempt (retries included)
+with a fresh timestamp; re-sending the same signed request is refused with 409. In Python use
+`pantau_contracts.signing.sign_request(secret, body, key_id=…, headers=…)` or the department SDK
+`pantau_client` (README, "Integrate your department", has a worked example).
+
+**Deprecated — `v1=`** hex HMAC-SHA256(secret, timestamp + "." + body): still accepted for
+structured and batched mode (answered with a `Deprecation` header), refused for binary mode
+(its `ce-*` attributes would not be signed).
 
 ### Event formats (CloudEvents 1.0)
 * **structured**: `Content-Type: application/cloudevents+json`, body = one event;
@@ -132,12 +145,11 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         [{"field": "body", "problem": "is not valid JSON", "expected": "a JSON document"}])),
     401: _problem_response("Missing or wrong signature, unknown/revoked key, stale timestamp.",
                            _problem("unauthenticated", "Authentication failed", 401,
-                                    "the signature does not match the body and timestamp",
+                                    "the signature does not match the request",
                                     [{"field": "X-Pantau-Signature",
-                                      "problem": "the signature does not match the body and "
-                                                 "timestamp",
-                                      "expected": 'v1=<hex HMAC-SHA256(secret, timestamp + "." '
-                                                  '+ body)>'}])),
+                                      "problem": "the signature does not match the request",
+                                      "expected": "v2=<hex HMAC-SHA256(secret, canonical "
+                                                  "request)>"}])),
     403: _problem_response("Not your department, not your receipt number (field "
                            "data.receipt_number) or not your service.", _problem(
         "forbidden", "Not allowed for this department", 403,
@@ -176,9 +188,15 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 SECURITY_SCHEMES = {
     "PantauKey": {"type": "apiKey", "in": "header", "name": "X-Pantau-Key",
-                  "description": "Your key id."},
+                  "description": "Your key id (checked before the body is read)."},
     "PantauTimestamp": {"type": "apiKey", "in": "header", "name": "X-Pantau-Timestamp",
                         "description": "Unix seconds; within ±300 s of the server clock."},
     "PantauSignature": {"type": "apiKey", "in": "header", "name": "X-Pantau-Signature",
-                        "description": 'v1=<hex HMAC-SHA256(secret, timestamp + "." + body)>'},
+                        "description": "v2=<hex HMAC-SHA256(secret, canonical request)>: "
+                                       "the canonical request covers the timestamp, method, "
+                                       "path and query, Content-Type, every ce-* header and "
+                                       "the body's "
+                                       "SHA-256 (see the description above). v1= (timestamp "
+                                       "and body only) is deprecated and refused in binary "
+                                       "mode."},
 }

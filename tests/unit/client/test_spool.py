@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pantau_intake.client.spool import Spool
+from pantau_client.spool import Spool
 
 
 def test_append_then_drain_in_order(tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
-"""Sending events over HTTP, signed with ``signing.sign`` (the HTTP variant of the client).
+"""Sending events over HTTP, signed with scheme v2 (``pantau_contracts.signing.sign_request``).
 
-Every attempt is signed anew (intake accepts a signature once). 429 and 503 answers and
+The signature covers the method, the path, the Content-Type and every ``ce-*`` header as well as
+the body, so structured, batched and binary mode are all signed the same way. Every attempt is
+signed anew (intake accepts a signature once). 429 and 503 answers and
 connection errors are retried with backoff (honouring ``Retry-After``); a retried event that was
 in fact accepted the first time is answered 202 again (intake is idempotent on source + id).
 Other 4xx answers raise ``Refused`` carrying the problem document.
@@ -12,15 +14,17 @@ import json
 import time
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from cloudevents.core.v1.event import CloudEvent
 
 from pantau_contracts import event_to_json
-from pantau_intake.client.signing import sign
+from pantau_contracts.signing import sign_request
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
+JSON = "application/json"
 
 
 class Refused(RuntimeError):
@@ -37,7 +41,8 @@ class Refused(RuntimeError):
 class HttpSender:
     def __init__(self, base_url: str, key_id: str, secret: str, *, timeout: float = 10.0,
                  attempts: int = 5, client: httpx.Client | None = None) -> None:
-        self._url = base_url.rstrip("/") + "/v1/events"
+        self._url = httpx.URL(base_url.rstrip("/") + "/v1/events")
+        self._target = self._url.raw_path.decode("ascii")  # path and query, as on the wire
         self._key_id = key_id
         self._secret = secret
         self._attempts = attempts
@@ -50,14 +55,23 @@ class HttpSender:
         body = b"[" + b",".join(_bytes(e) for e in events) + b"]"
         return self._post(body, BATCH)
 
+    def send_binary(self, attributes: dict[str, str], data: dict[str, Any]) -> dict[str, Any]:
+        """Binary mode: ``attributes`` (``{"id": …, "source": …}``) become ``ce-*`` headers
+        (values percent-encoded beyond printable ASCII, as CloudEvents requires)."""
+        headers = {f"ce-{name}": quote(str(value), safe=_SAFE)
+                   for name, value in attributes.items()}
+        return self._post(json.dumps(data).encode(), JSON, headers)
+
     def close(self) -> None:
         self._client.close()
 
-    def _post(self, body: bytes, content_type: str) -> dict[str, Any]:
+    def _post(self, body: bytes, content_type: str,
+              extra: dict[str, str] | None = None) -> dict[str, Any]:
         delay = 0.5
+        signed = {"Content-Type": content_type, **(extra or {})}
         for attempt in range(1, self._attempts + 1):
-            headers = {**sign(self._secret, body, key_id=self._key_id),
-                       "Content-Type": content_type}
+            headers = {**signed, **sign_request(self._secret, body, key_id=self._key_id,
+                                                target=self._target, headers=signed)}
             try:
                 response = self._client.post(self._url, content=body, headers=headers)
             except httpx.TransportError:
@@ -80,6 +94,10 @@ class HttpSender:
                 problem = {"status": response.status_code, "detail": response.text}
             raise Refused(problem)
         raise AssertionError("unreachable")
+
+
+# printable ASCII except the percent sign and double quote stays as it is (CloudEvents HTTP binding)
+_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in '%"')
 
 
 def _bytes(event: CloudEvent | dict[str, Any] | bytes) -> bytes:

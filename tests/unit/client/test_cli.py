@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pantau_client.cli import build_event, read_rows
+from pantau_client.identity import Department
 from pantau_contracts import validate_event
-from pantau_intake.client.cli import build_event, read_rows
-from pantau_intake.domain.departments import DepartmentRef
 
-DPMPTSP = DepartmentRef("kota-bandung", "dpmptsp")
+DPMPTSP = Department("kota-bandung", "dpmptsp")
 
 
 def test_csv_rows_become_valid_events_with_stable_ids(tmp_path: Path) -> None:

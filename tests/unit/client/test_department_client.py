@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from pantau_client.department import DepartmentClient
+from pantau_client.identity import Department
 from pantau_contracts import ContractViolation
-from pantau_intake.client.department import DepartmentClient
-from tests.unit.intake.fakes import DPMPTSP, body, event
+from tests.unit.intake.fakes import body, event
+
+DPMPTSP = Department("kota-bandung", "dpmptsp")
 
 
 def client(tmp_path: Path) -> DepartmentClient:

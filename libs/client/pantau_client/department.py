@@ -1,6 +1,6 @@
 """``DepartmentClient``: a department's AMQP sender on pika, with store-and-forward.
 
-    client = DepartmentClient(amqp_url, DepartmentRef("kota-bandung", "dpmptsp"), spool_path)
+    client = DepartmentClient(amqp_url, Department("kota-bandung", "dpmptsp"), spool_path)
     client.send(make_event(type="case.submitted", source="/kota-bandung/dpmptsp", data={...}))
 
 * publishes to ``pantau.ingress`` with routing key ``{jurisdiction}.{department}.{type}``,
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pika
 from cloudevents.core.v1.event import CloudEvent
@@ -31,13 +31,19 @@ from pika.exceptions import (
     UnroutableError,
 )
 
+from pantau_client.spool import Spool
 from pantau_contracts import event_to_json, validate_event
 from pantau_contracts.routing import INGRESS_EXCHANGE, department_key
-from pantau_intake.client.spool import Spool
-from pantau_intake.domain.departments import DepartmentRef
 
 log = logging.getLogger(__name__)
 CONTENT_TYPE = "application/cloudevents+json"
+
+
+class Sender(Protocol):
+    """Who publishes: anything naming its RabbitMQ user (``pantau_client.identity.Department``)."""
+
+    @property
+    def amqp_user(self) -> str: ...
 
 
 class Unavailable(RuntimeError):
@@ -45,7 +51,7 @@ class Unavailable(RuntimeError):
 
 
 class DepartmentClient:
-    def __init__(self, amqp_url: str, department: DepartmentRef, spool_path: Path | str, *,
+    def __init__(self, amqp_url: str, department: Sender, spool_path: Path | str, *,
                  user_id: str | None = None, connect_timeout: float = 5.0) -> None:
         self._params = pika.URLParameters(amqp_url)
         self._params.connection_attempts = 1

@@ -1,20 +1,16 @@
-"""``python -m pantau_intake.client`` — send a department's events to Pantau.
+"""``pantau-client`` (or ``python -m pantau_client``) — send a department's events to Pantau.
 
-    python -m pantau_intake.client --dev --department kota-bandung/dpmptsp \\
+    pantau-client --department kota-bandung/dpmptsp \\
         send --type case.submitted --data '{"receipt_number": "BDG-PBG-2026-000123",
                                             "service_code": "pbg"}'
-    python -m pantau_intake.client --dev --department kota-bandung/dpmptsp import backlog.csv
-    python -m pantau_intake.client --dev --department kota-bandung/dpmptsp flush
+    pantau-client --department kota-bandung/dpmptsp import backlog.csv
+    pantau-client --department kota-bandung/dpmptsp flush
 
 Transport ``--via amqp`` (default: pika, publisher confirms, store-and-forward spool) or
-``--via http`` (signed requests to intake's API). Credentials: ``--dev`` takes them from
-config/dev-departments.yaml (DEV ONLY); otherwise from the environment:
-
-    PANTAU_CLIENT_DEPARTMENT   jurisdiction/department
-    PANTAU_CLIENT_AMQP_URL     amqp://dept.<j>.<d>:<password>@host:5672/pantau   (--via amqp)
-    PANTAU_CLIENT_HTTP_URL     http://127.0.0.1:8001                            (--via http)
-    PANTAU_CLIENT_KEY_ID, PANTAU_CLIENT_SECRET                                  (--via http)
-    PANTAU_CLIENT_SPOOL        spool file (default $PANTAU_STATE_DIR/spool-<j>-<d>.jsonl)
+``--via http`` (requests signed with scheme v2 to intake's API). Credentials and addresses come
+from the environment (``pantau_client.settings``: PANTAU_CLIENT_DEPARTMENT, _HTTP_URL, _KEY_ID,
+_SECRET, _AMQP_URL, _SPOOL) or the flags; ``--dev`` takes them from the checked-in
+config/dev-departments.yaml (DEVELOPMENT ONLY, ``PANTAU_CLIENT_DEV_FILE``).
 
 ``import`` reads JSON lines (a full CloudEvent per line, or {"type", "data", ...}) or CSV
 (columns ``type``, optional ``id``, ``time``, ``subject``, ``sequence``, ``data`` as JSON and/or
@@ -28,25 +24,23 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
+from pantau_client.identity import Department
+from pantau_client.settings import ClientSettings
 from pantau_contracts import ContractViolation
-from pantau_intake.domain.departments import DepartmentRef
-from pantau_intake.settings import IntakeSettings
 
 
 class Sender(Protocol):
     def __call__(self, event: dict[str, Any]) -> str: ...
 
 
-def build_event(department: DepartmentRef, row: dict[str, Any], row_key: str) -> dict[str, Any]:
+def build_event(department: Department, row: dict[str, Any], row_key: str) -> dict[str, Any]:
     """A structured event from a minimal row; fills source, id (deterministic), time."""
     if "specversion" in row:
         return row
@@ -87,7 +81,7 @@ def _count_rows(path: Path) -> int:
     return sum(1 for _ in read_rows(path))
 
 
-def cmd_import(args: argparse.Namespace, department: DepartmentRef, send: Sender) -> int:
+def cmd_import(args: argparse.Namespace, department: Department, send: Sender) -> int:
     from tqdm import tqdm
 
     path = Path(args.file)
@@ -114,42 +108,37 @@ def cmd_import(args: argparse.Namespace, department: DepartmentRef, send: Sender
     return 1 if invalid else 0
 
 
-def _amqp_sender(args: argparse.Namespace, department: DepartmentRef,
-                 settings: IntakeSettings) -> tuple[Sender, Any]:
-    from pantau_intake.client.department import DepartmentClient
+def _amqp_sender(args: argparse.Namespace, department: Department,
+                 settings: ClientSettings) -> tuple[Sender, Any]:
+    from pantau_client.department import DepartmentClient
 
-    url = os.environ.get("PANTAU_CLIENT_AMQP_URL", "")
+    url = settings.amqp_url
     if args.dev:
-        from pantau_intake.credentials.dev import dev_department
+        from pantau_client.dev import dev_amqp_url, dev_credentials
 
-        creds = dev_department(str(department))
-        parts = urlsplit(settings.amqp_url)
-        url = urlunsplit((parts.scheme, f"{department.amqp_user}:{creds.amqp_password}@"
-                          f"{parts.hostname}:{parts.port or 5672}", parts.path, "", ""))
+        creds = dev_credentials(settings.dev_file, department)
+        url = dev_amqp_url(settings.dev_amqp_url, department, creds.amqp_password)
     if not url:
         raise SystemExit("set PANTAU_CLIENT_AMQP_URL or use --dev")
-    spool = Path(args.spool or os.environ.get("PANTAU_CLIENT_SPOOL") or settings.state_dir /
-                 f"spool-{department.jurisdiction}-{department.department}.jsonl")
+    spool = Path(args.spool or settings.spool or
+                 f"pantau-spool-{department.jurisdiction}-{department.department}.jsonl")
     client = DepartmentClient(url, department, spool)
     return client.send, client
 
 
-def _http_sender(args: argparse.Namespace, department: DepartmentRef,
-                 settings: IntakeSettings) -> tuple[Sender, Any]:
-    from pantau_intake.client.http_sender import HttpSender, Refused
+def _http_sender(args: argparse.Namespace, department: Department,
+                 settings: ClientSettings) -> tuple[Sender, Any]:
+    from pantau_client.http_sender import HttpSender, Refused
 
-    key_id = os.environ.get("PANTAU_CLIENT_KEY_ID", "")
-    secret = os.environ.get("PANTAU_CLIENT_SECRET", "")
+    key_id, secret = settings.key_id, settings.secret
     if args.dev:
-        from pantau_intake.credentials.dev import dev_department
+        from pantau_client.dev import dev_credentials
 
-        creds = dev_department(str(department))
+        creds = dev_credentials(settings.dev_file, department)
         key_id, secret = creds.key_id, creds.secret
     if not (key_id and secret):
         raise SystemExit("set PANTAU_CLIENT_KEY_ID and PANTAU_CLIENT_SECRET or use --dev")
-    url = args.http_url or os.environ.get("PANTAU_CLIENT_HTTP_URL") or \
-        f"http://{settings.intake_host}:{settings.intake_port}"
-    sender = HttpSender(url, key_id, secret)
+    sender = HttpSender(args.http_url or settings.http_url, key_id, secret)
 
     def send(event: dict[str, Any]) -> str:
         try:
@@ -162,9 +151,10 @@ def _http_sender(args: argparse.Namespace, department: DepartmentRef,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pantau_intake.client", description=__doc__,
+    settings = ClientSettings.from_env()
+    parser = argparse.ArgumentParser(prog="pantau-client", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--department", default=os.environ.get("PANTAU_CLIENT_DEPARTMENT"))
+    parser.add_argument("--department", default=settings.department or None)
     parser.add_argument("--via", choices=("amqp", "http"), default="amqp")
     parser.add_argument("--dev", action="store_true", help="use the DEV-ONLY credentials")
     parser.add_argument("--spool")
@@ -185,8 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.department:
         parser.error("--department (or PANTAU_CLIENT_DEPARTMENT) is required")
-    department = DepartmentRef.parse(args.department)
-    settings = IntakeSettings()
+    department = Department.parse(args.department)
     factory = _http_sender if args.via == "http" else _amqp_sender
     sender, closeable = factory(args, department, settings)
     try:

@@ -1,0 +1,3 @@
+from pantau_client.cli import main
+
+raise SystemExit(main())

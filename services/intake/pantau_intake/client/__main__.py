@@ -1,3 +1,0 @@
-from pantau_intake.client.cli import main
-
-raise SystemExit(main())
