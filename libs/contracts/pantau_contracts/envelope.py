@@ -13,6 +13,12 @@ work. Pantau adds three rules of its own:
   and AMQP alike (``stamp_received``); a department can never set it — an inbound event that
   carries it is refused (``validate_event(..., inbound=True)``). ``time`` is what the department
   *claims*; ``pantaureceived`` is when Pantau *knew*. Tracking keeps both.
+
+Whatever passes must be storable on PostgreSQL and SQLite (tracking keeps ``id`` and ``source``
+in 200-character columns and ``sequence`` in a BIGINT): ``id`` and ``source`` have at most
+``MAX_IDENTITY_LENGTH`` characters, ``sequence`` is below 2**63, and no string attribute carries
+a control character, a non-character or a lone surrogate (``text.UNSAFE``; PostgreSQL cannot
+store NUL, and no driver can encode a lone surrogate).
 """
 
 from __future__ import annotations
@@ -29,12 +35,16 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from pydantic import BaseModel
 
+from pantau_contracts.text import unsafe_character
+
 SPECVERSION = "1.0"
 SOURCE_PATTERN = re.compile(
     r"^/(?P<jurisdiction>[a-z0-9][a-z0-9-]{1,62})/(?P<department>[a-z0-9][a-z0-9-]{1,62})"
     r"(/[^\s]*)?$")
 _FORMAT = JSONFormat()
 MAX_EVENT_BYTES = 256 * 1024
+MAX_IDENTITY_LENGTH = 200  # id and source: tracking's columns
+MAX_SEQUENCE = 2**63 - 1  # a signed 64-bit column on both databases
 RECEIVED_ATTRIBUTE = "pantaureceived"
 """Intake-owned CloudEvents extension: when intake received the event (UTC, RFC 3339)."""
 
@@ -112,7 +122,10 @@ def parse_time(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         raise ValueError("no offset")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 has no UTC date
+        raise ValueError("out of range in UTC") from exc
 
 
 def stamp_received(event: ValidatedEvent, at: datetime) -> ValidatedEvent:
@@ -209,6 +222,9 @@ def envelope_from_dict(raw: dict[str, Any]) -> CloudEvent:
         elif not (isinstance(seq, int) and not isinstance(seq, bool)) or seq < 0:
             problems.append(FieldProblem("sequence", f"{seq!r} is not a non-negative integer",
                                          "an integer that grows with each event of a case"))
+        if isinstance(attrs.get("sequence"), int) and attrs["sequence"] > MAX_SEQUENCE:
+            problems.append(FieldProblem("sequence", "is too large",
+                                         f"an integer from 0 to {MAX_SEQUENCE}"))
     if "data_base64" in raw:
         problems.append(FieldProblem("data_base64", "binary data is not accepted",
                                      "a JSON object in 'data'"))
@@ -219,6 +235,7 @@ def envelope_from_dict(raw: dict[str, Any]) -> CloudEvent:
     if not isinstance(raw.get("data"), dict):
         problems.append(FieldProblem("data", "is missing or not a JSON object",
                                      "a JSON object with the event's payload"))
+    problems.extend(_string_problems(raw))
     for name in attrs:
         if not re.fullmatch(r"[a-z0-9]{1,20}", name):
             problems.append(FieldProblem(name, "is not a valid CloudEvents attribute name",
@@ -234,6 +251,22 @@ def envelope_from_dict(raw: dict[str, Any]) -> CloudEvent:
                                 event_id=_str_or_none(raw.get("id")),
                                 source=_str_or_none(raw.get("source")),
                                 event_type=_str_or_none(raw.get("type"))) from exc
+
+
+def _string_problems(raw: dict[str, Any]) -> list[FieldProblem]:
+    """String attributes that could not be stored: too long an identity, an unsafe character."""
+    problems = []
+    for name in ("id", "source"):
+        value = raw.get(name)
+        if isinstance(value, str) and len(value) > MAX_IDENTITY_LENGTH:
+            problems.append(FieldProblem(name, f"has {len(value)} characters",
+                                         f"at most {MAX_IDENTITY_LENGTH} characters"))
+    for name, value in raw.items():
+        found = unsafe_character(value) if isinstance(value, str) else None
+        if found is not None:
+            problems.append(FieldProblem(name, f"contains a control character or "
+                                         f"non-character ({found})", "printable text"))
+    return problems
 
 
 def _str_or_none(value: Any) -> str | None:

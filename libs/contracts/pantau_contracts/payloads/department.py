@@ -16,6 +16,7 @@ from pantau_contracts.payloads.base import (
     Payload,
     PublicText,
     ReceiptNumber,
+    SafeText,
 )
 
 Nik = Annotated[str, StringConstraints(pattern=r"^\d{16}$")]
@@ -24,11 +25,12 @@ Nik = Annotated[str, StringConstraints(pattern=r"^\d{16}$")]
 class ApplicantV1(Payload):
     """The applicant. PRIVATE: stored by tracking only, never published, never logged."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Annotated[SafeText, StringConstraints(min_length=1, max_length=200)]
     nik: Nik | None = Field(None, description="Nomor Induk Kependudukan, 16 digits")
-    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,20}$")] | None = None
+    # At most 20 characters in all (the column's size): an optional "+" and 19 more.
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,19}$")] | None = None
     email: EmailStr | None = None
-    address: Annotated[str, StringConstraints(max_length=500)] | None = None
+    address: Annotated[SafeText, StringConstraints(max_length=500)] | None = None
 
 
 class CaseSubmittedV1(Payload):

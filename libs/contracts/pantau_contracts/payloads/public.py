@@ -17,7 +17,7 @@ from pantau_contracts.payloads.base import (
     Code,
     Kecamatan,
     Payload,
-    PublicText,
+    PublishedText,
     ReceiptNumber,
 )
 from pantau_contracts.vocabulary import PublicStatus
@@ -40,7 +40,7 @@ class TimelineEntryV1(Payload):
     stage_code: Code | None = None
     stage_name: Bilingual | None = None
     at: datetime = Field(description="When it happened (UTC)")
-    note: PublicText | None = None
+    note: PublishedText | None = None
     actor_role: ActorRole | None = None
     working_days: float | None = Field(
         None, description="Working days spent in this step; None while it is the current step")
@@ -98,7 +98,7 @@ class TimelineEntryV2(Payload):
     late_reported: bool = Field(False, description="Reported later than the tolerance allows")
     reporting_delay_days: int = Field(0, ge=0, description="Working days between `at` and "
                                                            "`received_at`")
-    note: PublicText | None = None
+    note: PublishedText | None = None
     actor_role: ActorRole | None = None
     working_days: float | None = Field(
         None, description="Working days spent in this step; None while it is the current step")

@@ -24,6 +24,7 @@ from xml.etree import ElementTree as ET
 
 from pantau_contracts.redaction import redact_text
 from pantau_contracts.vocabulary import STATUS_LABELS, PublicStatus
+from pantau_publishing.domain import xml
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_SCOPES = {"jurisdiction": "jurisdiction_code", "department": "department_code",
@@ -126,7 +127,7 @@ def atom(info: FeedInfo, changes: Sequence[Mapping[str, Any]]) -> bytes:
         if change.get("late_reported"):
             sub(entry, "category", term=LATE_TERM, label=info.late_label)
         sub(entry, "summary", summary(change, info))
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + _xml_bytes(feed)
+    return xml.document(feed)
 
 
 def json_feed(info: FeedInfo, changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -148,8 +149,3 @@ def json_feed(info: FeedInfo, changes: Sequence[Mapping[str, Any]]) -> dict[str,
             "_pantau": clocks_data(change),
         } for change in changes],
     }
-
-
-def _xml_bytes(element: ET.Element) -> bytes:
-    serialized: bytes = ET.tostring(element, encoding="utf-8")
-    return serialized

@@ -13,6 +13,7 @@ from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
 from pantau_contracts.payloads.public import PublicCaseV2
+from pantau_publishing.domain import xml
 
 
 def service_request(case: PublicCaseV2) -> dict[str, Any]:
@@ -68,7 +69,7 @@ def to_xml(root: str, item: str, rows: Sequence[dict[str, Any]]) -> bytes:
     top = ET.Element(root)
     for row in rows:
         top.append(_element(item, row))
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + _xml_bytes(top)
+    return xml.document(top)
 
 
 def _element(tag: str, value: Any) -> ET.Element:
@@ -101,9 +102,4 @@ def discovery_xml(doc: dict[str, Any]) -> bytes:
         formats = ET.SubElement(element, "formats")
         for value in endpoint["formats"]:
             ET.SubElement(formats, "format").text = value
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + _xml_bytes(root)
-
-
-def _xml_bytes(element: ET.Element) -> bytes:
-    serialized: bytes = ET.tostring(element, encoding="utf-8")
-    return serialized
+    return xml.document(root)

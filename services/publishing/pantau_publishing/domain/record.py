@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pantau_contracts.payloads.base import Code, PublicText, ReceiptNumber
+from pantau_contracts.payloads.base import Code, PublishedText, ReceiptNumber
 from pantau_contracts.payloads.public import (
     Bilingual,
     Name,
@@ -169,7 +169,7 @@ class ChangeDocument(BaseModel):
     late_reported: bool = False
     reporting_delay_days: int = Field(0, ge=0)
     reporting_tolerance_days: int | None = Field(None, ge=0)
-    note: PublicText | None = None
+    note: PublishedText | None = None
 
 
 def clean_change(document: Mapping[str, Any]) -> dict[str, Any]:
