@@ -28,6 +28,10 @@ class TrackingSettings(DatabaseSettings):
     tracking_processed_retention_days: float = 30.0  # PANTAU_TRACKING_PROCESSED_RETENTION_DAYS
     tracking_purge_interval: float = 300.0  # seconds between purges (read at import)
     tracking_purge_batch_size: int = 1000  # PANTAU_TRACKING_PURGE_BATCH_SIZE: rows per DELETE
+    tracking_purge_max_batches: int = 50  # PANTAU_TRACKING_PURGE_MAX_BATCHES: per table per run
+    # Private applicant data (UU PDP 27/2022) is deleted this long after its case closed
+    # (docs/privacy.md); open cases keep it.
+    tracking_applicant_retention_days: float = 365.0  # PANTAU_TRACKING_APPLICANT_RETENTION_DAYS
     # Transparency log (see docs/transparency.md). The signing key is base64 of a raw Ed25519
     # private key or a PEM path; empty: a development key generated into the state folder
     # (refused when PANTAU_ENV=production).

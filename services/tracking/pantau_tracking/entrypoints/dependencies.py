@@ -97,12 +97,8 @@ class TrackingRuntime(DependencyProvider):
         handler = TrackingHandler(
             store, load_catalogue(), clock,
             pending_timeout=timedelta(seconds=settings.tracking_pending_timeout))
-        retention = RetentionPurger(
-            store, clock,
-            outbox_retention=timedelta(hours=settings.tracking_outbox_retention_hours),
-            processed_retention=timedelta(days=settings.tracking_processed_retention_days),
-            batch_size=settings.tracking_purge_batch_size)
-        self.publisher = BulkConfirmingPublisher(settings.amqp_url)
+        retention = RetentionPurger.from_settings(store, clock, settings)
+        self.publisher = BulkConfirmingPublisher(settings.service_amqp_url("tracking"))
         signer = load_signer(settings.transparency_signing_key, state_dir=settings.state_dir,
                              production=settings.production)
         sequencer = Sequencer(self.engine, signer, settings.transparency_origin, clock,
