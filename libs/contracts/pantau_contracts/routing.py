@@ -8,6 +8,9 @@ with their own ``{jurisdiction}.{department}.``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 INGRESS_EXCHANGE = "pantau.ingress"  # departments publish raw events here over AMQP
 ACCEPTED_EXCHANGE = "pantau.accepted"  # intake publishes validated events here
 CASES_EXCHANGE = "pantau.cases"  # tracking publishes case.updated / case.overdue here
@@ -35,3 +38,52 @@ def case_key(event_type: str, jurisdiction: str) -> str:
 
 def feedback_queue(jurisdiction: str, department: str) -> str:
     return f"feedback.{jurisdiction}.{department}"
+
+
+# --- Dead letters: who may say what (see docs/reliability.md, "Replaying dead letters safely").
+# Any publisher can put any header on its message, so the x-pantau-* headers below mean something
+# only on a message whose AMQP ``user_id`` (which RabbitMQ checks against the login) is a Pantau
+# service or the dead-letter tool. Services that dead-letter a message themselves therefore build
+# its headers with ``dead_letter_headers``: every inbound x-pantau-* header except
+# ``REPLAY_AS_HEADER`` and every broker death header is dropped before they write their own.
+ORIGIN_QUEUE_HEADER = "x-pantau-origin-queue"  # the queue the service consumed the message from
+ORIGIN_USER_HEADER = "x-pantau-origin-user"  # the inbound message's authenticated user_id
+DEAD_LETTERED_BY_HEADER = "x-pantau-dead-lettered-by"  # the service that dead-lettered it
+DEAD_LETTERED_AT_HEADER = "x-pantau-dead-lettered-at"  # ISO 8601 UTC, written by that service
+PROVENANCE_HEADER = "x-pantau-provenance"  # JSON, written by ``deadletters scrub`` only
+REPLAY_AS_HEADER = "x-pantau-replay-as"
+"""The department AMQP user an operator replay acts for. Honoured (by intake's ingress and by the
+dead-letter tool) only on a message whose ``user_id`` is a trusted operator; on anyone else's
+message it is ignored — which is why it may pass through ``dead_letter_headers``."""
+
+BROKER_DEATH_HEADERS = frozenset({
+    "x-death", "x-first-death-queue", "x-first-death-reason", "x-first-death-exchange",
+    "x-last-death-queue", "x-last-death-reason", "x-last-death-exchange"})
+"""Written by RabbitMQ when it dead-letters a message — but a publisher may pre-plant them, and
+RabbitMQ 3.x keeps a pre-planted ``x-death`` entry (exchange, routing keys, time) when it matches
+the real queue and reason, only bumping its count. Only the newest entry's ``queue`` and
+``reason`` are the broker's own word."""
+
+INTERNAL_QUEUES = frozenset({TRACKING_QUEUE, PUBLISHING_QUEUE})
+"""Queues only Pantau services write to (through ``pantau.accepted`` / ``pantau.cases``)."""
+
+QUEUE_OF_EXCHANGE = {INGRESS_EXCHANGE: INTAKE_INGRESS_QUEUE, ACCEPTED_EXCHANGE: TRACKING_QUEUE,
+                     CASES_EXCHANGE: PUBLISHING_QUEUE}
+"""For dead letters written before ``ORIGIN_QUEUE_HEADER`` existed."""
+
+
+def is_department_facing(queue: str) -> bool:
+    """True for intake's ingress queue(s) — ``intake.ingress`` or a per-department
+    ``intake.ingress.<...>`` — whose messages come from departments."""
+    return queue == INTAKE_INGRESS_QUEUE or queue.startswith(INTAKE_INGRESS_QUEUE + ".")
+
+
+def dead_letter_headers(inbound: Mapping[Any, Any] | None) -> dict[str, Any]:
+    """The inbound headers a service may copy onto its own dead letter: string keys only,
+    without broker death headers and without x-pantau-* headers (except ``REPLAY_AS_HEADER``),
+    so that every x-pantau-* header on the letter is the service's own word."""
+    if not isinstance(inbound, Mapping):
+        return {}
+    return {k: v for k, v in inbound.items()
+            if isinstance(k, str) and k not in BROKER_DEATH_HEADERS
+            and (not k.lower().startswith("x-pantau-") or k == REPLAY_AS_HEADER)}

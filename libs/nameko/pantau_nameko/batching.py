@@ -68,6 +68,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import eventlet
@@ -82,9 +83,14 @@ from nameko.extensions import Entrypoint
 
 from pantau_contracts.routing import (
     DEAD_LETTER_EXCHANGE,
+    DEAD_LETTERED_AT_HEADER,
+    DEAD_LETTERED_BY_HEADER,
     ORIGIN_EXCHANGE_HEADER,
+    ORIGIN_QUEUE_HEADER,
     ORIGIN_ROUTING_KEY_HEADER,
+    ORIGIN_USER_HEADER,
     REASON_HEADER,
+    dead_letter_headers,
 )
 from pantau_nameko import health
 from pantau_nameko.delivery import Delivery, as_bytes
@@ -104,10 +110,10 @@ from pantau_nameko.settlement import (
 )
 from pantau_platform.amqp import ConfirmingPublisher, Outgoing, PublishError
 
-__all__ = ["BatchConsumer", "Delivery", "DependencyUnavailable", "batch_consume", "to_delivery"]
+__all__ = ["DEAD_LETTERED_BY_HEADER", "BatchConsumer", "Delivery", "DependencyUnavailable",
+           "batch_consume", "to_delivery"]
 
 log = logging.getLogger(__name__)
-DEAD_LETTERED_BY_HEADER = "x-pantau-dead-lettered-by"
 HEARTBEAT = 60  # seconds, negotiated with the broker
 HEARTBEAT_TICK = 10.0  # how often a waiting consumer checks/sends heartbeats
 PAUSE_TICK = 1.0  # a back-off or hold reads the connection in steps of this (and notices stop)
@@ -494,13 +500,20 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
             batch[index].requeue()
 
     def _dead_letter(self, delivery: Delivery, reason: Any) -> Outgoing:
-        headers = dict(delivery.headers)
+        # Inbound x-pantau-* and x-death headers are dropped: whoever published the message
+        # could have set them, and the dead-letter tool trusts ours (this letter's user_id is
+        # the service's). The letter is ours: no x-death, so the queue is named here.
+        headers = dead_letter_headers(delivery.headers)
         headers.update({
             REASON_HEADER: json.dumps(reason, default=str),
             ORIGIN_EXCHANGE_HEADER: delivery.exchange,
             ORIGIN_ROUTING_KEY_HEADER: delivery.routing_key,
+            ORIGIN_QUEUE_HEADER: self.options.queue,
             DEAD_LETTERED_BY_HEADER: str(self.container.service_name),
+            DEAD_LETTERED_AT_HEADER: datetime.now(UTC).isoformat(),
         })
+        if delivery.user_id:
+            headers[ORIGIN_USER_HEADER] = delivery.user_id
         return Outgoing(exchange=DEAD_LETTER_EXCHANGE,
                         routing_key=delivery.routing_key or self.options.queue,
                         body=delivery.body, headers=headers, message_id=delivery.message_id)

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from kombu import Connection, Exchange, Producer
 
@@ -41,6 +42,9 @@ class _Channel:
                                      connect_timeout=connect_timeout, heartbeat=0)
         self.connection.ensure_connection(max_retries=1)
         self.producer = Producer(self.connection.channel(), on_return=self._on_return)
+        # Every message carries the login as user_id (RabbitMQ checks it): whoever reads it —
+        # the dead-letter tool above all — knows which Pantau account published it.
+        self.user_id = unquote(urlsplit(url).username or "") or None
         self.returned: list[str] = []
 
     def _on_return(self, exception: Exception, exchange: str, routing_key: str,
@@ -52,7 +56,7 @@ class _Channel:
         self.producer.publish(
             item.body, exchange=Exchange(item.exchange, passive=True), routing_key=item.routing_key,
             headers=dict(item.headers or {}), message_id=item.message_id,
-            content_type=item.content_type, content_encoding="utf-8",
+            content_type=item.content_type, content_encoding="utf-8", user_id=self.user_id,
             delivery_mode=2, mandatory=True, retry=False, declare=[])
         if self.returned:
             raise PublishError("unroutable: " + "; ".join(self.returned))

@@ -31,6 +31,11 @@ class IntakeSettings(PantauSettings):
     intake_max_batch_events: int = 500
     intake_key_cache_seconds: float = 30.0  # how long a resolved key is cached (revocation lag)
     intake_trusted_amqp_users: str = "pantau"  # comma list: operators allowed to replay to ingress
+    # Dead letters (pantau_intake.deadletters): the AMQP users of Pantau's services, whose own
+    # dead letters' x-pantau-* headers are believed (comma list; every service user once each
+    # service has its own login), and how many days a dead letter keeps data.applicant.
+    intake_deadletters_trusted_publishers: str = "pantau"
+    intake_deadletters_scrub_days: float = Field(30, ge=0)
     # an event's claimed ``time`` may be at most this far after the moment intake received it
     # (a sender's clock running a little fast); later is refused (HTTP 422, AMQP invalid-event)
     intake_max_future_skew_seconds: int = Field(DEFAULT_MAX_FUTURE_SKEW_SECONDS, ge=0)

@@ -94,12 +94,51 @@ def test_missing_user_id_is_refused_without_feedback() -> None:
     assert rejections.told == []
 
 
-def test_trusted_operator_replay_is_validated_as_the_events_department() -> None:
+def replay(raw: bytes, replay_as: str | None, **extra: Any) -> Delivery:
+    headers = {"x-pantau-replay-as": replay_as} if replay_as is not None else {}
+    return delivery(raw, user="pantau", headers=headers, **extra)
+
+
+def test_trusted_operator_replay_acts_as_the_named_department_user() -> None:
     handler, forwarder, _r = setup()
-    assert handler.handle(delivery(body(event()), user="pantau")) == "accepted"
+    assert handler.handle(replay(body(event()), USER)) == "accepted"
     ev = event(service_code="ktp-el")  # still not dpmptsp's service
-    assert handler.handle(delivery(body(ev), user="pantau")) == "rejected"
+    assert handler.handle(replay(body(ev), USER)) == "rejected"
     assert len(forwarder.forwarded) == 1
+
+
+def test_operator_replay_cannot_launder_another_departments_event() -> None:
+    # the confused deputy of issue 14: Dishub's message naming DPMPTSP, replayed by the operator
+    handler, forwarder, rejections = setup()
+    assert handler.handle(replay(body(event()), "dept.kota-bandung.dishub")) == "rejected"
+    assert rejections.dead[0][1].reason == "forbidden"
+    assert rejections.told[0][0] == DepartmentRef("kota-bandung", "dishub")
+    assert forwarder.forwarded == []
+
+
+def test_operator_replay_without_a_department_user_is_refused() -> None:
+    handler, forwarder, rejections = setup()
+    for named in (None, "pantau", "dept.nonsense"):
+        assert handler.handle(replay(body(event()), named)) == "rejected"
+    assert {r.reason for _d, r in rejections.dead} == {"unknown-sender"}
+    assert forwarder.forwarded == []
+
+
+def test_replay_as_header_from_a_department_is_ignored() -> None:
+    handler, forwarder, rejections = setup()
+    d = delivery(body(event()), user="dept.kota-bandung.dishub",
+                 headers={"x-pantau-replay-as": USER})
+    assert handler.handle(d) == "rejected"
+    assert rejections.dead[0][1].reason == "forbidden"
+    assert forwarder.forwarded == []
+
+
+def test_refusal_checks_without_side_effects() -> None:
+    handler, forwarder, rejections = setup()
+    assert handler.refusal(delivery(body(event()))) is None
+    refused = handler.refusal(delivery(body(event()), user="dept.kota-bandung.dishub"))
+    assert refused is not None and refused.reason == "forbidden"
+    assert forwarder.forwarded == [] and rejections.dead == [] and rejections.told == []
 
 
 def test_wrong_content_type_is_refused() -> None:
@@ -175,11 +214,11 @@ def test_an_operator_replay_carrying_pantaureceived_is_refused_too() -> None:
     # a letter dead-lettered by the ingress is the department's message as sent: never stamped
     handler, forwarder, rejections = setup()
     ev = {**event(), "pantaureceived": STAMP}
-    assert handler.handle(delivery(body(ev), user="pantau")) == "rejected"
+    assert handler.handle(replay(body(ev), USER)) == "rejected"
     assert rejections.dead[0][1].reason == "invalid-event"
-    assert rejections.told == []  # an operator is not a department to tell
+    assert [d for d, _r in rejections.told] == [DepartmentRef("kota-bandung", "dpmptsp")]
     plain = event()
-    assert handler.handle(delivery(body(plain), user="pantau")) == "accepted"
+    assert handler.handle(replay(body(plain), USER)) == "accepted"
     assert json.loads(forwarder.forwarded[0].raw)["pantaureceived"] == STAMP
 
 

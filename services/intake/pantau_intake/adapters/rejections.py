@@ -1,18 +1,30 @@
-"""``RejectionSink`` on RabbitMQ: dead letters to ``pantau.dlx``, ``event.rejected`` feedback."""
+"""``RejectionSink`` on RabbitMQ: dead letters to ``pantau.dlx``, ``event.rejected`` feedback.
+
+A dead letter keeps the department's body and plain headers; its x-pantau-* headers are intake's
+alone (``dead_letter_headers``), and it is published with intake's own ``user_id`` (the
+publisher's login) — which is what lets the dead-letter tool believe them.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 
 from pantau_contracts import event_to_json, make_event
 from pantau_contracts.payloads.tracking import EventRejectedV1
 from pantau_contracts.routing import (
     DEAD_LETTER_EXCHANGE,
+    DEAD_LETTERED_AT_HEADER,
+    DEAD_LETTERED_BY_HEADER,
     FEEDBACK_EXCHANGE,
+    INTAKE_INGRESS_QUEUE,
     ORIGIN_EXCHANGE_HEADER,
+    ORIGIN_QUEUE_HEADER,
     ORIGIN_ROUTING_KEY_HEADER,
+    ORIGIN_USER_HEADER,
     REASON_HEADER,
+    dead_letter_headers,
 )
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.service.ingress import Delivery, RejectedRecord, Rejection
@@ -22,14 +34,19 @@ log = logging.getLogger(__name__)
 
 
 def dead_letter_message(delivery: Delivery, rejection: Rejection) -> Outgoing:
-    headers = {k: v for k, v in delivery.headers.items() if isinstance(k, str)}
+    # The department's own x-pantau-* / x-death headers are dropped: the dead-letter tool
+    # trusts the x-pantau-* headers of a letter intake published, so they must all be ours.
+    headers = dead_letter_headers(delivery.headers)
     headers.update({
         REASON_HEADER: json.dumps(rejection.as_dict(), ensure_ascii=False),
         ORIGIN_EXCHANGE_HEADER: delivery.exchange,
         ORIGIN_ROUTING_KEY_HEADER: delivery.routing_key,
+        ORIGIN_QUEUE_HEADER: INTAKE_INGRESS_QUEUE,
+        DEAD_LETTERED_BY_HEADER: "intake_ingress",
+        DEAD_LETTERED_AT_HEADER: datetime.now(UTC).isoformat(),
     })
     if delivery.user_id:
-        headers["x-pantau-origin-user"] = delivery.user_id
+        headers[ORIGIN_USER_HEADER] = delivery.user_id
     return Outgoing(exchange=DEAD_LETTER_EXCHANGE, routing_key=delivery.routing_key or "unrouted",
                     body=delivery.body, headers=headers, message_id=delivery.message_id,
                     content_type=delivery.content_type or "application/octet-stream")

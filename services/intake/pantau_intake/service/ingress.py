@@ -28,13 +28,19 @@ the event as the department sent it; what is forwarded is that event stamped wit
 ``pantaureceived`` = the received time.
 
 Operator replays: a message published by a trusted user (``trusted_users``, e.g. the ``pantau``
-operator account used by ``pantau_intake.deadletters replay``) skips the sender check — the
-event's own department is used — but is otherwise validated the same way, the inbound rule
+operator account used by ``pantau_intake.deadletters replay``) is handled *as the department
+named in its ``x-pantau-replay-as`` header* — the authenticated ``user_id`` of the message that
+died, which the tool read from the broker's record — never as the event's own department (that
+let an operator replay launder one department's message into another's name). Without that
+header, or naming no department user, it is refused (``unknown-sender``); the header on anyone
+else's message means nothing. It is otherwise validated the same way, the inbound rule
 included: a letter dead-lettered here is the department's message as sent (stamping happens
 only on forward), so a legitimate replay never carries ``pantaureceived``; one that does is
-refused like any other. Letters dead-lettered downstream (already stamped) are replayed to
-their own origin (``pantau.accepted``), not through the ingress, and keep their stamp. A
-replayed event is stamped with the time of the replay: that is when intake accepted it.
+refused like any other. ``refusal(delivery)`` runs the same checks without forwarding or
+dead-lettering anything (the tool's pre-check before a replay). Letters dead-lettered
+downstream (already stamped) are replayed to the queue they died in, not through the ingress,
+and keep their stamp. A replayed event is stamped with the time of the replay: that is when
+intake accepted it.
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ from pantau_contracts import (
     stamp_received,
     validate_event,
 )
-from pantau_contracts.routing import department_key
+from pantau_contracts.routing import REPLAY_AS_HEADER, department_key
 from pantau_intake.domain import surrogates
 from pantau_intake.domain.authorisation import ServiceDirectory, authorise
 from pantau_intake.domain.departments import DepartmentRef
@@ -141,7 +147,7 @@ class IngressHandler:
 
     def handle(self, delivery: Delivery) -> str:
         received = self._clock()
-        sender = DepartmentRef.from_amqp_user(delivery.user_id)
+        sender = self.sender(delivery)
         try:
             event = self._check(delivery, sender, received)
         except _Refused as refused:
@@ -166,6 +172,25 @@ class IngressHandler:
             log.warning("forwarded %s but could not record it: %s", event.id, exc)
         return "accepted"
 
+    def sender(self, delivery: Delivery) -> DepartmentRef | None:
+        """The department a message speaks for: its ``user_id``'s, or for a trusted operator's
+        replay the one its ``x-pantau-replay-as`` header names; None if neither is a department."""
+        if delivery.user_id not in self._trusted:
+            return DepartmentRef.from_amqp_user(delivery.user_id)
+        named = delivery.headers.get(REPLAY_AS_HEADER)
+        if isinstance(named, bytes):
+            named = named.decode("utf-8", "replace")
+        return DepartmentRef.from_amqp_user(named if isinstance(named, str) else None)
+
+    def refusal(self, delivery: Delivery) -> Rejection | None:
+        """Why ``handle`` would refuse ``delivery`` (not counting the accepted-events memory),
+        or None; nothing is forwarded, dead-lettered or told."""
+        try:
+            self._check(delivery, self.sender(delivery), self._clock())
+        except _Refused as refused:
+            return refused.rejection
+        return None
+
     def _check(self, delivery: Delivery, sender: DepartmentRef | None,
                received: datetime) -> ValidatedEvent:
         media = (delivery.content_type or "").split(";")[0].strip().lower()
@@ -181,17 +206,11 @@ class IngressHandler:
             raise _Refused(Rejection(
                 "routing-key-mismatch", "the routing key does not match the event",
                 (FieldProblem("routing_key", f"{delivery.routing_key!r}", expected),)), event)
-        trusted = delivery.user_id in self._trusted
-        if sender is None and not trusted:
-            raise _Refused(Rejection(
-                "unknown-sender", "the message does not name a department user",
-                (FieldProblem("user_id", f"{delivery.user_id!r} is not a department user",
-                              f"{DepartmentRef(event.jurisdiction, event.department).amqp_user}"
-                              " (set the AMQP user_id property)"),)), event)
-        acting = DepartmentRef(event.jurisdiction, event.department) if trusted else sender
-        assert acting is not None
+        if sender is None:
+            raise _Refused(_unknown_sender(delivery, event, delivery.user_id in self._trusted),
+                           event)
         try:
-            authorise(acting, event, self._directory)
+            authorise(sender, event, self._directory)
         except Problem as problem:
             raise _Refused(Rejection("forbidden", problem.detail, problem.errors), event) from None
         return event
@@ -212,6 +231,18 @@ class IngressHandler:
         self._rejections.feedback(sender, RejectedRecord(
             event_id=event_id, event_source=source, event_type=type_, receipt_number=receipt,
             rejection=rejection, rejected_at=self._clock()))
+
+
+def _unknown_sender(delivery: Delivery, event: ValidatedEvent, operator: bool) -> Rejection:
+    expected = DepartmentRef(event.jurisdiction, event.department).amqp_user
+    if operator:  # a replay must say whose message it replays: never the event's own claim
+        return Rejection("unknown-sender", "an operator replay must name the department user "
+                         "that published the message", (FieldProblem(
+                             REPLAY_AS_HEADER, f"{delivery.headers.get(REPLAY_AS_HEADER)!r}",
+                             "the dead letter's authenticated department user_id"),))
+    return Rejection("unknown-sender", "the message does not name a department user",
+                     (FieldProblem("user_id", f"{delivery.user_id!r} is not a department user",
+                                   f"{expected} (set the AMQP user_id property)"),))
 
 
 class _Refused(Exception):
