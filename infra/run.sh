@@ -24,10 +24,37 @@ SERVICES=(
 
 alive() { [[ -f "$PIDS/$1.pid" ]] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
 
+# DEVELOPMENT credentials of the local stack (loopback only): a service's own RabbitMQ user
+# (infra/rabbitmq/identities.tsv, made by infra/lib/rabbitmq.sh) and the portal's read-only role.
+amqp_as() { local url="$PANTAU_AMQP_URL"; echo "${url/pantau:pantau@/pantau-$1:pantau-$1-dev-only@}"; }
+
+# Each process gets its own RabbitMQ identity and only the databases it uses; the portal gets no
+# AMQP URL and neither tracking's nor intake's database URL (docs/architecture.md, "Identities").
+process_env() { # name -> env(1) arguments (options before assignments)
+  case "$1" in
+    intake-*) echo "-u PANTAU_DATABASE_URL PANTAU_INTAKE_AMQP_URL=$(amqp_as intake)" ;;
+    tracking) echo "-u PANTAU_INTAKE_DATABASE_URL PANTAU_TRACKING_AMQP_URL=$(amqp_as tracking)" ;;
+    indexer) echo "-u PANTAU_DATABASE_URL -u PANTAU_INTAKE_DATABASE_URL PANTAU_INDEXER_AMQP_URL=$(amqp_as indexer)" ;;
+    portal)
+      local transparency=""
+      if [[ -n "${PANTAU_DATABASE_URL:-}" ]]; then
+        if [[ "$PANTAU_DATABASE_URL" == "$STACK_DATABASE_URL" ]]; then
+          transparency="PANTAU_TRANSPARENCY_DATABASE_URL=${PORTAL_DATABASE_URL}"
+        else  # a database of the user's own: they give the portal its read-only URL
+          transparency="PANTAU_TRANSPARENCY_DATABASE_URL=${PANTAU_TRANSPARENCY_DATABASE_URL:-$PANTAU_DATABASE_URL}"
+        fi
+      fi
+      echo "-u PANTAU_AMQP_URL -u PANTAU_AMQP_MANAGEMENT_URL -u PANTAU_DATABASE_URL -u PANTAU_INTAKE_DATABASE_URL $transparency" ;;
+  esac
+}
+
 start_one() {
   local name="$1" module="$2"
   if alive "$name"; then echo "  $name already running (pid $(cat "$PIDS/$name.pid"))"; return; fi
-  setsid nohup "$PY" -m "$module" >>"$LOGS/$name.log" 2>&1 < /dev/null &
+  local -a envs
+  read -r -a envs <<<"$(process_env "$name")"
+  # SQLite tracking: the portal reads the log from tracking's file in PANTAU_STATE_DIR (development)
+  setsid nohup env "${envs[@]}" "$PY" -m "$module" >>"$LOGS/$name.log" 2>&1 < /dev/null &
   echo $! > "$PIDS/$name.pid"
   echo "  $name started (pid $!, log $LOGS/$name.log)"
 }
@@ -50,6 +77,8 @@ case "${1:-start}" in
     user_db="${PANTAU_DATABASE_URL:-}"
     bash infra/stack.sh up
     eval "$(bash infra/stack.sh env)"
+    STACK_DATABASE_URL="$PANTAU_DATABASE_URL"
+    PORTAL_DATABASE_URL="${STACK_DATABASE_URL/pantau:pantau@/pantau_portal:pantau_portal-dev-only@}"
     if [[ -n "$user_db" ]]; then export PANTAU_DATABASE_URL="$user_db"
     elif [[ "${DB:-sqlite}" != "postgres" ]]; then unset PANTAU_DATABASE_URL; fi
     echo "Tracking database: ${PANTAU_DATABASE_URL:-SQLite in $PANTAU_STATE_DIR}"

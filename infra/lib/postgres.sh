@@ -9,6 +9,10 @@ PG_SOCKET_DIR=$PG_DIR/run
 PG_PIDFILE=$PIDS_DIR/postgres.pid   # written by postgres itself (external_pid_file)
 
 postgres_url() { echo "postgresql://pantau:pantau@127.0.0.1:$PANTAU_PG_PORT/${1:-pantau}"; }
+# The portal's read-only role on tracking's database (transparency_* tables only).
+# DEVELOPMENT password: this stack listens on loopback only.
+PG_PORTAL_PASSWORD=pantau_portal-dev-only
+postgres_portal_url() { echo "postgresql://pantau_portal:$PG_PORTAL_PASSWORD@127.0.0.1:$PANTAU_PG_PORT/pantau"; }
 postgres_describe() { echo "$(postgres_url) (tests: $(postgres_url pantau_test))"; }
 
 postgres_pid() { live_pid "$PG_PIDFILE" "$PG_DATA"; }
@@ -35,7 +39,10 @@ postgres_provision() {
 
 postgres_bootstrap() {
     pg_as_svc "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PANTAU_PG_PORT" \
-        -U postgres -d postgres -f - <"$PANTAU_INFRA_DIR/postgres/bootstrap.sql" >>"$LOGS_DIR/postgres.log" 2>&1
+        -U postgres -d postgres -f - <"$PANTAU_INFRA_DIR/postgres/bootstrap.sql" >>"$LOGS_DIR/postgres.log" 2>&1 &&
+    pg_as_svc "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PANTAU_PG_PORT" \
+        -U postgres -d pantau -v portal_password="$PG_PORTAL_PASSWORD" -f - \
+        <"$PANTAU_INFRA_DIR/postgres/portal-readonly.sql" >>"$LOGS_DIR/postgres.log" 2>&1
 }
 
 postgres_up() {

@@ -10,6 +10,11 @@ RMQ_NODE=${PANTAU_RABBITMQ_NODENAME:-pantau@localhost}
 RMQ_DIST_PORT=$((PANTAU_AMQP_PORT + 20000))
 
 rabbitmq_url() { echo "amqp://pantau:pantau@127.0.0.1:$PANTAU_AMQP_PORT/pantau"; }
+# A service's own URL (infra/rabbitmq/identities.tsv): rabbitmq_service_url intake
+rabbitmq_service_url() { echo "amqp://pantau-$1:$(rabbitmq_dev_password "pantau-$1")@127.0.0.1:$PANTAU_AMQP_PORT/pantau"; }
+# DEVELOPMENT ONLY (loopback stack): the same rule as pantau_platform.identities.dev_password.
+rabbitmq_dev_password() { echo "$1-dev-only"; }
+RMQ_MAX_MESSAGE_SIZE=1048576 # bytes; also in rabbitmq.conf.tmpl and docker-compose.yml
 rabbitmq_mgmt_url() { echo "http://pantau:pantau@127.0.0.1:$PANTAU_AMQP_MGMT_PORT"; }
 rabbitmq_describe() { echo "$(rabbitmq_url) (management http://127.0.0.1:$PANTAU_AMQP_MGMT_PORT)"; }
 
@@ -41,7 +46,8 @@ rabbitmq_provision() {
     [ -x "$RMQ_BIN/rabbitmq-server" ] || apt_install rabbitmq-server
     svc_dirs "$RMQ_DIR" "$RMQ_DIR/mnesia" "$LOGS_DIR/rabbitmq"
     render_template "$PANTAU_INFRA_DIR/rabbitmq/rabbitmq.conf.tmpl" "$RMQ_DIR/rabbitmq.conf" \
-        AMQP_PORT="$PANTAU_AMQP_PORT" MGMT_PORT="$PANTAU_AMQP_MGMT_PORT"
+        AMQP_PORT="$PANTAU_AMQP_PORT" MGMT_PORT="$PANTAU_AMQP_MGMT_PORT" \
+        MAX_MESSAGE_SIZE="$RMQ_MAX_MESSAGE_SIZE"
     echo '[rabbitmq_management].' >"$RMQ_DIR/enabled_plugins"
 }
 
@@ -61,11 +67,29 @@ rabbitmq_ensure_account() {
     rmqctl set_permissions -p pantau pantau '.*' '.*' '.*'
 }
 
+# The service users of infra/rabbitmq/identities.tsv with their permissions on vhost pantau, and
+# the message size limit on the running node (rabbitmq.conf sets it at boot; this also reaches a
+# node started before it was added). Idempotent; run on every `up`. Passwords: development only.
+rabbitmq_ensure_identities() {
+    local user configure write read
+    rmqctl eval "application:set_env(rabbit, max_message_size, $RMQ_MAX_MESSAGE_SIZE)." >/dev/null
+    while IFS=$'\t' read -r -u 3 user configure write read; do # fd 3: rabbitmqctl reads stdin
+        case $user in '' | '#'*) continue ;; esac
+        if rmqctl list_users | cut -f1 | grep -qx "$user"; then
+            rmqctl change_password "$user" "$(rabbitmq_dev_password "$user")"
+        else
+            rmqctl add_user "$user" "$(rabbitmq_dev_password "$user")"
+        fi
+        rmqctl set_permissions -p pantau "$user" "$configure" "$write" "$read"
+    done 3<"$PANTAU_INFRA_DIR/rabbitmq/identities.tsv"
+}
+
 rabbitmq_up() {
     local pid
     pid=$(rabbitmq_pid)
     if [ -n "$pid" ]; then
         wait_until 60 "$pid" rabbitmq rabbitmq_api_ok || start_failed rabbitmq
+        rabbitmq_ensure_identities >/dev/null || start_failed rabbitmq "$LOGS_DIR/rabbitmq/rabbitmq.log"
         return 0
     fi
     require_port_free "$PANTAU_AMQP_PORT" "RabbitMQ AMQP, PANTAU_AMQP_PORT"
@@ -89,6 +113,7 @@ rabbitmq_up() {
         start_failed rabbitmq "$LOGS_DIR/rabbitmq/rabbitmq.log"
     rmqctl await_startup >/dev/null || start_failed rabbitmq "$LOGS_DIR/rabbitmq/rabbitmq.log"
     rabbitmq_ensure_account >/dev/null || start_failed rabbitmq "$LOGS_DIR/rabbitmq/rabbitmq.log"
+    rabbitmq_ensure_identities >/dev/null || start_failed rabbitmq "$LOGS_DIR/rabbitmq/rabbitmq.log"
     wait_until 60 "$pid" "rabbitmq management API" rabbitmq_api_ok ||
         start_failed rabbitmq "$LOGS_DIR/rabbitmq/rabbitmq.log"
 

@@ -14,10 +14,13 @@ import httpx
 import pika
 
 from pantau_contracts import routing
-from pantau_platform.topology import ManagementClient
+from pantau_platform.topology import ManagementClient, catalogue_departments
 from tests.conftest import REPO
 
-WORK_QUEUES = (routing.INTAKE_INGRESS_QUEUE, routing.TRACKING_QUEUE, routing.PUBLISHING_QUEUE)
+# the ingress reads the catch-all and each catalogue department's own queue (the topology)
+WORK_QUEUES = (routing.INTAKE_INGRESS_QUEUE,
+               *(routing.department_ingress_queue(j, d) for j, d in catalogue_departments()),
+               routing.TRACKING_QUEUE, routing.PUBLISHING_QUEUE)
 # the nameko process consuming each work queue
 CONSUMER_OF = {"pantau_intake.ingress": routing.INTAKE_INGRESS_QUEUE,
                "pantau_tracking": routing.TRACKING_QUEUE,
@@ -91,7 +94,7 @@ class Observer:
         return sample
 
     def work_in_queues(self) -> int:
-        """Messages ready or unacknowledged on the three work queues (management API)."""
+        """Messages ready or unacknowledged on the work queues (management API)."""
         total = 0
         for queue in WORK_QUEUES:
             info = self.management.queue_info(queue)

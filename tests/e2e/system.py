@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from pantau_platform import ready
+from pantau_platform.identities import identity_url
 from pantau_platform.settings import PantauSettings
 from pantau_platform.topology import ManagementClient, apply
 from tests.conftest import ES_URL, MGMT_URL, REPO, ServiceProcess
@@ -76,8 +77,13 @@ def running_system(amqp_url: str, state: Path, *, name: str, intake_port: int,
     run = uuid.uuid4().hex[:8]
     vhost_url = f"{amqp_url.rsplit('/', 1)[0]}/pantau_{name}_{run}"
     settings = PantauSettings(amqp_url=vhost_url, amqp_management_url=MGMT_URL)
-    apply(settings)
-    env = {**os.environ, "PANTAU_AMQP_URL": vhost_url, "PANTAU_AMQP_MANAGEMENT_URL": MGMT_URL,
+    apply(settings, service_users=True)
+    # every process connects as its own least-privilege user (docs/architecture.md,
+    # "Identities"); PANTAU_AMQP_URL (the operator) is for the tools and the tests themselves
+    identities = {f"PANTAU_{name.upper()}_AMQP_URL": identity_url(vhost_url, f"pantau-{name}")
+                  for name in ("intake", "tracking", "indexer")}
+    env = {**os.environ, **identities, "PANTAU_AMQP_URL": vhost_url,
+           "PANTAU_AMQP_MANAGEMENT_URL": MGMT_URL,
            "PANTAU_ELASTICSEARCH_URL": ES_URL, "PANTAU_STATE_DIR": str(state),
            "PANTAU_INDEX_ALIAS": f"pantau-{name}-{run}-cases",
            "PANTAU_CHANGES_ALIAS": f"pantau-{name}-{run}-changes",

@@ -17,7 +17,8 @@ CASES_EXCHANGE = "pantau.cases"  # tracking publishes case.updated / case.overdu
 FEEDBACK_EXCHANGE = "pantau.feedback"  # rejections reported back to departments
 DEAD_LETTER_EXCHANGE = "pantau.dlx"
 
-INTAKE_INGRESS_QUEUE = "intake.ingress"
+INTAKE_INGRESS_QUEUE = "intake.ingress"  # catch-all: what no department queue routes (operator)
+INGRESS_UNROUTED_EXCHANGE = "pantau.ingress.unrouted"  # pantau.ingress's alternate exchange
 TRACKING_QUEUE = "tracking.accepted"
 PUBLISHING_QUEUE = "publishing.cases"
 DEAD_LETTER_QUEUE = "pantau.dead-letter"
@@ -29,6 +30,17 @@ ORIGIN_ROUTING_KEY_HEADER = "x-pantau-origin-routing-key"
 
 def department_key(jurisdiction: str, department: str, event_type: str) -> str:
     return f"{jurisdiction}.{department}.{event_type}"
+
+
+def department_ingress_queue(jurisdiction: str, department: str) -> str:
+    """The department's own bounded ingress queue, e.g. ``intake.ingress.kota-bandung.dpmptsp``:
+    one flooding department fills only its own queue (``x-overflow: reject-publish``)."""
+    return f"{INTAKE_INGRESS_QUEUE}.{jurisdiction}.{department}"
+
+
+def department_binding_key(jurisdiction: str, department: str) -> str:
+    """Binds ``pantau.ingress`` to the department's ingress queue: its own routing keys only."""
+    return f"{jurisdiction}.{department}.#"
 
 
 def case_key(event_type: str, jurisdiction: str) -> str:

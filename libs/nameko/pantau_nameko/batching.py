@@ -56,6 +56,14 @@ settles nothing, and the broker returns the messages when the connection closes.
 time per entrypoint: batches are applied in queue order. The queue is never declared here
 (``no_declare``): the topology owns its arguments.
 
+Several queues (``extra_queues`` / ``X_EXTRA_QUEUES``, e.g. intake's one ingress queue per
+department): one consumer per queue on the same channel, so ``prefetch`` applies to each queue
+(RabbitMQ's per-consumer QoS). Deliveries enter the one buffer in the order they arrive, so each
+queue's messages stay in that queue's order (a batch may mix queues; order ACROSS queues is not
+defined — per-queue order is what a caller may rely on). An extra queue that does not exist is
+logged and skipped (the topology was not applied for it yet; it is consumed after the next
+reconnect or restart); the first queue missing is an error, as with one queue.
+
 Config overrides (``config_prefix="X"``): ``X_QUEUE``, ``X_BATCH_SIZE``, ``X_BATCH_WAIT_MS``,
 ``X_PREFETCH``, ``X_DELIVERY_LIMIT`` (must match the queue's ``x-delivery-limit``; default 5),
 ``X_UNKNOWN_RETRIES`` (default 3; 0 = today's requeue at the first failure).
@@ -67,11 +75,13 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import eventlet
+from amqp.exceptions import NotFound
 from eventlet.event import Event
 from kombu.connection import Connection
 from kombu.entity import Queue
@@ -119,6 +129,7 @@ HEARTBEAT_TICK = 10.0  # how often a waiting consumer checks/sends heartbeats
 PAUSE_TICK = 1.0  # a back-off or hold reads the connection in steps of this (and notices stop)
 PROBE_TIMEOUT = 10.0  # a probe running longer is a "no" (green I/O only)
 REMIND_EVERY = 30.0  # seconds between "still waiting" log lines during an outage
+QUEUE_INFO = "pantau_queue"  # delivery_info key: the queue a message was consumed from
 
 
 def to_delivery(message: Message) -> Delivery:
@@ -131,7 +142,18 @@ def to_delivery(message: Message) -> Delivery:
                     message_id=properties.get("message_id"),
                     redelivered=bool(info.get("redelivered", False)),
                     user_id=properties.get("user_id"),
-                    content_type=properties.get("content_type"))
+                    content_type=properties.get("content_type"),
+                    queue=str(info.get(QUEUE_INFO) or ""))
+
+
+def _receiver(queue: str, buffer: list[Message]) -> Callable[[Message], None]:
+    """Appends a message to the one buffer (arrival order), noting the queue it came from."""
+
+    def receive(message: Message) -> None:
+        message.delivery_info[QUEUE_INFO] = queue
+        buffer.append(message)
+
+    return receive
 
 
 def describe(exc_info: Any) -> str:
@@ -182,11 +204,13 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
     def __init__(self, queue: str, *, max_size: int = 100, max_wait_ms: float = 200,
                  prefetch: int = 200, config_prefix: str | None = None,
                  delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
-                 unknown_retries: int = DEFAULT_UNKNOWN_RETRIES, **kwargs: Any) -> None:
+                 unknown_retries: int = DEFAULT_UNKNOWN_RETRIES,
+                 extra_queues: tuple[str, ...] = (), **kwargs: Any) -> None:
         self.config_prefix = config_prefix
         # decorator defaults; setup() applies the container config's overrides
         self.options = BatchOptions(queue, max_size, max_wait_ms / 1000.0,
-                                    max(prefetch, max_size), delivery_limit, unknown_retries)
+                                    max(prefetch, max_size), delivery_limit, unknown_retries,
+                                    tuple(extra_queues))
         self._defaults = self.options
         self.policy = RetryPolicy(unknown_retries)
         self._stopping = False
@@ -209,7 +233,7 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
         self.options = BatchOptions.from_config(
             config, self.config_prefix, queue=d.queue, max_size=d.max_size,
             max_wait_ms=d.max_wait * 1000, prefetch=d.prefetch, delivery_limit=d.delivery_limit,
-            unknown_retries=d.unknown_retries)
+            unknown_retries=d.unknown_retries, extra_queues=d.extra_queues)
         self.policy = RetryPolicy(self.options.unknown_retries)
         quiet_holds_in_nameko_log()
         self.amqp_uri = config[AMQP_URI_CONFIG_KEY]
@@ -252,13 +276,17 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
         buffer: list[Message] = []
         with Connection(self.amqp_uri, heartbeat=HEARTBEAT) as connection:
             connection.ensure_connection(max_retries=3)
+            names = self._existing(connection)
             channel = connection.channel()
             channel.basic_qos(0, options.prefetch, False)
-            consumer = Consumer(channel, queues=[Queue(options.queue, no_declare=True)],
-                                on_message=buffer.append, no_ack=False, accept=None)
-            with consumer:
+            consumers = [Consumer(channel, queues=[Queue(name, no_declare=True)],
+                                  on_message=_receiver(name, buffer), no_ack=False, accept=None)
+                         for name in names]
+            with ExitStack() as stack:
+                for consumer in consumers:
+                    stack.enter_context(consumer)
                 log.info("consuming %s in batches of up to %d (%.0f ms, prefetch %d)",
-                         options.queue, options.max_size, options.max_wait * 1000,
+                         ", ".join(names), options.max_size, options.max_wait * 1000,
                          options.prefetch)
                 while not self._stopping:
                     self._fill(connection, buffer)
@@ -270,6 +298,24 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
                             # connection returns every unacked message, in order
                             buffer.clear()
                             return
+
+    def _existing(self, connection: Connection) -> list[str]:
+        """The first queue, and the extra queues that exist (a passive declare each, on its own
+        channel: a missing queue closes the channel it was asked on)."""
+        first, *extra = self.options.queues
+        names = [first]
+        for name in extra:
+            channel = connection.channel()
+            try:
+                channel.queue_declare(name, passive=True)
+                names.append(name)
+            except NotFound:
+                log.error("queue %s does not exist (is the topology applied?); not consuming it",
+                          name)
+            finally:
+                with suppress(Exception):  # already closed by the broker's 404
+                    channel.close()
+        return names
 
     def _fill(self, connection: Connection, buffer: list[Message]) -> None:
         """Drain until the batch is full or ``max_wait`` passed since its first message."""
@@ -508,7 +554,7 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
             REASON_HEADER: json.dumps(reason, default=str),
             ORIGIN_EXCHANGE_HEADER: delivery.exchange,
             ORIGIN_ROUTING_KEY_HEADER: delivery.routing_key,
-            ORIGIN_QUEUE_HEADER: self.options.queue,
+            ORIGIN_QUEUE_HEADER: delivery.queue or self.options.queue,
             DEAD_LETTERED_BY_HEADER: str(self.container.service_name),
             DEAD_LETTERED_AT_HEADER: datetime.now(UTC).isoformat(),
         })
@@ -522,7 +568,8 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
 def batch_consume(queue: str, *, max_size: int = 100, max_wait_ms: float = 200,
                   prefetch: int = 200, config_prefix: str | None = None,
                   delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
-                  unknown_retries: int = DEFAULT_UNKNOWN_RETRIES) -> Callable[..., Any]:
+                  unknown_retries: int = DEFAULT_UNKNOWN_RETRIES,
+                  extra_queues: tuple[str, ...] = ()) -> Callable[..., Any]:
     """Decorate ``def handle(self, deliveries: list[Delivery]) -> Mapping[int, reason] | None``.
 
     The method must commit its effects before returning; a returned index is dead-lettered with
@@ -533,4 +580,4 @@ def batch_consume(queue: str, *, max_size: int = 100, max_wait_ms: float = 200,
     return BatchConsumer.decorator(  # type: ignore[no-any-return]
         queue, max_size=max_size, max_wait_ms=max_wait_ms, prefetch=prefetch,
         config_prefix=config_prefix, delivery_limit=delivery_limit,
-        unknown_retries=unknown_retries)
+        unknown_retries=unknown_retries, extra_queues=extra_queues)

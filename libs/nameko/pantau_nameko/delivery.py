@@ -27,6 +27,8 @@ class Delivery:
     """The AMQP ``user_id`` property (RabbitMQ checks it is the publishing user's name)."""
     content_type: str | None = None
     """The AMQP ``content_type`` property, as sent."""
+    queue: str = ""
+    """The queue it was consumed from (a consumer may read several)."""
 
     @property
     def delivery_count(self) -> int:

@@ -52,15 +52,22 @@ class BatchOptions:
     prefetch: int
     delivery_limit: int = DEFAULT_DELIVERY_LIMIT
     unknown_retries: int = DEFAULT_UNKNOWN_RETRIES
+    extra_queues: tuple[str, ...] = ()
+
+    @property
+    def queues(self) -> tuple[str, ...]:
+        """Every queue consumed: ``queue`` first, then ``extra_queues`` (no duplicates)."""
+        return tuple(dict.fromkeys((self.queue, *self.extra_queues)))
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], prefix: str | None, *, queue: str,
                     max_size: int, max_wait_ms: float, prefetch: int,
                     delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
-                    unknown_retries: int = DEFAULT_UNKNOWN_RETRIES) -> BatchOptions:
-        """Defaults from the decorator, overridden by ``{prefix}_QUEUE``, ``_BATCH_SIZE``,
-        ``_BATCH_WAIT_MS``, ``_PREFETCH``, ``_DELIVERY_LIMIT`` and ``_UNKNOWN_RETRIES`` in the
-        container config.
+                    unknown_retries: int = DEFAULT_UNKNOWN_RETRIES,
+                    extra_queues: tuple[str, ...] = ()) -> BatchOptions:
+        """Defaults from the decorator, overridden by ``{prefix}_QUEUE``, ``_EXTRA_QUEUES`` (a
+        list or a comma-separated string), ``_BATCH_SIZE``, ``_BATCH_WAIT_MS``, ``_PREFETCH``,
+        ``_DELIVERY_LIMIT`` and ``_UNKNOWN_RETRIES`` in the container config.
 
         Prefetch is raised to at least ``max_size``: a batch can never be larger than what the
         broker lets us hold unacked.
@@ -78,7 +85,11 @@ class BatchOptions:
         retries = int(get("UNKNOWN_RETRIES", unknown_retries))
         if retries < 0:
             raise ValueError(f"{prefix}_UNKNOWN_RETRIES must not be negative, not {retries}")
+        extra = get("EXTRA_QUEUES", extra_queues)
+        if isinstance(extra, str):
+            extra = [name.strip() for name in extra.split(",")]
         return cls(queue=str(get("QUEUE", queue)), max_size=size,
+                   extra_queues=tuple(str(name) for name in extra if name),
                    max_wait=max(0.0, float(get("BATCH_WAIT_MS", max_wait_ms)) / 1000.0),
                    prefetch=max(int(get("PREFETCH", prefetch)), size),
                    delivery_limit=int(get("DELIVERY_LIMIT", delivery_limit)),

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+AmqpIdentity = Literal["intake", "tracking", "indexer"]
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -24,9 +25,28 @@ class PantauSettings(BaseSettings):
     env: Literal["development", "production"] = "development"
     amqp_url: str = "amqp://pantau:pantau@127.0.0.1:5672/pantau"
     amqp_management_url: str = "http://pantau:pantau@127.0.0.1:15672"
+    # Each process's own RabbitMQ identity (docs/architecture.md, "Identities"): intake's
+    # processes, tracking and the indexer connect as their own users with only their own
+    # exchanges and queues. Empty: ``amqp_url`` — development only (one URL for ``make run``
+    # and the tests); production refuses to start without its own URL (``service_amqp_url``).
+    intake_amqp_url: str = ""  # PANTAU_INTAKE_AMQP_URL
+    tracking_amqp_url: str = ""  # PANTAU_TRACKING_AMQP_URL
+    indexer_amqp_url: str = ""  # PANTAU_INDEXER_AMQP_URL
+    # Messages each department's ingress queue may hold; past it the broker refuses (nacks) the
+    # department's publishes and its client spools. Applied as a policy by the topology.
+    ingress_queue_max_length: int = 10_000  # PANTAU_INGRESS_QUEUE_MAX_LENGTH
     log_level: str = "INFO"
     state_dir: Path = REPO_ROOT / ".state"
 
+    def service_amqp_url(self, identity: AmqpIdentity) -> str:
+        """The AMQP URL of ``identity``'s own user; in development ``amqp_url`` when unset."""
+        own = str(getattr(self, f"{identity}_amqp_url"))
+        if own:
+            return own
+        if self.production:
+            raise ValueError(f"PANTAU_{identity.upper()}_AMQP_URL must be set in production: "
+                             "each process connects as its own RabbitMQ user")
+        return self.amqp_url
 
     @property
     def production(self) -> bool:

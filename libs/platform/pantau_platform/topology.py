@@ -3,9 +3,20 @@
 Idempotent: every call is a PUT of the declared state, so running it at every start is harmless.
 Used by ``make run``/``make test`` and the compose ``topology`` job, so the topology never depends
 on which process happens to start first. Department users are applied by intake's credentials
-command through ``ManagementClient``.
+command through ``ManagementClient``; ``--service-users`` also applies the service identities
+(``pantau_platform.identities``).
 
-    python -m pantau_platform.topology [--file infra/rabbitmq/topology.json]
+Besides the file: every department of the service catalogue gets its own ingress queue
+``intake.ingress.{jurisdiction}.{department}`` bound from ``pantau.ingress`` with its own
+routing keys (``ensure_department_ingress``, also run by ``apply-amqp``); what no department
+queue routes goes through ``pantau.ingress``'s alternate exchange to the catch-all
+``intake.ingress``. A policy bounds every ingress queue to ``PANTAU_INGRESS_QUEUE_MAX_LENGTH``
+messages with ``overflow: reject-publish``: a department that floods fills only its own queue,
+its further publishes are nacked (its client spools), and the others keep flowing.
+``retired_bindings`` in the file are removed (the old ``#`` binding to ``intake.ingress``), only
+after the department queues are bound, so no message is dropped or doubled on the way.
+
+    python -m pantau_platform.topology [--file infra/rabbitmq/topology.json] [--service-users]
 """
 
 from __future__ import annotations
@@ -13,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -20,10 +32,23 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from pantau_contracts.catalogue import Catalogue, load_catalogue
+from pantau_contracts.routing import (
+    INGRESS_EXCHANGE,
+    INGRESS_UNROUTED_EXCHANGE,
+    department_binding_key,
+    department_ingress_queue,
+)
+from pantau_platform.identities import apply_service_users
 from pantau_platform.settings import REPO_ROOT, PantauSettings
 
 log = logging.getLogger(__name__)
 TOPOLOGY_FILE = REPO_ROOT / "infra" / "rabbitmq" / "topology.json"
+INGRESS_QUEUE_ARGUMENTS = {"x-queue-type": "quorum", "x-dead-letter-exchange": "pantau.dlx",
+                           "x-delivery-limit": 5}
+"""Every ingress queue's arguments (``intake.ingress`` in the file has the same)."""
+INGRESS_POLICY = "pantau-ingress-bounded"
+INGRESS_ALTERNATE_POLICY = "pantau-ingress-alternate"
 
 
 class ManagementClient:
@@ -78,6 +103,23 @@ class ManagementClient:
         if response.status_code not in (201, 204):
             raise RuntimeError(f"bind {source}->{destination}: {response.text}")
 
+    def unbind(self, source: str, destination: str, routing_key: str) -> None:
+        """Remove a binding without arguments (absent: nothing to do)."""
+        response = self._client.delete(
+            f"/bindings/{self._v}/e/{quote(source, safe='')}/q/{quote(destination, safe='')}/"
+            f"{quote(routing_key or '~', safe='')}")
+        if response.status_code not in (200, 204, 404):
+            raise RuntimeError(f"unbind {source}->{destination}: {response.text}")
+
+    def user_limit(self, user: str, name: str, value: int) -> None:
+        """``max-connections`` / ``max-channels`` of ``user`` (broker-wide)."""
+        self._put(f"/user-limits/{quote(user, safe='')}/{name}", {"value": value})
+
+    def queue_names(self, prefix: str = "") -> list[str]:
+        response = self._client.get(f"/queues/{self._v}", params={"columns": "name"})
+        response.raise_for_status()
+        return sorted(q["name"] for q in response.json() if q["name"].startswith(prefix))
+
     def policy(self, name: str, pattern: str, definition: dict[str, Any],
                apply_to: str = "queues", priority: int = 0) -> None:
         self._put(f"/policies/{self._v}/{quote(name, safe='')}",
@@ -105,8 +147,36 @@ class ManagementClient:
         self._client.delete(f"/queues/{self._v}/{quote(name, safe='')}/contents")
 
 
-def apply(settings: PantauSettings | None = None, path: Path = TOPOLOGY_FILE) -> dict[str, int]:
-    """Declare every exchange, queue, binding and policy of the topology file. Returns counts."""
+def ensure_department_ingress(client: ManagementClient, jurisdiction: str, department: str,
+                              max_length: int) -> str:
+    """The department's own bounded ingress queue, bound to its routing keys. Returns its name."""
+    queue: str = department_ingress_queue(jurisdiction, department)
+    ingress_policies(client, max_length)
+    client.queue(queue, INGRESS_QUEUE_ARGUMENTS)
+    client.bind(INGRESS_EXCHANGE, queue, department_binding_key(jurisdiction, department))
+    return queue
+
+
+def ingress_policies(client: ManagementClient, max_length: int) -> None:
+    """Bound every ``intake.ingress*`` queue (reject-publish: the publisher sees a nack) and
+    send what no department queue routes to the catch-all ``intake.ingress``."""
+    client.policy(INGRESS_POLICY, r"^intake\.ingress(\.|$)",
+                  {"max-length": max_length, "overflow": "reject-publish"})
+    client.policy(INGRESS_ALTERNATE_POLICY, f"^{re.escape(INGRESS_EXCHANGE)}$",
+                  {"alternate-exchange": INGRESS_UNROUTED_EXCHANGE}, apply_to="exchanges")
+
+
+def catalogue_departments(catalogue: Catalogue | None = None) -> list[tuple[str, str]]:
+    """``(jurisdiction, department)`` of every catalogue department, sorted."""
+    catalogue = catalogue or load_catalogue()
+    return sorted((j.code, d.code) for j in catalogue.jurisdictions.values()
+                  for d in j.departments.values())
+
+
+def apply(settings: PantauSettings | None = None, path: Path = TOPOLOGY_FILE, *,
+          service_users: bool = False) -> dict[str, int]:
+    """Declare every exchange, queue, binding and policy of the topology file and the catalogue
+    departments' ingress queues (see the module docstring). Returns counts."""
     settings = settings or PantauSettings()
     vhost = urlsplit(settings.amqp_url).path.lstrip("/") or "/"
     client = ManagementClient(settings.amqp_management_url, vhost)
@@ -122,16 +192,29 @@ def apply(settings: PantauSettings | None = None, path: Path = TOPOLOGY_FILE) ->
     for p in spec.get("policies", []):
         client.policy(p["name"], p["pattern"], p["definition"], p.get("apply-to", "queues"),
                       p.get("priority", 0))
-    return {k: len(spec.get(k, [])) for k in ("exchanges", "queues", "bindings", "policies")}
+    departments = catalogue_departments()
+    for jurisdiction, department in departments:
+        ensure_department_ingress(client, jurisdiction, department,
+                                  settings.ingress_queue_max_length)
+    for b in spec.get("retired_bindings", []):  # only now: the department queues are bound
+        client.unbind(b["source"], b["destination"], b["routing_key"])
+    if service_users:
+        apply_service_users(client, production=settings.production)
+    counts = {k: len(spec.get(k, [])) for k in ("exchanges", "queues", "bindings", "policies")}
+    counts["department_queues"] = len(departments)
+    return counts
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Apply Pantau's RabbitMQ topology")
     parser.add_argument("--file", type=Path, default=TOPOLOGY_FILE)
+    parser.add_argument("--service-users", action="store_true",
+                        help="also create the service users and their permissions "
+                             "(infra/rabbitmq/identities.tsv; passwords PANTAU_AMQP_PASSWORD_*)")
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    counts = apply(path=args.file)
+    counts = apply(path=args.file, service_users=args.service_users)
     log.info("RabbitMQ topology applied: %s", counts)
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from pantau_contracts.envelope import MAX_EVENT_BYTES
 from pantau_intake.domain.timing import DEFAULT_MAX_FUTURE_SKEW_SECONDS
 from pantau_platform.settings import PantauSettings
 
@@ -26,10 +27,14 @@ class IntakeSettings(PantauSettings):
     intake_idempotency_seconds: int = 24 * 3600  # how long an accepted (source, id) is remembered
     intake_rate_per_second: float = 50.0  # per department; <= 0 disables rate limiting
     intake_rate_burst: int = 500
-    intake_max_event_bytes: int = 256 * 1024
+    intake_max_event_bytes: int = MAX_EVENT_BYTES
     intake_max_batch_bytes: int = 5 * 1024 * 1024
     intake_max_batch_events: int = 500
     intake_key_cache_seconds: float = 30.0  # how long a resolved key is cached (revocation lag)
+    # each department's RabbitMQ user limits (apply-amqp): its client needs one connection and
+    # one channel; a few more allow a restart overlapping the old connection
+    intake_department_max_connections: int = Field(10, ge=1)
+    intake_department_max_channels: int = Field(50, ge=1)
     intake_trusted_amqp_users: str = "pantau"  # comma list: operators allowed to replay to ingress
     # Dead letters (pantau_intake.deadletters): the AMQP users of Pantau's services, whose own
     # dead letters' x-pantau-* headers are believed (comma list; every service user once each

@@ -27,7 +27,7 @@ def main() -> int:
     configure(settings.log_level, "tracking")
     enforce(settings, needs=["transparency_signing_key", "tracking_amqp_url"])
     config = {
-        "AMQP_URI": settings.amqp_url,
+        "AMQP_URI": settings.service_amqp_url("tracking"),
         "max_workers": settings.tracking_max_workers,
         "serializer": "json",
         "TRACKING_BATCH_SIZE": settings.tracking_batch_size,

@@ -6,7 +6,8 @@
     list [DEPT]                keys (never secrets)
     bootstrap-dev [--file F]   load config/dev-departments.yaml (DEV ONLY), idempotent
     apply-amqp --dev | DEPT [--password P]
-                               RabbitMQ user + permissions + feedback queue per department
+                               RabbitMQ user + permissions + limits + feedback queue + own
+                               ingress queue per department
 
 Store: SQLite ``intake.sqlite3`` in PANTAU_STATE_DIR, or PANTAU_INTAKE_DATABASE_URL.
 Zero-downtime rotation: ``rotate`` → deploy the new key to the sender → ``revoke`` the old one.
@@ -120,16 +121,19 @@ def cmd_apply_amqp(args: argparse.Namespace, settings: IntakeSettings) -> int:
 
     client = ManagementClient(settings.amqp_management_url, vhost_of(settings.amqp_url))
     client.wait_ready(30)
+    limits = {"max_length": settings.ingress_queue_max_length,
+              "max_connections": settings.intake_department_max_connections,
+              "max_channels": settings.intake_department_max_channels}
     if args.dev:
         for entry in load_dev_departments(Path(args.file)):
-            user = apply_department_user(client, entry.department, entry.amqp_password)
+            user = apply_department_user(client, entry.department, entry.amqp_password, **limits)
             print(f"applied {user} (dev password from {args.file})")
         return 0
     if not args.department:
         raise CredentialError("give a department (jurisdiction/department) or --dev")
     department = DepartmentRef.parse(args.department)
     password = args.password or secrets.token_urlsafe(24)
-    user = apply_department_user(client, department, password)
+    user = apply_department_user(client, department, password, **limits)
     print(f"user:     {user}")
     if not args.password:
         print(f"password: {password}   (shown only now)")

@@ -130,7 +130,7 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
         from pantau_intake.adapters.forwarder import AmqpForwarder
         from pantau_platform.amqp import ConfirmingPublisher
 
-        publisher = ConfirmingPublisher(settings.amqp_url)
+        publisher = ConfirmingPublisher(settings.service_amqp_url("intake"))
         closers.append(publisher.close)
         forwarder = AmqpForwarder(publisher)
         ready = ready or publisher.check

@@ -22,12 +22,13 @@ def main() -> None:
     settings = IntakeSettings()
     configure(settings.log_level, "intake-ingress")
     enforce(settings, needs=["intake_amqp_url"], probe=lambda: dev_keys_in_store(settings))
-    from pantau_intake.ingress.service import CONFIG_PREFIX, IngressService
+    from pantau_intake.ingress.service import CONFIG_PREFIX, IngressService, department_queues
 
     # The batch consumer runs one batch at a time, in queue order (per-case ordering; sequence
     # numbers are the authoritative guard downstream).
     runner = ServiceRunner(config={
-        "AMQP_URI": settings.amqp_url, "max_workers": 1, "SERIALIZER": "json",
+        "AMQP_URI": settings.service_amqp_url("intake"), "max_workers": 1, "SERIALIZER": "json",
+        f"{CONFIG_PREFIX}_EXTRA_QUEUES": department_queues(),  # one bounded queue per department
         f"{CONFIG_PREFIX}_BATCH_SIZE": settings.intake_ingress_batch_size,
         f"{CONFIG_PREFIX}_BATCH_WAIT_MS": settings.intake_ingress_batch_wait_ms,
         f"{CONFIG_PREFIX}_PREFETCH": settings.intake_ingress_prefetch,

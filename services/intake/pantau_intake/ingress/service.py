@@ -1,4 +1,6 @@
-"""The nameko service: ``batch_consume`` on ``intake.ingress`` around ``IngressHandler``.
+"""The nameko service: ``batch_consume`` on ``intake.ingress`` and every department's own
+``intake.ingress.{jurisdiction}.{department}`` (``department_queues``, from the catalogue at
+start) around ``IngressHandler``.
 
 The shared batch consumer (``pantau_nameko.batching``) brings what a bare nameko consumer lacks:
 the exact bytes plus routing key, ``user_id`` and content type of every message (nothing
@@ -30,7 +32,7 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 
-from pantau_contracts.routing import INTAKE_INGRESS_QUEUE
+from pantau_contracts.routing import INTAKE_INGRESS_QUEUE, department_ingress_queue
 from pantau_intake.adapters.accepted_events import SqlAcceptedEvents
 from pantau_intake.adapters.directory import CatalogueDirectory
 from pantau_intake.adapters.forwarder import AmqpForwarder
@@ -48,6 +50,15 @@ from pantau_platform.amqp import ConfirmingPublisher
 log = logging.getLogger(__name__)
 CONFIG_PREFIX = "INTAKE_INGRESS"
 """Container config keys ``INTAKE_INGRESS_BATCH_SIZE`` … (see ``__main__``)."""
+
+
+def department_queues(directory: CatalogueDirectory | None = None) -> list[str]:
+    """Every catalogue department's own ingress queue (``INTAKE_INGRESS_EXTRA_QUEUES``), consumed
+    besides the catch-all ``intake.ingress``. A case belongs to one department, so the per-queue
+    order the batch consumer keeps is the per-case order."""
+    catalogue = (directory or CatalogueDirectory()).catalogue
+    return sorted(department_ingress_queue(j.code, d.code) for j in catalogue.jurisdictions.values()
+                  for d in j.departments.values())
 
 
 def as_ingress(message: amqp.Delivery) -> Delivery:
@@ -73,7 +84,7 @@ class Handler(DependencyProvider):  # type: ignore[misc]
 
     def setup(self) -> None:
         settings = IntakeSettings()
-        self.publisher = ConfirmingPublisher(settings.amqp_url)
+        self.publisher = ConfirmingPublisher(settings.service_amqp_url("intake"))
         self.engine = ledger_engine_for(settings.credentials_database_url)
         self.handler = IngressHandler(
             CatalogueDirectory(), AmqpForwarder(self.publisher),

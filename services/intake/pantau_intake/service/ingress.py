@@ -5,6 +5,8 @@ Contract of ``IngressHandler.handle(delivery)``:
 * a valid event whose routing key is ``{jurisdiction}.{department}.{type}`` of its ``source`` and
   whose ``user_id`` is that department's AMQP user is forwarded to ``pantau.accepted`` (confirmed)
   → ``"accepted"``; the caller then acks;
+* a body over ``MAX_EVENT_BYTES`` (256 KiB) is rejected with reason ``too-large`` before it is
+  parsed at all;
 * anything else is *rejected* (JSON holding a lone ``"\\ud800"`` surrogate escape too, refused
   before validation, naming its field): the original message goes to ``pantau.dlx`` with the
   reason (``x-pantau-reason``: JSON ``{reason, detail, errors}``) and its origin exchange and
@@ -59,6 +61,7 @@ from pantau_contracts import (
     stamp_received,
     validate_event,
 )
+from pantau_contracts.envelope import MAX_EVENT_BYTES
 from pantau_contracts.routing import REPLAY_AS_HEADER, department_key
 from pantau_intake.domain import surrogates
 from pantau_intake.domain.authorisation import ServiceDirectory, authorise
@@ -193,6 +196,10 @@ class IngressHandler:
 
     def _check(self, delivery: Delivery, sender: DepartmentRef | None,
                received: datetime) -> ValidatedEvent:
+        if len(delivery.body) > MAX_EVENT_BYTES:  # before any parsing: its cost is bounded
+            raise _Refused(Rejection("too-large", f"the message is {len(delivery.body)} bytes",
+                                     (FieldProblem("body", f"{len(delivery.body)} bytes",
+                                                   f"at most {MAX_EVENT_BYTES} bytes"),)))
         media = (delivery.content_type or "").split(";")[0].strip().lower()
         if media not in JSON_TYPES:
             raise _Refused(Rejection("unsupported-content-type",

@@ -20,7 +20,7 @@ from pantau_publishing.settings import PublishingSettings  # noqa: E402
 
 def config_from(settings: PublishingSettings) -> dict[str, object]:
     return {
-        "AMQP_URI": settings.amqp_url,
+        "AMQP_URI": settings.service_amqp_url("indexer"),
         "ELASTICSEARCH_URL": settings.elasticsearch_url,
         "INDEX_ALIAS": settings.index_alias,
         "CHANGES_ALIAS": settings.changes_alias,
