@@ -14,6 +14,23 @@ from pantau_publishing.portal.deps import local_path
 
 PROBLEM = "application/problem+json"
 MACHINE_PREFIXES = ("/api/", "/open311/", "/export/", "/feeds/", "/feed.")
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["type", "title", "status"],
+    "properties": {"type": {"type": "string"}, "title": {"type": "string"},
+                   "status": {"type": "integer"}, "detail": {"type": "string"},
+                   "instance": {"type": "string"},
+                   "errors": {"type": "array", "items": {"type": "object"}}}}
+DESCRIPTIONS = {400: "Invalid query parameter", 404: "Not found (unknown format, scope or id)",
+                422: "Parameter does not match its schema", 503: "Temporarily unavailable; "
+                "see Retry-After"}
+
+
+def problems(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these statuses, answered as problem+json (RFC 9457).
+    ``descriptions`` override by ``s404="..."``."""
+    return {status: {"description": descriptions.get(f"s{status}", DESCRIPTIONS.get(
+        status, "Error")) + " (problem+json)", "content": {PROBLEM: {"schema": PROBLEM_SCHEMA}}}
+        for status in statuses}
 
 
 def problem(status: int, title: str, detail: str = "", *, type_: str = "about:blank",

@@ -27,14 +27,14 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_contracts.vocabulary import PublicStatus
 from pantau_publishing.portal.deps import case_query, records
-from pantau_publishing.portal.errors import PROBLEM
+from pantau_publishing.portal.errors import problems
 
 router = APIRouter(prefix="/export", tags=["export"])
 RETRY_AFTER = 30
@@ -42,10 +42,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The export, streamed", "content": {
         "text/csv": {"schema": {"type": "string"}},
         "application/x-ndjson": {"schema": {"type": "string"}}}},
-    400: {"description": "Invalid filter (problem+json)", "content": {PROBLEM: {}}},
-    404: {"description": "Format not offered (problem+json)", "content": {PROBLEM: {}}},
-    503: {"description": "As many exports running as the server allows; see Retry-After "
-                         "(problem+json)", "content": {PROBLEM: {}}}}
+    **problems(400, 404, 422, 503, s404="Format not offered",
+               s503="As many exports running as the server allows; see Retry-After")}
 
 
 class ExportTimeout(Exception):
@@ -140,7 +138,9 @@ def _ndjson(cases: Iterator[PublicCaseV2]) -> Iterator[str]:
 
 @router.get("/cases.{fmt}", summary="Export public cases (CSV or NDJSON), search filters apply",
             responses=RESPONSES, response_class=StreamingResponse)
-def export(request: Request, fmt: str) -> StreamingResponse:
+def export(request: Request, fmt: str = Path(
+        description="csv or ndjson", json_schema_extra={"enum": ["csv", "ndjson"]})
+        ) -> StreamingResponse:
     if fmt not in ("csv", "ndjson"):
         raise HTTPException(404, f"export format {fmt!r} is not offered (csv or ndjson)")
     query = case_query(request)

@@ -23,14 +23,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from pantau_contracts.payloads.public import PublicCaseV2, TimelineEntryV2
-from pantau_publishing.portal.errors import PROBLEM, problem
+from pantau_publishing.portal.errors import PROBLEM, problem, problems
 from pantau_publishing.service.ports import TransparencyLog
 from pantau_publishing.service.records import normalise_receipt
 from pantau_transparency.leaf import TIME_FORMAT, Leaf, LeafError
 from pantau_transparency.merkle import leaf_hash, verify_inclusion
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/v1", tags=["transparency"])
+router = APIRouter(prefix="/api/v1", tags=["transparency"], responses=problems(422))
 T = TypeVar("T")
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"description": text + " (problem+json)", "content": {PROBLEM: {}}}
