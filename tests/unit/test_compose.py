@@ -83,3 +83,76 @@ def test_services_bind_only_loopback_on_the_host() -> None:
     for name, svc in SERVICES.items():
         for port in svc.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
+
+
+# -- identities (docs/architecture.md, "Identities") ---------------------------------------------
+
+AMQP_IDENTITY = {"tracking": ("PANTAU_TRACKING_AMQP_URL", "pantau-tracking"),
+                 "intake-ingress": ("PANTAU_INTAKE_AMQP_URL", "pantau-intake"),
+                 "intake-http": ("PANTAU_INTAKE_AMQP_URL", "pantau-intake"),
+                 "indexer": ("PANTAU_INDEXER_AMQP_URL", "pantau-indexer")}
+
+
+def _env(name: str) -> dict[str, str]:
+    return {k: str(v) for k, v in (SERVICES[name].get("environment") or {}).items()}
+
+
+def test_each_amqp_process_connects_as_its_own_user_of_the_identity_table() -> None:
+    from pantau_platform.identities import load_identities
+
+    users = set(load_identities())
+    for name, (variable, user) in AMQP_IDENTITY.items():
+        env = _env(name)
+        assert env[variable].startswith(f"amqp://{user}:"), name
+        assert user in users
+        assert "PANTAU_AMQP_URL" not in env and "PANTAU_AMQP_MANAGEMENT_URL" not in env, name
+    assert "--service-users" in " ".join(SERVICES["topology"]["command"])
+
+
+def test_the_portal_gets_no_broker_and_no_service_database() -> None:
+    env = _env("portal")
+    assert not {k for k in env if "AMQP" in k}
+    assert "PANTAU_DATABASE_URL" not in env and "PANTAU_INTAKE_DATABASE_URL" not in env
+    assert env["PANTAU_TRANSPARENCY_DATABASE_URL"].startswith("postgresql://pantau_portal:")
+    assert env["PANTAU_ELASTICSEARCH_URL"].startswith("http://pantau_portal:")
+
+
+def test_only_tracking_and_intake_get_their_databases() -> None:
+    for name in ("indexer", "portal"):
+        assert "PANTAU_DATABASE_URL" not in _env(name) and \
+            "PANTAU_INTAKE_DATABASE_URL" not in _env(name), name
+    assert "PANTAU_INTAKE_DATABASE_URL" not in _env("tracking")
+    assert "PANTAU_DATABASE_URL" not in _env("intake-ingress")
+
+
+def test_elasticsearch_is_secured_with_a_reader_and_a_writer() -> None:
+    es = SERVICES["elasticsearch"]["environment"]
+    assert es["xpack.security.enabled"] == "true"
+    assert _env("indexer")["PANTAU_ELASTICSEARCH_URL"].startswith("http://pantau_indexer:")
+    script = (ROOT / "infra" / "elasticsearch" / "security.sh").read_text()
+    assert "_security/role/pantau_portal" in script and "_security/user/pantau_indexer" in script
+    portal_role = script.split("_security/role/pantau_portal")[1].split("put ")[0]
+    assert '"write"' not in portal_role and "create_index" not in portal_role
+    for name in ("tracking", "intake-ingress", "intake-http", "indexer", "portal"):
+        assert "elasticsearch-users" in SERVICES[name]["depends_on"], name
+
+
+def test_the_portal_role_and_the_message_size_limit_are_mounted() -> None:
+    postgres = " ".join(SERVICES["postgres"]["volumes"])
+    assert "compose-init.sh:/docker-entrypoint-initdb.d/" in postgres
+    assert "portal-readonly.sql" in (ROOT / "infra/postgres/compose-init.sh").read_text()
+    rabbit = " ".join(SERVICES["rabbitmq"]["volumes"])
+    assert "infra/rabbitmq/compose.conf:/etc/rabbitmq/conf.d/" in rabbit
+    assert "max_message_size = 1048576" in (ROOT / "infra/rabbitmq/compose.conf").read_text()
+    assert "RMQ_MAX_MESSAGE_SIZE=1048576" in (ROOT / "infra/lib/rabbitmq.sh").read_text()
+
+
+def test_local_run_gives_the_portal_no_broker_and_no_service_database() -> None:
+    run_sh = (ROOT / "infra" / "run.sh").read_text()
+    portal = run_sh.split("    portal)")[1].split(";;")[0]
+    for variable in ("PANTAU_AMQP_URL", "PANTAU_DATABASE_URL", "PANTAU_INTAKE_DATABASE_URL"):
+        assert f"-u {variable}" in portal
+    for name, identity in (("intake-\\*", "intake"), ("tracking", "tracking"),
+                           ("indexer", "indexer")):
+        assert re.search(rf"{name}\) echo .*PANTAU_{identity.upper()}_AMQP_URL=\$\(amqp_as "
+                         rf"{identity}\)", run_sh), name

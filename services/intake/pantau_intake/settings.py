@@ -37,9 +37,10 @@ class IntakeSettings(PantauSettings):
     intake_department_max_channels: int = Field(50, ge=1)
     intake_trusted_amqp_users: str = "pantau"  # comma list: operators allowed to replay to ingress
     # Dead letters (pantau_intake.deadletters): the AMQP users of Pantau's services, whose own
-    # dead letters' x-pantau-* headers are believed (comma list; every service user once each
-    # service has its own login), and how many days a dead letter keeps data.applicant.
-    intake_deadletters_trusted_publishers: str = "pantau"
+    # dead letters' x-pantau-* headers are believed (comma list: the operator and every service
+    # user of infra/rabbitmq/identities.tsv), and how many days a dead letter keeps data.applicant.
+    intake_deadletters_trusted_publishers: str = (
+        "pantau,pantau-intake,pantau-tracking,pantau-indexer")
     intake_deadletters_scrub_days: float = Field(30, ge=0)
     # an event's claimed ``time`` may be at most this far after the moment intake received it
     # (a sender's clock running a little fast); later is refused (HTTP 422, AMQP invalid-event)
