@@ -16,9 +16,10 @@ work. Pantau adds three rules of its own:
 
 Whatever passes must be storable on PostgreSQL and SQLite (tracking keeps ``id`` and ``source``
 in 200-character columns and ``sequence`` in a BIGINT): ``id`` and ``source`` have at most
-``MAX_IDENTITY_LENGTH`` characters, ``sequence`` is below 2**63, and no string attribute carries
-a control character, a non-character or a lone surrogate (``text.UNSAFE``; PostgreSQL cannot
-store NUL, and no driver can encode a lone surrogate).
+``MAX_IDENTITY_LENGTH`` characters, ``sequence`` is below 2**63, ``time`` lies between 1970
+and 2200 (``EARLIEST_TIME``, ``LATEST_TIME``: due dates must stay computable), and no string
+attribute carries a control character, a non-character or a lone surrogate (``text.UNSAFE``;
+PostgreSQL cannot store NUL, and no driver can encode a lone surrogate).
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ _FORMAT = JSONFormat()
 MAX_EVENT_BYTES = 256 * 1024
 MAX_IDENTITY_LENGTH = 200  # id and source: tracking's columns
 MAX_SEQUENCE = 2**63 - 1  # a signed 64-bit column on both databases
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2200, 1, 1, tzinfo=UTC)
+"""``time`` lies in [EARLIEST_TIME, LATEST_TIME): a service clock started near year 9999 has
+no due date (date arithmetic overflows), and such an event would fail in tracking forever."""
 RECEIVED_ATTRIBUTE = "pantaureceived"
 """Intake-owned CloudEvents extension: when intake received the event (UTC, RFC 3339)."""
 
@@ -208,6 +213,11 @@ def envelope_from_dict(raw: dict[str, Any]) -> CloudEvent:
         except ValueError:
             problems.append(FieldProblem("time", f"{raw['time']!r} is not an RFC 3339 timestamp",
                                          _EXPECTED["time"]))
+        else:
+            if not EARLIEST_TIME <= attrs["time"] < LATEST_TIME:
+                problems.append(FieldProblem("time", f"{raw['time']!r} is out of range",
+                                             f"from {EARLIEST_TIME.year} to before "
+                                             f"{LATEST_TIME.year}"))
     if RECEIVED_ATTRIBUTE in raw:
         received = raw[RECEIVED_ATTRIBUTE]
         try:

@@ -174,6 +174,8 @@ def test_ordinary_roles_are_kept(role: str) -> None:
     ("id", "e-\x00-1"), ("id", "x" * 201), ("source", "/kota-bandung/dpmptsp/" + "s" * 200),
     ("source", "/kota-bandung/dpmptsp/a\x01"), ("sequence", 2**63), ("sequence", str(2**64)),
     ("time", "0001-01-01T00:00:00+01:00"), ("time", "9999-12-31T23:59:59-01:00"),
+    ("time", "9999-12-31T23:59:59Z"), ("time", "1969-12-31T23:59:59Z"),
+    ("time", "2200-01-01T00:00:00Z"),
     ("subject", "BDG\x7f")])
 def test_envelope_attributes_that_could_not_be_stored_are_refused(attribute: str,
                                                                   value: object) -> None:
