@@ -4,8 +4,9 @@ under a Content-Security-Policy without inline script.
 FastAPI's default ``/docs`` page loads Swagger UI from cdn.jsdelivr.net and its favicon from
 fastapi.tiangolo.com, and starts it with an inline ``<script>``: on a network without internet
 the page is blank, and a CSP without ``'unsafe-inline'`` blocks it anyway. ``install`` serves
-the page, Swagger UI's files (the ``swagger-ui-bundle`` package) and a small start-up script
-from the app; the page names its OpenAPI document in a ``data-openapi`` attribute.
+the page, Swagger UI 5's files (shipped in the ``fastapi-swagger`` package, whose plugin we do
+not use: Swagger UI 4 cannot read FastAPI's OpenAPI 3.1) and a small start-up script from the
+app; the page names its OpenAPI document in a ``data-openapi`` attribute.
 
 Usage (the app is built with ``docs_url=None, redoc_url=None``)::
 
@@ -19,12 +20,12 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-import swagger_ui_bundle
+import fastapi_swagger
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
+ASSETS = Path(fastapi_swagger.__file__).parent / "resources"  # swagger-ui-bundle.js, .css, icon
 START_JS = """\
 // Starts Swagger UI on #swagger-ui with the OpenAPI document named in its data-openapi.
 (function () {

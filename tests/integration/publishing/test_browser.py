@@ -12,10 +12,14 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
+from collections.abc import Iterator
 
 import pytest
+import uvicorn
 
-from tests.integration.publishing.conftest import SearchStack
+from tests.conftest import wait_for
+from tests.integration.publishing.conftest import SearchStack, free_port
 from tests.integration.publishing.test_portal_live import portal, put  # noqa: F401 - fixture
 from tests.unit.publishing.factories import public_case
 
@@ -32,13 +36,13 @@ def chromium() -> str:
     return CHROMIUM
 
 
-def dump_dom(browser: str, url: str, width: int = 1280) -> str:
+def dump_dom(browser: str, url: str, width: int = 1280, *extra: str) -> str:
     with tempfile.TemporaryDirectory() as profile:
         result = subprocess.run(
             [browser, "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-             f"--window-size={width},2400",
+             f"--window-size={width},2400", *extra,
              "--dump-dom", url],
             capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -108,3 +112,38 @@ def test_a_step_reported_late_on_a_phone_in_both_languages(
     assert "A step was reported late" in english and "reported 3 working days later" in english
     results = dump_dom(chromium, f"{portal}/?late_reported=true", width=390)
     assert "BRW-0004-2026" in results and "Dilaporkan terlambat: Ya" in results
+
+
+# No host but the loopback resolves: a page that needs a CDN (jsdelivr, tiangolo) stays blank.
+OFFLINE = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+           "--virtual-time-budget=20000")  # let Swagger UI fetch the document and render
+
+
+@pytest.fixture
+def intake_docs() -> Iterator[str]:
+    """Intake's HTTP app in this process (its docs need no broker or database)."""
+    from pantau_intake.http.app import create_app
+    from pantau_intake.settings import IntakeSettings
+
+    app = create_app(IntakeSettings(), keys=object(), forwarder=object(), ready=lambda: True)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, timeout=10, message="intake's app up")
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_api_docs_list_their_operations_without_internet(
+        portal: str, intake_docs: str, chromium: str) -> None:  # noqa: F811
+    """``/api/docs`` (portal) and ``/docs`` (intake) load Swagger UI from Pantau itself and
+    start it without inline script, under the portal's Content-Security-Policy."""
+    portal_docs = dump_dom(chromium, f"{portal}/api/docs", 1280, *OFFLINE)
+    assert 'class="opblock' in portal_docs, portal_docs[:2000]
+    for operation in ("/api/v1/cases/{receipt_number}", "/feed.{fmt}", "/open311/v2/"):
+        assert operation in portal_docs, operation
+    intake = dump_dom(chromium, f"{intake_docs}/docs", 1280, *OFFLINE)
+    assert 'class="opblock' in intake and "/v1/events" in intake, intake[:2000]
