@@ -8,6 +8,9 @@ tracking and, at another moment, the indexer (crashes, not graceful stops) and r
 the same state. Then every case must reach the portal API with its expected final status, its
 revision equal to the number of its events and exactly one timeline entry per event; neither the
 dead-letter queue nor the department's feedback queue (refusals) may hold anything for them.
+Each process is frozen (SIGSTOP) until the broker reports messages in flight on its queue, then
+killed, and the test asserts the broker redelivered some: a kill that hit an idle process would
+prove nothing.
 
 Some cases send their events in REVERSE order (highest ``sequence`` first), so tracking buffers
 them (``pending_events``) across the crash and must apply them in order once the gap fills.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import json
 import random
+import signal
 import threading
 import time
 import uuid
@@ -169,18 +173,56 @@ def converged(case: dict[str, Any] | None, script: CaseScript) -> bool:
             and case["status"] == script.statuses[-1])
 
 
-def crash_and_restart(system: System, module: str, queue: str) -> None:
-    """SIGKILL ``module``, wait until the broker has dropped its consumer, start it again on the
-    same state and wait until it consumes again."""
+def ready(system: System, queue: str) -> int:
+    """Messages ready on the queue right now (a passive declare: exact, not a statistic)."""
+    connection = pika.BlockingConnection(pika.URLParameters(system.env["PANTAU_AMQP_URL"]))
+    try:
+        return int(connection.channel().queue_declare(queue, passive=True).method.message_count)
+    finally:
+        connection.close()
+
+
+def management(system: System) -> ManagementClient:
+    return ManagementClient(MGMT_URL, urlsplit(system.env["PANTAU_AMQP_URL"]).path.lstrip("/"))
+
+
+def in_flight(system: System, queue: str) -> dict[str, int]:
+    """What the queue holds for its consumer: ready (exact) and unacknowledged — in the
+    consumer's hands — from the management API (a statistic, a few seconds behind)."""
+    info = management(system).queue_info(queue)
+    return {"ready": ready(system, queue),
+            "unacked": int(info.get("messages_unacknowledged") or 0)}
+
+
+def crash_and_restart(system: System, module: str, queue: str) -> dict[str, int]:
+    """SIGKILL ``module`` while messages are in flight on ``queue``, wait until the broker has
+    dropped its consumer, start it again on the same state and wait until it consumes again.
+
+    A process keeping up with the stream holds nothing for long, so a kill at a random moment
+    would often hit an idle process and prove nothing: the process is first frozen (SIGSTOP,
+    wherever it is — mid-batch, mid-transaction) until the broker reports messages in its hands
+    or waiting for it, then killed. Returns what was in flight at the kill and what was ready on
+    the queue once the consumer was gone (its unacked messages are back; nothing consumes)."""
+    seen: dict[str, int] = {}
+
+    def busy() -> bool:
+        seen.update(in_flight(system, queue))
+        return sum(seen.values()) > 0
+
+    system.processes[module].proc.send_signal(signal.SIGSTOP)
+    wait_for(busy, timeout=30, interval=0.1, message=f"messages in flight on {queue}")
     t0 = time.monotonic()
-    system.crash(module)
+    system.crash(module)  # SIGKILL ends a stopped process too
     wait_for(lambda: consumers(system, queue) == 0, timeout=30,
              message=f"the broker to notice {module} died")
     t1 = time.monotonic()
+    left = ready(system, queue)
     system.start(module)
     wait_for(lambda: consumers(system, queue) > 0, timeout=60,
              message=f"{module} consuming {queue} again")
-    print(f"{module}: consumer gone {t1 - t0:.1f}s, back {time.monotonic() - t1:.1f}s")
+    print(f"{module}: in flight {seen}, consumer gone {t1 - t0:.1f}s, ready then {left}, back "
+          f"{time.monotonic() - t1:.1f}s")
+    return {**seen, "ready_after_kill": left}
 
 
 # -- the test --------------------------------------------------------------------------------
@@ -213,13 +255,13 @@ def run_scenario(system: System, client: httpx.Client, cases: list[CaseScript],
         and public_case(client, cases[1].receipt) is not None),
         timeout=60, message="a third of the events sent and the first cases public")
     killed_tracking_at = sender.sent, round(time.monotonic() - started, 1)
-    crash_and_restart(system, TRACKING, routing.TRACKING_QUEUE)
+    at_tracking_kill = crash_and_restart(system, TRACKING, routing.TRACKING_QUEUE)
     tracking_back = round(time.monotonic() - started, 1)
     # The indexer dies later, while tracking works off its backlog and events still arrive.
     wait_for(lambda: sender.error or sender.sent >= 2 * len(batches) // 3, timeout=60,
              message="two thirds of the events sent")
     killed_indexer_at = sender.sent, round(time.monotonic() - started, 1)
-    crash_and_restart(system, INDEXER, routing.PUBLISHING_QUEUE)
+    at_indexer_kill = crash_and_restart(system, INDEXER, routing.PUBLISHING_QUEUE)
     indexer_back = round(time.monotonic() - started, 1)
     wait_for(lambda: not sender.is_alive(), timeout=60, message="every batch sent")
     assert sender.error is None, f"sending failed: {sender.error!r}"
@@ -277,11 +319,26 @@ def run_scenario(system: System, client: httpx.Client, cases: list[CaseScript],
              message="the control event's refusal on the feedback queue")
     refused = [m for m in about_these_cases(feedback) if control not in json.dumps(m)]
     assert not refused, f"{len(refused)} event(s) refused for these cases: {refused[:3]}"
-    vhost = urlsplit(system.env["PANTAU_AMQP_URL"]).path.lstrip("/")
-    management = ManagementClient(MGMT_URL, vhost)
-    redelivered = {q: management.queue_info(q).get("message_stats", {}).get("redeliver", 0)
-                   for q in (routing.TRACKING_QUEUE, routing.PUBLISHING_QUEUE)}
+    # The kills must have hit messages in flight, or the test proved nothing: each queue held
+    # messages for its consumer at the kill (ready or unacked), and — the private vhost has no
+    # other consumer and nothing else requeues — the broker redelivered some of them, i.e. the
+    # dead process held unacknowledged messages (statistics: wait for them to catch up).
+    kills = {routing.TRACKING_QUEUE: at_tracking_kill, routing.PUBLISHING_QUEUE: at_indexer_kill}
+    for queue, seen in kills.items():
+        assert seen["ready"] + seen["unacked"] > 0, f"nothing in flight on {queue} at the kill"
+    redelivered: dict[str, int] = {}
+
+    def redeliveries() -> bool:
+        for queue in kills:
+            stats = management(system).queue_info(queue).get("message_stats", {})
+            redelivered[queue] = int(stats.get("redeliver", 0))
+        return all(redelivered.values())
+
+    wait_for(redeliveries, timeout=20, interval=0.5,
+             message=f"redeliveries after the kills on both queues (so far {redelivered}): a "
+                     f"kill that hit no unacknowledged message tests nothing ({kills})")
     return {"batches": len(batches),
+            "in_flight_at_kill": kills,
             "redelivered_per_management_stats": redelivered,
             "tracking_killed_after_batches_s": killed_tracking_at,
             "tracking_consuming_again_s": tracking_back,
