@@ -5,6 +5,7 @@ API docs, and the export permits."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -28,7 +29,7 @@ def reader() -> FakeReader:
     return FakeReader([case_document(case)], [d for _i, d in change_documents(case)], aggs)
 
 
-def make_client(base: str = BASE, **settings: object) -> TestClient:
+def make_client(base: str = BASE, **settings: Any) -> TestClient:
     return TestClient(create_app(PublishingSettings(public_base_url=base, **settings),
                                  PublicRecords(reader())))
 
