@@ -113,6 +113,12 @@ class PublicRecords:
         cases = [c for c in (_clean(hit) for hit in answer.hits) if c is not None]
         return SearchResult(query, answer.total, cases, parse_facets(answer.aggregations))
 
+    def cases_matching(self, body: dict[str, Any]) -> list[PublicCaseV2]:
+        """The clean public records a ready-made ``_search`` body finds, in its order (Open311
+        builds its own: ``domain.open311_query.requests_body``)."""
+        answer = self._reader.search_cases(body)
+        return [c for c in (_clean(hit) for hit in answer.hits) if c is not None]
+
     def export(self, query: CaseQuery) -> Iterator[PublicCaseV2]:
         for document in self._reader.scan_cases(query_clause(query)):
             case = _clean(document)
