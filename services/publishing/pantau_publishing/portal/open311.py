@@ -1,105 +1,219 @@
-"""Open311 GeoReport v2, read-only: discovery, services, requests — JSON and XML."""
+"""Open311 GeoReport v2, read-only, in JSON and XML — and only Open311 here: every answer under
+``/open311/``, errors included, is in the spec's own format (``[{code, description}]`` or
+``<errors>``; 404 for what does not exist, 403 for creating requests, 400 for anything else),
+never problem+json (that is ``/api/v1``'s).
+
+* ``/open311/discovery.{fmt}`` (also under ``/open311/v2/``): the endpoint, from
+  ``PANTAU_PUBLIC_BASE_URL``.
+* ``/open311/v2/services.{fmt}``, ``services/{code}.{fmt}``: a jurisdiction's catalogue.
+* ``/open311/v2/requests.{fmt}``, ``requests/{id}.{fmt}``: its public case records.
+* ``POST requests.{fmt}``: 403 — Pantau issues no API key; requests are made at the department.
+
+``jurisdiction_id`` is required unless the catalogue has exactly one jurisdiction. Parameters
+are taken as text and validated by ``domain.open311_query`` (so a bad one is a 400 in Open311's
+format, not FastAPI's 422). The format of an error follows the path's extension; without a known
+one, XML (the format the spec requires of every server).
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 
+from pantau_contracts.catalogue import Catalogue, CatalogueError, Jurisdiction, load_catalogue
 from pantau_publishing.domain import open311 as georeport
-from pantau_publishing.domain.query import parse_query
+from pantau_publishing.domain.open311_query import (
+    Open311Error,
+    parse_requests,
+    requests_body,
+    resolve_jurisdiction,
+)
 from pantau_publishing.portal.deps import base_url, records
-from pantau_publishing.portal.errors import problems
+from pantau_publishing.search.failures import is_transient
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=problems(
-    404, 422, s404="Unknown format or service request"))
-FORMATS = {"json", "xml"}
-ANSWER: dict[int | str, dict[str, Any]] = {200: {"description": "GeoReport v2 answer", "content": {
-    "application/json": {"schema": {}}, "text/xml": {"schema": {"type": "string"}}}}}
+router = APIRouter(prefix="/open311", tags=["open311"])
+FORMATS = ("json", "xml")
+ERRORS_SCHEMA: dict[str, Any] = {"type": "array", "items": {
+    "type": "object", "required": ["code", "description"],
+    "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}}}
+ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {"description": "GeoReport v2 answer", "content": {
+        "application/json": {"schema": {}}, "text/xml": {"schema": {"type": "string"}}}},
+    **{status: {"description": text + " (Open311 errors: [{code, description}] / <errors>)",
+                "content": {"application/json": {"schema": ERRORS_SCHEMA},
+                            "text/xml": {"schema": {"type": "string"}}}}
+       for status, text in ((400, "Missing or invalid parameter"),
+                            (404, "Unknown jurisdiction, service, request or format"))}}
 
 
 # one parameter object per parameter: FastAPI must not share them between parameters
 def _format() -> Any:
-    return Path(description="json or xml", json_schema_extra={"enum": sorted(FORMATS)})
+    return Path(description="json or xml", json_schema_extra={"enum": list(FORMATS)})
 
 
-def _text() -> Any:
-    return Query(None, max_length=200)
+def _param(description: str) -> Any:
+    return Query(None, description=description)
 
 
-def _date() -> Any:
-    return Query(None, description="ISO 8601 date-time; only its date counts",
-                 json_schema_extra={"format": "date-time"})
+JURISDICTION = ("Required unless the endpoint serves one jurisdiction: a catalogue code such as "
+                "kota-bandung")
 
 
-def _day(value: str | None, name: str) -> str | None:
-    """The date of an ISO 8601 date-time (422 when it is not one; empty is not one either)."""
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value[:10]).isoformat() if len(value) >= 10 else \
-            date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise HTTPException(422, f"{name} is not an ISO 8601 date-time") from None
-
-
-
-def _answer(fmt: str, root: str, item: str, rows: Any) -> Response:
-    if fmt not in FORMATS:
-        raise HTTPException(404, f"format {fmt!r} is not offered (json or xml)")
+def _error(fmt: str, status: int, description: str,
+           headers: dict[str, str] | None = None) -> Response:
+    document = georeport.error(status, description)
     if fmt == "json":
-        return JSONResponse(rows)
-    return Response(georeport.to_xml(root, item, rows if isinstance(rows, list) else [rows]),
-                    media_type="text/xml; charset=utf-8")
+        return Response(georeport.to_json(document), status, headers,
+                        media_type=georeport.JSON_TYPE)
+    return Response(georeport.to_xml("errors", "error", document), status, headers,
+                    media_type=georeport.XML_TYPE)
 
 
-@router.get("/discovery.{fmt}", summary="GeoReport v2 discovery", response_class=Response,
+def _answer(fmt: str, build: Callable[[], Response]) -> Response:
+    """``build()``, or the Open311 error it raised; an unknown format is a 404 (in XML)."""
+    if fmt not in FORMATS:
+        return _error("xml", 404, f"format {fmt[:20]!r} is not offered: use .json or .xml")
+    try:
+        return build()
+    except Open311Error as exc:
+        return _error(fmt, exc.status, exc.description)
+    except Exception as exc:  # the search index away: say so, in the client's format
+        if not is_transient(exc):
+            raise
+        return _error(fmt, 503, "the search index is temporarily unavailable; retry later",
+                      {"Retry-After": "30"})
+
+
+def _list(fmt: str, root: str, item: str, rows: list[dict[str, Any]]) -> Response:
+    if fmt == "json":
+        return Response(georeport.to_json(rows), media_type=georeport.JSON_TYPE)
+    return Response(georeport.to_xml(root, item, rows), media_type=georeport.XML_TYPE)
+
+
+def _catalogue(request: Request) -> Catalogue:
+    """The service catalogue, loaded once per app (``PANTAU_CATALOGUE_DIR`` or the repo's)."""
+    found: Catalogue | None = getattr(request.app.state, "open311_catalogue", None)
+    if found is None:
+        try:
+            found = load_catalogue()
+        except (CatalogueError, OSError):
+            raise Open311Error(503, "the service catalogue cannot be read; retry later, and "
+                                    "tell the operator if it persists") from None
+        request.app.state.open311_catalogue = found
+    return found
+
+
+def _jurisdiction(request: Request) -> Jurisdiction:
+    catalogue = _catalogue(request)
+    code = resolve_jurisdiction(request.query_params.get("jurisdiction_id"),
+                                catalogue.jurisdictions.keys())
+    return catalogue.jurisdictions[code]
+
+
+@router.get("/discovery.{fmt}", summary="Open311 service discovery", response_class=Response,
             responses=ANSWER)
-def discovery(request: Request, fmt: str = _format()) -> Response:
-    doc = georeport.discovery(base_url(request))
-    if fmt == "xml":
-        return Response(georeport.discovery_xml(doc), media_type="text/xml; charset=utf-8")
-    return _answer(fmt, "discovery", "discovery", doc)
-
-
-@router.get("/services.{fmt}", summary="GeoReport v2 service list", response_class=Response,
-            responses=ANSWER)
-def services(request: Request, fmt: str = _format(), jurisdiction_id: str | None = _text()
-             ) -> Response:
-    rows = [georeport.service(s["code"], s["name"], s["department"])
-            for s in records(request).services(jurisdiction_id)]
-    return _answer(fmt, "services", "service", rows)
-
-
-@router.get("/requests.{fmt}", summary="GeoReport v2 service requests", response_class=Response,
-            responses={**ANSWER, **problems(400, s400="status is not open or closed")})
-def requests_(request: Request, fmt: str = _format(), jurisdiction_id: str | None = _text(),
-              service_code: str | None = _text(),
-              status: str | None = Query(None, json_schema_extra={"enum": ["open", "closed"]}),
-              start_date: str | None = _date(), end_date: str | None = _date(),
-              page: int = Query(1, ge=1, le=100),  # × page_size (≤ 100): the index's window
-              page_size: int = Query(50, ge=1, description="at most 100 are sent")) -> Response:
-    if status not in (None, "open", "closed"):
-        raise HTTPException(400, "status must be open or closed")
-    start, end = _day(start_date, "start_date"), _day(end_date, "end_date")
-    if start and end and start > end:
-        return _answer(fmt, "service_requests", "request", [])  # nothing can match
-    query = parse_query({"jurisdiction": jurisdiction_id, "service": service_code,
-                         "from": start, "to": end, "page": str(page),
-                         "size": str(min(page_size, 100)), "sort": "diajukan"})
-    if status:
-        query = replace(query, extra_filters=(("open", status == "open"),))
-    rows = [georeport.service_request(c) for c in records(request).search(query).cases]
-    return _answer(fmt, "service_requests", "request", rows)
-
-
-@router.get("/requests/{request_id}.{fmt}", summary="One GeoReport v2 service request",
+@router.get("/v2/discovery.{fmt}", summary="Open311 service discovery (under v2 as well)",
             response_class=Response, responses=ANSWER)
-def request_one(request: Request, request_id: str, fmt: str = _format()) -> Response:
-    case = records(request).case(request_id)
-    if case is None:
-        raise HTTPException(404, f"no service request {request_id[:60]!r}")
-    return _answer(fmt, "service_requests", "request", [georeport.service_request(case)])
+def discovery(request: Request, fmt: str = _format()) -> Response:
+    def build() -> Response:
+        doc = georeport.discovery(base_url(request))
+        if fmt == "json":
+            return Response(georeport.to_json(doc), media_type=georeport.JSON_TYPE)
+        return Response(georeport.discovery_xml(doc), media_type=georeport.XML_TYPE)
+    return _answer(fmt, build)
+
+
+@router.get("/v2/services.{fmt}", summary="GeoReport v2 service list", response_class=Response,
+            responses=ANSWER)
+def services(request: Request, fmt: str = _format(),
+             jurisdiction_id: str | None = _param(JURISDICTION)) -> Response:
+    return _answer(fmt, lambda: _list(fmt, "services", "service",
+                                      georeport.services(_jurisdiction(request))))
+
+
+@router.get("/v2/services/{service_code}.{fmt}", summary="GeoReport v2 service definition",
+            response_class=Response, responses=ANSWER)
+def service_definition(request: Request, service_code: str, fmt: str = _format(),
+                       jurisdiction_id: str | None = _param(JURISDICTION)) -> Response:
+    def build() -> Response:
+        jurisdiction = _jurisdiction(request)
+        service = jurisdiction.service(service_code)
+        if service is None:
+            raise Open311Error(404, f"service_code {service_code[:60]!r} was not found in "
+                                    f"jurisdiction {jurisdiction.code!r}")
+        document = georeport.service_definition(service)
+        if fmt == "json":
+            return Response(georeport.to_json(document), media_type=georeport.JSON_TYPE)
+        return Response(georeport.definition_xml(document), media_type=georeport.XML_TYPE)
+    return _answer(fmt, build)
+
+
+@router.get("/v2/requests.{fmt}", summary="GeoReport v2 service requests",
+            response_class=Response, responses=ANSWER)
+def requests_(request: Request, fmt: str = _format(),
+              jurisdiction_id: str | None = _param(JURISDICTION),
+              service_request_id: str | None = _param(
+                  "Comma-separated ids; overrides every other argument"),
+              service_code: str | None = _param("Comma-separated service codes"),
+              start_date: str | None = _param(
+                  "W3C date-time with time zone, e.g. 2026-03-01T00:00:00+07:00 (a bare date: "
+                  "that day in the jurisdiction's time zone); default: 90 days before now"),
+              end_date: str | None = _param("W3C date-time; at most 90 days after start_date"),
+              status: str | None = _param("open, closed, or both comma-separated"),
+              page: str | None = _param("Extension: page of page_size requests (default 1)"),
+              page_size: str | None = _param("Extension: at most 1000 (the default)")
+              ) -> Response:
+    def build() -> Response:
+        jurisdiction = _jurisdiction(request)
+        params = {name: request.query_params.getlist(name) for name in request.query_params}
+        query = parse_requests(params, jurisdiction.code, ZoneInfo(jurisdiction.timezone),
+                               datetime.now(UTC))
+        cases = records(request).cases_matching(requests_body(query))
+        if query.ids:  # in the order asked for
+            order = {receipt.upper(): index for index, receipt in enumerate(query.ids)}
+            cases.sort(key=lambda c: order.get(c.receipt_number, len(order)))
+        return _list(fmt, "service_requests", "request",
+                     [georeport.service_request(c) for c in cases])
+    return _answer(fmt, build)
+
+
+@router.post("/v2/requests.{fmt}", summary="Creating service requests is not offered",
+             response_class=Response, responses={403: {
+                 "description": "Read-only endpoint: no API key is issued (Open311 errors)"}})
+def create_request(fmt: str = _format()) -> Response:
+    """GeoReport answers 403 for a missing or invalid API key: this endpoint issues none."""
+    return _answer(fmt, lambda: _error(
+        fmt, 403, "This Open311 endpoint is read-only: no API key is issued and service "
+                  "requests cannot be created here. Apply at the department (DPMPTSP, "
+                  "Disdukcapil, ...); its receipt number can then be followed here."))
+
+
+@router.get("/v2/requests/{service_request_id}.{fmt}", summary="One GeoReport v2 service "
+            "request", response_class=Response, responses=ANSWER)
+def request_one(request: Request, service_request_id: str, fmt: str = _format(),
+                jurisdiction_id: str | None = _param(JURISDICTION)) -> Response:
+    def build() -> Response:
+        jurisdiction = _jurisdiction(request)
+        case = records(request).case(service_request_id)
+        if case is None or case.jurisdiction_code != jurisdiction.code:
+            raise Open311Error(404, f"service_request_id {service_request_id[:60]!r} was not "
+                                    f"found in jurisdiction {jurisdiction.code!r}")
+        return _list(fmt, "service_requests", "request", [georeport.service_request(case)])
+    return _answer(fmt, build)
+
+
+@router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                  include_in_schema=False)
+def elsewhere(request: Request, rest: str) -> Response:
+    """Anything else under /open311/: 404 (405 for writes), in Open311's format."""
+    fmt = "json" if rest.endswith(".json") else "xml"
+    if request.method != "GET":
+        return _error(fmt, 405, "This Open311 endpoint is read-only: only GET is offered",
+                      {"Allow": "GET"})
+    return _error(fmt, 404, f"/open311/{rest[:80]} does not exist; see "
+                            "/open311/discovery.json")
