@@ -103,3 +103,15 @@ def test_a_known_sender_streaming_past_the_limit_is_413(intake_url: str) -> None
                 break
             received += data
     assert received.startswith(b"HTTP/1.1 413"), received[:200]
+
+
+@pytest.mark.parametrize("name", ["X-Pantau-Signature", "X-Pantau-Key", "X-Pantau-Timestamp"])
+def test_non_ascii_auth_headers_are_a_401_problem_on_the_wire(intake_url: str, name: str) -> None:
+    creds = dev("kota-bandung/dpmptsp")
+    headers = {"Content-Type": BATCH, "Content-Length": "2"}
+    headers.update(sign_request(creds.secret, b"[]", key_id=creds.key_id,
+                                headers={"Content-Type": BATCH}))
+    headers[name] += "\u00e9\u00ff"  # sent as raw bytes 0xE9 0xFF
+    answer = head_only(intake_url, headers)
+    assert answer.startswith("HTTP/1.1 401"), answer
+    assert "application/problem+json" in answer

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
 
 import pytest
 
@@ -39,6 +41,22 @@ def test_the_readme_worked_example_is_what_the_code_computes() -> None:
                         target=target, headers=sent, timestamp=float(timestamp))
     assert auth["X-Pantau-Signature"] == f"v2={signature}"
     assert auth["X-Pantau-Timestamp"] == timestamp
+
+
+def test_the_readme_curl_recipe_signs_as_the_code_does() -> None:
+    """The DIGEST/CANONICAL/SIG lines of the README's shell example, run by bash + openssl."""
+    text = (REPO / "README.md").read_text()
+    recipe = [line for line in text.splitlines()
+              if line.startswith(("DIGEST=", "CANONICAL=", "SIG="))][:3]
+    assert len(recipe) == 3
+    body = '{"specversion":"1.0",\n"data":{"note":"caf\u00e9"}}'
+    env = {"PATH": os.environ["PATH"], "TS": "1767225600", "CT": "application/cloudevents+json",
+           "BODY": body, "SECRET": SECRET}
+    done = subprocess.run(["bash", "-c", "\n".join([*recipe, 'printf %s "$SIG"'])], env=env,
+                          capture_output=True, text=True, check=True)
+    expected = sign_request(SECRET, body.encode(), timestamp=1767225600,
+                            headers={"Content-Type": env["CT"]})
+    assert f"v2={done.stdout}" == expected["X-Pantau-Signature"]
 
 
 def test_the_readme_shell_recipe_builds_the_same_text_for_structured_mode() -> None:
