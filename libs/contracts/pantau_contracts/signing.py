@@ -26,10 +26,10 @@ trailing newline), encoded as ASCII:
     <body digest>               lower-case hex SHA-256 of the raw body bytes
 
 Every part must be printable ASCII (CloudEvents percent-encodes anything else in ``ce-*``
-values); a ``ce-*`` header sent twice is refused. Intake verifies by rebuilding this text from
-the request it received and comparing HMACs in constant time; a sender signs by building it from
-the request it is about to send. Binary-mode attributes and the content type are therefore
-covered, not only the body.
+values); a ``ce-*`` or Content-Type header sent twice is refused. Intake verifies by rebuilding
+this text from the request it received and comparing HMACs in constant time; a sender signs by
+building it from the request it is about to send. Binary-mode attributes and the content type
+are therefore covered, not only the body.
 
 Scheme ``v1`` (deprecated; structured and batched mode only, never binary mode)::
 
@@ -80,18 +80,17 @@ class CanonicalRequest:
            headers: Iterable[tuple[str, str]]) -> CanonicalRequest:
         """Collect the signed parts from ``headers`` (name, value pairs, any case, repeats kept
         so that a repeated ``ce-*`` header can be refused). Raises ``CanonicalError``."""
-        content_type = ""
-        ce: dict[str, str] = {}
+        signed: dict[str, str] = {}
         for name, value in headers:
             lower = name.strip().lower()
-            if lower == "content-type":
-                content_type = _trim(value)
-            elif lower.startswith(CE_PREFIX):
-                if lower in ce:
+            if lower == "content-type" or lower.startswith(CE_PREFIX):
+                # one value each: a repeat could be read one way here and another by the parser
+                if lower in signed:
                     raise CanonicalError(f"the header {lower} is sent more than once")
-                ce[lower] = _trim(value)
+                signed[lower] = _trim(value)
+        content_type = signed.pop("content-type", "")
         request = cls(timestamp.strip(), method.upper(), target, content_type,
-                      tuple(sorted(ce.items())))
+                      tuple(sorted(signed.items())))
         request.text(hashlib.sha256(b"").hexdigest())  # checks ASCII and line breaks
         return request
 

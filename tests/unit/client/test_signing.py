@@ -71,6 +71,7 @@ def test_the_readme_shell_recipe_builds_the_same_text_for_structured_mode() -> N
 @pytest.mark.parametrize("headers", [
     [("ce-id", "caf\u00e9")],                    # not percent-encoded
     [("ce-id", "a"), ("CE-ID", "b")],            # sent twice
+    [("Content-Type", "application/json"), ("content-type", "text/plain")],
     [("Content-Type", "application/json\nx")],   # a line break
 ])
 def test_requests_without_a_canonical_form_are_refused(headers: list[tuple[str, str]]) -> None:
