@@ -138,6 +138,9 @@ def _problem(err: Any, model: type[BaseModel]) -> FieldProblem:
     if kind == "extra_forbidden":
         return FieldProblem(path, "is not a field of this event",
                             "only: " + ", ".join(_fields_at(model, err["loc"][:-1])))
+    error = (err.get("ctx") or {}).get("error")
+    if kind == "value_error" and isinstance(error, ValueError):  # our validators' own words,
+        return FieldProblem(path, str(error), _describe(model, err["loc"]))  # no "Value error, "
     return FieldProblem(path, err["msg"], _describe(model, err["loc"]))
 
 
@@ -177,6 +180,9 @@ def _describe(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
         max_length = getattr(meta, "max_length", None)
         if max_length:
             parts.append(f"at most {max_length} characters")
+        expected = getattr(meta, "expected", None)
+        if isinstance(expected, str):
+            parts.append(expected)
     annotation = info.annotation
     if getattr(annotation, "__origin__", None) is not None and "Literal" in str(annotation):
         parts.append("one of " + ", ".join(map(str, annotation.__args__)))

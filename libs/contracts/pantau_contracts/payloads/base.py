@@ -1,4 +1,8 @@
-"""Common pieces of payload models."""
+"""Common pieces of payload models: identifiers, codes and the text types.
+
+Text a sender gives is refused when it holds a control character or a Unicode non-character
+(``PublicText``, ``SafeText``; see ``pantau_contracts.text``); fields published verbatim
+(``ReceiptNumber``, ``ActorRole``) are refused when they look like personal data."""
 
 from __future__ import annotations
 
@@ -13,15 +17,18 @@ from pantau_contracts.text import UNSAFE_JSON_PATTERN, check_not_personal, check
 
 class _SchemaPattern:
     """Adds a ``pattern`` to a type's JSON Schema that pydantic does not enforce itself (the
-    validator next to it does, with a message naming the character)."""
+    validator next to it does, with a message naming the character); ``expected`` is what a
+    contract error tells the sender (``registry``)."""
+
+    expected = "no control character but tab and line feed, no Unicode non-character"
 
     def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
+        self.schema_pattern = pattern
 
     def __get_pydantic_json_schema__(self, core_schema: CoreSchema,
                                      handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         schema = handler(core_schema)
-        schema["pattern"] = self.pattern
+        schema["pattern"] = self.schema_pattern
         return schema
 
 
