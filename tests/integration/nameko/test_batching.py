@@ -32,13 +32,15 @@ def queues(amqp_url: str, topology: None) -> Iterator[WorkQueues]:
         yield names
 
 
-def publish(amqp_url: str, queue: str, items: list[dict[str, Any]]) -> None:
+def publish(amqp_url: str, queue: str, items: list[dict[str, Any]],
+            headers: dict[str, Any] | None = None) -> None:
     with Connection(amqp_url, transport_options={"confirm_publish": True}) as conn:
         producer = Producer(conn.channel())
         for item in items:
             producer.publish(json.dumps(item).encode(), exchange="", routing_key=queue,
                              delivery_mode=2, content_type="application/json",
-                             content_encoding="utf-8", message_id=str(item["id"]))
+                             content_encoding="utf-8", message_id=str(item["id"]),
+                             headers=headers or {}, user_id=conn.userid)
 
 
 def ready(amqp_url: str, queue: str) -> int:
@@ -142,8 +144,12 @@ def test_acks_only_after_the_method_returned(harness: Harness) -> None:
 
 @pytest.mark.timeout(60)
 def test_poison_is_dead_lettered_with_its_reason(harness: Harness) -> None:
+    # the publisher's own x-pantau-* / x-death headers must not survive into our dead letter:
+    # the dead-letter tool believes a service's x-pantau-* headers (issue 14 item 2)
+    forged = {REASON_HEADER: "forged", "x-pantau-provenance": "{}", "keep": "me",
+              "x-death": [{"queue": "tracking.accepted", "reason": "expired", "count": 1}]}
     publish(harness.amqp_url, harness.queues.work,
-            [{"id": 1}, {"id": 2, "poison": "no such case"}, {"id": 3}])
+            [{"id": 1}, {"id": 2, "poison": "no such case"}, {"id": 3}], headers=forged)
     service = harness.start(size=5, wait_ms=200)
     (letter,) = harness.dead(1)
     assert json.loads(letter.body)["id"] == 2
@@ -151,6 +157,12 @@ def test_poison_is_dead_lettered_with_its_reason(harness: Harness) -> None:
                                                          "why": "no such case"}
     assert letter.headers[ORIGIN_ROUTING_KEY_HEADER] == harness.queues.work
     assert letter.headers["x-pantau-dead-lettered-by"] == "batchtest"
+    assert letter.headers["x-pantau-origin-queue"] == harness.queues.work
+    assert letter.headers["x-pantau-origin-user"] == "pantau"  # the poison's publisher
+    assert letter.headers["x-pantau-dead-lettered-at"]
+    assert "x-death" not in letter.headers and "x-pantau-provenance" not in letter.headers
+    assert letter.headers["keep"] == "me"
+    assert letter.properties.get("user_id") == "pantau"  # the service's login, checked by RabbitMQ
     assert letter.properties.get("message_id") == "2"
     wait_for(lambda: ready(harness.amqp_url, harness.queues.work) == 0, timeout=10,
              message="queue drained")
