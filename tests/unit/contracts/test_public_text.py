@@ -195,3 +195,11 @@ def test_an_applicant_phone_fits_its_column() -> None:
     assert "data.applicant.phone" in refused(event("case.submitted", applicant=applicant))
     applicant["phone"] = "+" + "1" * 19
     validate_event(json.dumps(event("case.submitted", applicant=applicant)).encode())
+
+
+def test_the_sender_is_told_in_words() -> None:
+    with pytest.raises(ContractViolation) as info:
+        validate_event(json.dumps(event("case.returned", reason="Lengkapi\x01")).encode())
+    (problem,) = info.value.problems
+    assert problem.problem.startswith("contains a control character")
+    assert "tab and line feed" in problem.expected and "\\u0000" not in problem.expected
