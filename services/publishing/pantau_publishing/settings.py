@@ -23,6 +23,8 @@ class PublishingSettings(ElasticsearchSettings):
     # cap 503, both with Retry-After. Each stream is a socket and a task, nothing more.
     sse_max_streams: int = 1000  # PANTAU_SSE_MAX_STREAMS, per process
     sse_max_streams_per_ip: int = 20  # PANTAU_SSE_MAX_STREAMS_PER_IP
+    comparison_days: int = 90  # PANTAU_COMPARISON_DAYS: the period of /perbandingan (and before)
+    comparison_min_cases: int = 20  # PANTAU_COMPARISON_MIN_CASES: fewer completed: not ranked
     export_max_concurrent: int = 4  # PANTAU_EXPORT_MAX_CONCURRENT: more at once answer 503
     export_timeout_seconds: float = 300.0  # PANTAU_EXPORT_TIMEOUT_SECONDS: an export is cut
     # PANTAU_ELASTICSEARCH_TIMEOUT_SECONDS: longest the portal waits for one search request

@@ -18,6 +18,7 @@ from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
 from tests.unit.publishing.factories import public_case
 from tests.unit.publishing.fakes import FakeReader
+from tests.unit.publishing.open311_catalogue import catalogue
 
 STATS_AGGS: dict[str, Any] = {
     "completed": {"doc_count": 1, "days": {"values": {"50.0": 4.0, "90.0": 9.5}},
@@ -95,8 +96,16 @@ def test_api_case_and_problem_json(client: TestClient) -> None:
 
 
 def test_api_search_and_stats(client: TestClient) -> None:
-    answer = client.get("/api/v1/cases", params={"department": "disdukcapil"}).json()
+    answer = client.get("/api/v1/cases", params={"department": "disdukcapil",
+                                                 "jurisdiction": "kota-bandung"}).json()
     assert answer["total"] == 1 and answer["results"][0]["service_code"] == "ktp"
+    qualified = client.get("/api/v1/cases", params={"department": "kota-bandung/disdukcapil"})
+    assert qualified.json()["total"] == 1
+    # every jurisdiction of the catalogue has a Disdukcapil: a bare code alone is refused,
+    # naming the parameter that settles it (it used to add them all together)
+    shared = client.get("/api/v1/cases", params={"department": "disdukcapil"})
+    assert shared.status_code == 400 and shared.json()["parameter"] == "jurisdiction"
+    assert "kab-bandung" in shared.json()["choices"]
     stats = client.get("/api/v1/stats").json()
     assert stats["totals"]["median_working_days"] == 4.0
     assert stats["rows"][0]["label"] == "Kota Bandung"
@@ -110,13 +119,17 @@ def test_dashboard_renders_html_bars_without_js(client: TestClient) -> None:
     assert client.get("/dasbor/planet/x").status_code == 404
 
 
-def test_open311(client: TestClient) -> None:
+def test_open311(client: TestClient, reader: FakeReader) -> None:
+    client.app.state.open311_catalogue = catalogue("kota-bandung", "kab-bandung")
     assert client.get("/open311/v2/discovery.json").json()["endpoints"][0]["formats"]
-    requests = client.get("/open311/v2/requests.json", params={"service_code": "ktp"}).json()
-    assert [r["service_request_id"] for r in requests] == ["BDG-PBG-2026-000002"]
-    xml = client.get("/open311/v2/requests/BDG-PBG-2026-000001.xml")
+    answer = client.get("/open311/v2/requests.json",
+                        params={"jurisdiction_id": "kota-bandung", "service_code": "ktp"})
+    assert answer.status_code == 200 and answer.json()
+    assert {"terms": {"service_code": ["ktp"]}} in reader.bodies[-1]["query"]["bool"]["filter"]
+    xml = client.get("/open311/v2/requests/BDG-PBG-2026-000001.xml?jurisdiction_id=kota-bandung")
     assert xml.headers["content-type"].startswith("text/xml") and b"<status>open" in xml.content
-    assert client.get("/open311/v2/requests/NOPE-0000.json").status_code == 404
+    assert client.get("/open311/v2/requests/NOPE-0000.json?jurisdiction_id=kota-bandung"
+                      ).status_code == 404
 
 
 def test_feeds(client: TestClient) -> None:
@@ -126,10 +139,11 @@ def test_feeds(client: TestClient) -> None:
     case_feed = client.get("/feeds/case/BDG-PBG-2026-000002.json").json()
     assert case_feed["items"] and all("000002" in i["id"] for i in case_feed["items"])
     assert client.get("/feeds/planet/x.atom").status_code == 404
-    named = client.get("/feeds/service/pbg.json").json()["title"]
-    assert named.endswith("Persetujuan Bangunan Gedung (PBG)")  # names, not codes
-    assert client.get("/feeds/department/dpmptsp.json?lang=en").json()["title"].endswith(
-        "Investment and One-Stop Integrated Services Office")
+    # department and service codes repeat across jurisdictions: their feeds name both
+    named = client.get("/feeds/service/kota-bandung/pbg.json").json()["title"]
+    assert "Persetujuan Bangunan Gedung (PBG)" in named and "Kota Bandung" in named
+    assert "Investment and One-Stop Integrated Services Office" in client.get(
+        "/feeds/department/kota-bandung/dpmptsp.json?lang=en").json()["title"]
 
 
 def test_export_csv_and_ndjson(client: TestClient) -> None:
@@ -184,6 +198,7 @@ def test_malformed_receipt_numbers_are_not_found_everywhere(guarded: TestClient,
     page = guarded.get(f"/kasus/{receipt}")
     assert page.status_code == 404 and "Nomor tanda terima tidak ditemukan" in page.text
     assert guarded.get(f"/kasus/{receipt}/events").status_code == 404
+    guarded.app.state.open311_catalogue = catalogue("kota-bandung")
     assert guarded.get(f"/open311/v2/requests/{receipt}.json").status_code == 404
 
 

@@ -177,12 +177,13 @@ def test_feeds_page_explains_feeds_to_people(client: TestClient) -> None:
     page = client.get("/umpan").text
     assert "Umpan perubahan status" in page and "/feed.atom" in page
     assert 'href="/feeds/jurisdiction/kota-bandung.atom"' in page
-    assert 'href="/feeds/service/pbg.json"' in page and 'href="/export/cases.csv"' in page
+    assert 'href="/feeds/service/kota-bandung/pbg.json"' in page
+    assert 'href="/dasbor/kota-bandung/dpmptsp/pbg"' in page and 'href="/export/cases.csv"' in page
     assert "Status change feeds" in client.get("/umpan?lang=en").text
 
 
 def test_service_dashboard_counts_cases_per_status(client: TestClient) -> None:
-    page = client.get("/dasbor/service/pbg").text
+    page = client.get("/dasbor/kota-bandung/dpmptsp/pbg").text
     assert "Jumlah kasus menurut status saat ini" in page
     assert "Persetujuan Bangunan Gedung (PBG)" in page  # the name, not the code
 

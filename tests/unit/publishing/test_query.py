@@ -60,9 +60,12 @@ def test_receipt_detection() -> None:
 
 
 def test_facet_buckets_get_labels() -> None:
-    facets = parse_facets({"department": {"buckets": [
-        {"key": "dpmptsp", "doc_count": 3, "label": {"buckets": [{"key": "DPMPTSP"}]}}]},
+    facets = parse_facets({"department": {"buckets": [{
+        "key": "kota-bandung", "doc_count": 3,
+        "jurisdiction": {"buckets": [{"key": "Kota Bandung"}]}, "codes": {"buckets": [
+            {"key": "dpmptsp", "doc_count": 3, "label": {"buckets": [{"key": "DPMPTSP"}]}}]}}]},
         "overdue": {"buckets": [{"key": 1, "key_as_string": "true", "doc_count": 2}]}})
-    assert facets["department"][0].label == "DPMPTSP"
+    assert facets["department"][0].label == "DPMPTSP (Kota Bandung)"
+    assert facets["department"][0].value == "kota-bandung/dpmptsp"
     assert facets["overdue"][0].value == "true"
     assert facets["status"] == []

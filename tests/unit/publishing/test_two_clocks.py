@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_publishing.domain import feeds
 from pantau_publishing.domain import stats as stats_rules
+from pantau_publishing.domain.places import Place
 from pantau_publishing.domain.query import parse_facets, parse_query, search_body
 from pantau_publishing.domain.record import (
     DERIVED_FIELDS,
@@ -356,7 +357,7 @@ REPORTING_AGGS: dict[str, Any] = {
 
 
 def test_stats_ask_for_event_counts_and_the_median_delay_without_scripts() -> None:
-    body = stats_rules.stats_body("department", "dpmptsp")
+    body = stats_rules.stats_body(Place("kota-bandung", "dpmptsp"))
     for aggs in (body["aggs"], body["aggs"]["rows"]["aggs"]):
         assert aggs["events"] == {"sum": {"field": "entry_count"}}
         assert aggs["late_events"] == {"sum": {"field": "late_entry_count"}}
@@ -388,12 +389,12 @@ def test_dashboard_and_stats_api_show_reporting_per_row() -> None:
     stats = client.get("/api/v1/stats/jurisdiction/kota-bandung").json()
     assert stats["totals"]["share_reported_within_tolerance"] == pytest.approx(0.85)
     assert stats["rows"][0]["median_reporting_delay_working_days"] == 1.5
-    page = client.get("/dasbor/jurisdiction/kota-bandung").text
+    page = client.get("/dasbor/kota-bandung").text
     assert "Laporan dalam toleransi" in page and "Median jeda pelaporan (hari kerja)" in page
     assert ">85%<" in page and "<td>1,5</td>" in page  # Indonesian decimal comma
-    assert 'href="/?late_reported=true&amp;jurisdiction=kota-bandung"' in page
+    assert 'href="/?jurisdiction=kota-bandung&amp;late_reported=true"' in page
     assert 'id="reporting-explain"' in page and "<script" not in page
-    english = client.get("/dasbor/jurisdiction/kota-bandung?lang=en").text
+    english = client.get("/dasbor/kota-bandung?lang=en").text
     assert "Events reported within tolerance" in english and "<td>1.5</td>" in english
 
 

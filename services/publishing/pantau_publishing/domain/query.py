@@ -14,6 +14,7 @@ from typing import Any
 from pantau_contracts.payloads.base import RECEIPT_PATTERN
 from pantau_contracts.vocabulary import PublicStatus
 from pantau_publishing.domain.labels import BilingualLabel
+from pantau_publishing.domain.places import qualified, split_qualified
 
 MAX_PAGE_SIZE = 100
 MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
@@ -37,6 +38,9 @@ FACETS: dict[str, tuple[str, str | None, str | None]] = {
     "late_reported": ("late_reported", None, None),
 }
 """Facet name → (keyword field, display-name field in Indonesian, and in English)."""
+QUALIFIED = ("department", "service")
+"""Facets whose codes repeat across jurisdictions: their values are ``{jurisdiction}/{code}``
+(grouped under the jurisdiction first), and a filter may name a place that way."""
 
 _RECEIPT = re.compile(RECEIPT_PATTERN)
 
@@ -132,10 +136,15 @@ def looks_like_receipt(text: str) -> bool:
 def filter_clauses(query: CaseQuery) -> list[dict[str, Any]]:
     clauses: list[dict[str, Any]] = []
     for name, value in (("jurisdiction_code", query.jurisdiction),
-                        ("department_code", query.department), ("service_code", query.service),
                         ("status", query.status), ("kecamatan", query.kecamatan)):
         if value is not None:
             clauses.append({"term": {name: value}})
+    for name, value in (("department_code", query.department), ("service_code", query.service)):
+        if value is not None:  # "kota-bandung/dpmptsp": that jurisdiction's department
+            jurisdiction, code = split_qualified(value)
+            if jurisdiction is not None:
+                clauses.append({"term": {"jurisdiction_code": jurisdiction}})
+            clauses.append({"term": {name: code}})
     if query.overdue is not None:
         clauses.append({"term": {"overdue": query.overdue}})
     if query.late_reported is not None:
@@ -182,6 +191,10 @@ def facet_aggregations() -> dict[str, Any]:
             agg["aggs"] = {"label": {"terms": {"field": label_field, "size": 1}}}
         if label_en_field:
             agg["aggs"]["label_en"] = {"terms": {"field": label_en_field, "size": 1}}
+        if name in QUALIFIED:  # one bucket per (jurisdiction, code), never a merged code
+            agg = {"terms": {"field": "jurisdiction_code", "size": 50}, "aggs": {
+                "jurisdiction": {"terms": {"field": "jurisdiction_name.raw", "size": 1}},
+                "codes": agg}}
         aggs[name] = agg
     return aggs
 
@@ -198,6 +211,9 @@ def parse_facets(aggregations: dict[str, Any]) -> dict[str, list[FacetBucket]]:
     """Turn the aggregation answer into facet buckets with display labels."""
     result: dict[str, list[FacetBucket]] = {}
     for name in FACETS:
+        if name in QUALIFIED:
+            result[name] = _qualified_buckets(aggregations.get(name, {}))
+            continue
         buckets = []
         for bucket in aggregations.get(name, {}).get("buckets", []):
             value = bucket.get("key_as_string", bucket["key"])
@@ -209,6 +225,24 @@ def parse_facets(aggregations: dict[str, Any]) -> dict[str, list[FacetBucket]]:
                                        str(labels_en[0]["key"]) if labels_en else None))
         result[name] = buckets
     return result
+
+
+def _qualified_buckets(aggregation: dict[str, Any]) -> list[FacetBucket]:
+    """``kota-bandung/dpmptsp`` buckets labelled "DPMPTSP (Kota Bandung)", largest first."""
+    found = []
+    for outer in aggregation.get("buckets", []):
+        jurisdiction = str(outer["key"])
+        names = outer.get("jurisdiction", {}).get("buckets", [])
+        where = str(names[0]["key"]) if names else jurisdiction
+        for bucket in outer.get("codes", {}).get("buckets", []):
+            labels = bucket.get("label", {}).get("buckets", [])
+            labels_en = bucket.get("label_en", {}).get("buckets", [])
+            label = str(labels[0]["key"]) if labels else str(bucket["key"])
+            found.append(FacetBucket(
+                qualified(jurisdiction, str(bucket["key"])), f"{label} ({where})",
+                int(bucket["doc_count"]),
+                f"{labels_en[0]['key']} ({where})" if labels_en else None))
+    return sorted(found, key=lambda b: (-b.count, b.value))
 
 
 def _yes_no(raw: str | None, name: str) -> bool | None:

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from pantau_publishing.domain.labels import BilingualLabel
+from pantau_publishing.domain.places import Place
 
 SCOPES = {"jurisdiction": "jurisdiction_code", "department": "department_code",
           "service": "service_code"}
 BREAKDOWN = {"": "jurisdiction_code", "jurisdiction": "department_code",
              "department": "service_code", "service": "status"}
-"""For a scope, which field the per-row breakdown groups by (one level down)."""
+"""For a place's level, which field the per-row breakdown groups by (one level down): the rows of
+a place are always within its jurisdiction, so same-code departments of two jurisdictions are
+never one row."""
 
 AGE_BUCKETS: tuple[tuple[str, str | None, str | None], ...] = (
     ("0-7", "now-7d/d", None),
@@ -70,14 +73,6 @@ class StatsRow(BilingualLabel):
     label_en: str | None = None
 
 
-def scope_filter(scope: str | None, code: str | None) -> list[dict[str, Any]]:
-    if not scope or not code:
-        return []
-    if scope not in SCOPES:
-        raise ValueError(f"unknown scope {scope!r}")
-    return [{"term": {SCOPES[scope]: code}}]
-
-
 def _stat_aggs() -> dict[str, Any]:
     return {
         "completed": {"filter": {"term": {"status": "selesai"}}, "aggs": {
@@ -96,9 +91,9 @@ def _stat_aggs() -> dict[str, Any]:
     }
 
 
-def stats_body(scope: str | None, code: str | None) -> dict[str, Any]:
-    """``_search`` body: totals for the scope and one row per entity one level down."""
-    group = BREAKDOWN[scope or ""]
+def stats_body(place: Place) -> dict[str, Any]:
+    """``_search`` body: totals for the place and one row per entity one level down."""
+    group = BREAKDOWN[place.level]
     label_field, label_en_field = {
         "jurisdiction_code": ("jurisdiction_name.raw", None),
         "department_code": ("department_name.id.raw", "department_name.en.raw"),
@@ -109,7 +104,7 @@ def stats_body(scope: str | None, code: str | None) -> dict[str, Any]:
     if label_en_field:
         rows["aggs"]["label_en"] = {"terms": {"field": label_en_field, "size": 1}}
     return {"size": 0, "track_total_hits": True,
-            "query": {"bool": {"filter": scope_filter(scope, code)}},
+            "query": {"bool": {"filter": place.filters()}},
             "aggs": {**_stat_aggs(), "rows": rows}}
 
 

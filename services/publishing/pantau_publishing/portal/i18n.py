@@ -361,6 +361,102 @@ TEXTS.update({
 })
 
 
+# Places, comparison across jurisdictions and statistics over time (issue 11)
+TEXTS.update({
+    "nav_compare": {"id": "Perbandingan daerah", "en": "Compare jurisdictions"},
+    "choose_title": {"id": "Kode {code} dipakai lebih dari satu daerah",
+                     "en": "The code {code} is used by more than one jurisdiction"},
+    "choose_lead": {"id": "Beberapa daerah memakai kode {what} “{code}”. Angkanya tidak "
+                          "digabung: pilih daerahnya.",
+                    "en": "Several jurisdictions use the {what} code “{code}”. Their figures "
+                          "are not added together: choose the jurisdiction."},
+    "month": {"id": "Bulan", "en": "Month"},
+    "monthly_title": {"id": "Statistik per bulan", "en": "Statistics by month"},
+    "monthly_explain": {"id": "Diterima: menurut bulan pengajuan. Selesai, selesai dalam jangka "
+                              "waktu dan median: menurut bulan kasus ditutup. Bulan menurut zona "
+                              "waktu {zone}; 12 bulan terakhir.",
+                        "en": "Received: by the month the case was submitted. Completed, within "
+                              "the legal maximum and median: by the month it was closed. Months "
+                              "in the {zone} time zone; the last 12 months."},
+    "monthly_counts": {"id": "Diterima dan selesai per bulan",
+                       "en": "Received and completed by month"},
+    "monthly_share": {"id": "Selesai dalam jangka waktu per bulan (%)",
+                      "en": "Completed within the legal maximum by month (%)"},
+    "monthly_median": {"id": "Median hari kerja per bulan (kasus selesai)",
+                       "en": "Median working days by month (completed cases)"},
+    "monthly_table": {"id": "Tabel data statistik per bulan", "en": "Monthly statistics table"},
+    "monthly_csv": {"id": "Unduh statistik per bulan (CSV)",
+                    "en": "Download the monthly statistics (CSV)"},
+    "cmp_link": {"id": "Bandingkan dengan daerah atau perangkat daerah lain",
+                 "en": "Compare with other jurisdictions or departments"},
+    "cmp_title": {"id": "Perbandingan kinerja layanan", "en": "Service performance compared"},
+    "cmp_lead": {"id": "Daerah diurutkan menurut bagian kasus yang selesai dalam jangka waktu "
+                       "maksimal yang ditetapkan aturan.",
+                 "en": "Jurisdictions ranked by the share of cases completed within the legal "
+                       "maximum."},
+    "cmp_lead_departments": {"id": "Perangkat daerah diurutkan menurut bagian kasus yang selesai "
+                                   "dalam jangka waktu maksimal.",
+                             "en": "Departments ranked by the share of cases completed within "
+                                   "the legal maximum."},
+    "cmp_period": {"id": "Periode: {start} sampai {end}; dibandingkan dengan periode sebelumnya "
+                         "sejak {before}.",
+                   "en": "Period: {start} to {end}; compared with the previous period from "
+                         "{before}."},
+    "cmp_ranking": {"id": "Peringkat", "en": "Ranking"},
+    "cmp_rank": {"id": "Peringkat", "en": "Rank"},
+    "cmp_completed": {"id": "Selesai dalam periode", "en": "Completed in the period"},
+    "cmp_trend": {"id": "Tren", "en": "Trend"},
+    "cmp_late_share": {"id": "Dilaporkan terlambat", "en": "Reported late"},
+    "cmp_too_few": {"id": "Kasus terlalu sedikit", "en": "Too few cases"},
+    "cmp_departments": {"id": "per perangkat daerah", "en": "by department"},
+    "trend_up": {"id": "membaik", "en": "improving"},
+    "trend_down": {"id": "memburuk", "en": "worsening"},
+    "trend_flat": {"id": "stabil", "en": "steady"},
+    "trend_unknown": {"id": "belum cukup data", "en": "not enough data"},
+    "cmp_how": {"id": "Cara menghitung", "en": "How it is computed"},
+    "cmp_how_period": {"id": "Periode: {days} hari terakhir. Sebuah kasus masuk periode ketika "
+                             "ditutup di dalamnya.",
+                       "en": "Period: the last {days} days. A case belongs to the period when "
+                             "it was closed in it."},
+    "cmp_how_share": {"id": "Selesai dalam jangka waktu: kasus berstatus selesai yang tidak "
+                            "melewati jangka waktu maksimal, dibagi semua kasus selesai.",
+                      "en": "Completed within the legal maximum: completed cases that did not "
+                            "exceed the legal maximum, divided by all completed cases."},
+    "cmp_how_median": {"id": "Median dan persentil 90: hari kerja yang dipakai kasus selesai "
+                             "(separuh kasus lebih cepat dari median; 9 dari 10 lebih cepat dari "
+                             "persentil 90).",
+                       "en": "Median and 90th percentile: working days taken by completed cases "
+                             "(half were faster than the median; 9 in 10 faster than the 90th "
+                             "percentile)."},
+    "cmp_how_overdue": {"id": "Berjalan & terlambat: kasus yang masih berjalan saat ini dan sudah "
+                              "melewati jangka waktu maksimal.",
+                        "en": "Open & late: cases open now that are past their legal maximum."},
+    "cmp_how_late": {"id": "Dilaporkan terlambat: kasus yang ditutup dalam periode dengan "
+                           "setidaknya satu tahap yang dilaporkan ke Pantau melewati toleransi, "
+                           "dibagi semua kasus yang ditutup.",
+                     "en": "Reported late: cases closed in the period with at least one step "
+                           "reported to Pantau later than the tolerance allows, divided by all "
+                           "cases closed."},
+    "cmp_how_fair": {"id": "Agar adil: yang punya kurang dari {n} kasus selesai dalam periode "
+                           "ditandai “kasus terlalu sedikit” dan tidak diberi peringkat.",
+                     "en": "To be fair: entries with fewer than {n} completed cases in the period "
+                           "are marked “too few cases” and not ranked."},
+    "cmp_how_rank": {"id": "Peringkat: bagian selesai dalam jangka waktu (tertinggi dulu), lalu "
+                           "median (terendah dulu); angka yang sama mendapat peringkat sama.",
+                     "en": "Rank: share within the legal maximum (highest first), then the "
+                           "median (lowest first); equal figures share a rank."},
+    "cmp_how_trend": {"id": "Tren: bagian selesai dalam jangka waktu pada {days} hari terakhir "
+                            "dibandingkan {days} hari sebelumnya. Naik 2 poin persen atau lebih: "
+                            "▲ membaik; turun 2 poin atau lebih: ▼ memburuk; selain itu ▶ stabil; "
+                            "– bila salah satu periode punya terlalu sedikit kasus.",
+                      "en": "Trend: the share within the legal maximum in the last {days} days "
+                            "against the {days} days before. Up by 2 percentage points or more: "
+                            "▲ improving; down by 2 or more: ▼ worsening; otherwise ▶ steady; "
+                            "– when either period has too few cases."},
+    "cmp_api": {"id": "Data yang sama dalam JSON (API)", "en": "The same data as JSON (API)"},
+})
+
+
 def pick_language(query_value: str | None, cookie_value: str | None) -> str:
     for value in (query_value, cookie_value):
         if value in LANGUAGES:

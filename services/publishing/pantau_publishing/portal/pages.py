@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 
 from pantau_publishing.domain import stats as stats_rules
+from pantau_publishing.domain.comparison import DEFAULT_DAYS, DEFAULT_MIN_CASES, Window
+from pantau_publishing.domain.monthly import CSV_COLUMNS, Month, months
+from pantau_publishing.domain.places import Place
 from pantau_publishing.domain.query import FACETS, SORTS, looks_like_receipt
 from pantau_publishing.domain.timeline import is_late, steps
+from pantau_publishing.portal import places
 from pantau_publishing.portal.case_view import ServiceStandards, clock_summary, history_notice
 from pantau_publishing.portal.charts import bars
 from pantau_publishing.portal.clocks import late_report_notice
 from pantau_publishing.portal.deps import base_url, case_query, records, url_with
+from pantau_publishing.portal.formatting import MONTHS, long_time
 from pantau_publishing.portal.i18n import translate
 from pantau_publishing.portal.rendering import language, render, status_label
 from pantau_publishing.portal.transparency import check_history
-from pantau_publishing.service.records import UnknownScope
 
 router = APIRouter(include_in_schema=False)
 
@@ -105,22 +113,86 @@ def case_redirect(receipt_number: str) -> Response:
     return RedirectResponse(f"/kasus/{receipt_number.upper()}", status_code=301)
 
 
-@router.get("/dasbor")
-@router.get("/dasbor/{scope}/{code}")
-def dashboard(request: Request, scope: str | None = None, code: str | None = None) -> Response:
-    try:
-        board = records(request).dashboard(scope, code)
-    except UnknownScope:
-        raise HTTPException(404, "unknown dashboard scope") from None
+LEGACY_SCOPES = ("jurisdiction", "department", "service")
+"""The first segment of old dashboard URLs (``/dasbor/department/dpmptsp``): a bare code."""
+NEXT_LEVEL = {"": "jurisdiction", "jurisdiction": "department", "department": "service"}
+
+
+def _with_query(request: Request, path: str) -> str:
+    query = request.url.query
+    return f"{path}?{query}" if query else path
+
+
+def legacy_place(request: Request, scope: str, code: str, suffix: str = "") -> Response:
+    """An old bare-code URL: 301 to the one place that has the code, or a page to choose from
+    the jurisdictions that share it — never their sum."""
+    if scope == "jurisdiction":
+        return RedirectResponse(_with_query(request, f"/dasbor/{code}{suffix}"), 301)
+    owners = places.resolve(request, scope, code)
+    if not owners:
+        raise HTTPException(404, f"no {scope} has the code {code!r}")
+    if len(owners) == 1:
+        return RedirectResponse(
+            _with_query(request, places.dashboard_url(owners[0]) + suffix), 301)
     lang = language(request)
-    group = stats_rules.BREAKDOWN[scope or ""]
-    next_scope = {"jurisdiction_code": "jurisdiction", "department_code": "department",
-                  "service_code": "service"}.get(group)
+    choices = [{"name": places.place_name(request, p, lang),
+                "url": places.dashboard_url(p) + suffix} for p in owners]
+    # 300 Multiple Choices: the page lists them; browsers show it like any page
+    return render(request, "choose.html", status_code=300, code=code,
+                  what=translate(lang, scope).lower(), choices=choices)
+
+
+def _place_or_404(request: Request, jurisdiction: str | None, department: str | None,
+                  service: str | None) -> Place:
+    place = Place(jurisdiction, department, service)
+    if not places.known(request, place):
+        raise HTTPException(404, "unknown jurisdiction, department or service")
+    return place
+
+
+@router.get("/dasbor/statistik.csv")
+@router.get("/dasbor/{jurisdiction}/statistik.csv")
+@router.get("/dasbor/{jurisdiction}/{department}/statistik.csv")
+@router.get("/dasbor/{jurisdiction}/{department}/{service}/statistik.csv")
+def monthly_csv(request: Request, jurisdiction: str | None = None,
+                department: str | None = None, service: str | None = None) -> Response:
+    """Monthly figures of a place as CSV (plain numbers; months in the jurisdiction's zone)."""
+    if jurisdiction in LEGACY_SCOPES and department and not service:
+        return legacy_place(request, jurisdiction, department, "/statistik.csv")
+    place = _place_or_404(request, jurisdiction, department, service)
+    zone = places.zone(request, place.jurisdiction)
+    rows = records(request).monthly(place, months(places.now(request), zone), zone)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["jurisdiction", "department", "service", "time_zone", *CSV_COLUMNS])
+    for row in rows:
+        writer.writerow([place.jurisdiction or "", place.department or "", place.service or "",
+                         zone, *row.csv_row()])
+    name = "-".join(("pantau-statistik", *place.parts)) + ".csv"
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/dasbor")
+@router.get("/dasbor/{jurisdiction}")
+@router.get("/dasbor/{jurisdiction}/{department}")
+@router.get("/dasbor/{jurisdiction}/{department}/{service}")
+def dashboard(request: Request, jurisdiction: str | None = None, department: str | None = None,
+              service: str | None = None) -> Response:
+    if jurisdiction in LEGACY_SCOPES and department and not service:
+        return legacy_place(request, jurisdiction, department)
+    place = _place_or_404(request, jurisdiction, department, service)
+    board = records(request).dashboard(place)
+    lang = language(request)
+    group = stats_rules.BREAKDOWN[place.level]
+    next_level = NEXT_LEVEL.get(place.level)
     what = translate(lang, {"jurisdiction_code": "jurisdiction", "department_code": "department",
                             "service_code": "service", "status": "status"}[group]).lower()
     rows = board.rows
     labels = [status_label(r.label, lang) if group == "status" else r.label_in(lang)
               for r in rows]
+    links = [places.dashboard_url(Place(*place.parts, r.code)) if next_level else None
+             for r in rows]
     if group == "status":  # one service: how many cases sit in each status (one series)
         chart_title = translate(lang, "chart_status")
         chart = bars(chart_title, labels, [
@@ -132,15 +204,99 @@ def dashboard(request: Request, scope: str | None = None, code: str | None = Non
             (translate(lang, "completed"), [r.stats.completed for r in rows])])
     backlog_chart = bars(translate(lang, "backlog"), [k for k, _v in board.totals.backlog], [
         (translate(lang, "open"), [v for _k, v in board.totals.backlog])])
-    return render(request, "dashboard.html", board=board, rows=rows, labels=labels,
+    zone = places.zone(request, place.jurisdiction)
+    monthly = records(request).monthly(place, months(places.now(request), zone), zone)
+    crumbs = [{"name": name, "url": places.dashboard_url(Place(*place.parts[:depth + 1]))}
+              for depth, name in enumerate(places.names(request, place, lang))]
+    case_filters = {"jurisdiction": place.jurisdiction, "department": place.department,
+                    "service": place.service}
+    return render(request, "dashboard.html", board=board, rows=rows, labels=labels, links=links,
                   chart=chart, chart_title=chart_title, backlog_chart=backlog_chart,
-                  next_scope=next_scope,
-                  what=what, scope=scope, code=code,
-                  scope_name=standards(request).scope_name(scope, code, lang) or code)
+                  what=what, place=place, crumbs=crumbs, zone=zone,
+                  monthly=monthly, monthly_charts=monthly_charts(monthly, lang),
+                  month_labels=[month_label(m.month, lang) for m in monthly],
+                  csv_url=(places.dashboard_url(place) + "/statistik.csv"),
+                  compare_url=f"/perbandingan/{place.jurisdiction}" if place.jurisdiction
+                  else "/perbandingan",
+                  overdue_url=url_with("/", {k: v for k, v in case_filters.items() if v},
+                                       overdue="true"),
+                  late_url=url_with("/", {k: v for k, v in case_filters.items() if v},
+                                    late_reported="true"),
+                  scope_name=places.place_name(request, place, lang))
+
+
+def month_label(month: str, lang: str) -> str:
+    """``2026-03`` → ``Mar 2026``."""
+    year, number = month.split("-")
+    return f"{MONTHS.get(lang, MONTHS['id'])[int(number) - 1][:3]} {year}"
+
+
+def monthly_charts(rows: list[Month], lang: str) -> list[tuple[str, Markup]]:
+    """(heading, chart) for the monthly figures: counts, share within the maximum, median."""
+    labels = [month_label(m.month, lang) for m in rows]
+    counts = translate(lang, "monthly_counts")
+    share = translate(lang, "monthly_share")
+    median = translate(lang, "monthly_median")
+    return [
+        (counts, bars(counts, labels, [
+            (translate(lang, "received"), [m.received for m in rows]),
+            (translate(lang, "completed"), [m.completed for m in rows])])),
+        (share, bars(share, labels, [(translate(lang, "sla_share"), [
+            round(100 * m.sla_share) if m.sla_share is not None else 0 for m in rows])],
+            unit="%")),
+        (median, bars(median, labels, [(translate(lang, "median"), [
+            m.median_days or 0 for m in rows])])),
+    ]
 
 
 @router.get("/umpan")
 def feeds_page(request: Request) -> Response:
     """A page for people about the machine-readable feeds (an Atom link alone shows raw XML)."""
-    return render(request, "feeds.html", base=base_url(request),
-                  scopes=standards(request).feed_scopes(language(request)))
+    lang = language(request)
+    scopes = [{"level": level, "name": name, "depth": depth,
+               "atom": places.feed_url(place, "atom"), "json": places.feed_url(place, "json"),
+               "dashboard": places.dashboard_url(place)}
+              for level, place, name, depth in places.feed_places(request, lang)]
+    return render(request, "feeds.html", base=base_url(request), scopes=scopes)
+
+
+TREND_ICONS = {"up": "▲", "down": "▼", "flat": "▶", "unknown": "–"}
+
+
+def comparison_window(request: Request) -> tuple[Window, int]:
+    """The period and the fair-volume threshold (``PANTAU_COMPARISON_DAYS`` / ``_MIN_CASES``)."""
+    settings = request.app.state.settings
+    return (Window(places.now(request), int(getattr(settings, "comparison_days", DEFAULT_DAYS))),
+            int(getattr(settings, "comparison_min_cases", DEFAULT_MIN_CASES)))
+
+
+@router.get("/perbandingan")
+@router.get("/perbandingan/{jurisdiction}")
+def comparison(request: Request, jurisdiction: str | None = None) -> Response:
+    """Jurisdictions ranked (or the departments of one), with how the figures are computed."""
+    if jurisdiction is not None:
+        _place_or_404(request, jurisdiction, None, None)
+    window, min_cases = comparison_window(request)
+    entries = records(request).comparison(window, jurisdiction, min_cases)
+    lang = language(request)
+    zone = places.zone(request, jurisdiction)
+    rows = [{"entry": e, "name": e.label_in(lang),
+             "url": places.dashboard_url(Place(*(p for p in (jurisdiction, e.code) if p))),
+             "departments": None if jurisdiction else f"/perbandingan/{e.code}",
+             "trend_icon": TREND_ICONS[e.trend], "trend_text": translate(lang, f"trend_{e.trend}")}
+            for e in entries]
+    ranked = [r for r in rows if r["entry"].rank is not None]
+    chart_title = translate(lang, "sla_share")
+    chart = bars(chart_title, [f"{r['entry'].rank}. {r['name']}" for r in ranked], [
+        (translate(lang, "sla_share"), [round(100 * (r["entry"].current.sla_share or 0))
+                                        for r in ranked])], unit="%")
+    (start, end), (before, _) = window.current, window.previous
+    return render(request, "comparison.html", rows=rows, chart=chart, chart_title=chart_title,
+                  jurisdiction=jurisdiction, min_cases=min_cases, days=window.days,
+                  scope_name=places.place_name(request, Place(jurisdiction), lang)
+                  if jurisdiction else None,
+                  period=translate(lang, "cmp_period", start=long_time(start, zone, lang),
+                                   end=long_time(end, zone, lang),
+                                   before=long_time(before, zone, lang)),
+                  api_url="/api/v1/comparison" + (f"?jurisdiction={jurisdiction}"
+                                                  if jurisdiction else ""))

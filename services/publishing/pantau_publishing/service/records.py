@@ -15,8 +15,11 @@ from pydantic import ValidationError
 
 from pantau_contracts.payloads.base import RECEIPT_PATTERN
 from pantau_contracts.payloads.public import PublicCaseV2
+from pantau_publishing.domain import comparison as comparison_rules
+from pantau_publishing.domain import monthly as monthly_rules
 from pantau_publishing.domain import stats as stats_rules
 from pantau_publishing.domain.feeds import FEED_SCOPES
+from pantau_publishing.domain.places import Place, owners_body, parse_owners
 from pantau_publishing.domain.query import (
     CaseQuery,
     FacetBucket,
@@ -42,8 +45,7 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class Dashboard:
-    scope: str | None
-    code: str | None
+    place: Place
     totals: stats_rules.Stats
     rows: list[stats_rules.StatsRow]
 
@@ -125,16 +127,41 @@ class PublicRecords:
             if case is not None:
                 yield case
 
-    def dashboard(self, scope: str | None = None, code: str | None = None) -> Dashboard:
-        if scope and scope not in stats_rules.SCOPES:
-            raise UnknownScope(scope)
-        answer = self._reader.search_cases(stats_rules.stats_body(scope, code))
-        return Dashboard(scope, code, stats_rules.parse_stats(answer.aggregations, answer.total),
+    def dashboard(self, place: Place | None = None) -> Dashboard:
+        """Totals of the place and one row per entity one level down (within it)."""
+        place = place or Place()
+        answer = self._reader.search_cases(stats_rules.stats_body(place))
+        return Dashboard(place, stats_rules.parse_stats(answer.aggregations, answer.total),
                          stats_rules.parse_rows(answer.aggregations))
 
+    def owners(self, level: str, code: str) -> list[Place]:
+        """The places (jurisdiction, department[, service]) whose cases use this bare
+        department or service code — one means the code is unambiguous."""
+        answer = self._reader.search_cases(owners_body(level, code))
+        return parse_owners(level, code, answer.aggregations)
+
+    def has_cases(self, place: Place) -> bool:
+        answer = self._reader.search_cases({"size": 0, "track_total_hits": 1,
+                                            "query": {"bool": {"filter": place.filters()}}})
+        return answer.total > 0
+
+    def comparison(self, window: comparison_rules.Window, jurisdiction: str | None = None,
+                   min_cases: int = comparison_rules.DEFAULT_MIN_CASES
+                   ) -> list[comparison_rules.Entry]:
+        """Jurisdictions (or the departments of one) ranked; see ``domain.comparison``."""
+        answer = self._reader.search_cases(
+            comparison_rules.comparison_body(window, jurisdiction))
+        return comparison_rules.parse_comparison(answer.aggregations, min_cases)
+
+    def monthly(self, place: Place, shown: list[str], zone: str) -> list[monthly_rules.Month]:
+        """Received / completed per month of ``shown`` (``YYYY-MM`` in ``zone``)."""
+        answer = self._reader.search_cases(monthly_rules.monthly_body(place, shown, zone))
+        return monthly_rules.parse_monthly(answer.aggregations, shown)
+
     def changes(self, scope: str | None = None, code: str | None = None,
-                limit: int = 50) -> list[dict[str, Any]]:
-        """Latest public status changes, newest first, optionally for one scope; each one
+                limit: int = 50, jurisdiction: str | None = None) -> list[dict[str, Any]]:
+        """Latest public status changes, newest first, optionally for one scope (a department
+        or service within ``jurisdiction``); each one
         re-validated and re-redacted (``clean_change``), invalid ones left out.
 
         Newest by the time Pantau *received* them (then by the claimed time): a step reported
@@ -143,6 +170,8 @@ class PublicRecords:
         if scope and scope not in FEED_SCOPES:
             raise UnknownScope(scope)
         filters = [{"term": {FEED_SCOPES[scope]: code}}] if scope and code else []
+        if jurisdiction:  # department and service codes repeat across jurisdictions
+            filters.append({"term": {"jurisdiction_code": jurisdiction}})
         answer = self._reader.search_changes({
             "query": {"bool": {"filter": filters}}, "size": limit,
             "sort": [{"received_at": {"order": "desc", "unmapped_type": "date"}},
