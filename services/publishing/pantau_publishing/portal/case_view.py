@@ -148,6 +148,11 @@ class ServiceStandards:
     def __init__(self, catalogue: Catalogue | None) -> None:
         self._catalogue = catalogue
 
+    @property
+    def catalogue(self) -> Catalogue | None:
+        """The loaded catalogue (``None`` when it could not be loaded)."""
+        return self._catalogue
+
     @classmethod
     def load(cls) -> ServiceStandards:
         try:
