@@ -19,12 +19,13 @@ SERIES_CLASSES = ("c0", "c1", "c2", "c3")
 
 
 def bars(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]],
-         unit: str = "") -> Markup:
+         unit: str = "", scale: float | None = None) -> Markup:
     """Horizontal grouped bars: one group per label, one bar per series. Empty markup when
-    there is nothing to show."""
+    there is nothing to show. ``scale``: the value of a full track (100 for percentages, so
+    90 % never looks like all); by default the largest value."""
     if not labels:
         return Markup("")
-    peak = max((v for _name, values in series for v in values), default=0) or 1
+    peak = scale or max((v for _name, values in series for v in values), default=0) or 1
     parts = [f'<figure class="chart" aria-label="{escape(title)}">']
     if len(series) > 1:
         parts.append('<ul class="legend" aria-hidden="true">')

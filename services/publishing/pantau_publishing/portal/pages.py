@@ -232,8 +232,12 @@ def month_label(month: str, lang: str) -> str:
 
 
 def monthly_charts(rows: list[Month], lang: str) -> list[tuple[str, Markup]]:
-    """(heading, chart) for the monthly figures: counts, share within the maximum, median."""
+    """(heading, chart) for the monthly figures: counts, share within the maximum, median.
+    The last two leave out months without completed cases (no data is not 0 % or 0 days;
+    the table says "–" for them)."""
     labels = [month_label(m.month, lang) for m in rows]
+    done = [m for m in rows if m.completed]
+    done_labels = [month_label(m.month, lang) for m in done]
     counts = translate(lang, "monthly_counts")
     share = translate(lang, "monthly_share")
     median = translate(lang, "monthly_median")
@@ -241,11 +245,10 @@ def monthly_charts(rows: list[Month], lang: str) -> list[tuple[str, Markup]]:
         (counts, bars(counts, labels, [
             (translate(lang, "received"), [m.received for m in rows]),
             (translate(lang, "completed"), [m.completed for m in rows])])),
-        (share, bars(share, labels, [(translate(lang, "sla_share"), [
-            round(100 * m.sla_share) if m.sla_share is not None else 0 for m in rows])],
-            unit="%")),
-        (median, bars(median, labels, [(translate(lang, "median"), [
-            m.median_days or 0 for m in rows])])),
+        (share, bars(share, done_labels, [(translate(lang, "sla_share"), [
+            round(100 * (m.sla_share or 0)) for m in done])], unit="%", scale=100)),
+        (median, bars(median, done_labels, [(translate(lang, "median"), [
+            m.median_days or 0 for m in done])])),
     ]
 
 
@@ -289,7 +292,7 @@ def comparison(request: Request, jurisdiction: str | None = None) -> Response:
     chart_title = translate(lang, "sla_share")
     chart = bars(chart_title, [f"{r['entry'].rank}. {r['name']}" for r in ranked], [
         (translate(lang, "sla_share"), [round(100 * (r["entry"].current.sla_share or 0))
-                                        for r in ranked])], unit="%")
+                                        for r in ranked])], unit="%", scale=100)
     (start, end), (before, _) = window.current, window.previous
     return render(request, "comparison.html", rows=rows, chart=chart, chart_title=chart_title,
                   jurisdiction=jurisdiction, min_cases=min_cases, days=window.days,
