@@ -26,7 +26,7 @@ from tests.unit.publishing.fakes import FakeReader
 RECEIPT = "BDG-PBG-2026-000321"
 PATHS = [f"/api/v1/cases/{RECEIPT}", "/feed.atom", "/feed.json", f"/feeds/case/{RECEIPT}.atom",
          "/open311/v2/requests.json?jurisdiction_id=kota-bandung",
-         f"/open311/v2/requests/{RECEIPT}.xml"]
+         f"/open311/v2/requests/{RECEIPT}.xml?jurisdiction_id=kota-bandung"]
 
 
 def portal_over(note: str) -> TestClient:

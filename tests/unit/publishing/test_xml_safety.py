@@ -98,7 +98,7 @@ def test_the_portals_feeds_stay_well_formed(client: TestClient, path: str) -> No
 
 
 @pytest.mark.parametrize("path", ["/open311/v2/requests.xml?jurisdiction_id=kota-bandung",
-                                  f"/open311/v2/requests/{RECEIPT}.xml"])
+                                  f"/open311/v2/requests/{RECEIPT}.xml?jurisdiction_id=kota-bandung"])
 def test_open311_xml_stays_well_formed(client: TestClient, path: str) -> None:
     answer = client.get(path)
     assert answer.status_code == 200

@@ -151,7 +151,8 @@ def parse_requests(params: dict[str, list[str]], jurisdiction: str, zone: tzinfo
     for name, values in params.items():
         if sum(len(v) for v in values) > MAX_PARAM:
             raise Open311Error(400, f"{name} is longer than {MAX_PARAM} characters")
-    ids = comma_list(params.get("service_request_id", ()))
+    # receipt numbers are stored upper case; "bdg-1" asks for BDG-1
+    ids = comma_list(v.upper() for v in params.get("service_request_id", ()))
     if ids:  # "This overrides all other arguments."
         if len(ids) > MAX_IDS:
             raise Open311Error(400, f"at most {MAX_IDS} service_request_id at once")
@@ -185,7 +186,7 @@ def requests_body(query: RequestsQuery) -> dict[str, Any]:
     """The ``_search`` body over the case index for ``query``."""
     filters: list[dict[str, Any]] = [{"term": {"jurisdiction_code": query.jurisdiction}}]
     if query.ids:
-        filters.append({"terms": {"receipt_number": [i.upper() for i in query.ids]}})
+        filters.append({"terms": {"receipt_number": list(query.ids)}})
         return {"query": {"bool": {"filter": filters}}, "size": len(query.ids),
                 "track_total_hits": False}
     if query.service_codes:

@@ -175,7 +175,7 @@ def requests_(request: Request, fmt: str = _format(),
                                datetime.now(UTC))
         cases = records(request).cases_matching(requests_body(query))
         if query.ids:  # in the order asked for
-            order = {receipt.upper(): index for index, receipt in enumerate(query.ids)}
+            order = {receipt: index for index, receipt in enumerate(query.ids)}
             cases.sort(key=lambda c: order.get(c.receipt_number, len(order)))
         return _list(fmt, "service_requests", "request",
                      [georeport.service_request(c) for c in cases])
