@@ -19,7 +19,6 @@ from pantau_publishing.settings import PublishingSettings
 from tests.unit.publishing.factories import public_case
 from tests.unit.publishing.fakes import FakeReader
 from tests.unit.publishing.open311_catalogue import catalogue
-from tests.unit.publishing.open311_catalogue import catalogue
 
 STATS_AGGS: dict[str, Any] = {
     "completed": {"doc_count": 1, "days": {"values": {"50.0": 4.0, "90.0": 9.5}},
@@ -199,7 +198,6 @@ def test_malformed_receipt_numbers_are_not_found_everywhere(guarded: TestClient,
     page = guarded.get(f"/kasus/{receipt}")
     assert page.status_code == 404 and "Nomor tanda terima tidak ditemukan" in page.text
     assert guarded.get(f"/kasus/{receipt}/events").status_code == 404
-    guarded.app.state.open311_catalogue = catalogue("kota-bandung")
     guarded.app.state.open311_catalogue = catalogue("kota-bandung")
     assert guarded.get(f"/open311/v2/requests/{receipt}.json").status_code == 404
 
