@@ -78,7 +78,7 @@ def public_case(receipt: str = "BDG-PBG-2026-000123", *, revision: int = 1,
                             "en": "One-stop permit office " + department.upper()},
         "service_code": service,
         "service_name": {"id": f"Persetujuan {service.upper()}", "en": f"{service.upper()} permit"},
-        "catalogue_version": f"{jurisdiction}@2026.1",  # as tracking records it
+        "catalogue_version": f"{jurisdiction}@2026.2",  # as tracking records it
         "max_working_days": 10, "reporting_tolerance_days": tolerance, "kecamatan": kecamatan,
         "channel": "loket", "status": current,
         "stage_code": timeline[-1].get("stage_code") if timeline else None,

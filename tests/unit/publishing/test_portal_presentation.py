@@ -202,9 +202,9 @@ def test_unknown_receipt_keeps_what_was_typed(client: TestClient) -> None:
 
 def test_standard_is_the_one_the_case_was_opened_under() -> None:
     standards = ServiceStandards.load()
-    assert standards.version("kota-bandung") == "2026.1"
-    assert standards.standard_for(case(catalogue_version="kota-bandung@2026.1")) is not None
-    for other in ("kota-bandung@2025.2", "kab-bandung@2026.1", "2026.1", "kota-bandung@2026.10"):
+    assert standards.version("kota-bandung") == "2026.2"
+    assert standards.standard_for(case(catalogue_version="kota-bandung@2026.2")) is not None
+    for other in ("kota-bandung@2026.1", "kab-bandung@2026.2", "2026.2", "kota-bandung@2026.20"):
         assert standards.standard_for(case(catalogue_version=other)) is None, other
     assert ServiceStandards(None).standard_for(case()) is None
 
@@ -218,7 +218,21 @@ def _page(record: dict[str, object], lang: str = "id") -> str:
 def test_case_page_shows_the_standard_of_its_own_catalogue_version() -> None:
     page = _page(public_case("BDG-PBG-2026-000001", revision=3))
     assert "Standar pelayanan" in page and "Keterangan Rencana Kota (KRK)" in page
-    assert "versi 2026.1" in page and "target" in page and 'id="standard-changed"' not in page
+    assert "versi 2026.2" in page and "target" in page and 'id="standard-changed"' not in page
+    assert "standar pelayanan daerah" in page  # Kota Bandung's own PBG figure
+
+
+def test_national_figures_say_standar_nasional_with_their_citation() -> None:
+    record = public_case("BDG-KE-2026-000001", revision=2, department="disdukcapil",
+                         service="ktp-el", max_working_days=1)
+    page = _page(record)
+    assert "24 jam" in page and "dipantau sebagai 1 hari kerja" in page
+    assert page.count("standar nasional") >= 2 and "Permendagri 19/2018 Pasal 3" in page
+    english = _page(record, "en")
+    assert "24 hours" in english and "national standard" in english
+    kia = _page(public_case("BDG-KIA-2026-000001", revision=2, department="disdukcapil",
+                            service="kia", max_working_days=5))
+    assert "batas bawaan UU 30/2014 Pasal 53" in kia and "5 hari kerja" in kia
 
 
 def test_case_opened_under_an_older_catalogue_names_it_instead_of_todays_standard() -> None:

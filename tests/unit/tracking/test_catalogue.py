@@ -21,6 +21,7 @@ def _good() -> dict[str, Any]:
     return {
         "code": "kota-contoh",
         "name": "Kota Contoh",
+        "region_code": "99.71",
         "timezone": "Asia/Makassar",
         "version": "1",
         "departments": {
@@ -36,8 +37,10 @@ def _good() -> dict[str, Any]:
                             {"code": "verifikasi", "name": {"id": "V", "en": "V"},
                              "public_status": "verifikasi", "max_working_days": 3},
                             {"code": "proses", "name": {"id": "P", "en": "P"},
-                             "public_status": "diproses", "max_working_days": 10},
+                             "public_status": "diproses", "max_working_days": 7},
                         ],
+                        "basis": {"max": {"source": "local", "citation": "Perwal 1/2026"},
+                                  "fee": {"source": "national", "citation": "UU 1/2022"}},
                     }
                 },
             }
@@ -76,7 +79,7 @@ def test_shipped_catalogue_loads_and_is_realistic() -> None:
 def test_definition_snapshot_carries_version() -> None:
     definition = load_catalogue().definition("kota-bandung", "ktp-el")
     assert definition is not None
-    assert definition.catalogue_version == "kota-bandung@2026.1"
+    assert definition.catalogue_version == "kota-bandung@2026.2"
     assert definition.department_code == "disdukcapil"
     assert definition.service.stages[0].public_status is PublicStatus.VERIFIKASI
 
@@ -114,9 +117,8 @@ def test_unknown_timezone() -> None:
     assert problem[1] == "timezone" and "IANA" in problem[2]
 
 
-def test_stage_max_above_service_max_is_refused_but_sum_may_exceed() -> None:
+def test_stage_max_above_service_max_is_refused() -> None:
     raw = _good()
-    # 3 + 10 > 10 is allowed (stages may overlap the total); a single stage > total is not.
     parse_jurisdiction(copy.deepcopy(raw))
     raw["departments"]["dpmptsp"]["services"]["pbg"]["stages"][1]["max_working_days"] = 11
     (problem,) = _problems(raw)

@@ -164,7 +164,7 @@ def test_catalogue_changes_never_rewrite_open_cases(store: FakeStore) -> None:
                          ev("case.stage_started", "BDG-0007", stage="penerbitan")])
     old, new = second.get_case("BDG-0007"), second.get_case("BDG-0008")
     assert old is not None and new is not None
-    assert old["public"]["catalogue_version"] == "kota-bandung@2026.1"
+    assert old["public"]["catalogue_version"] == "kota-bandung@2026.2"
     assert old["public"]["max_working_days"] == 28 and old["public"]["stage_code"] == "penerbitan"
     assert new["public"]["catalogue_version"] == "kota-bandung@2027.1"
     assert new["public"]["max_working_days"] == 60

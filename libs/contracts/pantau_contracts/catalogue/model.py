@@ -1,86 +1,56 @@
-"""The service catalogue (Standar Pelayanan) as data: which services a jurisdiction offers, who
-owns them, their legal maximum duration (jangka waktu), fee, requirements and ordered stages.
+"""The catalogue's data model: jurisdictions, departments, services and stages, and the snapshot
+(``ServiceDefinition``) a case keeps when it is opened.
 
-One YAML file per jurisdiction in ``<repo>/catalogue/`` (or ``$PANTAU_CATALOGUE_DIR``)::
+The models validate *shape* only (types, ranges, duplicate stage codes, a stage above the
+service maximum). The Standar Pelayanan rules a catalogue *file* must also meet (legal basis
+present, stage targets adding up, channel maxima, region codes, prefixes) are in ``checks`` and
+run when files are loaded, never when a stored snapshot is read back: a case opened under an
+older catalogue must always load.
 
-    code: kota-bandung            # must equal the file name without .yaml
-    name: Kota Bandung
-    timezone: Asia/Jakarta        # IANA zone; times are shown in it, working days counted in it
-    version: "2026.1"             # bump on every change; cases record it when they are opened
-    reporting_tolerance: 1        # working days a department may take to report a step (default 1)
-    departments:
-      dpmptsp:
-        name: {id: ..., en: ...}
-        receipt_prefixes: [BDG-PBG-, BDG-SLF-]   # the receipt numbers this department issues
-        services:
-          pbg:
-            name: {id: ..., en: ...}
-            max_working_days: 28
-            fee: 0                # rupiah; 0 = gratis
-            fee_note: ...
-            requirements: [...]
-            stages:               # in the order a case moves through them
-              - {code: verifikasi, name: {...}, public_status: verifikasi, max_working_days: 3}
-
-Loading validates everything and raises ``CatalogueError`` naming the file, the path to the bad
-field and what is wrong. Service codes are unique within a jurisdiction (a receipt's service is
-found by ``Catalogue.service(jurisdiction, service_code)``).
-
-A department OWNS its receipt numbers: ``receipt_prefixes`` lists the prefixes of the receipts
-it issues, and no two departments — in any jurisdiction — may declare prefixes that could match
-the same receipt (one a prefix of the other). Loading refuses such a catalogue, naming both
-departments; intake refuses an event whose receipt is outside its sender's prefixes, so no
-department can open (squat) or touch another's case.
-
-Cases never read the live catalogue after they are opened: tracking stores
-``Catalogue.definition(...)`` — a ``ServiceDefinition`` snapshot carrying the catalogue version —
-with the case, so editing the catalogue never rewrites history.
+Counting (see ``standard``): ``max_working_days`` is the figure tracking's clock counts. A
+service whose legal maximum is in hours declares ``max_duration: {value: 24, unit: hours}`` and
+may omit ``max_working_days`` (it is filled with ``working_days_for_hours``). ``channels`` give
+per-channel maxima; ``Catalogue.definition(..., channel=...)`` puts the channel's maximum into
+the snapshot's service, so tracking needs no knowledge of channels.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from pantau_contracts.catalogue.standard import (
+    NATIONAL_APPEALS,
+    Appeals,
+    Channel,
+    ComplaintChannel,
+    Duration,
+    LegalBasis,
+    SubmissionChannel,
+    Text,
+    _Model,
+    working_days_for_hours,
+)
 from pantau_contracts.payloads.base import Code
 from pantau_contracts.payloads.public import Bilingual
 from pantau_contracts.vocabulary import PublicStatus
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_DIRECTORY = REPO_ROOT / "catalogue"
-ENV_DIRECTORY = "PANTAU_CATALOGUE_DIR"
 STAGE_STATUSES = frozenset({PublicStatus.VERIFIKASI, PublicStatus.DIPROSES})
-
-Text = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+DEFAULT_REPORTING_TOLERANCE = 1
 ReceiptPrefix = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,23}$")]
 """The start of the receipt numbers a department issues, e.g. ``BDG-PBG-`` (upper case)."""
-DEFAULT_REPORTING_TOLERANCE = 1
+REGION_CODE_PATTERN = r"^\d{2}\.\d{2}$"
+"""Kemendagri kode wilayah of a kota/kabupaten, e.g. ``32.73`` (Kota Bandung)."""
 
 
-class CatalogueError(ValueError):
-    """A catalogue file is wrong. ``problems`` are (file, field path, what is wrong)."""
+class PathError(ValueError):
+    """Raised inside validators to point at a nested field."""
 
-    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(f"{f}: {p}: {m}" for f, p, m in problems))
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    def __init__(self, path: tuple[Any, ...], message: str) -> None:
+        self.path = path
+        super().__init__(message)
 
 
 class Stage(_Model):
@@ -90,6 +60,7 @@ class Stage(_Model):
     name: Bilingual
     public_status: PublicStatus = Field(description="verifikasi or diproses")
     max_working_days: int | None = Field(None, ge=1, description="Target for this stage")
+    max_hours: int | None = Field(None, ge=1, description="Target, for services counted in hours")
 
     @field_validator("public_status")
     @classmethod
@@ -105,32 +76,63 @@ class Service(_Model):
     code: Code
     department_code: Code
     name: Bilingual
-    max_working_days: int = Field(ge=1, description="Legal maximum, working days (jangka waktu)")
+    max_working_days: int = Field(ge=1, description="Legal maximum as tracked, working days")
+    max_duration: Duration | None = Field(
+        None, description="The legal maximum with its unit when it is not plain working days")
+    channels: dict[SubmissionChannel, Channel] = Field(
+        default_factory=dict, description="Per-channel maxima (walk-in vs through the desa)")
     fee: int = Field(0, ge=0, description="Rupiah; 0 = gratis")
     fee_note: str | None = None
+    product: Bilingual | None = Field(None, description="What the citizen receives")
+    validity: Text | None = Field(None, description="How long the product is valid")
     requirements: tuple[Text, ...] = Field(min_length=1)
     stages: tuple[Stage, ...] = Field(min_length=1)
+    slack: Text | None = Field(
+        None, description="Why the stage targets add up to less than the maximum")
+    basis: LegalBasis | None = Field(None, description="Where each figure comes from")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _days_from_hours(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "max_working_days" not in data:
+            duration = data.get("max_duration")
+            if isinstance(duration, dict) and duration.get("unit") == "hours" and \
+                    isinstance(duration.get("value"), int) and duration["value"] >= 1:
+                return {**data, "max_working_days": working_days_for_hours(duration["value"])}
+        return data
 
     @model_validator(mode="after")
     def _stages_consistent(self) -> Service:
         seen: set[str] = set()
         for index, stage in enumerate(self.stages):
             if stage.code in seen:
-                raise _PathError(("stages", index, "code"),
-                                 f"duplicate stage code {stage.code!r}")
+                raise PathError(("stages", index, "code"), f"duplicate stage code {stage.code!r}")
             seen.add(stage.code)
-            if stage.max_working_days is not None and stage.max_working_days > \
-                    self.max_working_days:
-                raise _PathError(("stages", index, "max_working_days"),
-                                 f"{stage.max_working_days} exceeds the service maximum "
-                                 f"{self.max_working_days}")
+            if stage.max_working_days is not None and \
+                    stage.max_working_days > self.max_working_days:
+                raise PathError(("stages", index, "max_working_days"),
+                                f"{stage.max_working_days} exceeds the service maximum "
+                                f"{self.max_working_days}")
         return self
+
+    @property
+    def legal_maximum(self) -> Duration:
+        """The maximum as the law states it (hours, or working days)."""
+        return self.max_duration or Duration(value=self.max_working_days, unit="working_days")
 
     def stage(self, code: str) -> Stage | None:
         return next((s for s in self.stages if s.code == code), None)
 
     def stage_index(self, code: str) -> int | None:
         return next((i for i, s in enumerate(self.stages) if s.code == code), None)
+
+    def for_channel(self, channel: str | None) -> Service:
+        """This service with the maximum of ``channel`` (itself if the channel is not listed)."""
+        found = next((c for name, c in self.channels.items() if name == channel), None)
+        if found is None:
+            return self
+        return self.model_copy(update={"max_working_days": found.max_working_days,
+                                       "max_duration": None})
 
 
 class Department(_Model):
@@ -140,6 +142,8 @@ class Department(_Model):
     name: Bilingual
     receipt_prefixes: tuple[ReceiptPrefix, ...] = Field(
         min_length=1, description="Prefixes of the receipt numbers this department issues")
+    complaints: tuple[ComplaintChannel, ...] = Field(
+        (), description="The department's own complaint channels (SP4N-LAPOR! applies anyway)")
     services: dict[str, Service]
 
     def owns_receipt(self, receipt_number: str) -> bool:
@@ -151,12 +155,15 @@ class Jurisdiction(_Model):
 
     code: Code
     name: str
+    region_code: str | None = Field(None, pattern=REGION_CODE_PATTERN,
+                                    description="Kemendagri kode wilayah, e.g. 32.73")
     timezone: str
     version: str = Field(min_length=1)
     reporting_tolerance: int = Field(
         DEFAULT_REPORTING_TOLERANCE, ge=0, le=30,
         description="Working days a department may take to report a step before it is marked "
                     "late_reported (and counted at the conservative time)")
+    appeals: Appeals = Field(NATIONAL_APPEALS, description="Keberatan and banding clocks")
     departments: dict[str, Department]
 
     @field_validator("timezone")
@@ -178,7 +185,8 @@ class Jurisdiction(_Model):
 
 
 class ServiceDefinition(_Model):
-    """What a case keeps of the catalogue when it is opened (its snapshot)."""
+    """What a case keeps of the catalogue when it is opened (its snapshot). ``service`` carries
+    the maximum of ``channel`` when the service has per-channel maxima."""
 
     catalogue_version: str
     jurisdiction_code: Code
@@ -188,17 +196,23 @@ class ServiceDefinition(_Model):
     department_name: Bilingual
     service: Service
     reporting_tolerance: int = DEFAULT_REPORTING_TOLERANCE
+    channel: str | None = None
 
 
 class Catalogue(_Model):
     """Every jurisdiction's catalogue, keyed by jurisdiction code. Receipt prefixes of different
-    departments never overlap (checked on construction)."""
+    departments never overlap and region codes are unique (checked on construction)."""
 
     jurisdictions: dict[str, Jurisdiction]
 
     @model_validator(mode="after")
-    def _prefixes_disjoint(self) -> Catalogue:
-        problems = prefix_overlaps(self.jurisdictions.values())
+    def _catalogue_consistent(self) -> Catalogue:
+        from pantau_contracts.catalogue.checks import (  # noqa: PLC0415 - checks import us
+            CatalogueError,
+            cross_problems,
+        )
+
+        problems = cross_problems(self.jurisdictions.values())
         if problems:
             raise CatalogueError(problems)
         return self
@@ -227,8 +241,11 @@ class Catalogue(_Model):
         found = self.jurisdictions.get(jurisdiction)
         return found.service(service_code) if found else None
 
-    def definition(self, jurisdiction: str, service_code: str) -> ServiceDefinition | None:
-        """The snapshot a new case stores, or None if the service is unknown."""
+    def definition(self, jurisdiction: str, service_code: str,
+                   channel: str | None = None) -> ServiceDefinition | None:
+        """The snapshot a new case stores, or None if the service is unknown. ``channel`` is the
+        submission channel of ``case.submitted``: a listed channel's maximum replaces the
+        service's (see ``standard.Channel``)."""
         found = self.jurisdictions.get(jurisdiction)
         service = found.service(service_code) if found else None
         if found is None or service is None:
@@ -237,130 +254,6 @@ class Catalogue(_Model):
         return ServiceDefinition(
             catalogue_version=f"{found.code}@{found.version}", jurisdiction_code=found.code,
             jurisdiction_name=found.name, timezone=found.timezone,
-            department_code=department.code, department_name=department.name, service=service,
-            reporting_tolerance=found.reporting_tolerance)
-
-
-def prefix_overlaps(jurisdictions: Any) -> list[tuple[str, str, str]]:
-    """Problems (file, field, message) for every pair of departments whose receipt prefixes
-    could match the same receipt (equal, or one starts with the other)."""
-    owners: list[tuple[str, str, str]] = []  # (prefix, jurisdiction, department)
-    for jurisdiction in jurisdictions:
-        for department in jurisdiction.departments.values():
-            owners.extend((p, jurisdiction.code, department.code)
-                          for p in department.receipt_prefixes)
-    owners.sort()
-    problems: list[tuple[str, str, str]] = []
-    for i, (prefix, j_code, d_code) in enumerate(owners):
-        for other, j_other, d_other in owners[i + 1:]:
-            if not other.startswith(prefix):
-                break  # sorted: no later prefix starts with this one either
-            if (j_code, d_code) != (j_other, d_other):
-                problems.append((f"{j_other}.yaml",
-                                 f"departments.{d_other}.receipt_prefixes",
-                                 f"prefix {other!r} of {j_other}/{d_other} overlaps prefix "
-                                 f"{prefix!r} of {j_code}/{d_code}: a receipt could belong to "
-                                 "both; give each department its own prefixes"))
-    return problems
-
-
-class _PathError(ValueError):
-    """Raised inside validators to point at a nested field."""
-
-    def __init__(self, path: tuple[Any, ...], message: str) -> None:
-        self.path = path
-        super().__init__(message)
-
-
-def catalogue_directory() -> Path:
-    return Path(os.environ.get(ENV_DIRECTORY) or DEFAULT_DIRECTORY)
-
-
-def load_catalogue(directory: Path | None = None) -> Catalogue:
-    """Load and validate every ``*.yaml`` in ``directory`` (default ``<repo>/catalogue``, or
-    ``$PANTAU_CATALOGUE_DIR``). Raises ``CatalogueError`` listing every problem found."""
-    directory = Path(directory) if directory is not None else catalogue_directory()
-    files = sorted(directory.glob("*.yaml"))
-    if not files:
-        raise CatalogueError([(str(directory), "", "no *.yaml catalogue files found")])
-    problems: list[tuple[str, str, str]] = []
-    jurisdictions: dict[str, Jurisdiction] = {}
-    for path in files:
-        try:
-            jurisdiction = load_jurisdiction_file(path)
-        except CatalogueError as exc:
-            problems.extend(exc.problems)
-            continue
-        jurisdictions[jurisdiction.code] = jurisdiction
-    problems.extend(prefix_overlaps(jurisdictions.values()))
-    if problems:
-        raise CatalogueError(problems)
-    return Catalogue(jurisdictions=jurisdictions)
-
-
-def load_jurisdiction_file(path: Path) -> Jurisdiction:
-    """Load one jurisdiction file; raises ``CatalogueError``."""
-    name = path.name
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise CatalogueError([(name, "", f"cannot be read as YAML: {exc}")]) from exc
-    if not isinstance(raw, dict):
-        raise CatalogueError([(name, "", "must be a mapping with code, name, timezone, "
-                                         "version, departments")])
-    return parse_jurisdiction(raw, name, expected_code=path.stem)
-
-
-def parse_jurisdiction(raw: Mapping[str, Any], name: str = "<catalogue>",
-                       expected_code: str | None = None) -> Jurisdiction:
-    """Validate a decoded jurisdiction mapping (codes are filled in from the mapping keys)."""
-    data = _with_codes(raw)
-    problems: list[tuple[str, str, str]] = []
-    if expected_code is not None and data.get("code") != expected_code:
-        problems.append((name, "code", f"{data.get('code')!r} must equal the file name "
-                                       f"{expected_code!r}"))
-    try:
-        jurisdiction = Jurisdiction.model_validate(data)
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = list(err["loc"])
-            ctx_error = (err.get("ctx") or {}).get("error")
-            message = err["msg"]
-            if isinstance(ctx_error, _PathError):
-                loc += list(ctx_error.path)
-                message = str(ctx_error)
-            elif message.startswith("Value error, "):
-                message = message[len("Value error, "):]
-            problems.append((name, ".".join(str(p) for p in loc), message))
-        raise CatalogueError(problems) from exc
-    seen: dict[str, str] = {}
-    for dept_code, department in jurisdiction.departments.items():
-        for service_code in department.services:
-            if service_code in seen:
-                problems.append((name, f"departments.{dept_code}.services.{service_code}",
-                                 f"service code also used by department {seen[service_code]!r};"
-                                 " service codes must be unique in a jurisdiction"))
-            seen[service_code] = dept_code
-    if problems:
-        raise CatalogueError(problems)
-    return jurisdiction
-
-
-def _with_codes(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Copy ``raw``, filling ``code``/``department_code`` from mapping keys (short files)."""
-    data = dict(raw)
-    departments = data.get("departments")
-    if isinstance(departments, dict):
-        new_departments: dict[str, Any] = {}
-        for dept_code, dept in departments.items():
-            if isinstance(dept, dict):
-                dept = {"code": dept_code, **dept}
-                services = dept.get("services")
-                if isinstance(services, dict):
-                    dept["services"] = {
-                        code: ({"code": code, "department_code": dept_code, **svc}
-                               if isinstance(svc, dict) else svc)
-                        for code, svc in services.items()}
-            new_departments[str(dept_code)] = dept
-        data["departments"] = new_departments
-    return data
+            department_code=department.code, department_name=department.name,
+            service=service.for_channel(channel), reporting_tolerance=found.reporting_tolerance,
+            channel=channel if channel in service.channels else None)

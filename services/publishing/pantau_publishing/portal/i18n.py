@@ -169,6 +169,16 @@ TEXTS.update({
     "step_waiting": {"id": "menunggu pemohon", "en": "waiting for the applicant"},
     "over_target": {"id": "melewati target", "en": "over target"},
     "step_target": {"id": "target {n} hari kerja", "en": "target {n} working day(s)"},
+    # Where a legal maximum comes from (catalogue ``basis.max.source``): anything not local is
+    # the national standard, never presented as the jurisdiction's own figure.
+    "source_local": {"id": "standar pelayanan daerah", "en": "local service standard"},
+    "source_national": {"id": "standar nasional", "en": "national standard"},
+    "source_statutory-default": {"id": "standar nasional: batas bawaan UU 30/2014 Pasal 53",
+                                 "en": "national standard: statutory default, UU 30/2014 "
+                                       "Art. 53"},
+    "hours": {"id": "{n} jam", "en": "{n} hours"},
+    "tracked_as": {"id": "dipantau sebagai {n} hari kerja", "en": "tracked as {n} working day(s)"},
+    "via_channel": {"id": "{channel}: {days}", "en": "{channel}: {days}"},
     "standard": {"id": "Standar pelayanan", "en": "Service standard"},
     "fee": {"id": "Biaya", "en": "Fee"},
     "requirements": {"id": "Persyaratan", "en": "Requirements"},

@@ -176,8 +176,10 @@ class TrackingHandler:
         """Apply one event; returns the case as it is afterwards (None if there is none)."""
         now = self.clock.now()
         if event.type == "case.submitted":
+            # The submission channel picks a per-channel maximum when the service has one.
             definition = self.catalogue.definition(event.jurisdiction,
-                                                   event.payload.service_code)
+                                                   event.payload.service_code,
+                                                   event.payload.channel)
             outcome = open_case(event, definition, case)
         else:
             outcome = apply_event(case, event)
