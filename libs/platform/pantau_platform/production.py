@@ -4,15 +4,20 @@ Contract
 --------
 * ``check(settings, *, needs=(), found=())`` lists the problems that forbid a production start,
   each naming the ``PANTAU_*`` setting to fix and never repeating a secret:
-  - every ``*_url`` setting (AMQP, management, database, Elasticsearch — whatever the settings
-    class has, including per-service ``PANTAU_<SERVICE>_AMQP_URL``) whose password is a
-    development one: ``pantau`` or ``guest`` (the stack's defaults), the user name itself, any
-    ``*password*`` value of ``config/dev-*.yaml``, or a value marked ``NOT-FOR-PRODUCTION``;
+  - every ``*_url`` setting the process was given (AMQP, management, database, Elasticsearch,
+    per-service ``PANTAU_<SERVICE>_AMQP_URL`` — whatever is set in its environment) or ``needs``,
+    whose password is a development one: ``pantau`` or ``guest`` (the stack's defaults), the
+    user name itself, any ``*password*`` value of ``config/dev-*.yaml``, or a value marked
+    ``NOT-FOR-PRODUCTION`` or ``dev-only`` (the service users' ``<user>-dev-only``,
+    ``pantau_platform.identities``);
   - every secret setting named in ``needs`` (e.g. ``transparency_signing_key``) that is empty or
     a development-only value (marked ``NOT-FOR-PRODUCTION``, like the dev master key);
   - ``found``: problems a service's own probe found (e.g. development department keys in intake's
     credential store), passed through.
-  ``check`` does not look at ``PANTAU_ENV``: it says what production would refuse.
+  A URL left at its default and not in ``needs`` is not looked at: the defaults (e.g. the
+  operator's ``PANTAU_AMQP_URL``) are development values a production process that does not use
+  them should not be handed at all — least privilege. ``check`` does not look at ``PANTAU_ENV``:
+  it says what production would refuse.
 * ``refuse_to_start(problems)`` raises ``SystemExit`` (exit status 1) with one message listing
   every problem; nothing when the list is empty.
 * ``enforce(settings, *, needs=(), probe=None)`` is the one call each process makes at start:
@@ -35,6 +40,7 @@ from pydantic_settings import BaseSettings
 from pantau_platform.settings import REPO_ROOT
 
 DEV_MARKER = "NOT-FOR-PRODUCTION"
+DEV_MARKERS = (DEV_MARKER.lower(), "dev-only")  # compared in lower case
 DEFAULT_PASSWORDS = frozenset({"pantau", "guest"})  # infra/stack.sh, compose, RabbitMQ's own
 DEV_CONFIG_DIR = REPO_ROOT / "config"
 
@@ -68,14 +74,19 @@ def env_name(settings: BaseSettings, field: str) -> str:
     return f"{prefix}{field}".upper()
 
 
+def _marked_dev(value: str) -> bool:
+    return any(marker in value.lower() for marker in DEV_MARKERS)
+
+
 def _is_dev_password(user: str, password: str) -> bool:
-    return password in dev_passwords() or password == user or DEV_MARKER in password
+    return password in dev_passwords() or password == user or _marked_dev(password)
 
 
-def url_problems(settings: BaseSettings) -> list[str]:
+def url_problems(settings: BaseSettings, needs: Iterable[str] = ()) -> list[str]:
+    """Development passwords in the URL settings that were set, or that the process needs."""
     problems = []
-    for field in sorted(type(settings).model_fields):
-        value = getattr(settings, field)
+    for field in sorted(set(settings.model_fields_set) | set(needs)):
+        value = getattr(settings, field, None)
         if not field.endswith("_url") or not isinstance(value, str) or not value:
             continue
         parts = urlsplit(value)
@@ -96,7 +107,7 @@ def secret_problems(settings: BaseSettings, needs: Iterable[str]) -> list[str]:
         name = env_name(settings, field)
         if not value:
             problems.append(f"{name} is not set; this process needs it in production")
-        elif DEV_MARKER in value:
+        elif _marked_dev(value):
             problems.append(f"{name} is the public development-only value; set a production "
                             "secret")
     return problems
@@ -105,7 +116,8 @@ def secret_problems(settings: BaseSettings, needs: Iterable[str]) -> list[str]:
 def check(settings: BaseSettings, *, needs: Iterable[str] = (),
           found: Iterable[str] = ()) -> list[str]:
     """Everything that forbids starting this process in production (see the module contract)."""
-    return [*url_problems(settings), *secret_problems(settings, needs), *found]
+    needs = list(needs)
+    return [*url_problems(settings, needs), *secret_problems(settings, needs), *found]
 
 
 def refuse_to_start(problems: Iterable[str]) -> None:

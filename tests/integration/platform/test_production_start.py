@@ -1,7 +1,8 @@
 """Every real process refuses to start in production with development credentials.
 
 Each process is started as ``python -m ...`` with ``PANTAU_ENV=production`` and the development
-defaults (pantau/pantau URLs, the dev master key, no signing key): it must exit non-zero with one
+settings (what ``infra/stack.sh env`` and docker-compose.yml hand out: pantau/pantau and
+``*-dev-only`` passwords, the dev master key, no signing key): it must exit non-zero with one
 message listing every problem and the setting to fix. Intake's processes also refuse while the
 credential store holds an active development department key; the credentials CLI still runs
 (so an operator can revoke them) but ``bootstrap-dev`` refuses. With production settings the CLI
@@ -24,6 +25,18 @@ from tests.conftest import REPO, wait_for
 
 REFUSAL = "Pantau refuses to start in production (PANTAU_ENV=production)"
 GOOD_AMQP = "amqp://ops:Zq8-prod-secret-1@127.0.0.1:5672/pantau_test"
+DEV = {
+    "PANTAU_ENV": "production",
+    "PANTAU_AMQP_URL": "amqp://pantau:pantau@127.0.0.1:5672/pantau_test",
+    "PANTAU_AMQP_MANAGEMENT_URL": "http://pantau:pantau@127.0.0.1:15672",
+    "PANTAU_INTAKE_AMQP_URL": "amqp://pantau-intake:pantau-intake-dev-only@127.0.0.1/pantau_test",
+    "PANTAU_TRACKING_AMQP_URL":
+        "amqp://pantau-tracking:pantau-tracking-dev-only@127.0.0.1/pantau_test",
+    "PANTAU_INDEXER_AMQP_URL":
+        "amqp://pantau-indexer:pantau-indexer-dev-only@127.0.0.1/pantau_test",
+    "PANTAU_DATABASE_URL": "postgresql://pantau:pantau@127.0.0.1:5432/pantau_test",
+    "PANTAU_ELASTICSEARCH_URL": "http://pantau_portal:pantau_portal-dev-only@127.0.0.1:9200",
+}
 GOOD = {
     "PANTAU_ENV": "production",
     "PANTAU_AMQP_URL": GOOD_AMQP,
@@ -50,20 +63,35 @@ def run(tmp_path: Path, module: str, *args: str, **env: str) -> subprocess.Compl
 @pytest.mark.parametrize("module, args, settings", [
     ("pantau_intake.http", [], ["PANTAU_INTAKE_MASTER_KEY", "PANTAU_INTAKE_AMQP_URL"]),
     ("pantau_intake.ingress", [], ["PANTAU_INTAKE_AMQP_URL"]),
-    ("pantau_tracking", [], ["PANTAU_TRANSPARENCY_SIGNING_KEY", "PANTAU_TRACKING_AMQP_URL"]),
-    ("pantau_publishing.indexer", [], ["PANTAU_INDEXER_AMQP_URL"]),
-    ("pantau_publishing.portal", [], []),
+    ("pantau_tracking", [], ["PANTAU_TRANSPARENCY_SIGNING_KEY", "PANTAU_TRACKING_AMQP_URL",
+                             "PANTAU_DATABASE_URL"]),
+    ("pantau_publishing.indexer", [], ["PANTAU_INDEXER_AMQP_URL", "PANTAU_ELASTICSEARCH_URL"]),
+    ("pantau_publishing.portal", [], ["PANTAU_ELASTICSEARCH_URL", "PANTAU_DATABASE_URL"]),
     ("pantau_intake.credentials", ["bootstrap-dev"], ["PANTAU_INTAKE_MASTER_KEY"]),
     ("pantau_intake.credentials", ["list"], ["PANTAU_INTAKE_MASTER_KEY"]),
 ])
-def test_each_process_refuses_the_development_defaults(
+def test_each_process_refuses_the_development_settings(
         tmp_path: Path, module: str, args: list[str], settings: list[str]) -> None:
-    result = run(tmp_path, module, *args, PANTAU_ENV="production")
+    result = run(tmp_path, module, *args, **DEV)
     assert result.returncode != 0
     assert REFUSAL in result.stderr, result.stderr
     for name in ("PANTAU_AMQP_URL", "PANTAU_AMQP_MANAGEMENT_URL", *settings):
         assert f"  - {name} " in result.stderr, (name, result.stderr)
+    assert "pantau-tracking-dev-only" not in result.stderr  # never a secret's value
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("module, settings", [
+    ("pantau_tracking", ["PANTAU_TRANSPARENCY_SIGNING_KEY", "PANTAU_TRACKING_AMQP_URL"]),
+    ("pantau_publishing.indexer", ["PANTAU_INDEXER_AMQP_URL"]),
+    ("pantau_intake.http", ["PANTAU_INTAKE_MASTER_KEY", "PANTAU_INTAKE_AMQP_URL"]),
+])
+def test_a_missing_secret_is_named(tmp_path: Path, module: str, settings: list[str]) -> None:
+    result = run(tmp_path, module, PANTAU_ENV="production")
+    assert result.returncode != 0 and REFUSAL in result.stderr, result.stderr
+    for name in settings:
+        assert f"  - {name} is not set" in result.stderr or \
+            f"  - {name} is the public development-only value" in result.stderr, name
 
 
 def test_a_development_department_key_stops_intake_until_revoked(tmp_path: Path) -> None:

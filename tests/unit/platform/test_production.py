@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,7 @@ def test_production_settings_with_real_secrets_pass() -> None:
     ("database_url", "postgresql+psycopg2://pantau:pantau@db/pantau?sslmode=require"),
     ("tracking_amqp_url", "amqp://guest:guest@broker:5672/pantau"),
     ("tracking_amqp_url", "amqp://tracking:tracking@broker:5672/pantau"),  # user = password
+    ("tracking_amqp_url", "amqp://pantau-tracking:pantau-tracking-dev-only@b:5672/pantau"),
     ("amqp_url", "amqp://dept.x:dev-only-kota-bandung-dpmptsp-amqp-NOT-FOR-PRODUCTION@b/p"),
 ])
 def test_a_development_password_in_any_url_is_a_problem(field: str, url: str) -> None:
@@ -117,9 +119,17 @@ def test_a_failing_probe_fails_closed() -> None:
     assert "could not run (ConnectionError: database away)" in str(exited.value.code)
 
 
-def test_the_real_settings_classes_are_refused_with_their_defaults() -> None:
+def test_defaults_count_only_when_given_or_needed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that does not use the operator's URLs is not handed them (least privilege): their
+    development defaults are not its problem; given in its environment, or needed, they are."""
     from pantau_platform.settings import DatabaseSettings, PantauSettings
 
-    problems = check(PantauSettings(env="production"))
-    assert {p.split()[0] for p in problems} == {"PANTAU_AMQP_URL", "PANTAU_AMQP_MANAGEMENT_URL"}
+    for key in [k for k in os.environ if k.startswith("PANTAU_")]:
+        monkeypatch.delenv(key)
+    assert check(PantauSettings(env="production")) == []
+    needed = check(PantauSettings(env="production"), needs=["amqp_url", "amqp_management_url"])
+    assert {p.split()[0] for p in needed} == {"PANTAU_AMQP_URL", "PANTAU_AMQP_MANAGEMENT_URL"}
+    monkeypatch.setenv("PANTAU_DATABASE_URL", "postgresql://pantau:pantau@127.0.0.1/pantau")
+    given = check(DatabaseSettings(env="production"))
+    assert [p.split()[0] for p in given] == ["PANTAU_DATABASE_URL"]
     assert production.env_name(DatabaseSettings(), "database_url") == "PANTAU_DATABASE_URL"

@@ -169,12 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+OPERATOR_URLS = {"apply-amqp": ["amqp_url", "amqp_management_url"]}
+
+
 def main(argv: list[str] | None = None, settings: IntakeSettings | None = None) -> int:
     from pantau_platform.production import enforce
 
     args = build_parser().parse_args(argv)
     settings = settings or IntakeSettings()
-    enforce(settings, needs=["intake_master_key"])  # not the dev-key probe: `revoke` must run
+    # not the dev-key probe: `revoke` must run; apply-amqp uses the operator's broker URLs
+    enforce(settings, needs=["intake_master_key", *OPERATOR_URLS.get(args.command, [])])
     if settings.production and getattr(args, "dev", False):
         print("error: --dev applies the PUBLIC development passwords: refused with "
               "PANTAU_ENV=production", file=sys.stderr)
