@@ -1,11 +1,14 @@
 """``python -m pantau_tracking`` as a real process against the real broker (and both databases):
 accepted events in, ``case.updated`` / ``event.rejected`` out, duplicates and reordering handled,
-poison dead-lettered with a reason."""
+poison dead-lettered with a reason.
+
+Each test's tracking consumes its own work queue (``PANTAU_TRACKING_QUEUE``), fed directly: the
+shared ``tracking.accepted`` may hold what intake's tests forwarded, and a count such as "one
+dedup record" must not include someone else's leftovers."""
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +19,6 @@ import sqlalchemy as sa
 from pantau_contracts.envelope import parse_time, stamp_received
 from pantau_contracts.registry import validate_event
 from pantau_contracts.routing import (
-    ACCEPTED_EXCHANGE,
     CASES_EXCHANGE,
     DEAD_LETTER_EXCHANGE,
     FEEDBACK_EXCHANGE,
@@ -25,7 +27,7 @@ from pantau_contracts.routing import (
 from pantau_platform.amqp import ConfirmingPublisher, Outgoing
 from pantau_tracking.adapters.database import create_engine
 from pantau_tracking.adapters.schema import outbox, processed_events
-from tests.conftest import wait_for
+from tests.conftest import WorkQueues, wait_for, work_queues
 
 from .helpers import Listener, rpc
 from .helpers import department_event as _department_event
@@ -46,24 +48,31 @@ def publisher(amqp_url: str, topology: None) -> Iterator[ConfirmingPublisher]:
     pub.close()
 
 
-def send(publisher: ConfirmingPublisher, body: bytes, key: str) -> None:
-    publisher.publish(Outgoing(exchange=ACCEPTED_EXCHANGE, routing_key=key, body=body))
+@pytest.fixture
+def queues(amqp_url: str, topology: None) -> Iterator[WorkQueues]:
+    with work_queues(amqp_url, "tsvc") as names:
+        yield names
+
+
+def send(publisher: ConfirmingPublisher, body: bytes, queue: str) -> None:
+    """Straight into the test's own work queue (the default exchange routes by queue name)."""
+    publisher.publish(Outgoing(exchange="", routing_key=queue, body=body))
 
 
 @pytest.mark.timeout(90)
 def test_service_end_to_end(database_url: str, amqp_url: str, publisher: ConfirmingPublisher,
-                            start_service: Callable[..., Any],
+                            start_service: Callable[..., Any], queues: WorkQueues,
                             unique: Callable[[str], str]) -> None:
     receipt = unique("BDG")
-    poison_key = f"kota-bandung.dpmptsp.case.poison-{uuid.uuid4().hex[:8]}"
+    # tracking dead-letters with the routing key the message came with: the work queue's name
     listener = Listener(amqp_url, [(CASES_EXCHANGE, "case.updated.kota-bandung"),
                                    (FEEDBACK_EXCHANGE, "kota-bandung.dpmptsp"),
-                                   (DEAD_LETTER_EXCHANGE, poison_key)])
+                                   (DEAD_LETTER_EXCHANGE, queues.work)])
     # Always passed: the sqlite leg must not inherit the Makefile's PostgreSQL URL.
     service = start_service("pantau_tracking", PANTAU_TRACKING_BATCH_WAIT_MS="20",
-                            PANTAU_DATABASE_URL=database_url)
+                            PANTAU_DATABASE_URL=database_url, PANTAU_TRACKING_QUEUE=queues.work)
     try:
-        key = "kota-bandung.dpmptsp.case.submitted"
+        key = queues.work
         submitted = department_event("case.submitted", receipt, sequence=1,
                                      applicant={"name": "Dewi Lestari", "nik": "3273015505900002"})
         send(publisher, submitted, key)
@@ -78,14 +87,14 @@ def test_service_end_to_end(database_url: str, amqp_url: str, publisher: Confirm
         assert "Dewi" not in json.dumps(first) and "3273015505900002" not in json.dumps(first)
 
         send(publisher, submitted, key)  # duplicate delivery of the same event
-        stage_key = "kota-bandung.dpmptsp.case.stage_started"
+        stage_key = queues.work
         send(publisher, department_event("case.stage_started", receipt, sequence=3,
                                          stage="konsultasi-teknis"), stage_key)
         send(publisher, department_event("case.stage_started", receipt, sequence=2,
                                          stage="verifikasi-berkas"), stage_key)
         send(publisher, department_event("case.stage_started", receipt, sequence=4,
                                          stage="verifikasi-berkas"), stage_key)  # going back
-        send(publisher, b'{"specversion": "1.0", "id": "broken"}', poison_key)
+        send(publisher, b'{"specversion": "1.0", "id": "broken"}', queues.work)
 
         rejected = wait_for(lambda: [b for b in listener.bodies(receipt)
                                      if b["type"] == "event.rejected"],
@@ -101,7 +110,7 @@ def test_service_end_to_end(database_url: str, amqp_url: str, publisher: Confirm
         def dead() -> list[Any]:
             listener.drain()
             return [m for m in listener.messages
-                    if m.delivery_info.get("routing_key") == poison_key]
+                    if m.delivery_info.get("exchange") == DEAD_LETTER_EXCHANGE]
 
         (poisoned,) = wait_for(dead, timeout=30, message="dead-lettered poison")  # type: ignore
         reason = json.loads(poisoned.headers[REASON_HEADER])
@@ -110,7 +119,7 @@ def test_service_end_to_end(database_url: str, amqp_url: str, publisher: Confirm
         # A refusal for a department nobody listens to must not block the outbox.
         stranger = unique("ORPHAN")
         send(publisher, department_event("case.submitted", stranger, jurisdiction="kota-contoh"),
-             "kota-contoh.dpmptsp.case.submitted")
+             queues.work)
         # Stamped by intake today, claiming three weeks ago: published as late (case.updated v2).
         after = unique("BDG")
         received = datetime.now(UTC)
@@ -142,20 +151,20 @@ def test_service_end_to_end(database_url: str, amqp_url: str, publisher: Confirm
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite: one instance
 def test_two_instances_on_postgresql(database_url: str, amqp_url: str,
                                      publisher: ConfirmingPublisher,
-                                     start_service: Callable[..., Any],
+                                     start_service: Callable[..., Any], queues: WorkQueues,
                                      unique: Callable[[str], str]) -> None:
     """Competing consumers on one database: every case still ends in the right state, with
     revisions 1..4 each published (duplicates tolerated, nothing lost or reordered)."""
     listener = Listener(amqp_url, [(CASES_EXCHANGE, "case.updated.kota-bandung")])
     small = {"PANTAU_DATABASE_URL": database_url, "PANTAU_TRACKING_BATCH_SIZE": "10",
-             "PANTAU_TRACKING_PREFETCH": "10", "PANTAU_TRACKING_BATCH_WAIT_MS": "10"}
+             "PANTAU_TRACKING_PREFETCH": "10", "PANTAU_TRACKING_BATCH_WAIT_MS": "10",
+             "PANTAU_TRACKING_QUEUE": queues.work}
     services = [start_service("pantau_tracking", **small) for _ in range(2)]
     receipts = [unique("MULTI") for _ in range(40)]
     steps = [("case.submitted", {}), ("case.stage_started", {"stage": "verifikasi-berkas"}),
              ("case.stage_started", {"stage": "penerbitan"}), ("case.completed", {})]
     try:
-        items = [Outgoing(exchange=ACCEPTED_EXCHANGE,
-                          routing_key=f"kota-bandung.dpmptsp.{event_type}",
+        items = [Outgoing(exchange="", routing_key=queues.work,
                           body=department_event(event_type, receipt, sequence=seq, **data))
                  for seq, (event_type, data) in enumerate(steps, start=1)
                  for receipt in receipts]
@@ -188,19 +197,18 @@ def test_two_instances_on_postgresql(database_url: str, amqp_url: str,
 @pytest.mark.timeout(60)
 def test_service_purges_sent_outbox_rows(database_url: str, amqp_url: str,
                                          publisher: ConfirmingPublisher,
-                                         start_service: Callable[..., Any],
+                                         start_service: Callable[..., Any], queues: WorkQueues,
                                          unique: Callable[[str], str]) -> None:
     """The purge timer of a real process deletes sent outbox rows past the retention (0 h here)
     and keeps the dedup records (30 days)."""
     receipt = unique("BDG")
     listener = Listener(amqp_url, [(CASES_EXCHANGE, "case.updated.kota-bandung")])
     service = start_service("pantau_tracking", PANTAU_DATABASE_URL=database_url,
-                            PANTAU_TRACKING_PURGE_INTERVAL="0.5",
+                            PANTAU_TRACKING_QUEUE=queues.work, PANTAU_TRACKING_PURGE_INTERVAL="0.5",
                             PANTAU_TRACKING_OUTBOX_RETENTION_HOURS="0")
     engine = create_engine(database_url)
     try:
-        send(publisher, department_event("case.submitted", receipt, sequence=1),
-             "kota-bandung.dpmptsp.case.submitted")
+        send(publisher, department_event("case.submitted", receipt, sequence=1), queues.work)
         wait_for(lambda: listener.bodies(receipt), timeout=30, message="case.updated")
 
         def rows(table: sa.Table) -> int:
