@@ -147,3 +147,24 @@ def test_api_docs_list_their_operations_without_internet(
         assert operation in portal_docs, operation
     intake = dump_dom(chromium, f"{intake_docs}/docs", 1280, *OFFLINE)
     assert 'class="opblock' in intake and "/v1/events" in intake, intake[:2000]
+
+
+def test_comparison_and_monthly_charts_on_a_phone(
+        search: SearchStack, portal: str, chromium: str) -> None:  # noqa: F811
+    put(search, public_case("BRW-0005-2026", revision=4, kecamatan="Cicendo"),
+        public_case("BRW-0006-2026", revision=4, jurisdiction="kab-bandung"))
+    page = dump_dom(chromium, f"{portal}/perbandingan", width=390)
+    assert '<html lang="id">' in page and page.count("<h1") == 1
+    assert "Perbandingan kinerja layanan" in page and 'id="cara-menghitung"' in page
+    # both jurisdictions listed apart; too few cases for a rank, said in words
+    assert "Kota Bandung" in page and "Kab-Bandung" in page
+    assert page.count("Kasus terlalu sedikit") == 2 and "belum cukup data" in page
+    assert re.search(r'<th scope="col">Peringkat</th>', page)
+    assert " style=" not in page  # the CSP allows no inline style
+    board = dump_dom(chromium, f"{portal}/dasbor/kota-bandung?lang=en", width=390)
+    assert '<html lang="en">' in board and "Statistics by month" in board
+    assert 'class="chart"' in board and 'id="monthly-table"' in board
+    assert 'href="/dasbor/kota-bandung/statistik.csv"' in board
+    assert re.search(r'<caption>Monthly statistics table</caption>', board)
+    assert 'class="sname">received</span>' in board  # the series named in text, not colour
+    assert " style=" not in board
