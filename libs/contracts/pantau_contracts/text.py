@@ -2,10 +2,12 @@
 fields published verbatim.
 
 * ``UNSAFE``: characters refused in any text a sender gives us — C0 controls except tab and
-  line feed (``\\r`` too: a note's line breaks are ``\\n``), DEL and the C1 controls, the
-  Unicode non-characters (U+FDD0–U+FDEF and the last two code points of every plane) and lone
-  surrogates. One of them pasted from a spreadsheet made every XML feed ill-formed, and NUL or a
-  lone surrogate cannot be stored in PostgreSQL at all.
+  line feed (a lone ``\\r`` too: a note's line breaks are ``\\n``. Windows line breaks,
+  ``\\r\\n``, are accepted and stored as ``\\n`` by ``normalise_newlines``: most department
+  systems run on Windows, and a multi-line note must not cost them a 422), DEL and the C1
+  controls, the Unicode non-characters (U+FDD0–U+FDEF and the last two code points of every
+  plane) and lone surrogates. One of them pasted from a spreadsheet made every XML feed
+  ill-formed, and NUL or a lone surrogate cannot be stored in PostgreSQL at all.
 * ``unsafe_character(text)`` names the first such character (``"U+0001 at position 12"``);
   ``check_safe`` is the pydantic validator raising it as a field error.
 * ``clean_text(text)``: ``text`` without them (redaction applies it to whatever was stored
@@ -30,10 +32,16 @@ XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
                            + _NONCHARACTERS + "]")
 """Outside XML 1.0's ``Char`` production, or discouraged by it (controls, non-characters)."""
 
-UNSAFE_JSON_PATTERN = ("^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\uFDD0-\\uFDEF"
-                       "\\uFFFE\\uFFFF]*$")
+UNSAFE_JSON_PATTERN = ("^(?:[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\uFDD0-\\uFDEF"
+                       "\\uFFFE\\uFFFF]|\\r\\n)*$")
 """The refusal for JSON Schema readers (ECMA-262, so only the Basic Multilingual Plane part;
 the validator also refuses the other planes' non-characters and lone surrogates)."""
+
+
+def normalise_newlines(text: str) -> str:
+    """Pydantic (before) validator: Windows line breaks become ``\\n``; a lone ``\\r`` stays and
+    is refused by ``check_safe``."""
+    return text.replace("\r\n", "\n") if isinstance(text, str) else text
 
 
 def unsafe_character(text: str) -> str | None:

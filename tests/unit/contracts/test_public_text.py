@@ -109,6 +109,14 @@ def test_tabs_and_line_breaks_are_fine() -> None:
         "Izin terbit.\n\tAmbil di loket 3.")
 
 
+def test_windows_line_breaks_are_accepted_and_stored_as_line_feeds() -> None:
+    """Most department systems run on Windows: a multi-line note from one is not a 422."""
+    raw = event("case.returned", reason="Gambar kurang.\r\nLengkapi di loket 3.")
+    payload = validate_event(json.dumps(raw).encode()).payload
+    assert payload.reason == "Gambar kurang.\nLengkapi di loket 3."  # type: ignore[attr-defined]
+    assert "data.reason" in refused(event("case.returned", reason="Gambar\rkurang"))
+
+
 # Unicode White_Space: what the contract trims from both ends before looking (a trailing "\r" or
 # vertical tab is dropped, not refused — it is gone either way).
 WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
@@ -120,7 +128,7 @@ WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005
 def test_accepted_exactly_when_no_unsafe_character(text: str) -> None:
     raw = event("case.completed", note=text)
     body = json.dumps(raw).encode()
-    if UNSAFE.search(text.strip(WHITE_SPACE)):
+    if UNSAFE.search(text.replace("\r\n", "\n").strip(WHITE_SPACE)):
         assert "data.note" in refused(body)
     else:
         note = validate_event(body).payload.note  # type: ignore[attr-defined]

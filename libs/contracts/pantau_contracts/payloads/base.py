@@ -8,11 +8,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, GetJsonSchemaHandler, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetJsonSchemaHandler,
+    StringConstraints,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from pantau_contracts.text import UNSAFE_JSON_PATTERN, check_not_personal, check_safe
+from pantau_contracts.text import (
+    UNSAFE_JSON_PATTERN,
+    check_not_personal,
+    check_safe,
+    normalise_newlines,
+)
 
 
 class _SchemaPattern:
@@ -34,7 +46,8 @@ class _SchemaPattern:
 
 def _safe(*constraints: Any) -> Any:
     """The metadata of a text type that refuses controls and non-characters (``text``)."""
-    return (*constraints, AfterValidator(check_safe), _SchemaPattern(UNSAFE_JSON_PATTERN))
+    return (BeforeValidator(normalise_newlines), *constraints, AfterValidator(check_safe),
+            _SchemaPattern(UNSAFE_JSON_PATTERN))
 
 
 RECEIPT_PATTERN = r"^[A-Z0-9][A-Z0-9-]{3,47}$"
