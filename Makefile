@@ -38,7 +38,7 @@ status:
 gate: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy libs/contracts/pantau_contracts libs/nameko/pantau_nameko \
-	  libs/transparency/pantau_transparency \
+	  libs/transparency/pantau_transparency libs/client/pantau_client \
 	  services/*/pantau_*/domain services/*/pantau_*/service
 	$(BIN)/lint-imports
 	$(BIN)/python -m pantau_contracts.schemas --check

@@ -168,11 +168,23 @@ def wait_for(predicate: Callable[[], object], timeout: float = 15.0, interval: f
                          + (f" (last error: {last_error!r})" if last_error else ""))
 
 
+def random_tag(length: int = 10) -> str:
+    """A random upper-case hex tag for receipt numbers that never looks like a phone number or a
+    NIK (the contract refuses such receipts, so a plain ``uuid4().hex`` fails a test now and then).
+    """
+    from pantau_contracts.text import looks_personal
+
+    while True:
+        tag = uuid.uuid4().hex[:length].upper()
+        if looks_personal(tag) is None and looks_personal(f"X-{tag}") is None:
+            return tag
+
+
 @pytest.fixture
 def unique() -> Callable[[str], str]:
     """Unique, valid identifiers per test (receipt numbers etc.)."""
     def make(prefix: str = "T") -> str:
-        return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
+        return f"{prefix}-{random_tag()}"
     return make
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import uuid
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -15,6 +14,7 @@ import pika
 
 from pantau_contracts.catalogue import Catalogue, load_catalogue
 from pantau_intake.credentials.dev import DevDepartment, dev_department
+from tests.conftest import random_tag
 
 
 class TempQueue:
@@ -62,7 +62,7 @@ def receipt(department: str = "kota-bandung/dpmptsp", tag: str = "IT") -> str:
     jurisdiction, code = department.strip("/").split("/")
     found = _catalogue().department(jurisdiction, code)
     assert found is not None, f"{department} is not in the catalogue"
-    return f"{found.receipt_prefixes[0]}{tag}-{uuid.uuid4().hex[:10].upper()}"
+    return f"{found.receipt_prefixes[0]}{tag}-{random_tag()}"
 
 
 def department_url(amqp_url: str, department: str) -> str:
