@@ -12,12 +12,15 @@
   ``send`` returns ``"spooled"``; the spool is delivered, in order, before any new event as soon
   as the broker is reachable again (``flush()`` does it explicitly);
 * a permission refusal (e.g. another department's routing key) raises ``PermissionError``: it
-  would never succeed, so it is not spooled.
+  would never succeed, so it is not spooled;
+* ``amqp_url`` may list a RabbitMQ cluster's nodes, separated by commas or ``;``: each connection
+  tries them in order (``broker_parameters``), so one node down loses nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -50,13 +53,26 @@ class Unavailable(RuntimeError):
     """The broker did not take the message (unreachable or nack); it can be retried later."""
 
 
+def broker_parameters(amqp_url: str, connect_timeout: float = 5.0) -> list[pika.URLParameters]:
+    """One ``URLParameters`` per node of ``amqp_url`` (URLs separated by commas, ``;`` or
+    blanks), in order: pika's ``BlockingConnection`` tries each until one answers."""
+    urls = [url for url in re.split(r"[,;\s]+", amqp_url.strip()) if url]
+    if not urls:
+        raise ValueError("no AMQP URL given")
+    parameters = []
+    for url in urls:
+        params = pika.URLParameters(url)
+        params.connection_attempts = 1
+        params.socket_timeout = connect_timeout
+        params.blocked_connection_timeout = 30
+        parameters.append(params)
+    return parameters
+
+
 class DepartmentClient:
     def __init__(self, amqp_url: str, department: Sender, spool_path: Path | str, *,
                  user_id: str | None = None, connect_timeout: float = 5.0) -> None:
-        self._params = pika.URLParameters(amqp_url)
-        self._params.connection_attempts = 1
-        self._params.socket_timeout = connect_timeout
-        self._params.blocked_connection_timeout = 30
+        self._params = broker_parameters(amqp_url, connect_timeout)
         self.department = department
         self.user_id = user_id or department.amqp_user
         self.spool = Spool(Path(spool_path))

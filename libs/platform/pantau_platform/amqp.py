@@ -4,6 +4,8 @@
 on disk in a quorum queue — and raises ``PublishError`` if the broker refused it or could not route
 it anywhere. Callers may acknowledge their own input only after that. Thread-safe: a small pool of
 connections, one per concurrent caller, so a FastAPI threadpool can publish in parallel.
+The URL may list a cluster's nodes (``amqp://a;amqp://b`` or comma-separated): a new connection
+tries each node in turn (kombu's round-robin failover), so losing one node loses no publish.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from kombu import Connection, Exchange, Producer
+
+from pantau_platform.endpoints import first_url, kombu_url, split_urls
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +42,14 @@ class Outgoing:
 
 class _Channel:
     def __init__(self, url: str, connect_timeout: float) -> None:
-        self.connection = Connection(url, transport_options={"confirm_publish": True},
+        self.connection = Connection(kombu_url(url), transport_options={"confirm_publish": True},
                                      connect_timeout=connect_timeout, heartbeat=0)
-        self.connection.ensure_connection(max_retries=1)
+        # one retry per node: a failed attempt switches to the next node of the list
+        self.connection.ensure_connection(max_retries=len(split_urls(url)))
         self.producer = Producer(self.connection.channel(), on_return=self._on_return)
         # Every message carries the login as user_id (RabbitMQ checks it): whoever reads it —
         # the dead-letter tool above all — knows which Pantau account published it.
-        self.user_id = unquote(urlsplit(url).username or "") or None
+        self.user_id = unquote(urlsplit(first_url(url)).username or "") or None
         self.returned: list[str] = []
 
     def _on_return(self, exception: Exception, exchange: str, routing_key: str,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from pantau_platform.endpoints import split_urls
 from pantau_platform.settings import REPO_ROOT
 
 IDENTITIES_FILE = REPO_ROOT / "infra" / "rabbitmq" / "identities.tsv"
@@ -83,7 +84,12 @@ def apply_service_users(client: PermissionsApi, *, production: bool = False,
 
 def identity_url(amqp_url: str, user: str, password: str | None = None) -> str:
     """``amqp_url`` (its host and vhost) with ``user``'s credentials; the development password
-    when ``password`` is None."""
+    when ``password`` is None. A list of URLs (a cluster's nodes) gives the list, each with the
+    credentials, in kombu's ``;`` form."""
+    return ";".join(_with_login(url, user, password) for url in split_urls(amqp_url))
+
+
+def _with_login(amqp_url: str, user: str, password: str | None) -> str:
     parts = urlsplit(amqp_url)
     host = parts.hostname or "127.0.0.1"
     netloc = (f"{quote(user, safe='')}:{quote(password or dev_password(user), safe='')}@{host}"

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from pantau_contracts import routing
+from pantau_platform.endpoints import first_url
 from pantau_platform.settings import PantauSettings
 from pantau_platform.topology import ManagementClient
 
@@ -36,7 +37,7 @@ def missing(settings: PantauSettings, urls: list[str], queues: tuple[str, ...]) 
                 problems.append(url)
         except httpx.HTTPError:
             problems.append(url)
-    vhost = urlsplit(settings.amqp_url).path.lstrip("/") or "/"
+    vhost = urlsplit(first_url(settings.amqp_url)).path.lstrip("/") or "/"
     client = ManagementClient(settings.amqp_management_url, vhost)
     for queue in queues:
         try:

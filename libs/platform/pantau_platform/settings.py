@@ -2,6 +2,8 @@
 
 Each process builds one settings object at start (``XSettings()``); the names are the
 ``PANTAU_*`` variables that ``infra/stack.sh env`` prints and ``docker-compose.yml`` sets.
+The AMQP URLs and ``PANTAU_ELASTICSEARCH_URL`` may list a cluster's nodes, comma-separated
+(``pantau_platform.endpoints``); AMQP lists are kept in kombu's ``;``-separated failover form.
 """
 
 from __future__ import annotations
@@ -9,7 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pantau_platform.endpoints import kombu_url
 
 AmqpIdentity = Literal["intake", "tracking", "indexer"]
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -36,7 +41,17 @@ class PantauSettings(BaseSettings):
     # department's publishes and its client spools. Applied as a policy by the topology.
     ingress_queue_max_length: int = 10_000  # PANTAU_INGRESS_QUEUE_MAX_LENGTH
     log_level: str = "INFO"
+    # Where each process's Prometheus /metrics server listens (its port is the process's own
+    # setting, PANTAU_*_METRICS_PORT; 0 turns it off). Loopback by default: never the public
+    # site; set 0.0.0.0 in a pod for the scraper (docs/operations.md, "Metrics").
+    metrics_host: str = "127.0.0.1"  # PANTAU_METRICS_HOST
     state_dir: Path = REPO_ROOT / ".state"
+
+    @field_validator("amqp_url", "intake_amqp_url", "tracking_amqp_url", "indexer_amqp_url")
+    @classmethod
+    def _failover_list(cls, value: str) -> str:
+        # a cluster's nodes, "amqp://a,amqp://b" -> kombu's failover string "amqp://a;amqp://b"
+        return kombu_url(value) if value.strip() else ""
 
     def service_amqp_url(self, identity: AmqpIdentity) -> str:
         """The AMQP URL of ``identity``'s own user; in development ``amqp_url`` when unset."""
@@ -54,7 +69,11 @@ class PantauSettings(BaseSettings):
 
 
 class ElasticsearchSettings(PantauSettings):
+    # PANTAU_ELASTICSEARCH_URL: one node or several, comma-separated (a cluster's nodes)
     elasticsearch_url: str = "http://127.0.0.1:9200"
+    # PANTAU_INDEX_REPLICAS: replicas of each public index; 0 on one node (else it stays
+    # yellow), 1 on a cluster (``make cluster``) so losing a node loses no shard
+    index_replicas: int = 0
     index_alias: str = "pantau-cases"
 
 

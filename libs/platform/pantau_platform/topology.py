@@ -39,6 +39,7 @@ from pantau_contracts.routing import (
     department_binding_key,
     department_ingress_queue,
 )
+from pantau_platform.endpoints import first_url
 from pantau_platform.identities import apply_service_users
 from pantau_platform.settings import REPO_ROOT, PantauSettings
 
@@ -178,7 +179,7 @@ def apply(settings: PantauSettings | None = None, path: Path = TOPOLOGY_FILE, *,
     """Declare every exchange, queue, binding and policy of the topology file and the catalogue
     departments' ingress queues (see the module docstring). Returns counts."""
     settings = settings or PantauSettings()
-    vhost = urlsplit(settings.amqp_url).path.lstrip("/") or "/"
+    vhost = urlsplit(first_url(settings.amqp_url)).path.lstrip("/") or "/"
     client = ManagementClient(settings.amqp_management_url, vhost)
     client.wait_ready()
     client.ensure_vhost(urlsplit(settings.amqp_management_url).username or "guest")

@@ -30,17 +30,19 @@ TEMPLATES = {"cases": TEMPLATE_DIR / "cases-template.json",
              "changes": TEMPLATE_DIR / "changes-template.json"}
 
 
-def load_template(path: Path, alias: str) -> dict[str, Any]:
-    """The template file with ``index_patterns`` set to ``<alias>-*`` (and comments dropped)."""
+def load_template(path: Path, alias: str, replicas: int = 0) -> dict[str, Any]:
+    """The template file with ``index_patterns`` set to ``<alias>-*``, ``replicas`` replicas per
+    shard (``PANTAU_INDEX_REPLICAS``) and comments dropped."""
     body: dict[str, Any] = json.loads(path.read_text())
     body.pop("_comment", None)
     body["index_patterns"] = [f"{alias}-*"]
+    body["template"].setdefault("settings", {})["number_of_replicas"] = replicas
     return body
 
 
 def put_templates(es: Elasticsearch, aliases: Aliases) -> None:
     for kind, alias in (("cases", aliases.cases), ("changes", aliases.changes)):
-        body = load_template(TEMPLATES[kind], alias)
+        body = load_template(TEMPLATES[kind], alias, aliases.replicas)
         es.indices.put_index_template(name=alias, **body)
 
 

@@ -1,4 +1,8 @@
-"""Building the Elasticsearch client and naming the indices behind an alias."""
+"""Building the Elasticsearch client and naming the indices behind an alias.
+
+``make_client`` takes one URL or a cluster's nodes, comma-separated: the client spreads requests
+over them and retries another node when one does not answer.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import UTC, datetime
 
 from elasticsearch import Elasticsearch
 
+from pantau_platform.endpoints import split_urls
 from pantau_publishing.settings import PublishingSettings
 
 
@@ -16,15 +21,19 @@ class Aliases:
 
     cases: str = "pantau-cases"
     changes: str = "pantau-changes"
+    replicas: int = 0  # of each new index (PANTAU_INDEX_REPLICAS): 1 on a cluster
 
     @classmethod
     def from_settings(cls, settings: PublishingSettings) -> Aliases:
-        return cls(settings.index_alias, settings.changes_alias)
+        return cls(settings.index_alias, settings.changes_alias, settings.index_replicas)
 
 
 def make_client(url: str, timeout: float = 10.0) -> Elasticsearch:
     # Short timeouts and a few retries: the portal must answer quickly even when ES is slow.
-    return Elasticsearch(url, request_timeout=timeout, max_retries=2, retry_on_timeout=True)
+    # A node that does not answer is marked dead for a while and its request retried on another.
+    hosts = split_urls(url)
+    return Elasticsearch(hosts, request_timeout=timeout, max_retries=max(2, len(hosts)),
+                         retry_on_timeout=True)
 
 
 def new_index_name(alias: str, now: datetime | None = None) -> str:
