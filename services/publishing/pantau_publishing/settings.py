@@ -25,6 +25,10 @@ class PublishingSettings(ElasticsearchSettings):
     sse_max_streams_per_ip: int = 20  # PANTAU_SSE_MAX_STREAMS_PER_IP
     comparison_days: int = 90  # PANTAU_COMPARISON_DAYS: the period of /perbandingan (and before)
     comparison_min_cases: int = 20  # PANTAU_COMPARISON_MIN_CASES: fewer completed: not ranked
+    # /data.json (DCAT-US): the publisher and contact point harvesters show
+    open_data_publisher: str = "Pantau"  # PANTAU_OPEN_DATA_PUBLISHER
+    open_data_contact_name: str = "Pantau"  # PANTAU_OPEN_DATA_CONTACT_NAME
+    open_data_contact_email: str = "data@pantau.id"  # PANTAU_OPEN_DATA_CONTACT_EMAIL
     export_max_concurrent: int = 4  # PANTAU_EXPORT_MAX_CONCURRENT: more at once answer 503
     export_timeout_seconds: float = 300.0  # PANTAU_EXPORT_TIMEOUT_SECONDS: an export is cut
     # PANTAU_ELASTICSEARCH_TIMEOUT_SECONDS: longest the portal waits for one search request

@@ -23,6 +23,7 @@ from pantau_publishing.portal import (
     health,
     live,
     open311,
+    opendata,
     pages,
     transparency,
 )
@@ -99,7 +100,8 @@ def create_app(settings: PublishingSettings | None = None,
     # outermost: every answer (errors, static files, docs) gets the headers
     app.add_middleware(SecurityHeaders, base_url=settings.base_url)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (health, transparency, api, open311, feeds, exports, live, pages):
+    for module in (health, transparency, api, open311, feeds, exports, live, opendata,
+                   pages):
         app.include_router(module.router)
     errors.install(app, render_error)
     return app

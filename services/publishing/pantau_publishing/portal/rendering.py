@@ -18,6 +18,7 @@ from pantau_publishing.portal.clocks import reported_later
 from pantau_publishing.portal.deps import local_path
 from pantau_publishing.portal.formatting import days, long_date, long_time, percent, rupiah
 from pantau_publishing.portal.i18n import LANGUAGES, pick_language, translate
+from pantau_publishing.portal.meta import describe
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 LANG_COOKIE = "lang"
@@ -66,7 +67,8 @@ def render(request: Request, template: str, status_code: int = 200,
         else b.id,
         "fmt_days": fmt_days, "reported_later": lambda n: reported_later(n, lang),
         "pct": percent,
-        "switch_url": other_language_url(request, lang), **context,
+        "switch_url": other_language_url(request, lang),
+        "meta_description": describe(template, lang, context), **context,
     }, status_code=status_code)
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax")
