@@ -33,6 +33,7 @@ WINDOW = timedelta(days=90)
 DEFAULT_LIMIT = 1000
 MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
 MAX_IDS = 1000
+MIN_YEAR, MAX_YEAR = 1900, 2200
 MAX_PARAM = 20_000  # characters of one parameter (1,000 ids of up to 20 characters)
 
 # an offset whose "+" arrived as a space (a "+" not percent-encoded in a query string is one)
@@ -103,8 +104,9 @@ def parse_instant(raw: str | None, name: str, zone: tzinfo, *, end: bool = False
             day = date.fromisoformat(value)
         except ValueError:
             raise Open311Error(400, f"{name} {value!r} is not a date") from None
-        return datetime.combine(day, time.max if end else time.min, zone)
-    value = _SPACE_OFFSET.sub(r"\1+\2", value)
+        return _plausible(datetime.combine(day, time.max if end else time.min, zone), name)
+    # RFC 3339 allows a lower-case "t" and "z"; a "+" may have arrived as a space
+    value = _SPACE_OFFSET.sub(r"\1+\2", value.upper())
     try:
         instant = datetime.fromisoformat(value)
     except ValueError:
@@ -113,6 +115,14 @@ def parse_instant(raw: str | None, name: str, zone: tzinfo, *, end: bool = False
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise Open311Error(400, f"{name} {value!r} has no time zone: add Z or an offset such "
                                 "as +07:00")
+    return _plausible(instant, name)
+
+
+def _plausible(instant: datetime, name: str) -> datetime:
+    """Years far from ours are a typo — and year 1 or 9999 overflows when converted or when
+    the 90-day window is added (a 500, not an answer)."""
+    if not MIN_YEAR <= instant.year <= MAX_YEAR:
+        raise Open311Error(400, f"{name} must be between the years {MIN_YEAR} and {MAX_YEAR}")
     return instant
 
 

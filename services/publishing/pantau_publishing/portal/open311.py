@@ -17,17 +17,21 @@ one, XML (the format the spec requires of every server).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from pantau_contracts.catalogue import Catalogue, CatalogueError, Jurisdiction, load_catalogue
 from pantau_publishing.domain import open311 as georeport
 from pantau_publishing.domain.open311_query import (
+    DEFAULT_LIMIT,
+    MAX_PARAM,
+    MAX_RESULT_WINDOW,
     Open311Error,
     parse_requests,
     requests_body,
@@ -38,6 +42,8 @@ from pantau_publishing.search.failures import is_transient
 
 router = APIRouter(prefix="/open311", tags=["open311"])
 FORMATS = ("json", "xml")
+STATUS_PATTERN = r"^ *(open|closed)? *(, *(open|closed)? *)*$"
+_REQUESTS = re.compile(r"v2/requests\.[^/]*")
 ERRORS_SCHEMA: dict[str, Any] = {"type": "array", "items": {
     "type": "object", "required": ["code", "description"],
     "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}}}
@@ -48,7 +54,8 @@ ANSWER: dict[int | str, dict[str, Any]] = {
                 "content": {"application/json": {"schema": ERRORS_SCHEMA},
                             "text/xml": {"schema": {"type": "string"}}}}
        for status, text in ((400, "Missing or invalid parameter"),
-                            (404, "Unknown jurisdiction, service, request or format"))}}
+                            (404, "Unknown jurisdiction, service, request or format"),
+                            (503, "Catalogue or search index unavailable; see Retry-After"))}}
 
 
 # one parameter object per parameter: FastAPI must not share them between parameters
@@ -56,12 +63,36 @@ def _format() -> Any:
     return Path(description="json or xml", json_schema_extra={"enum": list(FORMATS)})
 
 
-def _param(description: str) -> Any:
-    return Query(None, description=description)
+# Query parameters are read from the request as text (repeats included) and validated by
+# domain.open311_query, so they are described to OpenAPI here rather than declared to FastAPI
+# (which would answer a bad one with its own 422).
+def _query(name: str, description: str, schema: dict[str, Any] | None = None,
+           required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema or {"type": "string", "maxLength": 200}}
 
 
-JURISDICTION = ("Required unless the endpoint serves one jurisdiction: a catalogue code such as "
-                "kota-bandung")
+JURISDICTION = _query(
+    "jurisdiction_id", "A catalogue code such as kota-bandung; required because this endpoint "
+    "serves several jurisdictions (a deployment with exactly one may leave it out)",
+    {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,63}$"}, required=True)
+REQUESTS_PARAMS = [
+    JURISDICTION,
+    _query("service_request_id", "Comma-separated ids; overrides every other argument",
+           {"type": "string", "maxLength": MAX_PARAM}),
+    _query("service_code", "Comma-separated service codes (or repeated)"),
+    _query("start_date", "W3C date-time with its offset, e.g. 2026-03-01T00:00:00+07:00 (a bare "
+           "YYYY-MM-DD is that day in the jurisdiction's time zone); default: 90 days ago",
+           {"type": "string", "format": "date-time"}),
+    _query("end_date", "W3C date-time; at most 90 days after start_date",
+           {"type": "string", "format": "date-time"}),
+    _query("status", "open, closed, or both comma-separated",
+           {"type": "string", "pattern": STATUS_PATTERN}),
+    _query("page", "Extension: the page of page_size requests", {
+        "type": "integer", "minimum": 1, "maximum": MAX_RESULT_WINDOW, "default": 1}),
+    _query("page_size", "Extension: requests per answer", {
+        "type": "integer", "minimum": 1, "maximum": DEFAULT_LIMIT, "default": DEFAULT_LIMIT}),
+]
 
 
 def _error(fmt: str, status: int, description: str,
@@ -129,17 +160,16 @@ def discovery(request: Request, fmt: str = _format()) -> Response:
 
 
 @router.get("/v2/services.{fmt}", summary="GeoReport v2 service list", response_class=Response,
-            responses=ANSWER)
-def services(request: Request, fmt: str = _format(),
-             jurisdiction_id: str | None = _param(JURISDICTION)) -> Response:
+            responses=ANSWER, openapi_extra={"parameters": [JURISDICTION]})
+def services(request: Request, fmt: str = _format()) -> Response:
     return _answer(fmt, lambda: _list(fmt, "services", "service",
                                       georeport.services(_jurisdiction(request))))
 
 
 @router.get("/v2/services/{service_code}.{fmt}", summary="GeoReport v2 service definition",
-            response_class=Response, responses=ANSWER)
-def service_definition(request: Request, service_code: str, fmt: str = _format(),
-                       jurisdiction_id: str | None = _param(JURISDICTION)) -> Response:
+            response_class=Response, responses=ANSWER,
+            openapi_extra={"parameters": [JURISDICTION]})
+def service_definition(request: Request, service_code: str, fmt: str = _format()) -> Response:
     def build() -> Response:
         jurisdiction = _jurisdiction(request)
         service = jurisdiction.service(service_code)
@@ -154,20 +184,9 @@ def service_definition(request: Request, service_code: str, fmt: str = _format()
 
 
 @router.get("/v2/requests.{fmt}", summary="GeoReport v2 service requests",
-            response_class=Response, responses=ANSWER)
-def requests_(request: Request, fmt: str = _format(),
-              jurisdiction_id: str | None = _param(JURISDICTION),
-              service_request_id: str | None = _param(
-                  "Comma-separated ids; overrides every other argument"),
-              service_code: str | None = _param("Comma-separated service codes"),
-              start_date: str | None = _param(
-                  "W3C date-time with time zone, e.g. 2026-03-01T00:00:00+07:00 (a bare date: "
-                  "that day in the jurisdiction's time zone); default: 90 days before now"),
-              end_date: str | None = _param("W3C date-time; at most 90 days after start_date"),
-              status: str | None = _param("open, closed, or both comma-separated"),
-              page: str | None = _param("Extension: page of page_size requests (default 1)"),
-              page_size: str | None = _param("Extension: at most 1000 (the default)")
-              ) -> Response:
+            response_class=Response, responses=ANSWER,
+            openapi_extra={"parameters": REQUESTS_PARAMS})
+def requests_(request: Request, fmt: str = _format()) -> Response:
     def build() -> Response:
         jurisdiction = _jurisdiction(request)
         params = {name: request.query_params.getlist(name) for name in request.query_params}
@@ -183,8 +202,10 @@ def requests_(request: Request, fmt: str = _format(),
 
 
 @router.post("/v2/requests.{fmt}", summary="Creating service requests is not offered",
-             response_class=Response, responses={403: {
-                 "description": "Read-only endpoint: no API key is issued (Open311 errors)"}})
+             response_class=Response, responses={
+                 403: {"description": "Read-only endpoint: no API key is issued (Open311 "
+                                      "errors)", "content": ANSWER[404]["content"]},
+                 404: ANSWER[404]})
 def create_request(fmt: str = _format()) -> Response:
     """GeoReport answers 403 for a missing or invalid API key: this endpoint issues none."""
     return _answer(fmt, lambda: _error(
@@ -194,9 +215,9 @@ def create_request(fmt: str = _format()) -> Response:
 
 
 @router.get("/v2/requests/{service_request_id}.{fmt}", summary="One GeoReport v2 service "
-            "request", response_class=Response, responses=ANSWER)
-def request_one(request: Request, service_request_id: str, fmt: str = _format(),
-                jurisdiction_id: str | None = _param(JURISDICTION)) -> Response:
+            "request", response_class=Response, responses=ANSWER,
+            openapi_extra={"parameters": [JURISDICTION]})
+def request_one(request: Request, service_request_id: str, fmt: str = _format()) -> Response:
     def build() -> Response:
         jurisdiction = _jurisdiction(request)
         case = records(request).case(service_request_id)
@@ -207,13 +228,15 @@ def request_one(request: Request, service_request_id: str, fmt: str = _format(),
     return _answer(fmt, build)
 
 
-@router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                  include_in_schema=False)
+@router.api_route("/{rest:path}", include_in_schema=False,
+                  methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"])
 def elsewhere(request: Request, rest: str) -> Response:
-    """Anything else under /open311/: 404 (405 for writes), in Open311's format."""
+    """Anything else under /open311/: 404, or 405 for another method (``Allow`` names POST
+    where it is answered, with its 403), in Open311's format."""
     fmt = "json" if rest.endswith(".json") else "xml"
     if request.method != "GET":
+        allow = "GET, POST" if _REQUESTS.fullmatch(rest) else "GET"
         return _error(fmt, 405, "This Open311 endpoint is read-only: only GET is offered",
-                      {"Allow": "GET"})
+                      {"Allow": allow})
     return _error(fmt, 404, f"/open311/{rest[:80]} does not exist; see "
                             "/open311/discovery.json")
