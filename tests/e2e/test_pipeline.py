@@ -105,11 +105,12 @@ def test_http_event_reaches_the_portal_api_search_and_case_page(system: dict[str
     wait_for(in_feeds, timeout=20, message="the case in the Atom and JSON feeds")
     assert_no_private_data(httpx.get(f"{PORTAL}/feed.atom", timeout=5).text)
 
-    request = httpx.get(f"{PORTAL}/open311/v2/requests/{receipt}.json", timeout=5)
+    kota = {"jurisdiction_id": "kota-bandung"}  # Open311 needs it: several are served
+    request = httpx.get(f"{PORTAL}/open311/v2/requests/{receipt}.json", params=kota, timeout=5)
     assert request.status_code == 200
     [open311] = request.json()
     assert open311["service_request_id"] == receipt and open311["status"] == "open"
-    xml = httpx.get(f"{PORTAL}/open311/v2/requests/{receipt}.xml", timeout=5)
+    xml = httpx.get(f"{PORTAL}/open311/v2/requests/{receipt}.xml", params=kota, timeout=5)
     assert xml.status_code == 200 and f"<service_request_id>{receipt}<" in xml.text
     assert_no_private_data(request.text + xml.text)
 

@@ -71,9 +71,11 @@ def test_malformed_receipt_numbers_are_404_not_500(search: SearchStack, portal: 
     put(search, public_case("LIVE-0003-2026", revision=1))
     with httpx.Client(base_url=portal, timeout=10, follow_redirects=True) as client:
         for url in (f"/api/v1/cases/{receipt}", f"/kasus/{receipt}",
-                    f"/kasus/{receipt}/events", f"/open311/v2/requests/{receipt}.json",
-                    f"/open311/v2/requests/{receipt}.xml"):
+                    f"/kasus/{receipt}/events",
+                    f"/open311/v2/requests/{receipt}.json?jurisdiction_id=kota-bandung",
+                    f"/open311/v2/requests/{receipt}.xml?jurisdiction_id=kota-bandung"):
             answer = client.get(url)
             assert answer.status_code == 404, (url[:80], answer.status_code, answer.text[:300])
         assert client.get("/api/v1/cases/%20live-0003-2026%20").json()["revision"] == 1
-        assert client.get("/open311/v2/requests/live-0003-2026.json").status_code == 200
+        assert client.get("/open311/v2/requests/live-0003-2026.json",
+                          params={"jurisdiction_id": "kota-bandung"}).status_code == 200

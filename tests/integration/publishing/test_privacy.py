@@ -108,7 +108,9 @@ def test_personal_data_never_reaches_index_feed_or_api(search: SearchStack,
                 client.get("/export/cases.csv").text,
                 client.get("/api/v1/cases", params={"size": "100"}).text,
                 client.get("/export/cases.ndjson").text,
-                client.get("/open311/v2/requests.json").text]
+                client.get("/open311/v2/requests.json", params={
+                    "jurisdiction_id": "kota-bandung",
+                    "start_date": "2026-03-01T00:00:00Z"}).text]
     for receipt in receipts:
         outputs += [client.get(f"/api/v1/cases/{receipt}").text,
                     client.get(f"/kasus/{receipt}-R").text,
