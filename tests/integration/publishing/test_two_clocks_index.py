@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from pantau_publishing.domain.places import Place
 from pantau_publishing.domain.query import parse_query
 from pantau_publishing.portal.app import create_app
 from pantau_publishing.search.bootstrap import (
@@ -127,7 +128,7 @@ def test_late_reported_facet_and_filter(search: SearchStack) -> None:
 
 def test_reporting_share_and_median_per_department(search: SearchStack) -> None:
     index_records(search, CASE_A, CASE_B, CASE_C)
-    board = records_of(search).dashboard("jurisdiction", "kota-bandung")
+    board = records_of(search).dashboard(Place("kota-bandung"))
     assert (board.totals.events, board.totals.late_events) == (9, 5)
     assert board.totals.reported_on_time_share == pytest.approx(4 / 9)
     rows = {row.code: row.stats for row in board.rows}
@@ -136,10 +137,11 @@ def test_reporting_share_and_median_per_department(search: SearchStack) -> None:
     assert rows["dpmptsp"].median_reporting_delay == 2.0
     assert rows["disdukcapil"].reported_on_time_share == 1.0
     assert rows["disdukcapil"].median_reporting_delay == 0.0
-    service_board = records_of(search).dashboard("service", "pbg")
+    service_board = records_of(search).dashboard(Place("kota-bandung", "dpmptsp", "pbg"))
     assert service_board.totals.events == 7
     with TestClient(create_app(PublishingSettings(), records_of(search))) as client:
-        stats = client.get("/api/v1/stats/department/dpmptsp").json()["totals"]
+        stats = client.get("/api/v1/stats/department/dpmptsp",  # every jurisdiction has one
+                           params={"jurisdiction": "kota-bandung"}).json()["totals"]
         assert stats["events_reported"] == 7 and stats["events_reported_late"] == 5
         assert stats["median_reporting_delay_working_days"] == 2.0
         page = client.get("/dasbor/jurisdiction/kota-bandung").text
