@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PANTAU_STATE_DIR ?= $(CURDIR)/.state
 
-.PHONY: run stop status test gate unit integration e2e bench schemas venv stack clean-state chaos
+.PHONY: run stop status test gate unit integration e2e bench schemas venv stack clean-state chaos k8s-check
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || (apt-get update -qq && apt-get install -y -qq python3 python3-venv)
@@ -43,6 +43,12 @@ gate: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pantau_contracts.schemas --check
 
+## k8s-check: the Helm chart (deploy/helm/pantau) linted, rendered with each CI value set and
+## validated offline against the Kubernetes and KEDA schemas (installs helm into .state/bin once)
+k8s-check: $(STAMP)
+	bash infra/helm.sh >/dev/null
+	$(BIN)/python deploy/k8s_check.py
+
 schemas: $(STAMP)
 	$(BIN)/python -m pantau_contracts.schemas
 
@@ -58,6 +64,7 @@ test: $(STAMP)
 	  export PANTAU_AMQP_URL="$${PANTAU_AMQP_URL%/*}/pantau_test" && \
 	  export PANTAU_DATABASE_URL="$$PANTAU_TEST_DATABASE_URL" && \
 	  $(MAKE) --no-print-directory gate && \
+	  $(MAKE) --no-print-directory k8s-check && \
 	  $(BIN)/pytest -q -p no:cacheprovider -m "not chaos" && \
 	  PANTAU_CHAOS_DURATIONS=10 PANTAU_CHAOS_COMMAND="make test" \
 	  $(BIN)/pytest tests/chaos -m chaos -q -p no:cacheprovider
