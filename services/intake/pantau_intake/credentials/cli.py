@@ -4,7 +4,8 @@
     rotate DEPT                new key; if DEPT already has 2 active keys the oldest is revoked
     revoke KEY_ID              revoke a key (effective within PANTAU_INTAKE_KEY_CACHE_SECONDS)
     list [DEPT]                keys (never secrets)
-    bootstrap-dev [--file F]   load config/dev-departments.yaml (DEV ONLY), idempotent
+    bootstrap-dev [--file F]   load config/dev-departments.yaml (DEV ONLY: refused when
+                               PANTAU_ENV=production, like apply-amqp --dev), idempotent
     apply-amqp --dev | DEPT [--password P]
                                RabbitMQ user + permissions + limits + feedback queue + own
                                ingress queue per department
