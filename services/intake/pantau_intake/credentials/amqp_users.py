@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from pantau_contracts.routing import FEEDBACK_EXCHANGE, INGRESS_EXCHANGE, feedback_queue
 from pantau_intake.domain.departments import DepartmentRef
+from pantau_platform.endpoints import first_url
 from pantau_platform.topology import ManagementClient, ensure_department_ingress
 
 FEEDBACK_QUEUE_ARGUMENTS = {"x-queue-type": "quorum"}
@@ -35,7 +36,7 @@ policy keeps the newest 10 000 rejection records (the dead letters keep the full
 
 
 def vhost_of(amqp_url: str) -> str:
-    return urlsplit(amqp_url).path.lstrip("/") or "/"
+    return urlsplit(first_url(amqp_url)).path.lstrip("/") or "/"
 
 
 DEFAULT_MAX_CONNECTIONS = 10

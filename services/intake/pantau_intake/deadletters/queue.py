@@ -18,6 +18,7 @@ import pika
 
 from pantau_contracts.routing import DEAD_LETTER_QUEUE
 from pantau_intake.deadletters.provenance import Letter
+from pantau_platform.endpoints import first_url, split_urls
 
 
 @dataclass
@@ -48,8 +49,10 @@ class DeadLetterQueue:
 
     def __init__(self, amqp_url: str, queue: str = DEAD_LETTER_QUEUE) -> None:
         self.queue = queue
-        self.user = unquote(urlsplit(amqp_url).username or "guest")
-        self.connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+        self.user = unquote(urlsplit(first_url(amqp_url)).username or "guest")
+        # a cluster's nodes: pika tries each in turn
+        self.connection = pika.BlockingConnection([pika.URLParameters(url)
+                                                   for url in split_urls(amqp_url)])
         self.channel = self.connection.channel()
         self.publish_channel = self.connection.channel()
         self.publish_channel.confirm_delivery()
