@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from pantau_platform.settings import ElasticsearchSettings
 
 
@@ -51,6 +53,20 @@ class PublishingSettings(ElasticsearchSettings):
         """The public base URL without a trailing slash."""
         configured = self.public_base_url.strip().rstrip("/")
         return configured or f"http://127.0.0.1:{self.portal_port}"
+
+    def portal_production_problems(self) -> list[str]:
+        """What the portal needs in production beyond credentials (``production.enforce``'s
+        probe): a real public base URL (feeds and links carry it) and the log's read-only URL."""
+        problems = []
+        base = self.public_base_url.strip()
+        host = urlsplit(base).hostname if "://" in base else None
+        if not host or host in {"127.0.0.1", "localhost", "::1"}:
+            problems.append("PANTAU_PUBLIC_BASE_URL is not set to the portal's public address "
+                            "(e.g. https://pantau.jabarprov.go.id); feeds and links carry it")
+        if not self.transparency_database_url:
+            problems.append("PANTAU_TRANSPARENCY_DATABASE_URL is not set: the portal reads the "
+                            "transparency log through a read-only role (docs/security.md)")
+        return problems
 
     @property
     def effective_transparency_url(self) -> str | None:

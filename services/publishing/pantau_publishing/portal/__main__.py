@@ -14,7 +14,7 @@ from pantau_publishing.settings import PublishingSettings
 def main() -> int:
     settings = PublishingSettings()
     configure(settings.log_level, "publishing-portal")
-    enforce(settings)
+    enforce(settings, probe=settings.portal_production_problems)
     uvicorn.run(create_app(settings), host=settings.portal_host, port=settings.portal_port,
                 log_config=None, proxy_headers=True)
     return 0
