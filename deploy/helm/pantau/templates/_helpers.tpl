@@ -189,10 +189,8 @@ app.kubernetes.io/component: {{ .name }}
   value: 0.0.0.0
 - name: PANTAU_PORTAL_PORT
   value: {{ .p.port | quote }}
-{{- with $root.Values.publicBaseUrl }}
 - name: PANTAU_PUBLIC_BASE_URL
-  value: {{ . | quote }}
-{{- end }}
+  value: {{ required "publicBaseUrl: the portal's public address (feeds and links carry it; production refuses to start without it)" $root.Values.publicBaseUrl | quote }}
 {{- end }}
 {{- if eq .p.kind "nameko" }}
 - name: PANTAU_HEALTH_HOST
