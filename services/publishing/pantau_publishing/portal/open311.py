@@ -1,7 +1,8 @@
 """Open311 GeoReport v2, read-only, in JSON and XML — and only Open311 here: every answer under
 ``/open311/``, errors included, is in the spec's own format (``[{code, description}]`` or
-``<errors>``; 404 for what does not exist, 403 for creating requests, 400 for anything else),
-never problem+json (that is ``/api/v1``'s).
+``<errors>``; 404 for what does not exist, 403 for creating requests, 405 for other methods,
+503 while the catalogue or the search index cannot be read, 400 for anything else), never
+problem+json (that is ``/api/v1``'s). HEAD is not routed here (FastAPI's 405).
 
 * ``/open311/discovery.{fmt}`` (also under ``/open311/v2/``): the endpoint, from
   ``PANTAU_PUBLIC_BASE_URL``.
