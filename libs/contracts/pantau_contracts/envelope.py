@@ -12,7 +12,9 @@ work. Pantau adds three rules of its own:
   RFC 3339) at which intake received the event. Intake stamps it on every accepted event, HTTP
   and AMQP alike (``stamp_received``); a department can never set it — an inbound event that
   carries it is refused (``validate_event(..., inbound=True)``). ``time`` is what the department
-  *claims*; ``pantaureceived`` is when Pantau *knew*. Tracking keeps both.
+  *claims*; ``pantaureceived`` is when Pantau *knew*. Tracking keeps both;
+* ``traceparent`` / ``tracestate`` (the CloudEvents distributed-tracing extension) pass through
+  like any valid extension: correlation only (``TRACEPARENT_ATTRIBUTE``).
 
 Whatever passes must be storable on PostgreSQL and SQLite (tracking keeps ``id`` and ``source``
 in 200-character columns and ``sequence`` in a BIGINT): ``id`` and ``source`` have at most
@@ -52,6 +54,12 @@ LATEST_TIME = datetime(2200, 1, 1, tzinfo=UTC)
 no due date (date arithmetic overflows), and such an event would fail in tracking forever."""
 RECEIVED_ATTRIBUTE = "pantaureceived"
 """Intake-owned CloudEvents extension: when intake received the event (UTC, RFC 3339)."""
+TRACEPARENT_ATTRIBUTE = "traceparent"
+TRACESTATE_ATTRIBUTE = "tracestate"
+"""The CloudEvents distributed-tracing extension (W3C trace context). Any sender may set it;
+Pantau uses it for correlation only (a span's parent or link), never to decide anything. Intake
+replaces it with its own span's context when forwarding (``pantau_platform.tracing``)."""
+MAX_TRACE_ATTRIBUTE = 512  # longer values are not kept (ValidatedEvent.traceparent/tracestate)
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,9 @@ class ValidatedEvent:
     raw: bytes = field(repr=False)
     received: datetime | None = None
     """When intake received it (``pantaureceived``); None on an event not stamped yet."""
+    traceparent: str | None = None
+    tracestate: str | None = None
+    """Its distributed-tracing attributes as sent (opaque strings; correlation only)."""
 
     @property
     def dedup_key(self) -> tuple[str, str]:

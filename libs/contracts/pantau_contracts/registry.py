@@ -10,7 +10,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pantau_contracts.envelope import (
+    MAX_TRACE_ATTRIBUTE,
     RECEIVED_ATTRIBUTE,
+    TRACEPARENT_ATTRIBUTE,
+    TRACESTATE_ATTRIBUTE,
     ContractViolation,
     FieldProblem,
     ValidatedEvent,
@@ -107,7 +110,15 @@ def validate_event(body: bytes | str | dict[str, Any], *,
         jurisdiction=jurisdiction, department=department_code, payload=payload,
         raw=body if isinstance(body, bytes) else json.dumps(raw).encode(),
         received=parse_time(received) if isinstance(received, str) else None,
+        traceparent=_trace_attribute(raw, TRACEPARENT_ATTRIBUTE),
+        tracestate=_trace_attribute(raw, TRACESTATE_ATTRIBUTE),
     )
+
+
+def _trace_attribute(raw: dict[str, Any], name: str) -> str | None:
+    """A distributed-tracing attribute as sent (opaque: correlation only, never a decision)."""
+    value = raw.get(name)
+    return value if isinstance(value, str) and len(value) <= MAX_TRACE_ATTRIBUTE else None
 
 
 def _source(source: str, ids: dict[str, Any]) -> tuple[str, str]:

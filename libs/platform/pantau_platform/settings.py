@@ -46,6 +46,13 @@ class PantauSettings(BaseSettings):
     # site; set 0.0.0.0 in a pod for the scraper (docs/operations.md, "Metrics").
     metrics_host: str = "127.0.0.1"  # PANTAU_METRICS_HOST
     state_dir: Path = REPO_ROOT / ".state"
+    # Logs and traces (docs/architecture.md, "Traces and logs"): "json" writes one JSON object a
+    # line with trace_id/span_id/event_id/receipt; "otlp" exports spans to
+    # OTEL_EXPORTER_OTLP_ENDPOINT; "none" makes no network call; "jsonfile" (tests) appends
+    # finished spans to PANTAU_OTEL_JSONFILE (default <state_dir>/spans-<service>.jsonl).
+    log_format: Literal["text", "json"] = "text"  # PANTAU_LOG_FORMAT
+    otel_exporter: Literal["none", "otlp", "jsonfile"] = "none"  # PANTAU_OTEL_EXPORTER
+    otel_jsonfile: Path | None = None  # PANTAU_OTEL_JSONFILE
 
     @field_validator("amqp_url", "intake_amqp_url", "tracking_amqp_url", "indexer_amqp_url")
     @classmethod

@@ -16,6 +16,7 @@ import signal  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
+from pantau_platform import tracing  # noqa: E402
 from pantau_platform.logging import configure  # noqa: E402
 from pantau_platform.production import enforce  # noqa: E402
 from pantau_tracking.entrypoints.service import TrackingService  # noqa: E402
@@ -25,6 +26,7 @@ from pantau_tracking.settings import TrackingSettings  # noqa: E402
 def main() -> int:
     settings = TrackingSettings()
     configure(settings.log_level, "tracking")
+    tracing.setup("tracking", settings)
     enforce(settings, needs=["transparency_signing_key", "tracking_amqp_url"])
     config = {
         "AMQP_URI": settings.service_amqp_url("tracking"),

@@ -14,6 +14,7 @@ from nameko.runners import ServiceRunner  # noqa: E402
 
 from pantau_intake.credentials.dev import dev_keys_in_store  # noqa: E402
 from pantau_intake.settings import IntakeSettings  # noqa: E402
+from pantau_platform import tracing  # noqa: E402
 from pantau_platform.logging import configure  # noqa: E402
 from pantau_platform.production import enforce  # noqa: E402
 
@@ -21,6 +22,7 @@ from pantau_platform.production import enforce  # noqa: E402
 def main() -> None:
     settings = IntakeSettings()
     configure(settings.log_level, "intake-ingress")
+    tracing.setup("intake-ingress", settings)
     enforce(settings, needs=["intake_amqp_url"], probe=lambda: dev_keys_in_store(settings))
     from pantau_intake.ingress.service import CONFIG_PREFIX, IngressService, department_queues
 

@@ -45,6 +45,7 @@ from pantau_nameko import delivery as amqp
 from pantau_nameko.batching import batch_consume
 from pantau_nameko.failures import DependencyUnavailable
 from pantau_nameko.health import Health, HealthServer
+from pantau_platform import tracing
 from pantau_platform.amqp import ConfirmingPublisher
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,16 @@ def as_ingress(message: amqp.Delivery) -> Delivery:
                     routing_key=message.routing_key, user_id=message.user_id,
                     content_type=message.content_type, message_id=message.message_id,
                     headers=message.headers)
+
+
+def consume_span(message: amqp.Delivery) -> Any:
+    """The span of one ingress message: child of the department's context (its AMQP header or
+    its event's ``traceparent``; correlation only), parent of the forwarder's publish span."""
+    return tracing.batch_span(
+        f"{message.queue or INTAKE_INGRESS_QUEUE} process",
+        [tracing.delivery_carrier(message.headers, message.body)],
+        attributes={"messaging.message.id": message.message_id or "",
+                    "messaging.destination.name": message.queue or INTAKE_INGRESS_QUEUE})
 
 
 @dataclass(frozen=True)
@@ -117,7 +128,8 @@ class IngressService:
         ``DependencyUnavailable`` (the batch is held); any other failure raises as it is."""
         for message in deliveries:
             try:
-                outcome = self.ingress.handler.handle(as_ingress(message))
+                with consume_span(message):
+                    outcome = self.ingress.handler.handle(as_ingress(message))
             except Exception as exc:
                 dependency = unavailable(exc)
                 if dependency is None:

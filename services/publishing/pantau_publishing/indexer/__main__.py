@@ -12,6 +12,7 @@ import signal  # noqa: E402
 from eventlet.event import Event  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
+from pantau_platform import tracing  # noqa: E402
 from pantau_platform.logging import configure  # noqa: E402
 from pantau_platform.production import enforce  # noqa: E402
 from pantau_publishing.indexer.service import IndexerService  # noqa: E402
@@ -38,6 +39,7 @@ def config_from(settings: PublishingSettings) -> dict[str, object]:
 def main() -> int:
     settings = PublishingSettings()
     configure(settings.log_level, "publishing-indexer")
+    tracing.setup("publishing-indexer", settings)
     enforce(settings, needs=["indexer_amqp_url"])
     runner = ServiceRunner(config_from(settings))
     runner.add_service(IndexerService)

@@ -15,6 +15,7 @@ from pantau_contracts.routing import PUBLISHING_QUEUE
 from pantau_nameko.batching import Delivery, batch_consume
 from pantau_nameko.failures import DependencyUnavailable
 from pantau_nameko.health import Health, HealthServer
+from pantau_platform import tracing
 from pantau_publishing.indexer.dependencies import SearchIndexProvider
 from pantau_publishing.indexer.poison import PoisonCollector
 from pantau_publishing.search.store import EsSearchIndex
@@ -29,6 +30,16 @@ def to_inbound(delivery: Delivery) -> InboundMessage:
     return InboundMessage(body=delivery.body, routing_key=delivery.routing_key,
                           exchange=delivery.exchange, headers=dict(delivery.headers),
                           message_id=delivery.message_id)
+
+
+def bulk_span(deliveries: list[Delivery]) -> Any:
+    """The batch's span: child of the first message's context (the relay's publish span), linked
+    to every other message's — a span has one parent, a bulk request serves many traces."""
+    return tracing.batch_span(
+        f"{PUBLISHING_QUEUE} bulk", [tracing.delivery_carrier(d.headers, d.body)
+                                     for d in deliveries],
+        attributes={"messaging.batch.message_count": len(deliveries),
+                    "messaging.destination.name": PUBLISHING_QUEUE})
 
 
 class IndexerService:
@@ -49,7 +60,8 @@ class IndexerService:
         messages = [to_inbound(delivery) for delivery in deliveries]
         poison = PoisonCollector(messages)
         try:
-            IndexBatch(self.search_index, poison).handle(messages)
+            with bulk_span(deliveries):
+                IndexBatch(self.search_index, poison).handle(messages)
         except SearchUnavailable as exc:
             raise DependencyUnavailable(exc.dependency, exc.detail,
                                         probe=self.search_index.ping) from exc

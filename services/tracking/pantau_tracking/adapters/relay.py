@@ -10,6 +10,10 @@ them sent.
 Either way a crash between the broker's confirm and the commit re-publishes those rows; that is
 the at-least-once side of the outbox and consumers are idempotent ((source, id), and
 ``case.updated``'s ``sequence`` = revision).
+
+Tracing: each row gets a producer span, child of the trace context stored with the row (the apply
+span of the event that caused it). The published event's ``traceparent``/``tracestate`` name that
+creating context (CloudEvents distributed tracing); the AMQP headers name the publish span.
 """
 
 from __future__ import annotations
@@ -22,11 +26,22 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from pantau_platform import tracing
 from pantau_platform.amqp import Outgoing
 from pantau_tracking.adapters.schema import outbox
 from pantau_tracking.adapters.store import SqlStore
 
 log = logging.getLogger(__name__)
+
+
+def _row_carrier(row: Any) -> dict[str, str]:
+    return tracing.carrier_of({tracing.TRACEPARENT: row.traceparent,
+                               tracing.TRACESTATE: row.tracestate})
+
+
+def _receipt_of(message_id: str) -> str:
+    """``{receipt}:{revision}:{kind}`` rows name their case; feedback rows name none."""
+    return "" if message_id.startswith("rejected:") else message_id.split(":", 1)[0]
 
 
 class BatchPublisher(Protocol):
@@ -54,7 +69,8 @@ class OutboxRelay:
 
     def _flush_once(self) -> int:
         query = (sa.select(outbox.c.id, outbox.c.message_id, outbox.c.exchange,
-                           outbox.c.routing_key, outbox.c.body)
+                           outbox.c.routing_key, outbox.c.body, outbox.c.traceparent,
+                           outbox.c.tracestate)
                  .where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id)
                  .limit(self.batch_size))
         if not self.store.is_sqlite:
@@ -73,9 +89,24 @@ class OutboxRelay:
         return len(rows)
 
     def _publish(self, rows: Sequence[Any]) -> None:
-        self.publisher.publish_many([
-            Outgoing(exchange=r.exchange, routing_key=r.routing_key, body=bytes(r.body),
-                     message_id=r.message_id) for r in rows])
+        spans = [tracing.start_span(f"{r.exchange} publish", [_row_carrier(r)],
+                                    kind=tracing.SpanKind.PRODUCER,
+                                    attributes={"messaging.message.id": r.message_id,
+                                                tracing.RECEIPT: _receipt_of(r.message_id),
+                                                "messaging.destination.name": r.exchange})
+                 for r in rows]
+        try:
+            self.publisher.publish_many([
+                Outgoing(exchange=r.exchange, routing_key=r.routing_key,
+                         body=tracing.with_trace(bytes(r.body), _row_carrier(r)),
+                         message_id=r.message_id, headers=tracing.current_carrier(span))
+                for r, span in zip(rows, spans, strict=True)])
+        except Exception as exc:
+            for span in spans:
+                tracing.fail(span, str(exc))
+            raise
+        finally:
+            tracing.end_all(spans)
 
     @staticmethod
     def _mark_sent(connection: sa.Connection, rows: Sequence[Any]) -> None:

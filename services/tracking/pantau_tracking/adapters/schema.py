@@ -94,6 +94,9 @@ outbox = sa.Table(
     sa.Column("receipt_number", sa.String(48)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("sent_at", sa.DateTime(timezone=True), index=True),
+    # W3C trace context of the event that caused the row (0005; the relay's span continues it)
+    sa.Column("traceparent", sa.String(64)),
+    sa.Column("tracestate", sa.String(512)),
 )
 
 sa.Index("ix_cases_open_due", cases.c.is_open, cases.c.due_date)

@@ -190,7 +190,8 @@ class SqlUnitOfWork:
         self._outbox.append({
             "message_id": message.message_id, "exchange": message.exchange,
             "routing_key": message.routing_key, "body": message.body,
-            "receipt_number": message.receipt_number, "created_at": datetime.now(UTC)})
+            "receipt_number": message.receipt_number, "created_at": datetime.now(UTC),
+            "traceparent": message.traceparent, "tracestate": message.tracestate})
 
     def flush(self) -> None:
         """Write everything collected (called once, just before commit)."""

@@ -68,6 +68,9 @@ class Inbound:
     received: datetime  # when intake received it (``pantaureceived``), see ``to_inbound``
     sequence: int | None = None
     raw: bytes = field(default=b"", repr=False)  # the exact CloudEvent JSON, for buffering
+    # W3C trace context the entrypoint gives this event (opaque; copied onto what it causes)
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     @property
     def receipt_number(self) -> str:

@@ -33,6 +33,7 @@ to the outbox in the same transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Sequence
@@ -57,6 +58,7 @@ from pantau_tracking.domain.public_record import case_sla, stage_report, to_publ
 from pantau_tracking.service import messages
 from pantau_tracking.service.ports import (
     Clock,
+    OutboxMessage,
     PendingEvent,
     Store,
     StoreUnavailable,
@@ -83,7 +85,13 @@ def to_inbound(event: ValidatedEvent, received_fallback: datetime) -> Inbound:
     return Inbound(event_id=event.id, source=event.source, type=event.type, time=event.time,
                    jurisdiction=event.jurisdiction, department=event.department,
                    payload=event.payload, received=received, sequence=event.sequence,
-                   raw=event.raw)
+                   raw=event.raw, traceparent=event.traceparent, tracestate=event.tracestate)
+
+
+def caused_by(message: OutboxMessage, event: Inbound) -> OutboxMessage:
+    """``message`` carrying the trace context of the event that caused it."""
+    return dataclasses.replace(message, traceparent=event.traceparent,
+                               tracestate=event.tracestate)
 
 
 class TrackingHandler:
@@ -185,7 +193,8 @@ class TrackingHandler:
             outcome = apply_event(case, event)
         if isinstance(outcome, Accepted):
             uow.save_case(outcome.case)
-            uow.add_outbox(messages.case_updated(outcome.case, outcome.change, now))
+            uow.add_outbox(caused_by(messages.case_updated(outcome.case, outcome.change, now),
+                                     event))
             uow.mark_processed(event.source, event.event_id, receipt_number=event.receipt_number,
                                event_type=event.type, outcome="applied")
             return outcome.case
@@ -200,7 +209,7 @@ class TrackingHandler:
     def _refuse(self, uow: UnitOfWork, event: Inbound, refusal: Refusal, now: datetime) -> None:
         log.info("refused %s %s from %s: %s", event.type, event.event_id, event.source,
                  refusal.reason)
-        uow.add_outbox(messages.event_rejected(event, refusal, now))
+        uow.add_outbox(caused_by(messages.event_rejected(event, refusal, now), event))
         uow.mark_processed(event.source, event.event_id, receipt_number=event.receipt_number,
                            event_type=event.type, outcome="refused", reason=refusal.reason,
                            detail=refusal.detail)

@@ -33,6 +33,9 @@ class OutboxMessage:
     routing_key: str
     body: bytes
     receipt_number: str | None = None
+    # trace context of the event that caused it (opaque; the relay's span continues it)
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 @dataclass(frozen=True)
