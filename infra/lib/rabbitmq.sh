@@ -42,12 +42,30 @@ rmqctl() { # [RMQ_CTL_TIMEOUT=secs] rmqctl args...
 
 rabbitmq_pid() { live_pid "$RMQ_PIDFILE" "$RMQ_DIR"; }
 
+# The built-in Prometheus endpoint (queue depth, consumers, …): http://127.0.0.1:15692/metrics
+# (per-queue series under /metrics/per-object). Loopback only, like every other listener.
+RMQ_PROMETHEUS_PORT=${PANTAU_AMQP_PROMETHEUS_PORT:-15692}
+
+rabbitmq_plugins() {
+    (cd "$RMQ_DIR" && exec timeout 120 "${SVC_EXEC[@]}" \
+        env "${RMQ_ENV[@]}" "$RMQ_BIN/rabbitmq-plugins" -q "$@")
+}
+
+# Idempotent, run on every `up` (a node started before the plugin was added gets it without a
+# restart): the listener is set to loopback first, then the plugin is enabled online.
+rabbitmq_ensure_prometheus() {
+    rmqctl eval "application:set_env(rabbitmq_prometheus, tcp_config, [{port, $RMQ_PROMETHEUS_PORT}, {ip, \"127.0.0.1\"}])." >/dev/null
+    rabbitmq_plugins enable rabbitmq_prometheus >/dev/null
+}
+
 rabbitmq_provision() {
     [ -x "$RMQ_BIN/rabbitmq-server" ] || apt_install rabbitmq-server
     svc_dirs "$RMQ_DIR" "$RMQ_DIR/mnesia" "$LOGS_DIR/rabbitmq"
     render_template "$PANTAU_INFRA_DIR/rabbitmq/rabbitmq.conf.tmpl" "$RMQ_DIR/rabbitmq.conf" \
         AMQP_PORT="$PANTAU_AMQP_PORT" MGMT_PORT="$PANTAU_AMQP_MGMT_PORT" \
         MAX_MESSAGE_SIZE="$RMQ_MAX_MESSAGE_SIZE"
+    # rabbitmq_prometheus is enabled once the node runs (rabbitmq_ensure_prometheus): its
+    # listener must be set to loopback first, and a boot-time plugin would bind every interface
     echo '[rabbitmq_management].' >"$RMQ_DIR/enabled_plugins"
 }
 
@@ -90,11 +108,13 @@ rabbitmq_up() {
     if [ -n "$pid" ]; then
         wait_until 60 "$pid" rabbitmq rabbitmq_api_ok || start_failed rabbitmq
         rabbitmq_ensure_identities >/dev/null || start_failed rabbitmq "$LOGS_DIR/rabbitmq/rabbitmq.log"
+        rabbitmq_ensure_prometheus || start_failed rabbitmq "$LOGS_DIR/rabbitmq/rabbitmq.log"
         return 0
     fi
     require_port_free "$PANTAU_AMQP_PORT" "RabbitMQ AMQP, PANTAU_AMQP_PORT"
     require_port_free "$PANTAU_AMQP_MGMT_PORT" "RabbitMQ management, PANTAU_AMQP_MGMT_PORT"
     require_port_free "$RMQ_DIST_PORT" "RabbitMQ Erlang distribution, PANTAU_AMQP_PORT+20000"
+    require_port_free "$RMQ_PROMETHEUS_PORT" "RabbitMQ Prometheus, PANTAU_AMQP_PROMETHEUS_PORT"
     rabbitmq_provision
 
     local epmd_was_up=
@@ -116,6 +136,7 @@ rabbitmq_up() {
     rabbitmq_ensure_identities >/dev/null || start_failed rabbitmq "$LOGS_DIR/rabbitmq/rabbitmq.log"
     wait_until 60 "$pid" "rabbitmq management API" rabbitmq_api_ok ||
         start_failed rabbitmq "$LOGS_DIR/rabbitmq/rabbitmq.log"
+    rabbitmq_ensure_prometheus || start_failed rabbitmq "$LOGS_DIR/rabbitmq/rabbitmq.log"
 
     # epmd is spawned (daemonised) by the first Erlang node. If that was ours,
     # record its pid so `down` can stop it once no node is registered anymore.

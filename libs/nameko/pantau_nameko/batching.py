@@ -118,6 +118,7 @@ from pantau_nameko.settlement import (
     plan_failure,
     plan_success,
 )
+from pantau_platform import metrics
 from pantau_platform.amqp import ConfirmingPublisher, Outgoing, PublishError
 
 __all__ = ["DEAD_LETTERED_BY_HEADER", "BatchConsumer", "Delivery", "DependencyUnavailable",
@@ -346,6 +347,12 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
         Returns False only when the container stopped while the batch was held for an outage:
         then nothing was settled (the caller lets the broker return the messages)."""
         deliveries = [to_delivery(message) for message in batch]
+        metrics.BATCH_SIZE.labels(queue=self.options.queue).observe(len(batch))
+        with metrics.BATCH_DURATION.labels(queue=self.options.queue).time():
+            return self._dispatch_timed(batch, deliveries, connection)
+
+    def _dispatch_timed(self, batch: list[Message], deliveries: list[Delivery],
+                        connection: Connection | None) -> bool:
         outage: Outage | None = None
         unknown = 0  # unknown failures of this batch so far
         try:
@@ -532,6 +539,8 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
                     message.requeue()
                 return
             for index, reason in plan.dead_letter.items():
+                metrics.record_dead_letter(deliveries[index].queue or self.options.queue,
+                                           deliveries[index].routing_key, reason)
                 log.warning("dead-lettered message %s from %s: %s", deliveries[index].message_id,
                             self.options.queue, json.dumps(reason, default=str)[:300])
         if not plan.requeue and len(plan.ack) == len(batch):

@@ -61,6 +61,9 @@ class IntakeSettings(PantauSettings):
     # while a message is held through an outage); 0 turns it off.
     ingress_health_port: int = 8103  # PANTAU_INGRESS_HEALTH_PORT
     health_host: str = "127.0.0.1"  # PANTAU_HEALTH_HOST
+    # Prometheus /metrics (own servers on PANTAU_METRICS_HOST, never the public API; 0 = off)
+    ingress_metrics_port: int = 9103  # PANTAU_INGRESS_METRICS_PORT
+    intake_metrics_port: int = 9104  # PANTAU_INTAKE_METRICS_PORT (the HTTP intake)
 
     @property
     def credentials_database_url(self) -> str:

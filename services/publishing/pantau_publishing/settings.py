@@ -42,6 +42,13 @@ class PublishingSettings(ElasticsearchSettings):
     # in-process this often before it is requeued (pantau_nameko.batching)
     indexer_unknown_retries: int = 3  # PANTAU_INDEXER_UNKNOWN_RETRIES
     health_host: str = "127.0.0.1"  # PANTAU_HEALTH_HOST
+    # Prometheus /metrics on their own servers (PANTAU_METRICS_HOST), never on the public
+    # portal port; 0 turns one off.
+    indexer_metrics_port: int = 9102  # PANTAU_INDEXER_METRICS_PORT
+    portal_metrics_port: int = 9100  # PANTAU_PORTAL_METRICS_PORT
+    # The index refresh interval (infra/elasticsearch/*-template.json: 500ms): a write is
+    # searchable at most this long after its bulk request returned (freshness, searchable).
+    index_refresh_seconds: float = 0.5  # PANTAU_INDEX_REFRESH_SECONDS
     # The transparency log lives in tracking's database; the portal only reads it. Production:
     # a URL whose role may SELECT the transparency_* tables and nothing else (docs/security.md).
     # Development: empty falls back to PANTAU_DATABASE_URL, or tracking's SQLite file.

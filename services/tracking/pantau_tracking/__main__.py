@@ -40,6 +40,8 @@ def main() -> int:
         "TRACKING_UNKNOWN_RETRIES": settings.tracking_unknown_retries,
         "HEALTH_PORT": settings.tracking_health_port,
         "HEALTH_HOST": settings.health_host,
+        "METRICS_PORT": settings.tracking_metrics_port,
+        "METRICS_HOST": settings.metrics_host,
     }
     runner = ServiceRunner(config)
     runner.add_service(TrackingService)

@@ -7,6 +7,7 @@ import uvicorn
 from pantau_intake.credentials.dev import dev_keys_in_store
 from pantau_intake.http.app import create_app
 from pantau_intake.settings import IntakeSettings
+from pantau_platform import metrics
 from pantau_platform.logging import configure
 from pantau_platform.production import enforce
 
@@ -21,6 +22,7 @@ def main() -> None:
 
         logging.getLogger(__name__).warning(
             "PANTAU_INTAKE_MASTER_KEY is not set: using the DEV-ONLY master key")
+    metrics.serve(settings.metrics_host, settings.intake_metrics_port)  # /metrics: own port
     uvicorn.run(create_app(settings), host=settings.intake_host, port=settings.intake_port,
                 log_level=settings.log_level.lower(), access_log=False)
 

@@ -45,7 +45,7 @@ from pantau_intake.domain.problems import PROBLEM_CONTENT_TYPE, Problem
 from pantau_intake.domain.rate_limit import RateLimiter
 from pantau_intake.domain.store import StoreUnavailable
 from pantau_intake.domain.timing import ReceivedClock, utc_now
-from pantau_intake.http import docs
+from pantau_intake.http import docs, metrics
 from pantau_intake.http.parsing import is_batch, parse
 from pantau_intake.service.acceptance import (
     AcceptanceService,
@@ -55,6 +55,7 @@ from pantau_intake.service.acceptance import (
 )
 from pantau_intake.settings import IntakeSettings
 from pantau_platform import apidocs
+from pantau_platform.metrics import instrument
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,7 @@ def create_app(settings: IntakeSettings | None = None, *, wiring: Wiring | None 
     app = FastAPI(title="Pantau intake", version="1.0", description=docs.DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     apidocs.install(app, "/docs")  # Swagger UI from Pantau itself: works offline, no CDN
+    instrument(app)  # HTTP RED per route; served on PANTAU_INTAKE_METRICS_PORT, not here
     app.state.wiring = wired
     _install_error_handlers(app)
 
@@ -294,9 +296,14 @@ V1_DEPRECATION = {"Deprecation": "@1796169600"}  # RFC 9745: v1 deprecated since
 def _authenticated(wired: Wiring, settings: IntakeSettings, principal: Principal,
                    headers: dict[str, str], content_type: str | None, body: bytes,
                    instance: str) -> JSONResponse:
-    mode, items = parse(content_type, headers, body, settings.intake_max_batch_events)
+    try:
+        mode, items = parse(content_type, headers, body, settings.intake_max_batch_events)
+    except Problem as problem:
+        metrics.count_refused(principal.department, 1, problem.slug)
+        raise
     wait = wired.limiter.take(principal.department, len(items))
     if wait > 0:
+        metrics.count_refused(principal.department, len(items), "rate-limited")
         raise problems.rate_limited(wait)
     try:
         outcome = wired.acceptance.accept(principal.department, items)
@@ -304,6 +311,7 @@ def _authenticated(wired: Wiring, settings: IntakeSettings, principal: Principal
         log.warning("broker did not confirm %d event(s) from %s: %s", len(items),
                     principal.department, exc)
         raise problems.unavailable("The broker did not confirm the event(s).") from exc
+    metrics.count_outcome(principal.department, items, outcome)
     if mode != "batch":
         return _single(outcome, items, instance)
     return _batch(outcome, instance)

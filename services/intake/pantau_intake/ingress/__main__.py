@@ -38,6 +38,8 @@ def main() -> None:
         f"{CONFIG_PREFIX}_UNKNOWN_RETRIES": settings.intake_ingress_unknown_retries,
         "HEALTH_PORT": settings.ingress_health_port,
         "HEALTH_HOST": settings.health_host,
+        "METRICS_PORT": settings.ingress_metrics_port,
+        "METRICS_HOST": settings.metrics_host,
     })
     runner.add_service(IngressService)
 

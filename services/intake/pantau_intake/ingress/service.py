@@ -45,8 +45,10 @@ from pantau_nameko import delivery as amqp
 from pantau_nameko.batching import batch_consume
 from pantau_nameko.failures import DependencyUnavailable
 from pantau_nameko.health import Health, HealthServer
+from pantau_nameko.metrics import MetricsServer
 from pantau_platform import tracing
 from pantau_platform.amqp import ConfirmingPublisher
+from pantau_platform.metrics import EventCounters
 
 log = logging.getLogger(__name__)
 CONFIG_PREFIX = "INTAKE_INGRESS"
@@ -103,7 +105,8 @@ class Handler(DependencyProvider):  # type: ignore[misc]
             trusted_users=[u.strip() for u in settings.intake_trusted_amqp_users.split(",")],
             accepted=SqlAcceptedEvents(self.engine,
                                        keep=float(settings.intake_idempotency_seconds)),
-            max_future_skew=float(settings.intake_max_future_skew_seconds))
+            max_future_skew=float(settings.intake_max_future_skew_seconds),
+            metrics=EventCounters())
         engine = self.engine
         self.ingress = Ingress(self.handler, {"broker": self.publisher.check,
                                               "database": lambda: ping(engine)})
@@ -120,6 +123,7 @@ class IngressService:
     name = "intake_ingress"
     ingress: Ingress = Handler()
     health: Health = HealthServer()  # GET /healthz, /readyz on HEALTH_PORT (settings: 8103)
+    metrics = MetricsServer()  # GET /metrics on METRICS_PORT (settings: 9103)
 
     @batch_consume(INTAKE_INGRESS_QUEUE, max_size=1, max_wait_ms=20, prefetch=50,
                    config_prefix=CONFIG_PREFIX)

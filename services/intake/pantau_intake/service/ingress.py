@@ -81,6 +81,7 @@ from pantau_intake.domain.timing import (
     utc_now,
 )
 from pantau_intake.service.acceptance import Forwarder
+from pantau_intake.service.ports import EventMetrics, NoMetrics
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +140,10 @@ class IngressHandler:
     def __init__(self, directory: ServiceDirectory, forwarder: Forwarder,
                  rejections: RejectionSink, trusted_users: Iterable[str] = (),
                  accepted: AcceptedEvents | None = None, *, clock: ReceivedClock = utc_now,
-                 max_future_skew: float = DEFAULT_MAX_FUTURE_SKEW_SECONDS) -> None:
+                 max_future_skew: float = DEFAULT_MAX_FUTURE_SKEW_SECONDS,
+                 metrics: EventMetrics | None = None) -> None:
         self._accepted: AcceptedEvents = accepted or RecentEvents()
+        self._metrics: EventMetrics = metrics or NoMetrics()
         self._directory = directory
         self._forwarder = forwarder
         self._rejections = rejections
@@ -149,13 +152,17 @@ class IngressHandler:
         self._max_future_skew = max_future_skew
 
     def handle(self, delivery: Delivery) -> str:
+        """``"accepted"``, ``"rejected"`` or ``"duplicate"`` (see the module docstring); each
+        outcome is counted on the ``EventMetrics`` port with the sender's labels."""
         received = self._clock()
         sender = self.sender(delivery)
         try:
             event = self._check(delivery, sender, received)
         except _Refused as refused:
+            self._metrics.received(_type_of(refused.event), *_where(sender))
             self._reject(delivery, sender, refused.rejection, refused.event)
             return "rejected"
+        self._metrics.received(event.type, *_where(sender))
         digest = content_digest(event)
         previous = self._accepted.find((event.dedup_key,)).get(event.dedup_key)
         known = previous.digest if previous is not None else None
@@ -169,6 +176,7 @@ class IngressHandler:
                 event)
             return "rejected"
         self._forwarder.forward([stamp_received(event, received)])
+        self._metrics.accepted(event.type, *_where(sender))
         try:  # only after the confirm; a failure here just means a retry is forwarded again
             self._accepted.record({event.dedup_key: AcceptedRecord(digest)})
         except StoreUnavailable as exc:
@@ -225,6 +233,10 @@ class IngressHandler:
     def _reject(self, delivery: Delivery, sender: DepartmentRef | None, rejection: Rejection,
                 event: ValidatedEvent | dict[str, Any] | None) -> None:
         self._rejections.dead_letter(delivery, rejection)
+        event_type = _type_of(event)
+        self._metrics.refused(event_type, *_where(sender), rejection.reason)
+        self._metrics.dead_lettered("intake.ingress", event_type, *_where(sender),
+                                    rejection.reason)
         if sender is None:
             return  # nobody authenticated to tell; the dead letter keeps the reason
         if isinstance(event, ValidatedEvent):
@@ -238,6 +250,18 @@ class IngressHandler:
         self._rejections.feedback(sender, RejectedRecord(
             event_id=event_id, event_source=source, event_type=type_, receipt_number=receipt,
             rejection=rejection, rejected_at=self._clock()))
+
+
+def _type_of(event: ValidatedEvent | dict[str, Any] | None) -> str | None:
+    if isinstance(event, ValidatedEvent):
+        return str(event.type)
+    claimed = (event or {}).get("type")
+    return str(claimed) if isinstance(claimed, str) and claimed else None
+
+
+def _where(sender: DepartmentRef | None) -> tuple[str | None, str | None]:
+    """Metric labels of the authenticated sender (never the event's own claim: unbounded)."""
+    return (sender.jurisdiction, sender.department) if sender is not None else (None, None)
 
 
 def _unknown_sender(delivery: Delivery, event: ValidatedEvent, operator: bool) -> Rejection:

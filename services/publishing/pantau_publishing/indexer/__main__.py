@@ -32,6 +32,9 @@ def config_from(settings: PublishingSettings) -> dict[str, object]:
         "INDEXER_UNKNOWN_RETRIES": settings.indexer_unknown_retries,
         "HEALTH_PORT": settings.indexer_health_port,
         "HEALTH_HOST": settings.health_host,
+        "METRICS_PORT": settings.indexer_metrics_port,
+        "METRICS_HOST": settings.metrics_host,
+        "INDEX_REFRESH_SECONDS": settings.index_refresh_seconds,
         "max_workers": 4,
     }
 

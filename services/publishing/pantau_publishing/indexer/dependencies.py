@@ -28,7 +28,8 @@ class SearchIndexProvider(DependencyProvider):  # type: ignore[misc]
         self.es = make_client(config["ELASTICSEARCH_URL"])
         aliases = Aliases(config["INDEX_ALIAS"], config["CHANGES_ALIAS"])
         self._bootstrap(aliases, float(config.get("BOOTSTRAP_TIMEOUT", 120)))
-        self.index = EsSearchIndex(self.es, aliases)
+        self.index = EsSearchIndex(self.es, aliases,
+                                   refresh_seconds=float(config.get("INDEX_REFRESH_SECONDS", 0.5)))
 
     def _bootstrap(self, aliases: Aliases, timeout: float) -> None:
         """Templates and aliases must exist before the first bulk; wait for the cluster (it may

@@ -15,6 +15,7 @@ from pantau_contracts.routing import PUBLISHING_QUEUE
 from pantau_nameko.batching import Delivery, batch_consume
 from pantau_nameko.failures import DependencyUnavailable
 from pantau_nameko.health import Health, HealthServer
+from pantau_nameko.metrics import MetricsServer
 from pantau_platform import tracing
 from pantau_publishing.indexer.dependencies import SearchIndexProvider
 from pantau_publishing.indexer.poison import PoisonCollector
@@ -47,6 +48,7 @@ class IndexerService:
 
     search_index: EsSearchIndex = SearchIndexProvider()
     health: Health = HealthServer()  # GET /healthz, /readyz on HEALTH_PORT (settings: 8102)
+    metrics = MetricsServer()  # GET /metrics on METRICS_PORT (settings: 9102)
 
     @batch_consume(PUBLISHING_QUEUE, max_size=100, max_wait_ms=200, prefetch=200,
                    config_prefix="INDEXER")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
-from pantau_publishing.search import failures
+from pantau_publishing.search import failures, metrics
 from pantau_publishing.search.client import Aliases
 from pantau_publishing.service.ports import (
     BulkItemResult,
@@ -26,10 +27,12 @@ class EsSearchIndex:
     ``SearchUnavailable``, an item as ``BulkItemResult(transient=True)``. ``ping`` says whether
     the indices behind both aliases can take writes again."""
 
-    def __init__(self, es: Elasticsearch, aliases: Aliases, *, refresh: bool = False) -> None:
+    def __init__(self, es: Elasticsearch, aliases: Aliases, *, refresh: bool = False,
+                 refresh_seconds: float = 0.5) -> None:
         self._es = es
         self._aliases = aliases
         self._refresh = refresh
+        self._refresh_seconds = 0.0 if refresh else refresh_seconds  # for freshness
 
     def _alias(self, action: IndexAction) -> str:
         return self._aliases.cases if action.target == "cases" else self._aliases.changes
@@ -43,12 +46,16 @@ class EsSearchIndex:
                                          "version": action.version,
                                          "version_type": "external"}})
             operations.append(action.document)
+        started = time.monotonic()
         try:
             answer = self._es.bulk(operations=operations, refresh=self._refresh)
         except Exception as exc:
+            metrics.bulk_took(time.monotonic() - started)
+            metrics.bulk_failed(failures.is_transient(exc))
             if failures.is_transient(exc):
                 raise SearchUnavailable("elasticsearch", _describe(exc)) from exc
             raise
+        metrics.bulk_took(time.monotonic() - started)
         results = []
         for item in answer["items"]:
             outcome = item.get("index", {})
@@ -61,6 +68,7 @@ class EsSearchIndex:
                 results.append(BulkItemResult(
                     ok=False, error=f"{error.get('type')}: {error.get('reason')}",
                     transient=failures.item_transient(outcome.get("status"), error)))
+        metrics.bulk_answered(actions, results, self._refresh_seconds)
         return results
 
     def ping(self) -> bool:

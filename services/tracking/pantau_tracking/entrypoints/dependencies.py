@@ -18,10 +18,12 @@ import eventlet
 from nameko.extensions import DependencyProvider
 
 from pantau_contracts.catalogue import load_catalogue
+from pantau_nameko import metrics
 from pantau_tracking.adapters.bulk_publisher import BulkConfirmingPublisher
 from pantau_tracking.adapters.clock import SystemClock
 from pantau_tracking.adapters.database import create_engine, migrate
 from pantau_tracking.adapters.log_backfill import backfill_log
+from pantau_tracking.adapters.metrics import OutboxGauges, SlaGauges
 from pantau_tracking.adapters.relay import OutboxRelay
 from pantau_tracking.adapters.retention import RetentionPurger
 from pantau_tracking.adapters.store import SqlStore
@@ -44,6 +46,8 @@ class Runtime:
         self.transparency = transparency
         self._kicked = threading.Event()
         self._log_backfilled = False
+        self.outbox_gauges = OutboxGauges(relay.store)  # refreshed at each scrape
+        self.sla_gauges = SlaGauges(relay.store)  # refreshed by the service's timer
 
     def maintain_log(self, checkpoint_interval: float) -> SequencerResult:
         """Once per process, queue history recorded before the log existed (``log_backfill``);
@@ -109,12 +113,14 @@ class TrackingRuntime(DependencyProvider):
         log.info("tracking store ready (%s)", self.engine.dialect.name)
 
     def start(self) -> None:
+        metrics.register_collector(self.runtime.outbox_gauges.refresh)
         self._running.set()
         self._gt = self.container.spawn_managed_thread(
             lambda: self.runtime.relay_loop(self.settings.tracking_relay_interval,
                                             self._running), identifier="outbox_relay")
 
     def stop(self) -> None:
+        metrics.unregister_collector(self.runtime.outbox_gauges.refresh)
         self._running.clear()
         self.runtime.kick_relay()
         self._gt.wait()

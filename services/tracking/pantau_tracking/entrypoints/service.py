@@ -23,6 +23,9 @@ from pantau_contracts.routing import TRACKING_QUEUE
 from pantau_nameko.batching import Delivery, batch_consume
 from pantau_nameko.failures import DependencyUnavailable
 from pantau_nameko.health import Health, HealthServer
+from pantau_nameko.metrics import MetricsServer
+from pantau_platform.metrics import EventCounters
+from pantau_tracking.adapters.metrics import record_applied
 from pantau_tracking.entrypoints.dependencies import Runtime, TrackingRuntime
 from pantau_tracking.service.handler import to_inbound
 from pantau_tracking.service.ports import StoreUnavailable
@@ -38,6 +41,8 @@ CHECKPOINT_INTERVAL = _SETTINGS.transparency_checkpoint_interval
 # The log is sequenced more often than it is signed, so the queue stays short and a checkpoint
 # is due as soon as its interval has passed.
 SEQUENCE_INTERVAL = min(CHECKPOINT_INTERVAL, 5.0)
+SLA_METRICS_INTERVAL = _SETTINGS.tracking_sla_metrics_interval
+COUNTERS = EventCounters()
 
 
 class TrackingService:
@@ -45,6 +50,7 @@ class TrackingService:
 
     tracking: Runtime = TrackingRuntime()
     health: Health = HealthServer()  # GET /healthz, /readyz on HEALTH_PORT (settings: 8101)
+    metrics = MetricsServer()  # GET /metrics on METRICS_PORT (settings: 9101)
 
     @batch_consume(TRACKING_QUEUE, max_size=500, max_wait_ms=50, prefetch=1000,
                    config_prefix="TRACKING")
@@ -63,14 +69,19 @@ class TrackingService:
                 indexes.append(index)
             except ContractViolation as exc:
                 poison[index] = {"reason": "contract-violation", **exc.as_dict()}
+                COUNTERS.refused(exc.event_type, None, None, "contract-violation")
         try:
             failures = self.tracking.handler.handle_batch(events)
         except StoreUnavailable as exc:
             raise DependencyUnavailable(exc.dependency, exc.detail,
                                         probe=self.tracking.store.ping) from exc
+        record_applied(events, (failure.index for failure in failures))  # after the commit
         for failure in failures:
             poison[indexes[failure.index]] = {"reason": "processing-failed",
                                               "detail": failure.error}
+            event = events[failure.index]
+            COUNTERS.refused(event.type, event.jurisdiction, event.department,
+                             "processing-failed")
         self.tracking.kick_relay()
         return poison
 
@@ -87,6 +98,14 @@ class TrackingService:
             log.info("overdue scan: %d marked overdue; %d buffered receipt(s) re-examined",
                      marked, expired)
             self.tracking.kick_relay()
+
+    @timer(interval=SLA_METRICS_INTERVAL, eager=True)
+    def refresh_sla_metrics(self) -> None:
+        """Open, overdue and late-reported cases per jurisdiction (``pantau_cases_*``)."""
+        try:
+            self.tracking.sla_gauges.refresh()
+        except Exception as exc:  # noqa: BLE001 - the gauges keep their last value
+            self._timer_failed("SLA metrics", exc)
 
     @timer(interval=PURGE_INTERVAL)
     def purge_retention(self) -> None:
