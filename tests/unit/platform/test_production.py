@@ -31,6 +31,14 @@ class FakeSettings(BaseSettings):
     portal_base_url: str = "https://pantau.example/"
 
 
+@pytest.fixture(autouse=True)
+def no_pantau_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check reads what a process was given from its environment: `make test` exports the
+    stack's (development) URLs, which must not leak into these settings."""
+    for name in [n for n in os.environ if n.startswith("PANTAU_")]:
+        monkeypatch.delenv(name)
+
+
 def test_production_settings_with_real_secrets_pass() -> None:
     assert check(FakeSettings(), needs=["transparency_signing_key"]) == []
 
