@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PANTAU_STATE_DIR ?= $(CURDIR)/.state
 
-.PHONY: run stop status test gate unit integration e2e bench schemas venv stack clean-state chaos k8s-check
+.PHONY: run stop status test gate unit integration e2e bench schemas venv stack clean-state chaos \
+  cluster cluster-stop test-cluster k8s-check
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || (apt-get update -qq && apt-get install -y -qq python3 python3-venv)
@@ -65,9 +66,24 @@ test: $(STAMP)
 	  export PANTAU_DATABASE_URL="$$PANTAU_TEST_DATABASE_URL" && \
 	  $(MAKE) --no-print-directory gate && \
 	  $(MAKE) --no-print-directory k8s-check && \
-	  $(BIN)/pytest -q -p no:cacheprovider -m "not chaos" && \
+	  $(BIN)/pytest -q -p no:cacheprovider -m "not chaos and not cluster" && \
 	  PANTAU_CHAOS_DURATIONS=10 PANTAU_CHAOS_COMMAND="make test" \
 	  $(BIN)/pytest tests/chaos -m chaos -q -p no:cacheprovider
+
+## cluster: a multi-node Pantau on loopback — 3 RabbitMQ nodes, 3 Elasticsearch nodes, the stack's
+## PostgreSQL (databases of its own), two instances of every process (infra/README.md, "Cluster")
+cluster: $(STAMP)
+	bash infra/cluster.sh up
+
+## cluster-stop: stop everything `make cluster` started, by PID (the shared stack keeps running)
+cluster-stop:
+	bash infra/cluster.sh down
+
+## test-cluster: the failover run on the cluster — SIGKILLs a RabbitMQ node, an Elasticsearch node
+## and one instance of each process while a department sends; prints the figures as JSON
+test-cluster: $(STAMP)
+	bash infra/cluster.sh up
+	$(BIN)/pytest tests/cluster -m cluster -q -s -p no:cacheprovider -o timeout=1800
 
 ## chaos: the chaos matrix on the real stack — every fault held ~10 s and ~60 s while a department
 ## sends; it kills/stops the stack's servers (docs/reliability.md). PANTAU_CHAOS_FAULTS=a,b: a subset

@@ -9,7 +9,7 @@ CLUSTER_NODES=(1 2 3)
 # (8000/8001, 8101-8103, 9100-9104): node i of 1..3 and Pantau instance n of 1..2.
 cluster_amqp_port() { echo $((5700 + $1)); }   # Erlang distribution: + 20000 (25701..)
 cluster_mgmt_port() { echo $((15700 + $1)); }
-cluster_prom_port() { echo $((15790 + $1)); }  # rabbitmq_prometheus, if the stack enables it
+cluster_prom_port() { echo $((15790 + $1)); }  # rabbitmq_prometheus (PANTAU_AMQP_PROMETHEUS_PORT)
 cluster_es_port() { echo $((9200 + $1)); }
 cluster_es_transport_port() { echo $((9300 + $1)); }
 cluster_app_port() { echo $((8400 + 10 * $1 + $2)); } # instance, offset 0..9 (see cluster-pantau.sh)

@@ -9,7 +9,7 @@ CLUSTER_RMQ_FIRST=pantau-c1@localhost
 cluster_rmq_dir() { echo "$CLUSTER_DIR/rabbitmq-$1"; }
 cluster_rmq_vars() {
     echo "PANTAU_AMQP_PORT=$(cluster_amqp_port "$1") PANTAU_AMQP_MGMT_PORT=$(cluster_mgmt_port "$1")" \
-        "PANTAU_RABBITMQ_NODENAME=pantau-c$1@localhost"
+        "PANTAU_RABBITMQ_NODENAME=pantau-c$1@localhost PANTAU_AMQP_PROMETHEUS_PORT=$(cluster_prom_port "$1")"
 }
 cluster_rmq() { # node fn args... — a rabbitmq.sh (or node_*) function on node i
     local node=$1
@@ -43,15 +43,6 @@ node_rmq_up() { # node
     CLUSTER_NODE=$1
     ensure_state
     node_rmq_cookie
-    # rabbitmq.sh's provisioning, plus a port of each node's own for rabbitmq_prometheus when
-    # the stack enables that plugin (its default 15692 would be taken by the first node).
-    eval "base_$(declare -f rabbitmq_provision)"
-    rabbitmq_provision() {
-        base_rabbitmq_provision
-        if grep -q rabbitmq_prometheus "$RMQ_DIR/enabled_plugins"; then
-            echo "prometheus.tcp.port = $(cluster_prom_port "$CLUSTER_NODE")" >>"$RMQ_DIR/rabbitmq.conf"
-        fi
-    }
     rabbitmq_up
 }
 
