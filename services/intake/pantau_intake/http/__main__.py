@@ -7,7 +7,7 @@ import uvicorn
 from pantau_intake.credentials.dev import dev_keys_in_store
 from pantau_intake.http.app import create_app
 from pantau_intake.settings import IntakeSettings
-from pantau_platform import metrics
+from pantau_platform import metrics, tracing
 from pantau_platform.logging import configure
 from pantau_platform.production import enforce
 
@@ -15,6 +15,7 @@ from pantau_platform.production import enforce
 def main() -> None:
     settings = IntakeSettings()
     configure(settings.log_level, "intake-http")
+    tracing.setup("intake-http", settings)
     enforce(settings, needs=["intake_master_key", "intake_amqp_url"],
             probe=lambda: dev_keys_in_store(settings))
     if settings.using_dev_master_key:

@@ -54,7 +54,7 @@ from pantau_intake.service.acceptance import (
     Outcome,
 )
 from pantau_intake.settings import IntakeSettings
-from pantau_platform import apidocs
+from pantau_platform import apidocs, tracing
 from pantau_platform.metrics import instrument
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,7 @@ def create_app(settings: IntakeSettings | None = None, *, wiring: Wiring | None 
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     apidocs.install(app, "/docs")  # Swagger UI from Pantau itself: works offline, no CDN
     instrument(app)  # HTTP RED per route; served on PANTAU_INTAKE_METRICS_PORT, not here
+    tracing.instrument_fastapi(app)  # server spans; the forwarder continues them
     app.state.wiring = wired
     _install_error_handlers(app)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uvicorn
 
-from pantau_platform import metrics
+from pantau_platform import metrics, tracing
 from pantau_platform.logging import configure
 from pantau_platform.production import enforce
 from pantau_publishing.portal.app import create_app
@@ -15,6 +15,7 @@ from pantau_publishing.settings import PublishingSettings
 def main() -> int:
     settings = PublishingSettings()
     configure(settings.log_level, "publishing-portal")
+    tracing.setup("publishing-portal", settings)
     enforce(settings, probe=settings.portal_production_problems)
     metrics.serve(settings.metrics_host, settings.portal_metrics_port)  # not the public port
     uvicorn.run(create_app(settings), host=settings.portal_host, port=settings.portal_port,

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from pantau_platform import apidocs
+from pantau_platform import apidocs, tracing
 from pantau_platform.metrics import instrument
 from pantau_publishing.portal import (
     api,
@@ -89,6 +89,7 @@ def create_app(settings: PublishingSettings | None = None,
                     "Rekam jejak publik layanan pemerintah daerah — tanpa data pribadi.",
         docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
     instrument(app)  # HTTP RED per route template; /metrics only on PANTAU_PORTAL_METRICS_PORT
+    tracing.instrument_fastapi(app)  # server spans (exported only if PANTAU_OTEL_EXPORTER)
     apidocs.install(app, "/api/docs")  # Swagger UI served from here: offline, under the CSP
     app.state.records = records
     app.state.settings = settings

@@ -11,7 +11,9 @@ their next tick; the outbox relay retries on its own.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from nameko.rpc import rpc
@@ -24,8 +26,10 @@ from pantau_nameko.batching import Delivery, batch_consume
 from pantau_nameko.failures import DependencyUnavailable
 from pantau_nameko.health import Health, HealthServer
 from pantau_nameko.metrics import MetricsServer
+from pantau_platform import tracing
 from pantau_platform.metrics import EventCounters
 from pantau_tracking.adapters.metrics import record_applied
+from pantau_tracking.domain.lifecycle import Inbound
 from pantau_tracking.entrypoints.dependencies import Runtime, TrackingRuntime
 from pantau_tracking.service.handler import to_inbound
 from pantau_tracking.service.ports import StoreUnavailable
@@ -43,6 +47,37 @@ CHECKPOINT_INTERVAL = _SETTINGS.transparency_checkpoint_interval
 SEQUENCE_INTERVAL = min(CHECKPOINT_INTERVAL, 5.0)
 SLA_METRICS_INTERVAL = _SETTINGS.tracking_sla_metrics_interval
 COUNTERS = EventCounters()
+
+
+def start_apply_spans(events: list[Inbound], deliveries: list[Delivery],
+                      ) -> tuple[list[Inbound], list[tracing.Span]]:
+    """One span per event of the batch, each the child of its own message's context (the
+    forwarder's publish span, or the event's ``traceparent``); each event then carries its span's
+    context, which tracking copies onto the outbox rows it causes."""
+    spans = [tracing.start_span(f"{TRACKING_QUEUE} apply",
+                                [tracing.delivery_carrier(d.headers, d.body)],
+                                kind=tracing.SpanKind.CONSUMER,
+                                attributes={tracing.EVENT_ID: e.event_id,
+                                            tracing.RECEIPT: _receipt(e)})
+             for e, d in zip(events, deliveries, strict=True)]
+    traced = [dataclasses.replace(e, traceparent=carrier.get(tracing.TRACEPARENT),
+                                  tracestate=carrier.get(tracing.TRACESTATE))
+              for e, carrier in ((e, tracing.current_carrier(s))
+                                 for e, s in zip(events, spans, strict=True))]
+    return traced, spans
+
+
+def end_apply_spans(spans: list[tracing.Span], failed: Iterable[int], detail: str) -> None:
+    for index in failed:
+        tracing.fail(spans[index], detail)
+    tracing.end_all(spans)
+
+
+def _receipt(event: Inbound) -> str:
+    try:
+        return event.receipt_number
+    except AttributeError:  # not a case event (it fails in the handler and is dead-lettered)
+        return ""
 
 
 class TrackingService:
@@ -70,11 +105,17 @@ class TrackingService:
             except ContractViolation as exc:
                 poison[index] = {"reason": "contract-violation", **exc.as_dict()}
                 COUNTERS.refused(exc.event_type, None, None, "contract-violation")
+        events, spans = start_apply_spans(events, [deliveries[i] for i in indexes])
         try:
             failures = self.tracking.handler.handle_batch(events)
         except StoreUnavailable as exc:
+            end_apply_spans(spans, range(len(spans)), f"{exc.dependency} unavailable")
             raise DependencyUnavailable(exc.dependency, exc.detail,
                                         probe=self.tracking.store.ping) from exc
+        except Exception:
+            end_apply_spans(spans, range(len(spans)), "handler-failed")
+            raise
+        end_apply_spans(spans, (failure.index for failure in failures), "processing-failed")
         record_applied(events, (failure.index for failure in failures))  # after the commit
         for failure in failures:
             poison[indexes[failure.index]] = {"reason": "processing-failed",
