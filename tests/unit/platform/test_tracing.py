@@ -86,7 +86,8 @@ def test_use_current_makes_a_child_of_the_current_span_and_links_the_senders(
         child = tracing.start_span("publish", [{"traceparent": OTHER}], use_current=True)
         child.end()
     publish, server_span = spans.get_finished_spans()
-    assert publish.parent is not None and publish.parent.span_id == server.get_span_context().span_id
+    assert publish.parent is not None
+    assert publish.parent.span_id == server.get_span_context().span_id
     assert [format(link.context.trace_id, "032x") for link in publish.links] == [OTHER[3:35]]
 
 
