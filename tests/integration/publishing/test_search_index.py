@@ -86,7 +86,8 @@ def test_search_facets_paging_and_changes(search: SearchStack) -> None:
     counts = {b.value: b.count for b in everything.facets["kecamatan"]}
     assert counts == {"Coblong": 2, "Sukajadi": 2, "Cibeunying": 1}
     labels = {b.value: b.label for b in everything.facets["department"]}
-    assert labels["dpmptsp"] == "DPMPTSP DPMPTSP"
+    # codes repeat across jurisdictions: a facet value names both, the label says where
+    assert labels["kota-bandung/dpmptsp"] == "DPMPTSP DPMPTSP (Kota Bandung)"
     narrowed = service.search(parse_query({"q": "coblong", "department": "dpmptsp"}))
     assert narrowed.total == 2
     page2 = service.search(parse_query({"sort": "nomor", "size": "2", "page": "2",
