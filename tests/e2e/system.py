@@ -72,12 +72,18 @@ class System:
 def running_system(amqp_url: str, state: Path, *, name: str, intake_port: int,
                    portal_port: int,
                    per_process_env: Mapping[str, Mapping[str, str]] | None = None,
-                   ) -> Iterator[System]:
-    """Start everything for one test module (``name`` labels its vhost and aliases)."""
+                   catalogue_dir: Path | None = None) -> Iterator[System]:
+    """Start everything for one test module (``name`` labels its vhost and aliases).
+    ``catalogue_dir``: the service catalogue every process (and the topology) loads
+    (``PANTAU_CATALOGUE_DIR``; default the repository's)."""
     run = uuid.uuid4().hex[:8]
     vhost_url = f"{amqp_url.rsplit('/', 1)[0]}/pantau_{name}_{run}"
     settings = PantauSettings(amqp_url=vhost_url, amqp_management_url=MGMT_URL)
-    apply(settings, service_users=True)
+    catalogue_env = {"PANTAU_CATALOGUE_DIR": str(catalogue_dir)} if catalogue_dir else {}
+    with pytest.MonkeyPatch.context() as patch:  # the topology declares its departments' queues
+        for key, value in catalogue_env.items():
+            patch.setenv(key, value)
+        apply(settings, service_users=True)
     # every process connects as its own least-privilege user (docs/architecture.md,
     # "Identities"); PANTAU_AMQP_URL (the operator) is for the tools and the tests themselves
     identities = {f"PANTAU_{name.upper()}_AMQP_URL": identity_url(vhost_url, f"pantau-{name}")
@@ -87,7 +93,8 @@ def running_system(amqp_url: str, state: Path, *, name: str, intake_port: int,
            "PANTAU_ELASTICSEARCH_URL": ES_URL, "PANTAU_STATE_DIR": str(state),
            "PANTAU_INDEX_ALIAS": f"pantau-{name}-{run}-cases",
            "PANTAU_CHANGES_ALIAS": f"pantau-{name}-{run}-changes",
-           "PANTAU_INTAKE_PORT": str(intake_port), "PANTAU_PORTAL_PORT": str(portal_port)}
+           "PANTAU_INTAKE_PORT": str(intake_port), "PANTAU_PORTAL_PORT": str(portal_port),
+           **catalogue_env}
     system = System(env, state, per_process_env or {})
     try:
         for command in (["bootstrap-dev"], ["apply-amqp", "--dev"]):

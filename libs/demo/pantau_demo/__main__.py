@@ -1,7 +1,13 @@
 """Load the demo data into a running Pantau.
 
-    python -m pantau_demo load               # Kota Bandung (300 cases) + Kab. Bandung (80)
+    python -m pantau_demo load               # the six demo jurisdictions (scenarios.PROFILES)
     python -m pantau_demo load --jurisdiction kab-bandung [--cases 80]
+
+The demo jurisdictions differ in size and performance so the comparison page (/perbandingan)
+ranks something: Kota Bandung (300 cases), Kab. Bogor (200, slow, many overdue), Kota Depok
+(100, reports late), Kab. Bandung (80), Kota Cimahi (60, fast) and Kab. Pangandaran (12: too
+few to rank). All are loaded together — every history import, then every recent event, then one
+wait — so the load takes about as long as the largest jurisdiction, not the sum.
 
 Two paths, as in a real deployment that starts with a backlog:
 
@@ -44,13 +50,13 @@ from pantau_client.http_sender import HttpSender, Refused
 from pantau_contracts import validate_event
 from pantau_contracts.catalogue import Catalogue, load_catalogue
 from pantau_contracts.envelope import stamp_received
-from pantau_demo.scenarios import DemoEvent, build
+from pantau_demo.scenarios import PROFILES, DemoEvent, build
 from pantau_intake.adapters.forwarder import outgoing_for
 from pantau_intake.credentials.dev import dev_department
 from pantau_platform.amqp import ConfirmingPublisher, Outgoing, PublishError
 from pantau_platform.settings import PantauSettings
 
-DEFAULT_CASES = {"kota-bandung": 300, "kab-bandung": 80}
+DEFAULT_CASES = {code: profile.cases for code, profile in PROFILES.items()}
 
 
 def history_message(event: DemoEvent, catalogue: Catalogue) -> Outgoing:
@@ -124,20 +130,26 @@ def _send_batch(sender: HttpSender, bodies: list[dict[str, Any]]) -> int:
     return accepted
 
 
-def wait_visible(portal_url: str, jurisdiction: str, cases: int, timeout: float) -> int:
+def visible(portal_url: str, jurisdiction: str) -> int:
+    """How many cases of ``jurisdiction`` the portal shows (0 while it cannot answer)."""
+    try:
+        response = httpx.get(f"{portal_url}/api/v1/cases",
+                             params={"jurisdiction": jurisdiction, "size": 1}, timeout=5.0)
+        return int(response.json().get("total", 0)) if response.status_code == 200 else 0
+    except (httpx.HTTPError, ValueError):
+        return 0
+
+
+def wait_visible(portal_url: str, wanted: dict[str, int], timeout: float) -> dict[str, int]:
+    """Wait until the portal shows ``wanted[j]`` cases of every jurisdiction ``j``."""
     deadline = time.monotonic() + timeout
-    total = 0
+    seen = dict.fromkeys(wanted, 0)
     while time.monotonic() < deadline:
-        try:
-            response = httpx.get(f"{portal_url}/api/v1/cases",
-                                 params={"jurisdiction": jurisdiction, "size": 1}, timeout=5.0)
-            total = int(response.json().get("total", 0)) if response.status_code == 200 else 0
-        except (httpx.HTTPError, ValueError):
-            total = 0
-        if total >= cases:
-            return total
+        seen = {j: seen[j] if seen[j] >= n else visible(portal_url, j) for j, n in wanted.items()}
+        if all(seen[j] >= n for j, n in wanted.items()):
+            break
         time.sleep(0.5)
-    return total
+    return seen
 
 
 def anchor() -> datetime:
@@ -153,22 +165,30 @@ def anchor() -> datetime:
     return now
 
 
-def load(catalogue: Catalogue, jurisdiction: str, cases: int, args: argparse.Namespace) -> bool:
-    events = build(catalogue, jurisdiction, cases, now=anchor())
-    receipts = sorted({e.body["subject"] for e in events})
-    history = [e for e in events if e.history]
-    print(f"Demo data: {len(receipts)} cases, {len(events)} events for {jurisdiction} "
-          f"({len(history)} history, {len(events) - len(history)} recent)")
-    import_history(history, catalogue, args.amqp_url)
-    send([e for e in events if not e.history], args.intake_url)
-    total = wait_visible(args.portal_url, jurisdiction, len(receipts), args.timeout)
-    if total < len(receipts):
-        print(f"Only {total} of {len(receipts)} {jurisdiction} demo cases are visible so far; "
-              "they may still be on their way (see .state/logs/).", file=sys.stderr)
-        return False
-    print(f"All {len(receipts)} {jurisdiction} demo cases are searchable. Try: "
-          + ", ".join(receipts[:3]))
-    return True
+def load(catalogue: Catalogue, cases: dict[str, int | None], args: argparse.Namespace) -> bool:
+    """Load every jurisdiction of ``cases`` (None: its profile's size), then wait for them."""
+    now = anchor()
+    events = {j: build(catalogue, j, n, now=now) for j, n in cases.items()}
+    receipts = {j: sorted({e.body["subject"] for e in found}) for j, found in events.items()}
+    for j, found in events.items():
+        history = sum(1 for e in found if e.history)
+        print(f"Demo data: {len(receipts[j])} cases, {len(found)} events for {j} "
+              f"({history} history, {len(found) - history} recent)")
+    everything = sorted((e for found in events.values() for e in found),
+                        key=lambda e: e.body["time"])
+    import_history([e for e in everything if e.history], catalogue, args.amqp_url)
+    send([e for e in everything if not e.history], args.intake_url)
+    seen = wait_visible(args.portal_url, {j: len(r) for j, r in receipts.items()}, args.timeout)
+    ok = True
+    for j, numbers in receipts.items():
+        if seen[j] < len(numbers):
+            print(f"Only {seen[j]} of {len(numbers)} {j} demo cases are visible so far; they may "
+                  "still be on their way (see .state/logs/).", file=sys.stderr)
+            ok = False
+        else:
+            print(f"All {len(numbers)} {j} demo cases are searchable. Try: "
+                  + ", ".join(numbers[:3]))
+    return ok
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,12 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown jurisdiction {', '.join(unknown)}")
     try:
-        ok = [load(catalogue, j, args.cases or DEFAULT_CASES.get(j, 100), args)
-              for j in jurisdictions]
+        ok = load(catalogue, {j: args.cases for j in jurisdictions}, args)
     except PublishError as exc:
         print(f"The history import failed: {exc}", file=sys.stderr)
         return 1
-    return 0 if all(ok) else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -15,6 +15,12 @@ idempotent on (source, id), and the second load's events are byte-identical to t
   order (received times never decrease within a case) the steps queued behind it are late too —
   about a quarter of its steps show as reported late, so the late-reporting views have something
   to show. Every other department stays within the tolerance (at most the next working day).
+* Each demo jurisdiction has a ``Profile`` (``PROFILES``) so the comparison page has something to
+  rank: its size, the mix of what happens to its cases, the share completed within the legal
+  maximum, and who reports late. Kota Bandung and Kab. Bandung keep the original mix (their
+  events are byte-identical to earlier loads); Kota Cimahi is small and fast, Kab. Bogor large
+  and slow (many overdue), Kota Depok reports late in both departments, and Kab. Pangandaran has
+  too few cases to be ranked (the page marks it).
 """
 
 from __future__ import annotations
@@ -36,6 +42,44 @@ LATE_REPORTERS = {"kota-bandung": "dinkes", "kab-bandung": "disdukcapil"}
 """The habitual late reporter of each jurisdiction (else the last department by code)."""
 LATE_SHARE = 0.15
 """The late reporter's chance that one report comes 2–10 working days late."""
+# (kind, weight): what happens to a demo case; "new" cases were opened at the counter just now
+KINDS = [("completed", 40), ("in_progress", 20), ("returned_resumed", 10), ("returned_open", 6),
+         ("rejected", 9), ("withdrawn", 5), ("overdue", 10), ("new", 4)]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one demo jurisdiction performs."""
+
+    cases: int
+    kinds: tuple[tuple[str, int], ...] = tuple(KINDS)
+    on_time: float = 0.85
+    """Chance that a completed case finished within the legal maximum."""
+    pace: float = 1.0
+    """Scales how long closed cases took (0.5: twice as fast as the default mix)."""
+    late_departments: tuple[str, ...] = ()
+    """Habitual late reporters (empty: ``LATE_REPORTERS`` / the last department by code)."""
+    late_share: float = LATE_SHARE
+
+
+PROFILES: dict[str, Profile] = {
+    "kota-bandung": Profile(300),
+    "kab-bandung": Profile(80),
+    # small and fast: nearly everything on time, hardly anything overdue
+    "kota-cimahi": Profile(60, (("completed", 60), ("in_progress", 20), ("returned_resumed", 8),
+                                ("rejected", 4), ("withdrawn", 3), ("overdue", 1), ("new", 4)),
+                           on_time=0.97, pace=0.5),
+    # large and slow: a third of completed cases late, many open cases overdue
+    "kab-bogor": Profile(200, (("completed", 38), ("in_progress", 12), ("returned_resumed", 8),
+                               ("returned_open", 8), ("rejected", 6), ("withdrawn", 3),
+                               ("overdue", 30), ("new", 3)), on_time=0.6),
+    # reports late: both departments, one report in three
+    "kota-depok": Profile(100, on_time=0.8, late_departments=("disdukcapil", "dpmptsp"),
+                          late_share=0.35),
+    # too few cases for a fair rank: the comparison marks it instead
+    "kab-pangandaran": Profile(12),
+}
+DEFAULT_PROFILE = Profile(100)
 KECAMATAN = {
     "kota-bandung": [
         "Andir", "Antapani", "Arcamanik", "Astanaanyar", "Babakan Ciparay", "Bandung Kidul",
@@ -44,6 +88,15 @@ KECAMATAN = {
         "Cinambo", "Coblong", "Gedebage", "Kiaracondong", "Lengkong", "Mandalajati",
         "Panyileukan", "Rancasari", "Regol", "Sukajadi", "Sukasari", "Sumur Bandung",
         "Ujungberung"],
+    "kota-cimahi": ["Cimahi Selatan", "Cimahi Tengah", "Cimahi Utara"],
+    "kab-bogor": [
+        "Babakan Madang", "Bojonggede", "Cibinong", "Cileungsi", "Ciomas", "Cisarua",
+        "Citeureup", "Dramaga", "Gunung Putri", "Jonggol", "Leuwiliang", "Megamendung",
+        "Parung", "Sukaraja"],
+    "kota-depok": [
+        "Beji", "Bojongsari", "Cilodong", "Cimanggis", "Cinere", "Cipayung", "Limo",
+        "Pancoran Mas", "Sawangan", "Sukmajaya", "Tapos"],
+    "kab-pangandaran": ["Cijulang", "Kalipucang", "Pangandaran", "Parigi", "Sidamulih"],
     "kab-bandung": [
         "Arjasari", "Baleendah", "Banjaran", "Bojongsoang", "Cangkuang", "Cicalengka",
         "Cikancung", "Cilengkrang", "Cileunyi", "Cimaung", "Cimenyan", "Ciparay", "Ciwidey",
@@ -51,14 +104,12 @@ KECAMATAN = {
         "Margaasih", "Margahayu", "Nagreg", "Pacet", "Pameungpeuk", "Pangalengan", "Paseh",
         "Rancabali", "Rancaekek", "Solokanjeruk", "Soreang"],
 }
-NIK_REGION = {"kota-bandung": "3273", "kab-bandung": "3204"}
+NIK_REGION = {"kota-bandung": "3273", "kab-bandung": "3204", "kota-cimahi": "3277",
+              "kab-bogor": "3201", "kota-depok": "3276", "kab-pangandaran": "3218"}
 FIRST = ["Siti", "Budi", "Dewi", "Asep", "Rina", "Ujang", "Neneng", "Dadang", "Euis", "Yayan",
          "Agus", "Lilis", "Cecep", "Nurul", "Hendra", "Wulan"]
 LAST = ["Aminah", "Santoso", "Lestari", "Sunandar", "Kartika", "Suherman", "Rahayu", "Hidayat",
         "Permana", "Nugraha", "Kurniawan", "Setiawati"]
-# (kind, weight): what happens to a demo case; "new" cases were opened at the counter just now
-KINDS = [("completed", 40), ("in_progress", 20), ("returned_resumed", 10), ("returned_open", 6),
-         ("rejected", 9), ("withdrawn", 5), ("overdue", 10), ("new", 4)]
 
 
 @dataclass(frozen=True)
@@ -78,6 +129,12 @@ def late_reporter(juris: Jurisdiction) -> str:
     """The department of ``juris`` that habitually reports late."""
     wanted = LATE_REPORTERS.get(juris.code, "")
     return wanted if wanted in juris.departments else str(sorted(juris.departments)[-1])
+
+
+def late_reporters(juris: Jurisdiction, profile: Profile) -> set[str]:
+    """Every habitually late department of ``juris`` under ``profile``."""
+    named = {d for d in profile.late_departments if d in juris.departments}
+    return named or {late_reporter(juris)}
 
 
 def receipt_prefix(department: Department, service: Service) -> str:
@@ -110,9 +167,9 @@ def _plus_working_days(at: datetime, days: int, tz: ZoneInfo) -> datetime:
 
 
 def reporting_delay(claimed: datetime, rng: random.Random, late_reporter: bool,
-                    tz: ZoneInfo) -> datetime:
+                    tz: ZoneInfo, late_share: float = LATE_SHARE) -> datetime:
     """When a department reports a step it claims happened at ``claimed``."""
-    if late_reporter and rng.random() < LATE_SHARE:
+    if late_reporter and rng.random() < late_share:
         late = _plus_working_days(claimed, rng.randint(2, 10), tz)
         return late + timedelta(minutes=rng.randint(0, 180))
     roll = rng.random()
@@ -123,18 +180,22 @@ def reporting_delay(claimed: datetime, rng: random.Random, late_reporter: bool,
     return claimed + timedelta(hours=rng.randint(8, 20))  # the next morning at the latest
 
 
-def build(catalogue: Catalogue, jurisdiction: str = "kota-bandung", cases: int = 300,
-          now: datetime | None = None, seed: int = 2026) -> list[DemoEvent]:
-    """The demo events for ``cases`` cases, in the order they should be sent."""
+def build(catalogue: Catalogue, jurisdiction: str = "kota-bandung", cases: int | None = None,
+          now: datetime | None = None, seed: int = 2026,
+          profile: Profile | None = None) -> list[DemoEvent]:
+    """The demo events for ``cases`` cases (default: the profile's), in the order they should be
+    sent. ``profile`` defaults to ``PROFILES[jurisdiction]`` (else ``DEFAULT_PROFILE``)."""
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
     juris = catalogue.jurisdiction(jurisdiction)
     if juris is None:
         raise ValueError(f"the catalogue has no jurisdiction {jurisdiction!r}")
+    profile = profile or PROFILES.get(jurisdiction, DEFAULT_PROFILE)
+    cases = profile.cases if cases is None else cases
     tz = ZoneInfo(juris.timezone)
-    late_department = late_reporter(juris)
+    late_departments = late_reporters(juris, profile)
     services: list[Service] = [s for d in juris.departments.values() for s in d.services.values()]
-    kinds = [k for k, w in KINDS for _ in range(w)]
+    kinds = [k for k, w in profile.kinds for _ in range(w)]
     events: list[DemoEvent] = []
     for n in range(1, cases + 1):
         service = services[n % len(services)]
@@ -146,7 +207,7 @@ def build(catalogue: Catalogue, jurisdiction: str = "kota-bandung", cases: int =
         last: datetime | None = None
         reported: datetime | None = None
         for sequence, (step_type, data, day, exact) in enumerate(
-                _timed(kind, steps, service, now, rng), start=1):
+                _timed(kind, steps, service, now, rng, profile), start=1):
             at = day if exact else _local(day, tz, rng)
             if last is not None and at <= last:  # two steps on one day: keep them in order
                 at = last + timedelta(minutes=rng.randint(5, 90))
@@ -154,7 +215,8 @@ def build(catalogue: Catalogue, jurisdiction: str = "kota-bandung", cases: int =
             received = None
             if at < now - RECENT:  # history: reported in order, never after "now"
                 delays = random.Random(f"{seed}/{receipt}/{sequence}/received")
-                received = reporting_delay(at, delays, department.code == late_department, tz)
+                received = reporting_delay(at, delays, department.code in late_departments, tz,
+                                           profile.late_share)
                 if reported is not None:
                     received = max(received, reported + timedelta(minutes=delays.randint(1, 5)))
                 received = reported = min(received, now - timedelta(minutes=1))
@@ -180,7 +242,8 @@ def _abbreviation(code: str) -> str:
 
 
 def _timed(kind: str, steps: list[tuple[str, dict[str, Any]]], service: Service, now: datetime,
-           rng: random.Random) -> list[tuple[str, dict[str, Any], datetime, bool]]:
+           rng: random.Random, profile: Profile = DEFAULT_PROFILE
+           ) -> list[tuple[str, dict[str, Any], datetime, bool]]:
     """Spread the steps over time so the mix looks like a real office: most cases finish within
     the legal maximum (working days ≈ 1.4 calendar days), some late, open ones mostly on time.
     Each step is (type, data, day or exact time, exact?)."""
@@ -194,8 +257,8 @@ def _timed(kind: str, steps: list[tuple[str, dict[str, Any]]], service: Service,
         start = now - timedelta(days=legal_days * rng.uniform(0.05, 0.8))
         duration = (now - start).days * rng.uniform(0.3, 0.9)
     else:
-        duration = legal_days * (rng.uniform(0.3, 0.95) if rng.random() < 0.85
-                                 else rng.uniform(1.1, 1.6))
+        duration = legal_days * profile.pace * (
+            rng.uniform(0.3, 0.95) if rng.random() < profile.on_time else rng.uniform(1.1, 1.6))
         start = now - timedelta(days=duration + rng.uniform(1, 60))
     start = _next_weekday(start, 0)
     timed = []
