@@ -18,6 +18,7 @@ README ("Metrics") and ``docs/operations.md``.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from typing import Any
@@ -140,7 +141,12 @@ def serve(host: str, port: int) -> Any:
     """Start ``/metrics`` on ``host:port`` in a daemon thread (0 = off: returns None)."""
     if port <= 0:
         return None
-    server, _thread = start_http_server(port, addr=host)
+    try:
+        server, _thread = start_http_server(port, addr=host)
+    except OSError as exc:  # the app itself still serves; only its metrics are missing
+        logging.getLogger(__name__).error("metrics server could not bind %s:%d (%s); running "
+                                          "without it", host, port, exc)
+        return None
     return server
 
 
