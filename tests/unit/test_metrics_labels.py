@@ -1,0 +1,91 @@
+"""Metric labels stay bounded (``pantau_platform.metrics``), the nameko ``/metrics`` WSGI app
+serves the registry and runs scrape-time collectors, and the ingress reports each outcome
+through its ``EventMetrics`` port (a hand-written fake here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pantau_nameko import metrics as nameko_metrics
+from pantau_platform.metrics import bounded, event_labels, routing_labels
+
+
+def test_labels_are_registered_types_and_codes_or_placeholders() -> None:
+    assert event_labels("case.submitted", "kota-bandung", "dpmptsp") == {
+        "type": "case.submitted", "jurisdiction": "kota-bandung", "department": "dpmptsp"}
+    assert event_labels("BDG-PBG-2026-000001", None, "A B")["type"] == "other"
+    assert event_labels(None, None, "A B") == {"type": "unknown", "jurisdiction": "unknown",
+                                               "department": "other"}
+    assert routing_labels("kota-bandung.dpmptsp.case.updated")["department"] == "dpmptsp"
+    assert routing_labels("case.updated.kota-bandung") == {
+        "type": "case.updated", "jurisdiction": "kota-bandung", "department": "unknown"}
+
+
+@given(st.text(max_size=80))
+def test_any_text_becomes_a_bounded_label(text: str) -> None:
+    assert bounded(text, "type") in {"unknown", "other"} | {text}
+    label = bounded(text, "reason")
+    assert label in {"unknown", "other"} or (label == text and len(text) <= 40)
+
+
+def test_the_nameko_app_serves_metrics_and_runs_collectors() -> None:
+    calls: list[int] = []
+
+    def refresh() -> None:
+        calls.append(1)
+
+    nameko_metrics.register_collector(refresh)
+    try:
+        status: list[str] = []
+        body = b"".join(nameko_metrics.app()({"PATH_INFO": "/metrics"},
+                                             lambda s, h: status.append(s)))
+        assert status == ["200 OK"] and calls == [1]
+        assert b"python_info" in body or b"process_" in body or b"# HELP" in body
+        nameko_metrics.app()({"PATH_INFO": "/other"}, lambda s, h: status.append(s))
+        assert status[-1].startswith("404")
+    finally:
+        nameko_metrics.unregister_collector(refresh)
+
+
+class FakeMetrics:
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def received(self, *args: Any) -> None:
+        self.calls.append(("received", *args))
+
+    def accepted(self, *args: Any) -> None:
+        self.calls.append(("accepted", *args))
+
+    def refused(self, *args: Any) -> None:
+        self.calls.append(("refused", *args))
+
+    def dead_lettered(self, *args: Any) -> None:
+        self.calls.append(("dead_lettered", *args))
+
+
+def test_the_ingress_counts_a_refusal_with_the_senders_labels() -> None:
+    from pantau_intake.service.ingress import Delivery, IngressHandler
+
+    class Sink:
+        def dead_letter(self, delivery: Any, rejection: Any) -> None: ...
+
+        def feedback(self, department: Any, record: Any) -> None: ...
+
+    class Forwarder:
+        def forward(self, events: Any) -> None: ...
+
+    fake = FakeMetrics()
+    handler = IngressHandler(directory=None, forwarder=Forwarder(),  # type: ignore[arg-type]
+                             rejections=Sink(), metrics=fake)
+    outcome = handler.handle(Delivery(body=b'{"not": "an event"}', exchange="pantau.ingress",
+                                      routing_key="kota-bandung.dpmptsp.case.submitted",
+                                      user_id="dept-kota-bandung-dpmptsp",
+                                      content_type="application/json"))
+    assert outcome == "rejected"
+    kinds = [c[0] for c in fake.calls]
+    assert kinds == ["received", "refused", "dead_lettered"]
+    assert fake.calls[1][-1] == "invalid-event"
