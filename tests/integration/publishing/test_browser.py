@@ -15,6 +15,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import uvicorn
 
@@ -36,17 +37,37 @@ def chromium() -> str:
     return CHROMIUM
 
 
-def dump_dom(browser: str, url: str, width: int = 1280, *extra: str) -> str:
+def load_page(browser: str, url: str, width: int = 1280, *extra: str) -> tuple[str, list[str]]:
+    """The DOM after load and what the page wrote to the browser console."""
     with tempfile.TemporaryDirectory() as profile:
         result = subprocess.run(
             [browser, "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-             f"--window-size={width},2400", *extra,
+             f"--window-size={width},2400", "--enable-logging=stderr", "--v=0", *extra,
              "--dump-dom", url],
             capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
+    return result.stdout, [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+
+
+def dump_dom(browser: str, url: str, width: int = 1280, *extra: str) -> str:
+    """The DOM of a portal page, checked for what Lighthouse flags on every page (Swagger UI
+    under ``/docs`` is not a portal page)."""
+    page, _console = load_page(browser, url, width, *extra)
+    if not url.split("?")[0].endswith("/docs"):
+        assert_page_basics(page)
+    return page
+
+
+def assert_page_basics(page: str) -> None:
+    """A language, one h1, a meta description, the icon linked, no inline style (the CSP)."""
+    assert re.search(r'<html lang="(id|en)"', page), page[:500]
+    assert page.count("<h1") == 1, page[:2000]
+    description = re.search(r'<meta name="description" content="([^"]{50,})">', page)
+    assert description, page[:1000]
+    assert '<link rel="icon" href="/favicon.ico"' in page
+    assert " style=" not in page
 
 
 def test_search_open_case_and_timeline_in_both_languages(
@@ -161,10 +182,29 @@ def test_comparison_and_monthly_charts_on_a_phone(
     assert page.count("Kasus terlalu sedikit") == 2 and "belum cukup data" in page
     assert re.search(r'<th scope="col">Peringkat</th>', page)
     assert " style=" not in page  # the CSP allows no inline style
+    assert 'content="Perbandingan kinerja layanan antardaerah Jawa Barat' in page
     board = dump_dom(chromium, f"{portal}/dasbor/kota-bandung?lang=en", width=390)
     assert '<html lang="en">' in board and "Statistics by month" in board
+    assert '<meta name="description" content="Service performance dashboard for Kota' in board
     assert 'class="chart"' in board and 'id="monthly-table"' in board
     assert 'href="/dasbor/kota-bandung/statistik.csv"' in board
     assert re.search(r'<caption>Monthly statistics table</caption>', board)
     assert 'class="sname">received</span>' in board  # the series named in text, not colour
     assert " style=" not in board
+
+
+def test_home_page_logs_nothing_and_every_resource_it_names_loads(
+        portal: str, chromium: str) -> None:  # noqa: F811
+    """Lighthouse's "no browser errors in the console": nothing written to the console, and
+    no 404 among the stylesheet, scripts and icons (a 404 — /favicon.ico, which every browser
+    asks for — is logged as a console error)."""
+    page, console = load_page(chromium, f"{portal}/", 390)
+    assert console == [], console
+    assert_page_basics(page)
+    resources = set(re.findall(r'<(?:link|script)[^>]* (?:href|src)="(/[^"]*)"', page))
+    assert {"/favicon.ico", "/static/favicon.svg", "/static/portal.css"} <= resources
+    for path in sorted(resources | {"/favicon.ico"}):
+        response = httpx.get(portal + path, timeout=10)
+        assert response.status_code == 200, (path, response.status_code)
+    assert httpx.get(f"{portal}/favicon.ico", timeout=10).headers["content-type"] == \
+        "image/x-icon"
