@@ -122,6 +122,7 @@ def test_cluster_survives_a_node_of_everything(cluster: Cluster) -> None:
         report["freshness_before_s"] = freshness(observer, load)
         for name, components in FAULTS.items():
             report["faults"].append(fault(cluster, load, name, components, es_urls, alias))
+            print(json.dumps(report["faults"][-1]), flush=True)  # progress, with -s
         report["freshness_after_s"] = freshness(observer, load)
     finally:
         load.stop()

@@ -52,8 +52,10 @@ log = logging.getLogger("pantau_publishing.reconcile")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Diff Pantau's public index against tracking's record (read-only)")
-    parser.add_argument("--page-size", type=int, default=500,
-                        help="records per list_public_cases call (default 500)")
+    # 100: a page of 500 cases with long timelines made tracking's reply larger than the broker's
+    # max_message_size (1 MiB) — refused, and the refusal stopped tracking (the cluster run)
+    parser.add_argument("--page-size", type=int, default=100,
+                        help="records per list_public_cases call (default 100)")
     parser.add_argument("--limit", type=int, default=100,
                         help="at most this many receipts per list (counts are complete)")
     parser.add_argument("--rpc-timeout", type=float, default=60.0)
