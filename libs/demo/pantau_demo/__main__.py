@@ -8,7 +8,7 @@ ranks something: Kota Bandung (300 cases), Kab. Bogor (200, slow, many overdue),
 (100, reports late), Kab. Bandung (80), Kota Cimahi (60, fast) and Kab. Pangandaran (12: too
 few to rank). All are loaded together — every history import, then every recent event, then one
 wait — so the load takes about as long as the largest jurisdiction, not the sum. Measured on a
-fresh system (the development machine): 22 s for the six (752 cases, 2 609 events); the two
+fresh system (the development machine): 22 s for the six (752 cases, ~2 600 events); the two
 Bandungs alone took 9 s (380 cases).
 
 Two paths, as in a real deployment that starts with a backlog:
