@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from pantau_publishing.domain.opendata import Publisher, catalog, dictionary
 from pantau_publishing.portal import places
 from pantau_publishing.portal.deps import base_url, records
+from pantau_publishing.portal.errors import problems
 
 router = APIRouter(tags=["open data"])
 ICON = FilePath(__file__).parent / "static" / "favicon.ico"
@@ -42,7 +43,8 @@ def modified(request: Request) -> datetime:
         return places.now(request)
 
 
-@router.get("/data.json", summary="Open-data catalogue (DCAT-US 1.1 / Project Open Data)")
+@router.get("/data.json", summary="Open-data catalogue (DCAT-US 1.1 / Project Open Data)",
+            responses=problems(503))
 def data_json(request: Request) -> JSONResponse:
     document = catalog(places.standards(request).catalogue, base_url(request),
                        modified(request).astimezone(UTC), publisher(request))
@@ -50,7 +52,8 @@ def data_json(request: Request) -> JSONResponse:
 
 
 @router.get("/data/dictionary/{kind}.json",
-            summary="Field descriptions (Table Schema) of the case export or the statistics CSV")
+            summary="Field descriptions (Table Schema) of the case export or the statistics CSV",
+            responses=problems(404, s404="No such data dictionary (cases or statistics)"))
 def data_dictionary(request: Request, kind: str = Path(
         json_schema_extra={"enum": ["cases", "statistics"]})) -> JSONResponse:
     try:
