@@ -94,6 +94,8 @@ def test_valid_event_is_forwarded_once_with_confirms(
     # the event as sent plus the time the ingress took it (intake's clock, UTC)
     forwarded = json.loads(body)
     stamp = forwarded.pop("pantaureceived")
+    # intake's publish span (pantau_platform.tracing), also in the message's headers
+    assert forwarded.pop("traceparent") == properties.headers["traceparent"]
     assert forwarded == event
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp), stamp
     assert before <= parse_time(stamp) <= after
