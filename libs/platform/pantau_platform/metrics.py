@@ -128,12 +128,18 @@ def instrument(app: Any) -> None:
     process (its metrics are registered once even when tests build many apps)."""
     global _instrumentator
     from prometheus_fastapi_instrumentator import Instrumentator
+    from prometheus_fastapi_instrumentator import metrics as http_metrics
 
     with _instrumentator_lock:
         if _instrumentator is None:
+            # Only requests and latency: the library's default set also observes request sizes
+            # with int(Content-Length), which raises on a malformed header and turned a bad
+            # request into a 500 (intake's fuzz test).
             _instrumentator = Instrumentator(should_group_status_codes=False,
                                              excluded_handlers=["/healthz", "/readyz"],
                                              registry=REGISTRY)
+            _instrumentator.add(http_metrics.requests(registry=REGISTRY),
+                                http_metrics.latency(registry=REGISTRY))
         _instrumentator.instrument(app)
 
 
