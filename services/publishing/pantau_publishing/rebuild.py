@@ -41,13 +41,14 @@ log = logging.getLogger("pantau_publishing.rebuild")
 
 def pages(fetch: Callable[[str | None, int], list[dict[str, Any]]],
           page_size: int) -> Iterator[dict[str, Any]]:
-    """Every record from a keyset-paged source ordered by receipt number."""
+    """Every record from a keyset-paged source ordered by receipt number. Only an empty page
+    ends it: tracking answers a short page when a full one would be too large for one message."""
     after: str | None = None
     while True:
         page = fetch(after, page_size)
-        yield from page
-        if len(page) < page_size:
+        if not page:
             return
+        yield from page
         after = page[-1]["receipt_number"]
 
 

@@ -15,6 +15,7 @@ import pytest
 from pantau_contracts.envelope import event_to_json, make_event, stamp_received
 from pantau_contracts.payloads.tracking import CaseUpdatedV2
 from pantau_contracts.registry import dataschema_for, validate_event
+from pantau_publishing.rebuild import pages
 from pantau_tracking.domain.lifecycle import Inbound
 from pantau_tracking.domain.public_record import case_sla
 from pantau_tracking.service.handler import TrackingHandler, latest_local_date, to_inbound
@@ -319,3 +320,23 @@ def test_a_poison_event_is_still_isolated_when_the_database_is_fine() -> None:
                      received=T0)
     failures = handler.handle_batch([broken, ev("case.submitted", "BDG-0105")])
     assert [f.index for f in failures] == [0] and "AttributeError" in failures[0].error
+
+
+def test_a_page_of_public_cases_stays_under_the_reply_budget(
+        handler: TrackingHandler, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reply larger than the broker's max_message_size is refused and killed tracking: the page
+    is cut short (never empty), and the pager carries on after a short page."""
+    import pantau_tracking.service.handler as module
+
+    handler.handle_batch([ev("case.submitted", f"BDG-000{i}", service_code="izin-praktik")
+                          for i in range(1, 6)])
+    one = len(json.dumps(handler.list_public_cases(None, 1)[0]).encode())
+    monkeypatch.setattr(module, "REPLY_BUDGET_BYTES", int(one * 2.5))
+    first = handler.list_public_cases(None, 10)
+    assert [c["receipt_number"] for c in first] == ["BDG-0001", "BDG-0002"]
+    monkeypatch.setattr(module, "REPLY_BUDGET_BYTES", 1)
+    assert len(handler.list_public_cases(None, 10)) == 1  # never empty while cases remain
+    monkeypatch.setattr(module, "REPLY_BUDGET_BYTES", int(one * 2.5))
+    listed = [c["receipt_number"] for c in
+              pages(lambda after, size: handler.list_public_cases(after, size), 10)]
+    assert listed == [f"BDG-000{i}" for i in range(1, 6)]

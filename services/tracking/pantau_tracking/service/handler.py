@@ -312,14 +312,28 @@ class TrackingHandler:
                 "history": stage_report(case, now)}
 
     def list_public_cases(self, after: str | None, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` public records after ``after`` — fewer when their JSON would pass
+        ``REPLY_BUDGET_BYTES`` (at least one): an RPC reply larger than the broker's
+        ``max_message_size`` is refused, and that refusal killed tracking. A short page is not
+        the end; an empty one is."""
         now = self.clock.now()
         limit = max(1, min(int(limit), 1000))
-        return [to_public(case, now).model_dump(mode="json")
-                for case in self.store.iter_cases(after, limit)]
+        page: list[dict[str, Any]] = []
+        size = 0
+        for case in self.store.iter_cases(after, limit):
+            record = to_public(case, now).model_dump(mode="json")
+            size += len(json.dumps(record, ensure_ascii=False).encode())
+            if page and size > REPLY_BUDGET_BYTES:
+                break
+            page.append(record)
+        return page
 
     def count_cases(self) -> int:
         return self.store.count_cases()
 
+
+# Half the broker's max_message_size (1 MiB, infra/rabbitmq): room for the RPC envelope.
+REPLY_BUDGET_BYTES = 512 * 1024
 
 FURTHEST_AHEAD_UTC_OFFSET = timedelta(hours=9)  # WIT, Asia/Jayapura (no daylight saving)
 
