@@ -24,7 +24,6 @@ eventlet.monkey_patch()
 import argparse  # noqa: E402 - eventlet must patch before anything else is imported
 import logging  # noqa: E402
 import sys  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
@@ -34,22 +33,10 @@ from pantau_platform.logging import configure  # noqa: E402
 from pantau_publishing.rpc import patiently  # noqa: E402
 from pantau_publishing.search.client import Aliases, make_client  # noqa: E402
 from pantau_publishing.search.rebuild import TARGETS, RebuildReport, Target, rebuild  # noqa: E402
+from pantau_publishing.service.paging import pages  # noqa: E402
 from pantau_publishing.settings import PublishingSettings  # noqa: E402
 
 log = logging.getLogger("pantau_publishing.rebuild")
-
-
-def pages(fetch: Callable[[str | None, int], list[dict[str, Any]]],
-          page_size: int) -> Iterator[dict[str, Any]]:
-    """Every record from a keyset-paged source ordered by receipt number. Only an empty page
-    ends it: tracking answers a short page when a full one would be too large for one message."""
-    after: str | None = None
-    while True:
-        page = fetch(after, page_size)
-        if not page:
-            return
-        yield from page
-        after = page[-1]["receipt_number"]
 
 
 def main(argv: list[str] | None = None) -> int:

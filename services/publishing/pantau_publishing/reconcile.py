@@ -36,13 +36,13 @@ from typing import Any  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 from pantau_platform.logging import configure  # noqa: E402
-from pantau_publishing.rebuild import pages  # noqa: E402
 from pantau_publishing.search.client import Aliases, make_client  # noqa: E402
 from pantau_publishing.search.reconcile import (  # noqa: E402
     change_count,
     index_summaries,
     refresh,
 )
+from pantau_publishing.service.paging import pages  # noqa: E402
 from pantau_publishing.service.reconcile import Report, Summary, reconcile  # noqa: E402
 from pantau_publishing.settings import PublishingSettings  # noqa: E402
 

@@ -15,7 +15,7 @@ import pytest
 from pantau_contracts.envelope import event_to_json, make_event, stamp_received
 from pantau_contracts.payloads.tracking import CaseUpdatedV2
 from pantau_contracts.registry import dataschema_for, validate_event
-from pantau_publishing.rebuild import pages
+from pantau_publishing.service.paging import pages
 from pantau_tracking.domain.lifecycle import Inbound
 from pantau_tracking.domain.public_record import case_sla
 from pantau_tracking.service.handler import TrackingHandler, latest_local_date, to_inbound
