@@ -13,7 +13,7 @@ from pantau_publishing.domain.query import QueryError
 from pantau_publishing.portal.deps import local_path
 
 PROBLEM = "application/problem+json"
-MACHINE_PREFIXES = ("/api/", "/open311/", "/export/", "/feeds/", "/feed.")
+MACHINE_PREFIXES = ("/api/", "/open311/", "/export/", "/feeds/", "/feed.", "/data/", "/data.json")
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["type", "title", "status"],
     "properties": {"type": {"type": "string"}, "title": {"type": "string"},

@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from pantau_publishing.domain.opendata import Publisher, catalog, dictionary
 from pantau_publishing.portal import places
 from pantau_publishing.portal.deps import base_url, records
-from pantau_publishing.portal.errors import problems
+from pantau_publishing.portal.errors import problem, problems
 
 router = APIRouter(tags=["open data"])
 ICON = FilePath(__file__).parent / "static" / "favicon.ico"
@@ -58,8 +58,9 @@ def data_dictionary(request: Request, kind: str = Path(
         json_schema_extra={"enum": ["cases", "statistics"]})) -> JSONResponse:
     try:
         return JSONResponse(dictionary(kind, base_url(request)), headers=CACHE)
-    except KeyError:
-        raise HTTPException(404, f"no data dictionary {kind!r} (cases or statistics)") from None
+    except KeyError:  # a JSON resource answers problem+json, not the HTML 404 page
+        return problem(404, "Not Found", f"no data dictionary {kind!r} (cases or statistics)",
+                       instance=request.url.path)
 
 
 @router.get("/favicon.ico", include_in_schema=False)
