@@ -54,6 +54,11 @@ class PublishingSettings(ElasticsearchSettings):
     # Development: empty falls back to PANTAU_DATABASE_URL, or tracking's SQLite file.
     transparency_database_url: str = ""  # PANTAU_TRANSPARENCY_DATABASE_URL
     database_url: str = ""  # PANTAU_DATABASE_URL: only the development fallback above
+    # The citizen store: publishing's own small private database, written by the portal and the
+    # mailer — e-mail followers (personal data: never in the index, a feed or a log) and the
+    # anonymous satisfaction-survey (SKM) answers. Empty: SQLite in the state folder
+    # (development); production gives a PostgreSQL URL of its own (docs/privacy.md).
+    citizen_database_url: str = ""  # PANTAU_CITIZEN_DATABASE_URL
 
     @property
     def base_url(self) -> str:
@@ -74,6 +79,11 @@ class PublishingSettings(ElasticsearchSettings):
             problems.append("PANTAU_TRANSPARENCY_DATABASE_URL is not set: the portal reads the "
                             "transparency log through a read-only role (docs/security.md)")
         return problems
+
+    @property
+    def effective_citizen_url(self) -> str:
+        """Where followers and survey answers are stored (see ``citizen_database_url``)."""
+        return self.citizen_database_url or f"sqlite:///{self.state_dir / 'citizen.sqlite3'}"
 
     @property
     def effective_transparency_url(self) -> str | None:

@@ -1,188 +1,32 @@
-"""SQL plumbing shared by intake's database adapters (SQLite by default, PostgreSQL in production).
-
-* ``engine_for(url)``: one engine per process; SQLite files run in WAL mode with
-  ``synchronous=NORMAL`` and a busy timeout, so several threads/processes (HTTP replicas on one
-  host) can write the small replay/idempotency rows without serialising on fsync.
-* ``upsert(engine, table)``: the dialect's ``INSERT`` with ``ON CONFLICT`` support — the atomic
-  "insert if absent" both the replay check and the accepted-events memory rely on.
-* ``ExpiryPurger``: deletes expired rows at most once per interval per process, piggybacking on
-  writes (cheap: an index on ``expires_at``), so no separate janitor process is needed.
-* ``create_tables(engine, metadata)``: ``create_all`` that is safe when several replicas start
-  at once on a fresh PostgreSQL database (serialised by an advisory lock; without it two
-  ``CREATE TABLE`` for one name race and one replica dies at start-up).
-* ``unavailable_on_error``: driver errors become ``StoreUnavailable`` (the edge answers 503).
-* ``transact(engine, what, work)``: run ``work`` in a transaction; if the pooled connection
-  turns out dead (the database restarted while it sat idle) it is retried once on a fresh one,
-  which is why the ledger engine needs no per-checkout ``pre_ping`` round trip.
-* ``ping(engine)``: does the database answer (readiness, outage probes)?
-* ``ledger_engine_for(url)``: the engine for the replay/idempotency tables, tuned for their one
-  statement per call: autocommit (no BEGIN/COMMIT round trips — each statement is atomic on its
-  own) and, on PostgreSQL, ``synchronous_commit = off`` for the session (a commit returns
-  without waiting for the WAL flush). A database crash may lose the last fraction of a second of
-  these rows; the worst outcome is a duplicate forward that tracking's (source, id)
-  deduplication absorbs (a lost seen-signature row lets a replay through to the accepted-events
-  check, which answers it as a retry). Nothing is ever corrupted, and a request costs one round
-  trip per statement instead of four (no BEGIN, COMMIT, pre-ping).
-"""
+"""Intake's use of the shared SQL plumbing (``pantau_platform.sql``): its schema lock id, and
+driver failures raised as intake's own ``StoreUnavailable`` (the HTTP edge answers 503)."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from pantau_intake.domain.store import StoreUnavailable
+from pantau_platform import sql as _sql
+from pantau_platform.sql import ExpiryPurger, engine_for, ledger_engine_for, ping, upsert, utc
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+__all__ = ["ExpiryPurger", "create_tables", "engine_for", "ledger_engine_for", "ping",
+           "transact", "unavailable_on_error", "upsert", "utc"]
+
+SCHEMA_LOCK_ID = 0x50414E5441550001  # "PANTAU" + 1: intake's schema creation
 T = TypeVar("T")
 
 
-def engine_for(url: str, *, pre_ping: bool = True, **options: Any) -> sa.Engine:
-    """An engine for ``url`` (``postgresql://`` is mapped to psycopg2)."""
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
-    engine = sa.create_engine(url, pool_pre_ping=pre_ping, **options)
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-SCHEMA_LOCK_ID = 0x50414E5441550001  # "PANTAU" + 1: intake's schema creation
-
-
 def create_tables(engine: sa.Engine, metadata: sa.MetaData) -> None:
-    """Create missing tables; on PostgreSQL under a session advisory lock (session-level, since
-    the ledger engines run in autocommit where a transaction lock would end at once) so
-    concurrently starting replicas create each table exactly once."""
-    if engine.dialect.name != "postgresql":
-        metadata.create_all(engine)
-        return
-    with engine.connect() as connection:
-        connection.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": SCHEMA_LOCK_ID})
-        try:
-            metadata.create_all(connection)
-            connection.commit()
-        finally:
-            connection.execute(sa.text("SELECT pg_advisory_unlock(:id)"), {"id": SCHEMA_LOCK_ID})
-            connection.commit()
+    _sql.create_tables(engine, metadata, SCHEMA_LOCK_ID)
 
 
-def ledger_engine_for(url: str) -> sa.Engine:
-    """An engine for the replay/idempotency tables; see the module docstring. Use it with
-    ``transact`` (which stands in for the pre-ping)."""
-    # Autocommit set once per connection (not per checkout, as execution_options would).
-    engine = engine_for(url, pre_ping=False, isolation_level="AUTOCOMMIT")
-    if engine.dialect.name == "postgresql":
-        sa.event.listen(engine, "connect", _relaxed_commit)
-    return engine
-
-
-def _relaxed_commit(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("SET synchronous_commit TO OFF")
-    finally:
-        cursor.close()
-    dbapi_connection.commit()  # psycopg2 opened a transaction for the SET
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        # NORMAL in WAL mode: a power cut may lose the last commits, never corrupts the file.
-        # Acceptable for a replay/idempotency memory and for rarely written keys.
-        cursor.execute("PRAGMA synchronous = NORMAL")
-    finally:
-        cursor.close()
-
-
-def upsert(engine: sa.Engine, table: sa.Table) -> Any:
-    """``insert(table)`` of the engine's dialect, offering ``on_conflict_do_*``."""
-    if engine.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if engine.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise ValueError(f"unsupported database {engine.dialect.name!r} (SQLite or PostgreSQL)")
-
-
-def utc(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, UTC)
-
-
-@contextmanager
-def unavailable_on_error(what: str) -> Iterator[None]:
-    """Turn connection-level driver errors into ``StoreUnavailable``."""
-    try:
-        yield
-    except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError) as exc:
-        raise StoreUnavailable(f"{what}: {type(exc).__name__}") from exc
+def unavailable_on_error(what: str) -> AbstractContextManager[None]:
+    return _sql.unavailable_on_error(what, StoreUnavailable)
 
 
 def transact(engine: sa.Engine, what: str, work: Callable[[sa.Connection], T]) -> T:
-    """``work(conn)`` inside ``engine.begin()``; one retry when the connection was found dead
-    (SQLAlchemy invalidated it); connection-level failures become ``StoreUnavailable``.
-
-    The retry is safe for the ledgers' statements: a dead pooled connection fails when the
-    statement is sent, before it ran; and their upserts are idempotent anyway.
-    """
-    for attempt in (1, 2):
-        try:
-            with engine.begin() as conn:
-                return work(conn)
-        except sa.exc.DBAPIError as exc:
-            if attempt == 1 and exc.connection_invalidated:
-                continue
-            if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)):
-                raise StoreUnavailable(f"{what}: {type(exc).__name__}") from exc
-            raise
-        except sa.exc.TimeoutError as exc:  # pool exhausted
-            raise StoreUnavailable(f"{what}: {type(exc).__name__}") from exc
-    raise AssertionError("unreachable")
-
-
-class ExpiryPurger:
-    """Deletes rows of ``table`` whose ``expires_at`` is in the past, at most every ``interval``
-    seconds (per process). A failed purge is ignored: it is retried at the next interval."""
-
-    def __init__(self, engine: sa.Engine, table: sa.Table, interval: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._engine = engine
-        self._table = table
-        self._interval = interval
-        self._clock = clock
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def maybe_purge(self, now: datetime) -> int:
-        """Purge if due; the number of rows deleted (0 when not due)."""
-        with self._lock:
-            tick = self._clock()
-            if tick < self._next:
-                return 0
-            self._next = tick + self._interval
-        try:
-            with self._engine.begin() as conn:
-                result = conn.execute(sa.delete(self._table).where(
-                    self._table.c.expires_at < now))
-                return int(result.rowcount or 0)
-        except sa.exc.DBAPIError:
-            return 0
-
-
-def ping(engine: sa.Engine) -> bool:
-    """True when the database answers ``SELECT 1`` (readiness, and the probe while the ingress
-    holds a batch through an outage). Never raises."""
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        return True
-    except Exception:  # noqa: BLE001 - any failure: not reachable (yet)
-        return False
+    return _sql.transact(engine, what, work, StoreUnavailable)
