@@ -5,6 +5,7 @@ ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 COPY pyproject.toml ./
 COPY libs ./libs
 COPY services ./services
+COPY tools ./tools
 COPY catalogue ./catalogue
 COPY config ./config
 COPY infra ./infra

@@ -87,8 +87,8 @@ case "${1:-start}" in
     "$PY" -m pantau_intake.credentials apply-amqp --dev
     echo "Starting Pantau services:"
     for entry in "${SERVICES[@]}"; do start_one "${entry%%:*}" "${entry#*:}"; done
-    "$PY" -m pantau_platform.ready --timeout 120 || { tail -n 30 "$LOGS"/*.log; exit 1; }
-    "$PY" -m pantau_demo load
+    "$PY" -m pantau_tools.ready --timeout 120 || { tail -n 30 "$LOGS"/*.log; exit 1; }
+    "$PY" -m pantau_tools.demo load
     port="${PANTAU_PORTAL_PORT:-8000}"
     echo
     echo "Pantau is running. Portal: http://127.0.0.1:${port}/   (English: http://127.0.0.1:${port}/?lang=en)"

@@ -19,10 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pantau_platform import ready
 from pantau_platform.identities import identity_url
 from pantau_platform.settings import PantauSettings
 from pantau_platform.topology import ManagementClient, apply
+from pantau_tools import ready
 from tests.conftest import ES_URL, MGMT_URL, REPO, ServiceProcess
 
 PROCESSES = ["pantau_tracking", "pantau_intake.ingress", "pantau_intake.http",

@@ -35,8 +35,8 @@ from pantau_client.department import DepartmentClient
 from pantau_client.http_sender import HttpSender, Refused
 from pantau_client.identity import Department
 from pantau_contracts import make_event
-from pantau_platform import ready
 from pantau_platform.settings import PantauSettings
+from pantau_tools import ready
 from tests.conftest import MGMT_URL, REPO, wait_for
 from tests.e2e.system import System, running_system
 

@@ -235,7 +235,7 @@ def demo_receipts(system: System) -> list[str]:
     env = {**system.env, "PANTAU_INTAKE_PORT": str(INTAKE_PORT),
            "PANTAU_PORTAL_PORT": str(PORTAL_PORT)}
     receipts: list[str] = []
-    done = subprocess.run([sys.executable, "-m", "pantau_demo", "load"], cwd=REPO, env=env,
+    done = subprocess.run([sys.executable, "-m", "pantau_tools.demo", "load"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout + done.stderr + system.logs()
     for jurisdiction in ("kota-bandung", "kab-bandung"):

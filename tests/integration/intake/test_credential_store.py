@@ -84,7 +84,7 @@ def test_dev_file_covers_every_department_of_the_demo_jurisdictions() -> None:
     """(Not all 27: the demo loads a few, and each dev department costs a RabbitMQ user and
     two queues at every ``apply-amqp --dev``.)"""
     from pantau_contracts.catalogue import load_catalogue
-    from pantau_demo.scenarios import PROFILES
+    from pantau_tools.demo.scenarios import PROFILES
 
     catalogue = load_catalogue()
     wanted = {DepartmentRef(j, d) for j in PROFILES for d in catalogue.jurisdictions[j].departments}

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pantau_contracts.catalogue import Catalogue, load_catalogue
-from pantau_demo.scenarios import PROFILES, DemoEvent, build
 from pantau_intake.credentials.dev import load_dev_departments
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_publishing.settings import PublishingSettings
+from pantau_tools.demo.scenarios import PROFILES, DemoEvent, build
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 

@@ -14,8 +14,8 @@ import pytest
 from pantau_contracts.catalogue import Catalogue, load_catalogue
 from pantau_contracts.envelope import RECEIVED_ATTRIBUTE, format_time
 from pantau_contracts.routing import ACCEPTED_EXCHANGE
-from pantau_demo.__main__ import history_message
-from pantau_demo.scenarios import RECENT, DemoEvent, build, late_reporter, receipt_prefix
+from pantau_tools.demo.__main__ import history_message
+from pantau_tools.demo.scenarios import RECENT, DemoEvent, build, late_reporter, receipt_prefix
 
 NOW = datetime(2026, 5, 20, 9, 30, tzinfo=UTC)
 SIZES = {"kota-bandung": 300, "kab-bandung": 80}
@@ -152,7 +152,7 @@ def test_history_message_is_what_intake_forwards(
 def test_recent_events_already_loaded_with_other_content_are_kept(
         monkeypatch: pytest.MonkeyPatch, demo: dict[str, list[DemoEvent]]) -> None:
     """An old state (earlier demo version) answers 409 for a reused id: the load goes on."""
-    import pantau_demo.__main__ as loader
+    import pantau_tools.demo.__main__ as loader
     from pantau_client.http_sender import Refused
 
     recent = [e for e in demo["kota-bandung"] if not e.history]

@@ -1,7 +1,7 @@
 """Wait until a local deployment is ready: HTTP health endpoints answer and every queue has a
 consumer. Used by ``infra/run.sh`` and the end-to-end tests.
 
-    python -m pantau_platform.ready [--timeout 120]
+    python -m pantau_tools.ready [--timeout 120]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Load the demo data into a running Pantau.
 
-    python -m pantau_demo load               # the six demo jurisdictions (scenarios.PROFILES)
-    python -m pantau_demo load --jurisdiction kab-bandung [--cases 80]
+    python -m pantau_tools.demo load               # the six demo jurisdictions (scenarios.PROFILES)
+    python -m pantau_tools.demo load --jurisdiction kab-bandung [--cases 80]
 
 The demo jurisdictions differ in size and performance so the comparison page (/perbandingan)
 ranks something: Kota Bandung (300 cases), Kab. Bogor (200, slow, many overdue), Kota Depok
@@ -18,9 +18,9 @@ Two paths, as in a real deployment that starts with a backlog:
   today and shown as reported late. They are imported the way an operator imports a department's
   history: validated against the contracts and the department's receipt prefixes, stamped with
   ``pantaureceived`` = the claimed time plus a simulated reporting delay (see
-  ``pantau_demo.scenarios``), and published straight to the ``pantau.accepted`` exchange (routing
-  key ``{jurisdiction}.{department}.{type}``, structured CloudEvents JSON, ``message_id`` = event
-  id — exactly what intake forwards) through the confirming publisher. Only the operator's broker
+  ``pantau_tools.demo.scenarios``), and published straight to the ``pantau.accepted`` exchange
+  (routing key ``{jurisdiction}.{department}.{type}``, structured CloudEvents JSON,
+  ``message_id`` = event id — exactly what intake forwards) through the confirming publisher. Only the operator's broker
   account (``PANTAU_AMQP_URL``; department accounts may write only to ``pantau.ingress``) can
   publish there; this is the documented path for importing history, and the received times it
   sets are the operator's statement, not intake's.
@@ -52,11 +52,11 @@ from pantau_client.http_sender import HttpSender, Refused
 from pantau_contracts import validate_event
 from pantau_contracts.catalogue import Catalogue, load_catalogue
 from pantau_contracts.envelope import stamp_received
-from pantau_demo.scenarios import PROFILES, DemoEvent, build
 from pantau_intake.adapters.forwarder import outgoing_for
 from pantau_intake.credentials.dev import dev_department
 from pantau_platform.amqp import ConfirmingPublisher, Outgoing, PublishError
 from pantau_platform.settings import PantauSettings
+from pantau_tools.demo.scenarios import PROFILES, DemoEvent, build
 
 DEFAULT_CASES = {code: profile.cases for code, profile in PROFILES.items()}
 
