@@ -22,8 +22,8 @@ Two paths, as in a real deployment that starts with a backlog:
   (routing key ``{jurisdiction}.{department}.{type}``, structured CloudEvents JSON,
   ``message_id`` = event id — exactly what intake forwards) through the confirming publisher.
   Only the operator's broker account (``PANTAU_AMQP_URL``; department accounts may write only
-  to ``pantau.ingress``) can publish there; this is the documented path for importing history, and the received times it
-  sets are the operator's statement, not intake's.
+  to ``pantau.ingress``) can publish there; this is the documented path for importing history,
+  and the received times it sets are the operator's statement, not intake's.
 * **Recent events** (claimed within the last hour) go through the real signed intake HTTP API with
   the dev credentials, which stamps its own received time.
 
