@@ -36,7 +36,7 @@ class IntakeSettings(PantauSettings):
     intake_department_max_connections: int = Field(10, ge=1)
     intake_department_max_channels: int = Field(50, ge=1)
     intake_trusted_amqp_users: str = "pantau"  # comma list: operators allowed to replay to ingress
-    # Dead letters (pantau_intake.deadletters): the AMQP users of Pantau's services, whose own
+    # Dead letters (pantau_tools.deadletters): the AMQP users of Pantau's services, whose own
     # dead letters' x-pantau-* headers are believed (comma list: the operator and every service
     # user of infra/rabbitmq/identities.tsv), and how many days a dead letter keeps data.applicant.
     intake_deadletters_trusted_publishers: str = (

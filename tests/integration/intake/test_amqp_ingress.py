@@ -17,9 +17,9 @@ from pantau_client.department import DepartmentClient
 from pantau_contracts.envelope import parse_time
 from pantau_contracts.routing import ACCEPTED_EXCHANGE, DEAD_LETTER_EXCHANGE, FEEDBACK_EXCHANGE
 from pantau_intake.credentials.cli import main as credentials_main
-from pantau_intake.deadletters.cli import main as deadletters_main
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.settings import IntakeSettings
+from pantau_tools.deadletters.cli import main as deadletters_main
 from tests.conftest import wait_for
 from tests.integration.intake.helpers import TempQueue, department_url
 from tests.integration.intake.helpers import receipt as owned_receipt

@@ -28,9 +28,9 @@ from pantau_contracts.routing import (
     TRACKING_QUEUE,
 )
 from pantau_intake.credentials.cli import main as credentials_main
-from pantau_intake.deadletters.cli import main as deadletters_main
-from pantau_intake.deadletters.queue import DeadLetter, DeadLetterQueue
 from pantau_intake.settings import IntakeSettings
+from pantau_tools.deadletters.cli import main as deadletters_main
+from pantau_tools.deadletters.queue import DeadLetter, DeadLetterQueue
 from tests.conftest import wait_for
 from tests.integration.intake.helpers import TempQueue, department_url, receipt
 

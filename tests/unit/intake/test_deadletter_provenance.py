@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pantau_contracts.routing import dead_letter_headers
-from pantau_intake.deadletters.provenance import Letter, Trust, provenance
-from pantau_intake.deadletters.routes import Refusal, route
-from pantau_intake.deadletters.scrub import is_due, scrubbed_headers, without_applicant
 from pantau_intake.domain.departments import DepartmentRef
+from pantau_tools.deadletters.provenance import Letter, Trust, provenance
+from pantau_tools.deadletters.routes import Refusal, route
+from pantau_tools.deadletters.scrub import is_due, scrubbed_headers, without_applicant
 
 TRUST = Trust.parse(services="svc.intake,svc.tracking", operators="pantau")
 DISHUB = "dept.kota-bandung.dishub"

@@ -30,7 +30,7 @@ the event as the department sent it; what is forwarded is that event stamped wit
 ``pantaureceived`` = the received time.
 
 Operator replays: a message published by a trusted user (``trusted_users``, e.g. the ``pantau``
-operator account used by ``pantau_intake.deadletters replay``) is handled *as the department
+operator account used by ``pantau_tools.deadletters replay``) is handled *as the department
 named in its ``x-pantau-replay-as`` header* — the authenticated ``user_id`` of the message that
 died, which the tool read from the broker's record — never as the event's own department (that
 let an operator replay launder one department's message into another's name). Without that

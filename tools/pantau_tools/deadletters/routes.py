@@ -26,8 +26,8 @@ from pantau_contracts.routing import (
     TRACKING_QUEUE,
     is_department_facing,
 )
-from pantau_intake.deadletters.provenance import NOT_AUTHENTICATED, Provenance
 from pantau_intake.domain.departments import DepartmentRef
+from pantau_tools.deadletters.provenance import NOT_AUTHENTICATED, Provenance
 
 DEFAULT_EXCHANGE = ""  # publishes to the queue named by the routing key
 

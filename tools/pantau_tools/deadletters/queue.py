@@ -17,8 +17,8 @@ from urllib.parse import unquote, urlsplit
 import pika
 
 from pantau_contracts.routing import DEAD_LETTER_QUEUE
-from pantau_intake.deadletters.provenance import Letter
 from pantau_platform.endpoints import first_url, split_urls
+from pantau_tools.deadletters.provenance import Letter
 
 
 @dataclass

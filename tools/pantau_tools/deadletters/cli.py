@@ -1,4 +1,4 @@
-"""``python -m pantau_intake.deadletters list | show ID | replay ID|--all | scrub [--older-than D]``
+"""``python -m pantau_tools.deadletters list | show ID | replay ID|--all | scrub [--older-than D]``
 
 Works on the quorum queue ``pantau.dead-letter`` (bound to ``pantau.dlx``) with pika. Nothing a
 letter's publisher could have written decides where it goes (``provenance``, ``routes``):
@@ -41,17 +41,17 @@ import pika.exceptions
 
 from pantau_contracts.routing import REPLAY_AS_HEADER, dead_letter_headers
 from pantau_intake.adapters.directory import CatalogueDirectory
-from pantau_intake.deadletters.provenance import (
+from pantau_intake.service.ingress import Delivery, IngressHandler
+from pantau_intake.settings import IntakeSettings
+from pantau_tools.deadletters.provenance import (
     NOT_AUTHENTICATED,
     Provenance,
     Trust,
     provenance,
 )
-from pantau_intake.deadletters.queue import DeadLetter, DeadLetterQueue
-from pantau_intake.deadletters.routes import Refusal, Route, route
-from pantau_intake.deadletters.scrub import is_due, scrubbed_headers, without_applicant
-from pantau_intake.service.ingress import Delivery, IngressHandler
-from pantau_intake.settings import IntakeSettings
+from pantau_tools.deadletters.queue import DeadLetter, DeadLetterQueue
+from pantau_tools.deadletters.routes import Refusal, Route, route
+from pantau_tools.deadletters.scrub import is_due, scrubbed_headers, without_applicant
 
 REPLAYED_HEADER = "x-pantau-replayed"
 
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None, settings: IntakeSettings | None = None) 
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pantau_intake.deadletters",
+    parser = argparse.ArgumentParser(prog="python -m pantau_tools.deadletters",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)

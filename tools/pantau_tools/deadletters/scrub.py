@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pantau_contracts.routing import PROVENANCE_HEADER, REPLAY_AS_HEADER, dead_letter_headers
-from pantau_intake.deadletters.provenance import Provenance
+from pantau_tools.deadletters.provenance import Provenance
 
 SCRUBBED_AT_HEADER = "x-pantau-scrubbed-at"
 

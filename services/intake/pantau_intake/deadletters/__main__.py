@@ -1,3 +1,0 @@
-from pantau_intake.deadletters.cli import main
-
-raise SystemExit(main())

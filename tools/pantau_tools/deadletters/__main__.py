@@ -1,0 +1,3 @@
+from pantau_tools.deadletters.cli import main
+
+raise SystemExit(main())
