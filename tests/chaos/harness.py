@@ -10,7 +10,7 @@ For a fault held ``duration`` seconds:
    is flushed until empty);
 4. with no human step, every case must converge — in the index — to what the department handed
    over (revision and status), the timeline holding each seq once with the statuses sent; the
-   run's ``pantau.dead-letter`` queue must not have grown; ``pantau_publishing.reconcile`` must
+   run's ``pantau.dead-letter`` queue must not have grown; ``pantau_tools.reconcile`` must
    report the index equal to tracking's record; some cases are read back through the portal API.
 """
 
@@ -296,7 +296,7 @@ def timeline_problems(run: ChaosRun, cases: dict[str, Case]) -> list[str]:
 
 
 def reconcile(run: ChaosRun, receipts: set[str], problems: list[str]) -> str:
-    """``pantau_publishing.reconcile`` must report equal. When an earlier row already left the
+    """``pantau_tools.reconcile`` must report equal. When an earlier row already left the
     index unequal, this row only fails if the difference grew or names one of its receipts."""
     outcome: list[Any] = []
 

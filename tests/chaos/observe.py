@@ -1,5 +1,5 @@
 """What the chaos matrix looks at: queues and dead letters of the run's vhost, the public index,
-the portal API, and ``python -m pantau_publishing.reconcile``."""
+the portal API, and ``python -m pantau_tools.reconcile``."""
 
 from __future__ import annotations
 
@@ -141,9 +141,9 @@ class Observer:
         return problems
 
     def reconcile(self) -> tuple[int, dict[str, Any] | None, str]:
-        """``python -m pantau_publishing.reconcile`` on the run's vhost and aliases: (exit code,
+        """``python -m pantau_tools.reconcile`` on the run's vhost and aliases: (exit code,
         its JSON report, its output)."""
-        answer = subprocess.run([sys.executable, "-m", "pantau_publishing.reconcile"], cwd=REPO,
+        answer = subprocess.run([sys.executable, "-m", "pantau_tools.reconcile"], cwd=REPO,
                                 env=self.env, capture_output=True, text=True, timeout=180)
         report = None
         for text in (answer.stdout.strip(), *reversed(answer.stdout.strip().splitlines())):

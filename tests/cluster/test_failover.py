@@ -3,7 +3,7 @@ HTTP batches to either intake instance, and ``pantau_client``'s AMQP sender give
 RabbitMQ nodes), SIGKILL one RabbitMQ node, then one Elasticsearch node, then one instance of
 each Pantau process — each restarted with ``infra/cluster.sh up`` once the system has shown it
 keeps working without it. Afterwards nothing is lost, no timeline entry appears twice, the public
-index equals tracking's record (``pantau_publishing.reconcile``), and freshness (an event's
+index equals tracking's record (``pantau_tools.reconcile``), and freshness (an event's
 way from intake to the index) is back to what it was before the faults. The figures are printed
 as JSON and written to ``<state>/cluster/failover.json``."""
 

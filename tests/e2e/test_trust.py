@@ -264,7 +264,7 @@ def test_the_verifier_passes_for_every_demo_case_and_catches_tampering(
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     # A rebuild of the search index from tracking leaves every proof valid.
-    rebuild = subprocess.run([sys.executable, "-m", "pantau_publishing.rebuild"], cwd=REPO,
+    rebuild = subprocess.run([sys.executable, "-m", "pantau_tools.rebuild"], cwd=REPO,
                              env=system.env, capture_output=True, text=True, timeout=300,
                              check=False)
     assert rebuild.returncode == 0, rebuild.stdout + rebuild.stderr
@@ -284,7 +284,7 @@ def test_the_verifier_passes_for_every_demo_case_and_catches_tampering(
         database.execute("DELETE FROM case_history WHERE receipt_number = ? AND seq = ?",
                          (deleted, last))
     database.close()
-    rebuild = subprocess.run([sys.executable, "-m", "pantau_publishing.rebuild"], cwd=REPO,
+    rebuild = subprocess.run([sys.executable, "-m", "pantau_tools.rebuild"], cwd=REPO,
                              env=system.env, capture_output=True, text=True, timeout=300,
                              check=False)
     assert rebuild.returncode == 0, rebuild.stdout + rebuild.stderr

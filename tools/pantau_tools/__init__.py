@@ -4,4 +4,7 @@ both; nothing imports them (import-linter). One package, one ``python -m`` each:
 * ``pantau_tools.demo``: load the demo jurisdictions (``make run``, compose's demo job).
 * ``pantau_tools.ready``: wait until a local deployment is ready (``infra/run.sh``, e2e tests).
 * ``pantau_tools.deadletters``: list, show, replay and scrub dead letters (docs/reliability.md).
+* ``pantau_tools.rebuild`` / ``pantau_tools.reconcile``: rebuild the public index from tracking
+  with no downtime, diff it against tracking (nameko RPC clients: they monkey-patch eventlet, so
+  never import them into another process).
 """

@@ -1,4 +1,4 @@
-"""``python -m pantau_publishing.reconcile`` against the real Elasticsearch and a stand-in for
+"""``python -m pantau_tools.reconcile`` against the real Elasticsearch and a stand-in for
 tracking's RPC on the real broker: equal (exit 0), then different (exit 1) with the receipts
 named."""
 
@@ -22,7 +22,7 @@ from tests.unit.publishing.factories import public_case
 
 def run(search: SearchStack, amqp_url: str, service: str, *args: str) -> tuple[int, Any, str]:
     result = subprocess.run(
-        [sys.executable, "-m", "pantau_publishing.reconcile", "--service", service,
+        [sys.executable, "-m", "pantau_tools.reconcile", "--service", service,
          "--page-size", "2", "--rpc-timeout", "20", *args],
         env={**os.environ, "PANTAU_AMQP_URL": amqp_url, **search.env},
         capture_output=True, text=True, timeout=120, check=False)

@@ -231,7 +231,7 @@ def test_rebuild_command_pulls_from_tracking_over_rpc(
                          FAKE_TRACKING_RECORDS=str(tmp_path / "records.json"))
     wait_for(lambda: "fake tracking ready" in fake.log(), timeout=20, message="fake tracking")
     result = subprocess.run(
-        [sys.executable, "-m", "pantau_publishing.rebuild", "--service", name,
+        [sys.executable, "-m", "pantau_tools.rebuild", "--service", name,
          "--page-size", "2", "--rpc-timeout", "20"],
         env={**os.environ, "PANTAU_AMQP_URL": amqp_url, **search.env},
         capture_output=True, text=True, timeout=120, check=False)

@@ -9,10 +9,10 @@ from typing import Any, cast
 import pytest
 from nameko.exceptions import RemoteError, RpcTimeout
 
-from pantau_publishing.rpc import patiently, transient
 from pantau_publishing.search.rebuild import bulk_patiently
 from pantau_publishing.search.store import EsSearchIndex
 from pantau_publishing.service.ports import BulkItemResult, IndexAction, SearchUnavailable
+from pantau_tools.rpc import patiently, transient
 
 ACTIONS = [IndexAction("cases", "BDG-1", 1, {"receipt_number": "BDG-1"})]
 

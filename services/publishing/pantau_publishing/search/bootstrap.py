@@ -9,7 +9,7 @@ A template only shapes indices created after it; ``add_new_fields`` brings an in
 exists up to date by adding the fields the template has and the index lacks (adding a field is
 always allowed, and doing it twice is harmless). A field the index maps *differently* (e.g.
 ``timeline`` before the two clocks) cannot change in place: that is logged, and
-``python -m pantau_publishing.rebuild`` builds a fresh index with the current template.
+``python -m pantau_tools.rebuild`` builds a fresh index with the current template.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def add_new_fields(es: Elasticsearch, alias: str, template: dict[str, Any]) -> d
                            if name in current and not _same(current[name], field))
         if differing:
             log.warning("index %s maps %s differently from the current template; run "
-                        "`python -m pantau_publishing.rebuild` to apply it", index, differing)
+                        "`python -m pantau_tools.rebuild` to apply it", index, differing)
     return added
 
 

@@ -1,9 +1,9 @@
 """Does the public index equal tracking's record? — a read-only diff for operators.
 
-    python -m pantau_publishing.reconcile [--page-size 500] [--limit 100] [--service tracking]
+    python -m pantau_tools.reconcile [--page-size 500] [--limit 100] [--service tracking]
 
 Pages through tracking's RPC ``tracking.list_public_cases(after, limit)`` with a nameko
-``ClusterRpcProxy`` (like ``pantau_publishing.rebuild``, this CLI is a nameko-side process:
+``ClusterRpcProxy`` (like ``pantau_tools.rebuild``, this CLI is a nameko-side process:
 eventlet is patched first), refreshes and reads the cases alias (``PANTAU_INDEX_ALIAS``: receipt
 number, revision and timeline ``seq`` of every document) and counts the changes alias
 (``PANTAU_CHANGES_ALIAS``), then prints one JSON document (``service.reconcile``)::
@@ -16,7 +16,7 @@ number, revision and timeline ``seq`` of every document) and counts the changes 
 
 Lists are capped at ``--limit`` (sorted by receipt number); counts are complete. Exit status:
 0 equal, 1 different, 2 could not compare (tracking or Elasticsearch did not answer; the error
-is on stderr). Nothing is written anywhere; to repair, run ``python -m pantau_publishing.rebuild``
+is on stderr). Nothing is written anywhere; to repair, run ``python -m pantau_tools.rebuild``
 (or replay the missing updates). Cases changing while it runs may show as stale: run it again.
 """
 
@@ -46,7 +46,7 @@ from pantau_publishing.service.paging import pages  # noqa: E402
 from pantau_publishing.service.reconcile import Report, Summary, reconcile  # noqa: E402
 from pantau_publishing.settings import PublishingSettings  # noqa: E402
 
-log = logging.getLogger("pantau_publishing.reconcile")
+log = logging.getLogger("pantau_tools.reconcile")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """Rebuild the public indices from tracking (the system of record), with no downtime.
 
-    python -m pantau_publishing.rebuild [--only cases|changes] [--page-size 500]
+    python -m pantau_tools.rebuild [--only cases|changes] [--page-size 500]
 
 Pages through tracking's RPC ``tracking.list_public_cases(after, limit)`` with a nameko
 ``ClusterRpcProxy`` (this CLI is a nameko-side process: eventlet is patched first), fills a new
@@ -11,7 +11,7 @@ Tracking answers with ``PublicCaseV2`` dicts (both clocks); a ``PublicCaseV1`` d
 tracking not yet upgraded is accepted too and upgraded (``domain.record.clean_case``).
 
 Outages are waited out for up to ``--patience`` seconds (default 600) each: a page tracking does
-not answer (restarting, its database away) is asked for again (``pantau_publishing.rpc``), a
+not answer (restarting, its database away) is asked for again (``pantau_tools.rpc``), a
 bulk Elasticsearch cannot take is sent again (``search.rebuild.bulk_patiently``).
 """
 
@@ -30,13 +30,13 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from pantau_platform.logging import configure  # noqa: E402
-from pantau_publishing.rpc import patiently  # noqa: E402
 from pantau_publishing.search.client import Aliases, make_client  # noqa: E402
 from pantau_publishing.search.rebuild import TARGETS, RebuildReport, Target, rebuild  # noqa: E402
 from pantau_publishing.service.paging import pages  # noqa: E402
 from pantau_publishing.settings import PublishingSettings  # noqa: E402
+from pantau_tools.rpc import patiently  # noqa: E402
 
-log = logging.getLogger("pantau_publishing.rebuild")
+log = logging.getLogger("pantau_tools.rebuild")
 
 
 def main(argv: list[str] | None = None) -> int:
