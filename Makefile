@@ -35,9 +35,11 @@ status:
 	bash infra/stack.sh status
 	bash infra/run.sh status
 
-## gate: ruff, mypy on contracts and domain code, import boundaries, JSON Schemas up to date
+## gate: ruff, shellcheck, mypy on contracts and domain code, import boundaries, JSON Schemas up to date
 gate: $(STAMP)
 	$(BIN)/ruff check .
+	@# entry scripts with -x: the libraries they source are checked in context (.shellcheckrc)
+	$(BIN)/shellcheck -x infra/*.sh infra/postgres/*.sh infra/elasticsearch/*.sh .ci/run
 	$(BIN)/mypy libs/contracts/pantau_contracts libs/nameko/pantau_nameko \
 	  libs/transparency/pantau_transparency libs/client/pantau_client \
 	  services/*/pantau_*/domain services/*/pantau_*/service
