@@ -113,3 +113,35 @@ class TransparencyLog(Protocol):
 
     def receipt_proof(self, receipt_number: str,
                       tree_size: int | None = None) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class SurveyResponse:
+    """One anonymous SKM answer: the case's public receipt, its service place, the nine scores
+    (``domain.skm.UNSUR`` order) and the month answered (``YYYY-MM``) — no IP, no time of day."""
+
+    receipt: str
+    jurisdiction: str
+    department: str
+    service: str
+    month: str
+    scores: tuple[int, ...]
+
+
+class SurveyUnavailable(Exception):
+    """The citizen store does not answer (the portal shows 503; the case page still works)."""
+
+
+class SurveyResponses(Protocol):
+    """Publishing's private citizen store, SKM part (``adapters.survey_store``)."""
+
+    def add(self, response: SurveyResponse) -> bool:
+        """Store ``response``; False when its receipt has answered already (nothing changes)."""
+        ...
+
+    def has_answered(self, receipt: str) -> bool: ...
+
+    def totals(self, jurisdiction: str, department: str,
+               service: str) -> tuple[int, tuple[int, ...]]:
+        """(answers, per-unsur sums) of one service place."""
+        ...
