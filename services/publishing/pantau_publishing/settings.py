@@ -7,6 +7,9 @@ from urllib.parse import urlsplit
 from pantau_platform.settings import ElasticsearchSettings
 
 
+DEV_SURVEY_SECRET = "dev-only-survey-secret-NOT-FOR-PRODUCTION"
+
+
 class PublishingSettings(ElasticsearchSettings):
     """``PANTAU_INDEX_ALIAS`` / ``PANTAU_CHANGES_ALIAS`` name the aliases (tests: unique)."""
 
@@ -59,6 +62,11 @@ class PublishingSettings(ElasticsearchSettings):
     # anonymous satisfaction-survey (SKM) answers. Empty: SQLite in the state folder
     # (development); production gives a PostgreSQL URL of its own (docs/privacy.md).
     citizen_database_url: str = ""  # PANTAU_CITIZEN_DATABASE_URL
+    # The SKM survey (portal/survey.py): the per-case code printed on the status sheet is
+    # HMAC(PANTAU_SURVEY_SECRET, receipt). Empty: a development secret (refused in production).
+    survey_secret: str = ""  # PANTAU_SURVEY_SECRET
+    survey_min_responses: int = 10  # PANTAU_SURVEY_MIN_RESPONSES: fewer answers: no IKM shown
+    survey_posts_per_hour: int = 20  # PANTAU_SURVEY_POSTS_PER_HOUR: per client address
 
     @property
     def base_url(self) -> str:
@@ -78,7 +86,16 @@ class PublishingSettings(ElasticsearchSettings):
         if not self.transparency_database_url:
             problems.append("PANTAU_TRANSPARENCY_DATABASE_URL is not set: the portal reads the "
                             "transparency log through a read-only role (docs/security.md)")
+        secret = self.survey_secret.strip()
+        if len(secret) < 32 or "NOT-FOR-PRODUCTION" in secret.upper():
+            problems.append("PANTAU_SURVEY_SECRET is not set to a random secret of 32+ "
+                            "characters: it makes the survey codes on the status sheets")
         return problems
+
+    @property
+    def survey_key(self) -> bytes:
+        """The survey-code secret (development: a fixed public value, refused in production)."""
+        return (self.survey_secret.strip() or DEV_SURVEY_SECRET).encode()
 
     @property
     def effective_citizen_url(self) -> str:

@@ -132,6 +132,7 @@ def test_the_portal_starts_with_production_settings(tmp_path: Path,
     env = _environment(tmp_path, **GOOD, PANTAU_ELASTICSEARCH_URL=elasticsearch_url,
                        PANTAU_PORTAL_PORT=str(port), PANTAU_PORTAL_METRICS_PORT="0",
                        PANTAU_PUBLIC_BASE_URL="https://pantau.example.go.id",
+                       PANTAU_SURVEY_SECRET="survey-" + "s" * 40,
                        PANTAU_TRANSPARENCY_DATABASE_URL=f"sqlite:///{tmp_path / 't.sqlite3'}")
     log = tmp_path / "portal.log"
     with log.open("wb") as out:

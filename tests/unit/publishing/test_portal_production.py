@@ -1,5 +1,5 @@
 """The portal's own production needs: a public base URL that is not loopback (every feed and
-link carries it) and the transparency log's read-only URL."""
+link carries it), the transparency log's read-only URL and a real survey-code secret."""
 
 from __future__ import annotations
 
@@ -8,13 +8,24 @@ import pytest
 from pantau_publishing.settings import PublishingSettings
 
 
+SURVEY = "k" * 40  # PANTAU_SURVEY_SECRET: random, 32+ characters
+
+
 def problems(**values: str) -> list[str]:
+    values.setdefault("survey_secret", SURVEY)
     return PublishingSettings(**values).portal_production_problems()  # type: ignore[arg-type]
 
 
 def test_a_configured_portal_has_no_problem() -> None:
     assert problems(public_base_url="https://pantau.jabarprov.go.id",
                     transparency_database_url="postgresql://pantau_portal:s3cret@db/pantau") == []
+
+
+@pytest.mark.parametrize("secret", ["", "short", "dev-only-survey-secret-NOT-FOR-PRODUCTION"])
+def test_a_missing_short_or_development_survey_secret_is_named(secret: str) -> None:
+    found = problems(public_base_url="https://pantau.example", survey_secret=secret,
+                     transparency_database_url="postgresql://r:s@db/p")
+    assert len(found) == 1 and "PANTAU_SURVEY_SECRET" in found[0]
 
 
 @pytest.mark.parametrize("base", ["", "http://127.0.0.1:8000", "http://localhost/",
