@@ -36,6 +36,7 @@ EVENT_TYPES: dict[tuple[str, int], type[BaseModel]] = {
     ("case.updated", 2): tracking.CaseUpdatedV2,
     ("case.overdue", 1): tracking.CaseOverdueV1,
     ("event.rejected", 1): tracking.EventRejectedV1,
+    ("event.applied", 1): tracking.EventAppliedV1,
 }
 DEPARTMENT_EVENT_TYPES = frozenset(t for (t, _v) in EVENT_TYPES if t.startswith("case.")
                                    and t not in ("case.updated", "case.overdue"))
