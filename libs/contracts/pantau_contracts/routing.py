@@ -52,6 +52,22 @@ def feedback_queue(jurisdiction: str, department: str) -> str:
     return f"feedback.{jurisdiction}.{department}"
 
 
+INTAKE_OUTCOMES_QUEUE = "intake.outcomes"
+"""Intake's outcomes process reads every refusal, every ``event.applied`` and the case events
+(the departments' event status API and webhooks)."""
+
+
+def feedback_key(jurisdiction: str, department: str) -> str:
+    """``event.rejected`` on ``pantau.feedback``: what ``feedback.{j}.{d}`` is bound to."""
+    return f"{jurisdiction}.{department}"
+
+
+def applied_key(jurisdiction: str, department: str) -> str:
+    """``event.applied`` on ``pantau.feedback``: a key the departments' own feedback queues (bound
+    with exactly ``{j}.{d}``) do not match, so AMQP departments see no change."""
+    return f"applied.{jurisdiction}.{department}"
+
+
 # --- Dead letters: who may say what (see docs/reliability.md, "Replaying dead letters safely").
 # Any publisher can put any header on its message, so the x-pantau-* headers below mean something
 # only on a message whose AMQP ``user_id`` (which RabbitMQ checks against the login) is a Pantau

@@ -55,7 +55,23 @@ def handler(store: FakeStore) -> TrackingHandler:
 
 
 def bodies(store: FakeStore) -> list[dict[str, Any]]:
-    return [json.loads(m.body) for m in store.state.outbox]
+    """The outbox without the ``event.applied`` rows (intake's; tested on their own)."""
+    return [json.loads(m.body) for m in store.state.outbox
+            if not m.message_id.startswith("applied:")]
+
+
+def test_every_applied_event_tells_intake_once_and_departments_not(
+        handler: TrackingHandler, store: FakeStore) -> None:
+    submitted = ev("case.submitted", "BDG-0100", applicant=APPLICANT)
+    handler.handle_batch([submitted, submitted, ev("case.stage_started", "BDG-0100",
+                                                    stage="nope")])
+    applied = [m for m in store.state.outbox if m.message_id.startswith("applied:")]
+    assert len(applied) == 1  # the duplicate and the refusal add none
+    event = validate_event(applied[0].body, allowed_types=frozenset({"event.applied"}))
+    assert applied[0].routing_key == "applied.kota-bandung.dpmptsp"  # not feedback.{j}.{d}'s key
+    assert event.payload.event_id == submitted.event_id
+    assert event.payload.revision == 1 and event.payload.receipt_number == "BDG-0100"
+    assert APPLICANT["nik"] not in applied[0].body.decode()
 
 
 def test_submitted_then_duplicate(handler: TrackingHandler, store: FakeStore) -> None:
@@ -135,7 +151,7 @@ def test_outgoing_events_pass_the_contract(handler: TrackingHandler, store: Fake
     assert isinstance(handler.clock, FakeClock)
     handler.clock.current = T0 + timedelta(days=60)
     handler.check_overdue()
-    outgoing = frozenset({"case.updated", "case.overdue", "event.rejected"})
+    outgoing = frozenset({"case.updated", "case.overdue", "event.rejected", "event.applied"})
     types = []
     for message in store.state.outbox:
         event = validate_event(message.body, allowed_types=outgoing)
@@ -143,7 +159,8 @@ def test_outgoing_events_pass_the_contract(handler: TrackingHandler, store: Fake
         assert event.jurisdiction == "kota-bandung" and event.department == "tracking"
         assert APPLICANT["nik"] not in message.body.decode()
         assert "Nurhaliza" not in message.body.decode()
-    assert sorted(types) == ["case.overdue", "case.updated", "case.updated", "event.rejected"]
+    assert sorted(types) == ["case.overdue", "case.updated", "case.updated", "event.applied",
+                             "event.rejected"]
     updated = validate_event(store.state.outbox[0].body, allowed_types=outgoing)
     assert updated.version == 2
     assert json.loads(updated.raw)["dataschema"] == dataschema_for("case.updated", 2)

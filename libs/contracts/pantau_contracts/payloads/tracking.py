@@ -52,3 +52,17 @@ class EventRejectedV1(Payload):
     detail: str = Field(description="Human-readable explanation")
     errors: tuple[dict[str, str], ...] = ()
     rejected_at: datetime
+
+
+class EventAppliedV1(Payload):
+    """``event.applied``: tracking applied a department's event to its case. Goes to intake (on
+    ``pantau.feedback`` with key ``applied.{jurisdiction}.{department}``, which the departments'
+    own ``feedback.{j}.{d}`` queues do not receive), so a department can ask for its event's
+    fate over HTTP. Ids and the case revision only: no personal data."""
+
+    event_id: str
+    event_source: str
+    event_type: str
+    receipt_number: str
+    revision: int = Field(description="The case's revision after the event was applied")
+    applied_at: datetime

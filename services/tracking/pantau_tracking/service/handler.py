@@ -195,6 +195,7 @@ class TrackingHandler:
             uow.save_case(outcome.case)
             uow.add_outbox(caused_by(messages.case_updated(outcome.case, outcome.change, now),
                                      event))
+            uow.add_outbox(caused_by(messages.event_applied(event, outcome.case, now), event))
             uow.mark_processed(event.source, event.event_id, receipt_number=event.receipt_number,
                                event_type=event.type, outcome="applied")
             return outcome.case

@@ -1,14 +1,27 @@
 """Building tracking's outgoing CloudEvents: ``case.updated`` (version 2: ``CaseUpdatedV2``, the
-whole ``PublicCaseV2`` with both clocks per step), ``case.overdue`` and ``event.rejected``."""
+whole ``PublicCaseV2`` with both clocks per step), ``case.overdue``, ``event.rejected`` and
+``event.applied`` (to intake only: the department's event status API; one small row per applied
+event, relayed in the same batches)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from pantau_contracts.envelope import event_to_json, make_event
-from pantau_contracts.payloads.tracking import CaseOverdueV1, CaseUpdatedV2, EventRejectedV1
+from pantau_contracts.payloads.tracking import (
+    CaseOverdueV1,
+    CaseUpdatedV2,
+    EventAppliedV1,
+    EventRejectedV1,
+)
 from pantau_contracts.registry import dataschema_for
-from pantau_contracts.routing import CASES_EXCHANGE, FEEDBACK_EXCHANGE, case_key
+from pantau_contracts.routing import (
+    CASES_EXCHANGE,
+    FEEDBACK_EXCHANGE,
+    applied_key,
+    case_key,
+    feedback_key,
+)
 from pantau_tracking.domain.case import Case
 from pantau_tracking.domain.lifecycle import Inbound, Refusal
 from pantau_tracking.domain.public_record import case_sla, to_public
@@ -56,5 +69,20 @@ def event_rejected(event: Inbound, refusal: Refusal, now: datetime) -> OutboxMes
                              data=data, id=message_id, subject=event.receipt_number, time=now,
                              dataschema=dataschema_for("event.rejected", 1))
     return OutboxMessage(message_id, FEEDBACK_EXCHANGE,
-                         f"{event.jurisdiction}.{event.department}",
+                         feedback_key(event.jurisdiction, event.department),
+                         event_to_json(cloud_event), event.receipt_number)
+
+
+def event_applied(event: Inbound, case: Case, now: datetime) -> OutboxMessage:
+    """``event.applied`` on ``pantau.feedback`` with key ``applied.{j}.{d}``: read by intake's
+    outcomes process only (the departments' feedback queues are bound to ``{j}.{d}``)."""
+    message_id = f"applied:{event.source}:{event.event_id}"
+    data = EventAppliedV1(event_id=event.event_id, event_source=event.source,
+                          event_type=event.type, receipt_number=event.receipt_number,
+                          revision=case.revision, applied_at=now)
+    cloud_event = make_event(type="event.applied", source=tracking_source(event.jurisdiction),
+                             data=data, id=message_id, subject=event.receipt_number, time=now,
+                             dataschema=dataschema_for("event.applied", 1))
+    return OutboxMessage(message_id, FEEDBACK_EXCHANGE,
+                         applied_key(event.jurisdiction, event.department),
                          event_to_json(cloud_event), event.receipt_number)
