@@ -21,6 +21,7 @@ from pantau_contracts.routing import (
     DEAD_LETTER_EXCHANGE,
     FEEDBACK_EXCHANGE,
     INGRESS_EXCHANGE,
+    INTAKE_OUTCOMES_QUEUE,
     PUBLISHING_QUEUE,
     TRACKING_QUEUE,
     department_ingress_queue,
@@ -105,11 +106,12 @@ def test_the_identity_table_names_three_services_and_no_portal() -> None:
     assert set(load_identities()) == {"pantau-intake", "pantau-tracking", "pantau-indexer"}
 
 
-def test_intake_forwards_rejects_and_consumes_ingress_only(vhost_url: str) -> None:
+def test_intake_forwards_rejects_and_consumes_ingress_and_outcomes_only(vhost_url: str) -> None:
     user = "pantau-intake"
     for exchange in (ACCEPTED_EXCHANGE, FEEDBACK_EXCHANGE, DEAD_LETTER_EXCHANGE):
         assert allowed(vhost_url, user, publish(exchange)), exchange
     assert allowed(vhost_url, user, consume("intake.ingress"))
+    assert allowed(vhost_url, user, consume(INTAKE_OUTCOMES_QUEUE))  # the outcomes process
     assert allowed(vhost_url, user, consume(department_ingress_queue("kota-bandung", "dinkes")))
     assert not allowed(vhost_url, user, publish(CASES_EXCHANGE))
     assert not allowed(vhost_url, user, publish(INGRESS_EXCHANGE, "kota-bandung.dinkes.x"))
@@ -127,6 +129,7 @@ def test_tracking_consumes_accepted_and_publishes_cases_and_feedback(vhost_url: 
     assert not allowed(vhost_url, user, publish(ACCEPTED_EXCHANGE))
     assert not allowed(vhost_url, user, consume(PUBLISHING_QUEUE))
     assert not allowed(vhost_url, user, consume("intake.ingress"))
+    assert not allowed(vhost_url, user, consume(INTAKE_OUTCOMES_QUEUE))
 
 
 def test_the_indexer_reads_publishing_cases_and_nothing_else(vhost_url: str) -> None:
@@ -136,6 +139,7 @@ def test_the_indexer_reads_publishing_cases_and_nothing_else(vhost_url: str) -> 
     assert not allowed(vhost_url, user, publish(ACCEPTED_EXCHANGE))
     assert not allowed(vhost_url, user, publish(CASES_EXCHANGE))
     assert not allowed(vhost_url, user, consume(TRACKING_QUEUE))
+    assert not allowed(vhost_url, user, consume(INTAKE_OUTCOMES_QUEUE))
     assert not allowed(vhost_url, user, declare_queue("publishing.mine"))
 
 
@@ -148,6 +152,7 @@ def test_a_department_writes_its_own_keys_to_ingress_and_reads_its_feedback(
     assert not allowed(vhost_url, user, publish(ACCEPTED_EXCHANGE, "kota-bandung.dpmptsp.x"))
     assert not allowed(vhost_url, user, consume(TRACKING_QUEUE))
     assert not allowed(vhost_url, user, consume(feedback_queue("kota-bandung", "dinkes")))
+    assert not allowed(vhost_url, user, consume(INTAKE_OUTCOMES_QUEUE))  # others' outcomes
     assert not allowed(vhost_url, user,
                        consume(department_ingress_queue("kota-bandung", "dpmptsp")))
     assert not allowed(vhost_url, user, declare_queue("feedback.mine"))
