@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from pydantic import field_validator
+
+from pantau_platform.endpoints import kombu_url
 from pantau_platform.settings import ElasticsearchSettings
 
 
@@ -67,6 +70,19 @@ class PublishingSettings(ElasticsearchSettings):
     survey_secret: str = ""  # PANTAU_SURVEY_SECRET
     survey_min_responses: int = 10  # PANTAU_SURVEY_MIN_RESPONSES: fewer answers: no IKM shown
     survey_posts_per_hour: int = 20  # PANTAU_SURVEY_POSTS_PER_HOUR: per client address
+    # E-mail followers (docs/operations.md, "Mail"). The mailer (python -m
+    # pantau_publishing.mailer) is the only process that talks SMTP; the portal writes the
+    # outbox. Development: the local sink (infra/lib/smtp.sh) on 127.0.0.1:1025, no auth.
+    smtp_host: str = "127.0.0.1"  # PANTAU_SMTP_HOST
+    smtp_port: int = 1025  # PANTAU_SMTP_PORT
+    smtp_username: str = ""  # PANTAU_SMTP_USERNAME (empty: no AUTH)
+    smtp_password: str = ""  # PANTAU_SMTP_PASSWORD
+    smtp_starttls: bool = False  # PANTAU_SMTP_STARTTLS
+    mail_from: str = "Pantau <noreply@pantau.invalid>"  # PANTAU_MAIL_FROM
+    mailer_amqp_url: str = ""  # PANTAU_MAILER_AMQP_URL: the pantau-mailer RabbitMQ user
+    follow_queue: str = "publishing.follow"  # PANTAU_FOLLOW_QUEUE
+    mailer_health_port: int = 8107  # PANTAU_MAILER_HEALTH_PORT (0: off)
+    mailer_metrics_port: int = 9107  # PANTAU_MAILER_METRICS_PORT (0: off)
 
     @property
     def base_url(self) -> str:
@@ -96,6 +112,44 @@ class PublishingSettings(ElasticsearchSettings):
     def survey_key(self) -> bytes:
         """The survey-code secret (development: a fixed public value, refused in production)."""
         return (self.survey_secret.strip() or DEV_SURVEY_SECRET).encode()
+
+    @field_validator("mailer_amqp_url")
+    @classmethod
+    def _mailer_failover(cls, value: str) -> str:
+        return kombu_url(value) if value.strip() else ""
+
+    def mailer_amqp(self) -> str:
+        """The mailer's own RabbitMQ URL; in development ``amqp_url`` when unset."""
+        if self.mailer_amqp_url:
+            return self.mailer_amqp_url
+        if self.production:
+            raise ValueError("PANTAU_MAILER_AMQP_URL must be set in production: each process "
+                             "connects as its own RabbitMQ user")
+        return self.amqp_url
+
+    def mailer_production_problems(self) -> list[str]:
+        """What the mailer needs in production beyond credentials (``production.enforce``'s
+        probe): a real SMTP server (not the development sink), a sender and the public base
+        URL its links carry."""
+        problems = []
+        if self.smtp_host in {"127.0.0.1", "localhost", "::1", "smtp-sink"} or not self.smtp_host:
+            problems.append("PANTAU_SMTP_HOST is the development mail sink (or empty); set the "
+                            "operator's SMTP relay (docs/operations.md, \"Mail\")")
+        if "pantau.invalid" in self.mail_from or "@" not in self.mail_from:
+            problems.append("PANTAU_MAIL_FROM is not set to a real sender address "
+                            "(e.g. Pantau <noreply@pantau.jabarprov.go.id>)")
+        if self.smtp_username and not self.smtp_starttls and self.smtp_port != 465:
+            problems.append("PANTAU_SMTP_STARTTLS is off while PANTAU_SMTP_USERNAME is set: "
+                            "the password would cross the network in clear")
+        if not self.citizen_database_url:
+            problems.append("PANTAU_CITIZEN_DATABASE_URL is not set: followers are stored in "
+                            "the citizen store's own PostgreSQL database (docs/privacy.md)")
+        base = self.public_base_url.strip()
+        host = urlsplit(base).hostname if "://" in base else None
+        if not host or host in {"127.0.0.1", "localhost", "::1"}:
+            problems.append("PANTAU_PUBLIC_BASE_URL is not set to the portal's public address; "
+                            "every mail's links carry it")
+        return problems
 
     @property
     def effective_citizen_url(self) -> str:

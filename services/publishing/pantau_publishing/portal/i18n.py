@@ -1,6 +1,13 @@
-"""Portal texts in Bahasa Indonesia (first) and English. Every key exists in both languages."""
+"""Portal texts in Bahasa Indonesia (first) and English. Every key exists in both languages.
+
+Texts are moving to data files: every ``portal/*_texts.yaml`` is merged into ``TEXTS`` once, at
+import (a key may not repeat one already defined)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
 
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
@@ -477,3 +484,20 @@ def pick_language(query_value: str | None, cookie_value: str | None) -> str:
 def translate(lang: str, key: str, **values: object) -> str:
     text = TEXTS[key].get(lang) or TEXTS[key][DEFAULT_LANGUAGE]
     return text.format(**values) if values else text
+
+
+def load_data_texts(path: Path) -> dict[str, dict[str, str]]:
+    """Texts kept as data (a YAML mapping key → {id, en}); every key in both languages."""
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for key, value in loaded.items():
+        if not isinstance(value, dict) or set(value) != set(LANGUAGES):
+            raise ValueError(f"{path.name}: {key} needs exactly the languages {LANGUAGES}")
+    return {str(k): {lang: str(v[lang]) for lang in LANGUAGES} for k, v in loaded.items()}
+
+
+# The house moves portal texts to data files: each *_texts.yaml next to this module, loaded once.
+for _path in sorted(Path(__file__).parent.glob("*_texts.yaml")):
+    _texts = load_data_texts(_path)
+    if set(_texts) & set(TEXTS):
+        raise ValueError(f"{_path.name} repeats keys: {sorted(set(_texts) & set(TEXTS))}")
+    TEXTS.update(_texts)
