@@ -6,18 +6,36 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PANTAU_STATE_DIR ?= $(CURDIR)/.state
 
-.PHONY: run stop status test gate unit integration e2e bench schemas venv stack clean-state chaos \
+.PHONY: run stop status test gate unit integration e2e bench schemas venv lock stack clean-state chaos \
   cluster cluster-stop test-cluster k8s-check
 
-$(STAMP): pyproject.toml
+# Installs are reproducible: every package, the build backend included, comes pinned with its
+# hashes from requirements/dev.lock (the Dockerfile uses requirements/run.lock); the project itself
+# is then installed without resolving anything, and `pip check` fails if pyproject.toml asks for
+# something the lock lacks (run `make lock`). docs/operations.md, "Dependencies".
+LOCK := requirements/dev.lock
+UV_VERSION := 0.13.9
+
+$(STAMP): pyproject.toml $(LOCK)
 	@command -v $(PY) >/dev/null || (apt-get update -qq && apt-get install -y -qq python3 python3-venv)
 	@test -x $(BIN)/pip || $(PY) -m venv --clear $(VENV) || \
 	  (apt-get update -qq && apt-get install -y -qq python3-venv && $(PY) -m venv --clear $(VENV))
-	$(BIN)/pip install -q -U pip setuptools wheel
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -U pip
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+## lock: re-resolve the pinned, hashed dependency sets after changing pyproject.toml (uv, from PyPI)
+lock:
+	@test -x $(BIN)/pip || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q 'uv==$(UV_VERSION)'
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes $(UPGRADE) \
+	  pyproject.toml requirements/build.in -o requirements/run.lock
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes $(UPGRADE) \
+	  --extra dev pyproject.toml requirements/build.in -o requirements/dev.lock
 
 stack:
 	bash infra/stack.sh up
