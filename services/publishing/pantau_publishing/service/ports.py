@@ -115,6 +115,110 @@ class TransparencyLog(Protocol):
                       tree_size: int | None = None) -> dict[str, Any]: ...
 
 
+# --- Following a case by e-mail (``service.follow``; adapters: ``adapters.citizen_store``,
+# ``adapters.smtp``). The address is personal data: it lives only behind these two ports.
+
+@dataclass(frozen=True)
+class Follower:
+    """One address following one receipt. ``notified_*``: what it was last told (or, right
+    after confirming, what the page showed), so a redelivered or older event never mails."""
+
+    id: int
+    receipt_number: str
+    address: str
+    confirmed: bool
+    notified_revision: int = 0
+    notified_status: str = ""
+    notified_overdue: bool = False
+
+
+@dataclass(frozen=True)
+class CaseState:
+    revision: int
+    status: str
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class QueuedMail:
+    """A composed message waiting in the outbox (``kind``: ``confirm`` or ``update``)."""
+
+    id: int
+    kind: str
+    address: str
+    message: bytes
+    attempts: int = 0
+
+
+class MailRejected(Exception):
+    """The SMTP server refused the message for good (5xx): retrying cannot help."""
+
+
+class MailUnavailable(Exception):
+    """The SMTP server could not take the message now (unreachable, 4xx): retry later."""
+
+
+class FollowStore(Protocol):
+    """The citizen store's follower tables and mail outbox. Each call is one transaction."""
+
+    def count_hits(self, keys: Sequence[str], now: float, window: float) -> dict[str, int]:
+        """Record one request under each (hashed) key; the hits of each within ``window``."""
+        ...
+
+    def pending_count(self, receipt_number: str) -> int: ...
+
+    def request_confirmation(self, receipt_number: str, address: str, confirm_hash: str,
+                             now: float, purge_after: float, message: bytes) -> bool:
+        """Store (or refresh) a pending follower and queue its confirmation mail (replacing an
+        unsent one). False, and nothing written, if the address already follows the receipt."""
+        ...
+
+    def pending_by_token(self, confirm_hash: str, now: float) -> Follower | None: ...
+
+    def confirm(self, follower_id: int, now: float, state: CaseState) -> bool: ...
+
+    def unsubscribe(self, token_hash: str) -> bool:
+        """Delete the follower the unsubscribe token belongs to (and its tokens and mail)."""
+        ...
+
+    def confirmed_followers(self, receipt_number: str) -> list[Follower]: ...
+
+    def record_notification(self, follower: Follower, state: CaseState,
+                            mail: tuple[str, bytes] | None, now: float) -> bool:
+        """Advance ``follower`` from its ``notified_revision`` to ``state`` — only if nobody
+        moved it meanwhile — and, with ``mail`` = (unsubscribe token hash, message), queue the
+        update (replacing its unsent one: coalescing). False when it was already moved."""
+        ...
+
+    def schedule_purge(self, receipt_number: str, purge_after: float) -> None:
+        """The case closed: its followers are deleted after ``purge_after``."""
+        ...
+
+    def due_mail(self, now: float, limit: int) -> list[QueuedMail]: ...
+
+    def sent_count(self, address: str, since: float) -> tuple[int, float | None]:
+        """Updates sent to ``address`` since ``since``, and the oldest of them."""
+        ...
+
+    def mark_sent(self, mail: QueuedMail, now: float) -> None: ...
+
+    def retry_later(self, mail: QueuedMail, not_before: float, count_attempt: bool) -> None: ...
+
+    def drop(self, mail: QueuedMail) -> None: ...
+
+    def purge(self, now: float) -> int:
+        """Delete followers past ``purge_after`` (closed + 30 days; unconfirmed after 48 h),
+        their tokens and mail, and rate-limit records past their window. Rows deleted."""
+        ...
+
+
+class MailTransport(Protocol):
+    def send(self, address: str, message: bytes) -> None:
+        """Hand the message to the SMTP server; returns only once it accepted it. Raises
+        ``MailRejected`` (permanent) or ``MailUnavailable`` (try again later)."""
+        ...
+
+
 @dataclass(frozen=True)
 class SurveyResponse:
     """One anonymous SKM answer: the case's public receipt, its service place, the nine scores
