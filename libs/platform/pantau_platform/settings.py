@@ -45,6 +45,9 @@ class PantauSettings(BaseSettings):
     # setting, PANTAU_*_METRICS_PORT; 0 turns it off). Loopback by default: never the public
     # site; set 0.0.0.0 in a pod for the scraper (docs/operations.md, "Metrics").
     metrics_host: str = "127.0.0.1"  # PANTAU_METRICS_HOST
+    # Where each nameko process's health server (GET /healthz, /readyz) listens; its port is the
+    # process's own setting (PANTAU_*_HEALTH_PORT, 0 turns it off). Loopback by default.
+    health_host: str = "127.0.0.1"  # PANTAU_HEALTH_HOST
     state_dir: Path = REPO_ROOT / ".state"
     # Logs and traces (docs/architecture.md, "Traces and logs"): "json" writes one JSON object a
     # line with trace_id/span_id/event_id/receipt; "otlp" exports spans to

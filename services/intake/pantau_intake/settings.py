@@ -60,7 +60,6 @@ class IntakeSettings(PantauSettings):
     # The AMQP ingress's health server (GET /healthz, /readyz: "waiting for database|broker"
     # while a message is held through an outage); 0 turns it off.
     ingress_health_port: int = 8103  # PANTAU_INGRESS_HEALTH_PORT
-    health_host: str = "127.0.0.1"  # PANTAU_HEALTH_HOST
     # Prometheus /metrics (own servers on PANTAU_METRICS_HOST, never the public API; 0 = off)
     ingress_metrics_port: int = 9103  # PANTAU_INGRESS_METRICS_PORT
     intake_metrics_port: int = 9104  # PANTAU_INTAKE_METRICS_PORT (the HTTP intake)

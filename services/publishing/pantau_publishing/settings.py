@@ -47,7 +47,6 @@ class PublishingSettings(ElasticsearchSettings):
     # a batch failing for an unknown reason (not Elasticsearch away: that is held) is retried
     # in-process this often before it is requeued (pantau_nameko.batching)
     indexer_unknown_retries: int = 3  # PANTAU_INDEXER_UNKNOWN_RETRIES
-    health_host: str = "127.0.0.1"  # PANTAU_HEALTH_HOST
     # Prometheus /metrics on their own servers (PANTAU_METRICS_HOST), never on the public
     # portal port; 0 turns one off.
     indexer_metrics_port: int = 9102  # PANTAU_INDEXER_METRICS_PORT

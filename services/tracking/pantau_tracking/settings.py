@@ -41,7 +41,6 @@ class TrackingSettings(DatabaseSettings):
     # Health server of the nameko process (GET /healthz, /readyz: "waiting for database" while a
     # batch is held through an outage); 0 turns it off.
     tracking_health_port: int = 8101  # PANTAU_TRACKING_HEALTH_PORT
-    health_host: str = "127.0.0.1"  # PANTAU_HEALTH_HOST
     # Prometheus /metrics on PANTAU_METRICS_HOST; 0 turns it off. The SLA gauges (open, overdue,
     # late-reported cases per jurisdiction) are refreshed by one aggregate query this often.
     tracking_metrics_port: int = 9101  # PANTAU_TRACKING_METRICS_PORT

@@ -52,7 +52,7 @@ from pantau_platform.metrics import EventCounters
 
 log = logging.getLogger(__name__)
 CONFIG_PREFIX = "INTAKE_INGRESS"
-"""Container config keys ``INTAKE_INGRESS_BATCH_SIZE`` … (see ``__main__``)."""
+"""Container config keys ``INTAKE_INGRESS_BATCH_SIZE`` … (``__main__``, from ``IntakeSettings``)."""
 
 
 def department_queues(directory: CatalogueDirectory | None = None) -> list[str]:
@@ -125,8 +125,8 @@ class IngressService:
     health: Health = HealthServer()  # GET /healthz, /readyz on HEALTH_PORT (settings: 8103)
     metrics = MetricsServer()  # GET /metrics on METRICS_PORT (settings: 9103)
 
-    @batch_consume(INTAKE_INGRESS_QUEUE, max_size=1, max_wait_ms=20, prefetch=50,
-                   config_prefix=CONFIG_PREFIX)
+    # batch size, wait, prefetch …: IntakeSettings, through the container config (``__main__``)
+    @batch_consume(INTAKE_INGRESS_QUEUE, config_prefix=CONFIG_PREFIX)
     def ingest(self, deliveries: list[amqp.Delivery]) -> None:
         """Handle the batch in queue order. The broker or the database away →
         ``DependencyUnavailable`` (the batch is held); any other failure raises as it is."""

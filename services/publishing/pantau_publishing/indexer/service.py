@@ -50,8 +50,8 @@ class IndexerService:
     health: Health = HealthServer()  # GET /healthz, /readyz on HEALTH_PORT (settings: 8102)
     metrics = MetricsServer()  # GET /metrics on METRICS_PORT (settings: 9102)
 
-    @batch_consume(PUBLISHING_QUEUE, max_size=100, max_wait_ms=200, prefetch=200,
-                   config_prefix="INDEXER")
+    # batch size, wait, prefetch …: PublishingSettings, through the container config (``__main__``)
+    @batch_consume(PUBLISHING_QUEUE, config_prefix="INDEXER")
     def consume_cases(self, deliveries: list[Delivery]) -> dict[int, dict[str, Any]]:
         """Index a batch (one bulk request); returns the messages to dead-letter by index.
 

@@ -87,8 +87,8 @@ class TrackingService:
     health: Health = HealthServer()  # GET /healthz, /readyz on HEALTH_PORT (settings: 8101)
     metrics = MetricsServer()  # GET /metrics on METRICS_PORT (settings: 9101)
 
-    @batch_consume(TRACKING_QUEUE, max_size=500, max_wait_ms=50, prefetch=1000,
-                   config_prefix="TRACKING")
+    # batch size, wait, prefetch …: TrackingSettings, through the container config (``__main__``)
+    @batch_consume(TRACKING_QUEUE, config_prefix="TRACKING")
     def handle_accepted(self, deliveries: list[Delivery]) -> dict[int, dict[str, Any]]:
         """Apply a batch of accepted department events (committed before this returns); returns
         the poison ones by index — the extension dead-letters those, then acks the batch.
