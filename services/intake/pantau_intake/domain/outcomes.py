@@ -1,0 +1,149 @@
+"""What became of a department's event, as intake learns it afterwards (plain Python).
+
+Three kinds of message reach intake's outcomes process (queue ``intake.outcomes``):
+
+* ``event.rejected`` on ``pantau.feedback`` with key ``{j}.{d}`` — refused by tracking
+  (``stage`` = ``tracking``) or by intake's own AMQP ingress (``stage`` = ``intake``);
+* ``event.applied`` on ``pantau.feedback`` with key ``applied.{j}.{d}`` — applied by tracking;
+* ``case.updated`` / ``case.overdue`` on ``pantau.cases`` — the public record of a case (webhooks
+  only; never stored as an outcome).
+
+The department an outcome belongs to is taken from the ROUTING KEY (set by the service that
+authenticated the sender), never from the refused event's ``source``: an event forged in another
+department's name is refused and reported to its real sender only. ``parse`` turns one message
+into an ``EventOutcome``, a ``CaseNotice`` or None (ignored: an unknown type, a malformed body —
+a message intake cannot read is not worth a dead letter loop; it is logged by the caller).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pantau_intake.domain.departments import DepartmentRef
+
+APPLIED: Literal["applied"] = "applied"
+REFUSED: Literal["refused"] = "refused"
+REFUSAL_TYPE = "event.rejected"
+APPLIED_TYPE = "event.applied"
+CASE_TYPES = ("case.updated", "case.overdue")
+
+
+def outcome_key(source: str, event_id: str) -> str:
+    """The stored key of an event: SHA-256 of ``source`` NUL ``id`` (as the accepted-events
+    memory keys it), so one event has one outcome whichever path reported it."""
+    return hashlib.sha256(f"{source}\0{event_id}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    """An event applied or refused. ``body`` is the outcome CloudEvent as received (what a
+    webhook delivers for a refusal)."""
+
+    department: DepartmentRef
+    source: str
+    event_id: str
+    event_type: str
+    receipt_number: str | None
+    outcome: Literal["applied", "refused"]
+    at: datetime
+    stage: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+    revision: int | None = None
+    body: bytes = b""
+
+    @property
+    def key(self) -> str:
+        return outcome_key(self.source, self.event_id)
+
+
+@dataclass(frozen=True)
+class CaseNotice:
+    """A case's public event (``case.updated`` / ``case.overdue``) for the owning department's
+    webhook."""
+
+    department: DepartmentRef
+    receipt_number: str
+    event_type: str
+    body: bytes
+
+
+Message = EventOutcome | CaseNotice
+
+
+def parse(exchange: str, routing_key: str, body: bytes) -> Message | None:
+    """One message of ``intake.outcomes`` as a domain value; None if it is not one of ours."""
+    try:
+        event = json.loads(body)
+        data = event["data"]
+        kind = event["type"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    if exchange == "pantau.cases" and kind in CASE_TYPES:
+        return _case_notice(kind, data, body)
+    department = _department_of(routing_key)
+    if department is None:
+        return None
+    if kind == REFUSAL_TYPE:
+        return _outcome(department, data, REFUSED, data.get("rejected_at"), body, event)
+    if kind == APPLIED_TYPE:
+        return _outcome(department, data, APPLIED, data.get("applied_at"), body, event)
+    return None
+
+
+def _department_of(routing_key: str) -> DepartmentRef | None:
+    parts = routing_key.removeprefix("applied.").split(".")
+    if len(parts) != 2:
+        return None
+    try:
+        return DepartmentRef(parts[0], parts[1])
+    except ValueError:
+        return None
+
+
+def _outcome(department: DepartmentRef, data: dict[str, Any], outcome: Literal[
+        "applied", "refused"], at: Any, body: bytes, event: dict[str, Any]) -> EventOutcome:
+    # An event too broken to have an id (intake's AMQP refusal of unreadable bytes) is keyed by
+    # the refusal's own id: still listed in the department's refusals, never found by id.
+    event_id = str(data.get("event_id") or "") or f"refusal:{event.get('id', '')}"
+    revision = data.get("revision")
+    return EventOutcome(
+        department=department, source=str(data.get("event_source") or ""), event_id=event_id,
+        event_type=str(data.get("event_type") or ""),
+        receipt_number=_text(data.get("receipt_number")), outcome=outcome, at=_time(at),
+        stage=_text(data.get("stage")), reason=_text(data.get("reason")),
+        detail=_text(data.get("detail")),
+        revision=revision if isinstance(revision, int) else None, body=body)
+
+
+def _case_notice(kind: str, data: dict[str, Any], body: bytes) -> CaseNotice | None:
+    record = data.get("case") if kind == "case.updated" else data
+    if not isinstance(record, dict):
+        return None
+    try:
+        department = DepartmentRef(str(record["jurisdiction_code"]),
+                                   str(record["department_code"]))
+        receipt = str(record["receipt_number"])
+    except (KeyError, ValueError):
+        return None
+    return CaseNotice(department, receipt, kind, body)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _time(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    return datetime.now(UTC)
