@@ -26,6 +26,8 @@ from pantau_publishing.portal import (
     open311,
     opendata,
     pages,
+    sheet,
+    survey,
     transparency,
 )
 from pantau_publishing.portal.case_view import ServiceStandards
@@ -104,7 +106,7 @@ def create_app(settings: PublishingSettings | None = None,
     app.add_middleware(SecurityHeaders, base_url=settings.base_url)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (health, transparency, api, open311, feeds, exports, live, opendata,
-                   pages):
+                   sheet, survey, pages):
         app.include_router(module.router)
     errors.install(app, render_error)
     return app

@@ -15,7 +15,7 @@ from pantau_publishing.domain.monthly import CSV_COLUMNS, Month, months
 from pantau_publishing.domain.places import Place
 from pantau_publishing.domain.query import FACETS, SORTS, looks_like_receipt
 from pantau_publishing.domain.timeline import is_late, steps
-from pantau_publishing.portal import places
+from pantau_publishing.portal import citizen, places, survey
 from pantau_publishing.portal.case_view import ServiceStandards, clock_summary, history_notice
 from pantau_publishing.portal.charts import bars
 from pantau_publishing.portal.clocks import late_report_notice
@@ -99,7 +99,10 @@ def case_page(request: Request, receipt_number: str) -> Response:
                                          lang),
                   opened_version=case.catalogue_version.rpartition("@")[2],
                   other_standard=service is None and catalogue.service(
-                      case.jurisdiction_code, case.service_code) is not None)
+                      case.jurisdiction_code, case.service_code) is not None,
+                  # issue 9: what happens next, complaint route, status sheet, SKM survey
+                  **citizen.case_blocks(request, case, service, lang),
+                  **survey.case_block(request, case))
 
 
 def standards(request: Request) -> ServiceStandards:
@@ -222,7 +225,8 @@ def dashboard(request: Request, jurisdiction: str | None = None, department: str
                                        overdue="true"),
                   late_url=url_with("/", {k: v for k, v in case_filters.items() if v},
                                     late_reported="true"),
-                  scope_name=places.place_name(request, place, lang))
+                  scope_name=places.place_name(request, place, lang),
+                  ikm=survey.dashboard_summary(request, place, board.totals))
 
 
 def month_label(month: str, lang: str) -> str:
