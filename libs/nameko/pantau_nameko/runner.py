@@ -12,7 +12,7 @@ Every nameko ``__main__`` is these few lines, and ``patch`` is its FIRST stateme
 
     def main() -> int:
         settings = TrackingSettings()
-        return run(TrackingService, "tracking", settings, container_config(settings),
+        return run(TrackingService, "tracking", settings, container_config,
                    needs=["transparency_signing_key", "tracking_amqp_url"])
 
 Contract:
@@ -25,11 +25,12 @@ Contract:
   inside its functions.
 * ``run(service, name, settings, config, needs=(), probe=None)`` sets up the redacting log lines
   and traces for ``name``, applies the production guard (``pantau_platform.production.enforce``
-  with ``needs`` and ``probe``), starts ``service`` with the container ``config`` (a JSON
-  serializer unless given), and runs until SIGTERM or SIGINT: the first signal stops the
-  container gracefully (a batch in flight is finished and settled first; a held batch is left to
-  the broker), a later one is ignored while that stop runs. A container that dies on its own
-  ends ``run`` with its exception, so the process exits non-zero and its supervisor restarts it.
+  with ``needs`` and ``probe``) — before ``config(settings)`` builds the container config, which
+  may itself refuse a missing production setting less clearly — starts ``service`` with that
+  config (a JSON serializer unless given), and runs until SIGTERM or SIGINT: the first signal
+  stops the container gracefully (a batch in flight is finished and settled first; a held batch
+  is left to the broker), a later one is ignored while that stop runs. A container that dies on
+  its own ends ``run`` with its exception: the process exits non-zero and is restarted.
   Refuses to run in a process that ``patch`` did not patch.
 * ``batch_config`` and ``server_config`` turn settings into the container config keys the
   shared extensions read (``pantau_nameko.batching``, ``health``, ``metrics``): each setting and
@@ -81,7 +82,7 @@ def server_config(settings: Any, *, health_port: int, metrics_port: int) -> dict
             "METRICS_PORT": metrics_port, "METRICS_HOST": settings.metrics_host}
 
 
-def run(service: type, name: str, settings: Any, config: Mapping[str, Any], *,
+def run(service: type, name: str, settings: Any, config: Callable[[Any], Mapping[str, Any]], *,
         needs: Iterable[str] = (), probe: Callable[[], Iterable[str]] | None = None) -> int:
     """Run ``service`` until SIGTERM/SIGINT; 0 after a graceful stop (see the module docstring)."""
     import logging
@@ -100,7 +101,7 @@ def run(service: type, name: str, settings: Any, config: Mapping[str, Any], *,
     configure(settings.log_level, name)
     tracing.setup(name, settings)
     enforce(settings, needs=list(needs), probe=probe)
-    runner = ServiceRunner({"serializer": "json", **config})
+    runner = ServiceRunner({"serializer": "json", **config(settings)})
     runner.add_service(service)
     stopping: list[int] = []
 

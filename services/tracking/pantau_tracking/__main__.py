@@ -28,7 +28,7 @@ def container_config(settings: TrackingSettings) -> dict[str, Any]:
 
 def main() -> int:
     settings = TrackingSettings()
-    return run(TrackingService, "tracking", settings, container_config(settings),
+    return run(TrackingService, "tracking", settings, container_config,
                needs=["transparency_signing_key", "tracking_amqp_url"])
 
 

@@ -30,7 +30,7 @@ def container_config(settings: IntakeSettings) -> dict[str, Any]:
 
 def main() -> int:
     settings = IntakeSettings()
-    return run(IngressService, "intake-ingress", settings, container_config(settings),
+    return run(IngressService, "intake-ingress", settings, container_config,
                needs=["intake_amqp_url"], probe=lambda: dev_keys_in_store(settings))
 
 

@@ -29,7 +29,7 @@ def container_config(settings: PublishingSettings) -> dict[str, Any]:
 
 def main() -> int:
     settings = PublishingSettings()
-    return run(IndexerService, "publishing-indexer", settings, container_config(settings),
+    return run(IndexerService, "publishing-indexer", settings, container_config,
                needs=["indexer_amqp_url"])
 
 
