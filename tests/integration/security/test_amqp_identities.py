@@ -102,8 +102,9 @@ def nameko_rpc(service: str) -> Callable[[Any], object]:
     return run
 
 
-def test_the_identity_table_names_three_services_and_no_portal() -> None:
-    assert set(load_identities()) == {"pantau-intake", "pantau-tracking", "pantau-indexer"}
+def test_the_identity_table_names_the_services_and_no_portal() -> None:
+    assert set(load_identities()) == {"pantau-intake", "pantau-tracking", "pantau-indexer",
+                                      "pantau-mailer"}
 
 
 def test_intake_forwards_rejects_and_consumes_ingress_and_outcomes_only(vhost_url: str) -> None:
@@ -140,6 +141,17 @@ def test_the_indexer_reads_publishing_cases_and_nothing_else(vhost_url: str) -> 
     assert not allowed(vhost_url, user, publish(CASES_EXCHANGE))
     assert not allowed(vhost_url, user, consume(TRACKING_QUEUE))
     assert not allowed(vhost_url, user, consume(INTAKE_OUTCOMES_QUEUE))
+    assert not allowed(vhost_url, user, declare_queue("publishing.mine"))
+
+
+def test_the_mailer_reads_publishing_follow_and_nothing_else(vhost_url: str) -> None:
+    user = "pantau-mailer"
+    assert allowed(vhost_url, user, consume("publishing.follow"))
+    assert allowed(vhost_url, user, publish(DEAD_LETTER_EXCHANGE))  # its poison, with reasons
+    assert not allowed(vhost_url, user, consume(PUBLISHING_QUEUE))
+    assert not allowed(vhost_url, user, consume(TRACKING_QUEUE))
+    assert not allowed(vhost_url, user, publish(CASES_EXCHANGE))
+    assert not allowed(vhost_url, user, publish(ACCEPTED_EXCHANGE))
     assert not allowed(vhost_url, user, declare_queue("publishing.mine"))
 
 
