@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Collection, Mapping
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -98,6 +99,16 @@ class SqlAcceptedEvents:
 
         transact(self._engine, "looking up accepted events", select)
         return found
+
+    def accepted_at(self, source: str, event_id: str) -> datetime | None:
+        """When intake accepted (``source``, ``event_id``), while it is remembered (the event
+        status API, ``service.event_status``)."""
+        table = accepted_events_table
+        query = sa.select(table.c.accepted_at).where(
+            (table.c.event_key == event_key((source, event_id)))
+            & (table.c.expires_at > utc(self._clock())))
+        return transact(self._engine, "reading an accepted event",
+                        lambda conn: conn.execute(query).scalar())
 
     def record(self, records: Mapping[EventKey, AcceptedRecord]) -> None:
         if not records:

@@ -133,3 +133,14 @@ def degraded(waiting_for: Iterable[str]) -> Problem:
     names = sorted(set(waiting_for))
     return Problem("degraded", "Not ready", 503, "degraded: waiting for " + ", ".join(names),
                    headers={"Retry-After": "5"}, extra={"waiting_for": names})
+
+
+def event_not_found(event_id: str) -> Problem:
+    """404 from ``GET /v1/events/{id}``: no such event of YOURS is known (another department's
+    event is also 404, never 403, so ids cannot be probed)."""
+    return Problem("event-not-found", "No such event", 404,
+                   f"No event {event_id!r} of your department is known: it was never accepted, "
+                   "belongs to another department, or is older than the retention (accepted: "
+                   "24 h; applied/refused: 30 days by default).",
+                   (FieldProblem("id", "is not one of your known events",
+                                 "the id of an event your department sent"),))

@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -45,7 +45,7 @@ from pantau_intake.domain.problems import PROBLEM_CONTENT_TYPE, Problem
 from pantau_intake.domain.rate_limit import RateLimiter
 from pantau_intake.domain.store import StoreUnavailable
 from pantau_intake.domain.timing import ReceivedClock, utc_now
-from pantau_intake.http import docs, metrics
+from pantau_intake.http import docs, metrics, status
 from pantau_intake.http.parsing import is_batch, parse
 from pantau_intake.service.acceptance import (
     AcceptanceService,
@@ -53,6 +53,7 @@ from pantau_intake.service.acceptance import (
     ForwardError,
     Outcome,
 )
+from pantau_intake.service.event_status import EventStatusService, NothingKnown
 from pantau_intake.settings import IntakeSettings
 from pantau_platform import apidocs, tracing
 from pantau_platform.metrics import instrument
@@ -72,6 +73,9 @@ class Wiring:
     close: Callable[[], None]
     database_ready: Callable[[], bool] = lambda: True
     """Readiness of intake's database (replay and idempotency state, keys)."""
+    status: EventStatusService = field(
+        default_factory=lambda: EventStatusService(NothingKnown(), NothingKnown()))
+    """The event status API's reads (``GET /v1/events/{id}``, ``/v1/refusals``)."""
 
     def waiting_for(self) -> list[str]:
         """The dependencies that do not answer now (``/readyz``)."""
@@ -94,7 +98,8 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
                  seen: SignatureLedger | None = None,
                  accepted: AcceptedEvents | None = None,
                  received_clock: ReceivedClock | None = None,
-                 database_ready: Callable[[], bool] | None = None) -> Wiring:
+                 database_ready: Callable[[], bool] | None = None,
+                 status: EventStatusService | None = None) -> Wiring:
     """Real adapters for whatever was not injected (SQL key store, catalogue, RabbitMQ).
 
     ``clock`` (unix seconds) drives the signature window and the ledgers; ``received_clock``
@@ -123,6 +128,12 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
         seen = seen or SqlSeenSignatures(ledgers, float(settings.intake_replay_window_seconds))
         accepted = accepted or SqlAcceptedEvents(
             ledgers, keep=float(settings.intake_idempotency_seconds), clock=clock or time.time)
+        if status is None and isinstance(accepted, SqlAcceptedEvents):
+            from pantau_intake.adapters.outcome_store import SqlOutcomeStore
+
+            outcomes = SqlOutcomeStore(settings.credentials_database_url)
+            closers.append(outcomes.dispose)
+            status = EventStatusService(outcomes, accepted)
     if directory is None:
         from pantau_intake.adapters.directory import CatalogueDirectory
 
@@ -149,6 +160,7 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
         ready=ready or (lambda: True),
         close=lambda: _close_all(closers),
         database_ready=database_ready or (lambda: True),
+        status=status or EventStatusService(NothingKnown(), NothingKnown()),
     )
 
 
@@ -165,7 +177,7 @@ def problem_response(problem: Problem, instance: str) -> JSONResponse:
 def create_app(settings: IntakeSettings | None = None, *, wiring: Wiring | None = None,
                **ports: Any) -> FastAPI:
     """Build the app. ``ports`` (keys, directory, forwarder, ready, clock, seen, accepted,
-    received_clock, database_ready) override adapters."""
+    received_clock, database_ready, status) override adapters."""
     settings = settings or IntakeSettings()
     wired = wiring or build_wiring(settings, **ports)
 
@@ -214,6 +226,8 @@ def create_app(settings: IntakeSettings | None = None, *, wiring: Wiring | None 
         headers = {k.lower(): v for k, v in request.headers.items()}
         return await run_in_threadpool(_handle, wired, settings, headers, content_type, body,
                                        admission, request.url.path)
+
+    status.install(app, wired, _request_target)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

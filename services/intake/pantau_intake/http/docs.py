@@ -65,6 +65,31 @@ receipt, UTC); an event that carries it is refused (422).
   service, `409` replayed signature or id reused, `413` too large, `415` content type, `422`
   contract (including a sender-set `pantaureceived` and a `time` in the future),
   `429` rate limit (see `Retry-After`), `503` broker unavailable (nothing accepted; retry).
+
+### What became of your events (`GET /v1/events/{id}`, `GET /v1/refusals`)
+A `202` means intake accepted the event; tracking applies or refuses it a moment later (e.g.
+`stage-order`, `wrong-department`, `unknown-case`). Ask, signed exactly like a `POST` with v2
+(method `GET`, the path and query as sent, an empty Content-Type line, the SHA-256 of the empty
+body — `sign_request(secret, b"", key_id=…, method="GET", target="/v1/events/<id>")`):
+
+* `GET /v1/events/{id}` — `status`: `accepted` (intake has it, tracking has not decided yet;
+  remembered 24 h), `applied` (with the case `revision`), or `refused` (with `stage`, the
+  machine `reason` and the human `detail`), plus `accepted_at`, `applied_at`/`refused_at` and
+  `receipt_number`. (`received` is reserved for an event intake holds but has not accepted.)
+  Only your own events: another department's id is `404`, like an unknown one.
+* `GET /v1/refusals?after=<cursor>&limit=<n>` — your refusals (by tracking or, over AMQP, by
+  intake) with a cursor above `after`, oldest first, and `next`: poll with `after=next`.
+  Outcomes are kept 30 days. Cursors never skip a refusal: outcomes are written by one writer
+  at a time, so cursors become visible in increasing order.
+
+Or be told: a **webhook** per department (`python -m pantau_intake.credentials webhook set`)
+receives each refusal (and optionally your cases' `case.updated` / `case.overdue`) as a
+structured CloudEvent POSTed to your URL, signed with YOUR current key in the same v2 scheme
+(`X-Pantau-Key`, `X-Pantau-Timestamp`, `X-Pantau-Signature`; the target is your URL's path and
+query, Content-Type `application/cloudevents+json`). Verify it with
+`pantau_client.webhooks.verify_webhook`; answer 2xx. Retries: exponential back-off (10 s
+doubling to 1 h, jittered) for 24 h, in order per case; 4xx other than 408/429 or a redirect
+ends a delivery at once.
 """
 
 _TIME = "2026-03-02T08:15:00+07:00"
@@ -199,4 +224,43 @@ SECURITY_SCHEMES = {
                                        "SHA-256 (see the description above). v1= (timestamp "
                                        "and body only) is deprecated and refused in binary "
                                        "mode."},
+}
+
+
+def _status_example(status: str, **extra: Any) -> dict[str, Any]:
+    return {"value": {"id": EVENT_EXAMPLES["case.submitted"]["id"],
+                      "source": "/kota-bandung/dpmptsp", "status": status, **extra}}
+
+
+_NOT_FOUND = _problem_response("Not one of your known events (another department's id is 404 "
+                               "too).", {**_problem(
+                                   "event-not-found", "No such event", 404,
+                                   "No event 'x' of your department is known.",
+                                   [{"field": "id", "problem": "is not one of your known events",
+                                     "expected": "the id of an event your department sent"}]),
+                                   "instance": "/v1/events/x"})
+STATUS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The event's fate.", "content": {"application/json": {"examples": {
+        "accepted": _status_example("accepted", accepted_at="2026-03-02T01:15:02+00:00"),
+        "applied": _status_example("applied", type="case.submitted", receipt_number=RECEIPT,
+                                   revision=1, accepted_at="2026-03-02T01:15:02+00:00",
+                                   applied_at="2026-03-02T01:15:03+00:00"),
+        "refused": _status_example(
+            "refused", type="case.resumed", receipt_number=RECEIPT, stage="tracking",
+            reason="stage-order", detail="case.resumed needs a returned case",
+            accepted_at="2026-03-02T01:15:02+00:00",
+            refused_at="2026-03-02T01:15:03+00:00")}}}},
+    401: RESPONSES[401], 404: _NOT_FOUND, 409: RESPONSES[409], 429: RESPONSES[429],
+    503: RESPONSES[503],
+}
+REFUSALS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Your refusals after the cursor, oldest first; `next` to continue.",
+          "content": {"application/json": {"example": {"refusals": [{
+              "cursor": 42, "id": "7f1c2b9e-0001-4c2a-9d3e-000000000009",
+              "source": "/kota-bandung/dpmptsp", "type": "case.resumed",
+              "receipt_number": RECEIPT, "stage": "tracking", "reason": "stage-order",
+              "detail": "case.resumed needs a returned case",
+              "refused_at": "2026-03-02T01:15:03+00:00"}], "next": 42}}}},
+    400: RESPONSES[400], 401: RESPONSES[401], 409: RESPONSES[409], 429: RESPONSES[429],
+    503: RESPONSES[503],
 }
