@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Pantau's local service stack: RabbitMQ, PostgreSQL and Elasticsearch, bound to
+# Pantau's local service stack: RabbitMQ, PostgreSQL, Elasticsearch and an SMTP sink, bound to
 # 127.0.0.1 with all state under $PANTAU_STATE_DIR (default <repo>/.state).
 #
-#   infra/stack.sh up     [rabbitmq|postgres|elasticsearch ...]   provision, start, wait until ready
-#   infra/stack.sh down   [rabbitmq|postgres|elasticsearch ...]   stop what this script started
-#   infra/stack.sh status [rabbitmq|postgres|elasticsearch ...]   exit 3 if any is stopped
+#   infra/stack.sh up     [rabbitmq|postgres|elasticsearch|smtp ...]   provision, start, wait
+#   infra/stack.sh down   [rabbitmq|postgres|elasticsearch|smtp ...]   stop what this script started
+#   infra/stack.sh status [rabbitmq|postgres|elasticsearch|smtp ...]   exit 3 if any is stopped
 #   infra/stack.sh env                                            export lines for the app/tests
 #
 # See infra/README.md.
@@ -19,8 +19,10 @@ PANTAU_INFRA_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$PANTAU_INFRA_DIR/lib/postgres.sh"
 # shellcheck source=lib/elasticsearch.sh
 . "$PANTAU_INFRA_DIR/lib/elasticsearch.sh"
+# shellcheck source=lib/smtp.sh
+. "$PANTAU_INFRA_DIR/lib/smtp.sh"
 
-ALL_SERVICES=(rabbitmq postgres elasticsearch)
+ALL_SERVICES=(rabbitmq postgres elasticsearch smtp)
 
 usage() {
     sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
@@ -33,7 +35,7 @@ select_services() { # names... -> SERVICES
     local s
     for s in "$@"; do
         case $s in
-            rabbitmq | postgres | elasticsearch) SERVICES+=("$s") ;;
+            rabbitmq | postgres | elasticsearch | smtp) SERVICES+=("$s") ;;
             *) die "unknown service '$s' (expected: ${ALL_SERVICES[*]})" ;;
         esac
     done
@@ -79,6 +81,9 @@ export PANTAU_AMQP_MANAGEMENT_URL=$(rabbitmq_mgmt_url)
 export PANTAU_DATABASE_URL=$(postgres_url pantau)
 export PANTAU_TEST_DATABASE_URL=$(postgres_url pantau_test)
 export PANTAU_ELASTICSEARCH_URL=$(elasticsearch_url)
+export PANTAU_SMTP_HOST=127.0.0.1
+export PANTAU_SMTP_PORT=$PANTAU_SMTP_PORT
+export PANTAU_MAIL_DIR=$PANTAU_MAIL_DIR
 ENV
 }
 
