@@ -1,69 +1,39 @@
 """``python -m pantau_publishing.mailer`` — run the mailer until SIGTERM/SIGINT."""
 
-from __future__ import annotations
+from pantau_nameko.runner import patch
 
-import eventlet
+patch(psycopg=True)  # first thing (green stdlib; the citizen store is PostgreSQL in production)
 
-eventlet.monkey_patch()
+from typing import Any  # noqa: E402
 
-import logging  # noqa: E402 - eventlet must patch before anything else is imported
-import signal  # noqa: E402
-
-from eventlet.event import Event  # noqa: E402
-from nameko.runners import ServiceRunner  # noqa: E402
-
-from pantau_platform import tracing  # noqa: E402
-from pantau_platform.logging import configure  # noqa: E402
-from pantau_platform.production import enforce  # noqa: E402
+from pantau_nameko.runner import batch_config, run, server_config  # noqa: E402
 from pantau_publishing.mailer.service import MailerService  # noqa: E402
 from pantau_publishing.settings import PublishingSettings  # noqa: E402
 
 
-def config_from(settings: PublishingSettings) -> dict[str, object]:
+def container_config(settings: PublishingSettings) -> dict[str, Any]:
     settings.state_dir.mkdir(parents=True, exist_ok=True)  # SQLite citizen store (development)
     return {
-        "AMQP_URI": settings.mailer_amqp(),
+        "AMQP_URI": settings.mailer_amqp(), "max_workers": 4,
         "CITIZEN_DATABASE_URL": settings.effective_citizen_url,
-        "SMTP_HOST": settings.smtp_host,
-        "SMTP_PORT": settings.smtp_port,
-        "SMTP_USERNAME": settings.smtp_username,
-        "SMTP_PASSWORD": settings.smtp_password,
-        "SMTP_STARTTLS": settings.smtp_starttls,
-        "MAIL_FROM": settings.mail_from,
+        "SMTP_HOST": settings.smtp_host, "SMTP_PORT": settings.smtp_port,
+        "SMTP_USERNAME": settings.smtp_username, "SMTP_PASSWORD": settings.smtp_password,
+        "SMTP_STARTTLS": settings.smtp_starttls, "MAIL_FROM": settings.mail_from,
         "PUBLIC_BASE_URL": settings.base_url,
-        "MAILER_QUEUE": settings.follow_queue,
-        "HEALTH_PORT": settings.mailer_health_port,
-        "HEALTH_HOST": settings.health_host,
-        "METRICS_PORT": settings.mailer_metrics_port,
-        "METRICS_HOST": settings.metrics_host,
-        "max_workers": 4,
+        **batch_config("MAILER", size=settings.batch_size, wait_ms=settings.batch_wait_ms,
+                       prefetch=settings.batch_size * 2, queue=settings.follow_queue),
+        **server_config(settings, health_port=settings.mailer_health_port,
+                        metrics_port=settings.mailer_metrics_port),
     }
 
 
 def main() -> int:
     settings = PublishingSettings()
-    configure(settings.log_level, "publishing-mailer")
-    tracing.setup("publishing-mailer", settings)
-    enforce(settings, needs=["mailer_amqp_url", "citizen_database_url", "smtp_password"]
-            if settings.smtp_username else ["mailer_amqp_url", "citizen_database_url"],
-            probe=settings.mailer_production_problems)
-    runner = ServiceRunner(config_from(settings))
-    runner.add_service(MailerService)
-    stopping = Event()
-
-    def on_signal(signum: int, frame: object) -> None:
-        if not stopping.ready():
-            stopping.send(signum)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    runner.start()
-    logging.getLogger("pantau_publishing.mailer").info(
-        "mailer consuming %s → SMTP %s:%d", settings.follow_queue, settings.smtp_host,
-        settings.smtp_port)
-    stopping.wait()
-    runner.stop()
-    return 0
+    needs = ["mailer_amqp_url", "citizen_database_url"]
+    if settings.smtp_username:
+        needs.append("smtp_password")
+    return run(MailerService, "publishing-mailer", settings, container_config(settings),
+               needs=needs, probe=settings.mailer_production_problems)
 
 
 if __name__ == "__main__":

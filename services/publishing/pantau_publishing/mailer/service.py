@@ -48,8 +48,7 @@ class MailerService:
     health: Health = HealthServer()  # GET /healthz, /readyz on HEALTH_PORT (settings: 8107)
     metrics = MetricsServer()  # GET /metrics on METRICS_PORT (settings: 9107)
 
-    @batch_consume(FOLLOW_QUEUE, max_size=100, max_wait_ms=200, prefetch=200,
-                   config_prefix="MAILER")
+    @batch_consume(FOLLOW_QUEUE, config_prefix="MAILER")
     def consume_cases(self, deliveries: list[Delivery]) -> dict[int, dict[str, Any]]:
         cases, poison = decode_cases([delivery.body for delivery in deliveries])
         try:

@@ -21,6 +21,7 @@ from pantau_publishing.portal import (
     errors,
     exports,
     feeds,
+    follow,
     health,
     live,
     open311,
@@ -106,7 +107,7 @@ def create_app(settings: PublishingSettings | None = None,
     app.add_middleware(SecurityHeaders, base_url=settings.base_url)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (health, transparency, api, open311, feeds, exports, live, opendata,
-                   sheet, survey, pages):
+                   follow, sheet, survey, pages):
         app.include_router(module.router)
     errors.install(app, render_error)
     return app
