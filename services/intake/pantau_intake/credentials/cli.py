@@ -9,6 +9,8 @@
     apply-amqp --dev | DEPT [--password P]
                                RabbitMQ user + permissions + limits + feedback queue + own
                                ingress queue per department
+    webhook set|show|remove|deliveries|replay --department DEPT …
+                               the department's signed webhook (``credentials.webhooks``)
 
 Store: SQLite ``intake.sqlite3`` in PANTAU_STATE_DIR, or PANTAU_INTAKE_DATABASE_URL.
 Zero-downtime rotation: ``rotate`` → deploy the new key to the sender → ``revoke`` the old one.
@@ -26,6 +28,7 @@ from pantau_intake.adapters.credential_store import (
     new_secret,
 )
 from pantau_intake.adapters.secretbox import SecretBox
+from pantau_intake.credentials import webhooks
 from pantau_intake.credentials.dev import DEV_FILE, load_dev_departments
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.settings import IntakeSettings
@@ -167,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dev", action="store_true", help="all departments of the dev file")
     p.add_argument("--file", default=str(DEV_FILE))
     p.set_defaults(func=cmd_apply_amqp)
+    webhooks.add_parser(sub)
     return parser
 
 
