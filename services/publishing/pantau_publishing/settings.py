@@ -9,8 +9,7 @@ from pydantic import field_validator
 from pantau_platform.endpoints import kombu_url
 from pantau_platform.settings import ElasticsearchSettings
 
-
-DEV_SURVEY_SECRET = "dev-only-survey-secret-NOT-FOR-PRODUCTION"
+DEV_SURVEY_SECRET = "dev-only-survey-secret-NOT-FOR-PRODUCTION"  # noqa: S105 - public, dev only
 
 
 class PublishingSettings(ElasticsearchSettings):

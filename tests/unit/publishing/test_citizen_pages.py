@@ -27,8 +27,8 @@ from pantau_publishing.settings import PublishingSettings
 from tests.unit.publishing.factories import public_case
 from tests.unit.publishing.fakes import FakeReader
 from tests.unit.publishing.qr_svg import encodes
-from tests.unit.publishing.test_portal import STATS_AGGS
 from tests.unit.publishing.test_next_steps import with_step
+from tests.unit.publishing.test_portal import STATS_AGGS
 
 BASE = "https://pantau.example.go.id"
 SECRET = "unit-test-survey-secret-0123456789abcdef"

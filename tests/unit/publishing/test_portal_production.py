@@ -7,7 +7,6 @@ import pytest
 
 from pantau_publishing.settings import PublishingSettings
 
-
 SURVEY = "k" * 40  # PANTAU_SURVEY_SECRET: random, 32+ characters
 
 
