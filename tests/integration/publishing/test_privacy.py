@@ -86,7 +86,8 @@ def test_personal_data_never_reaches_index_feed_or_api(search: SearchStack,
         # a record that was NOT pre-redacted: publishing's own pass must catch the patterns
         unredacted = raw_note.replace(p["name"], "pemohon")
         messages.append(InboundMessage(case_updated(public_case(
-            receipt + "-R", revision=2, note=unredacted, kecamatan=p["kecamatan"]))))
+            receipt + "-R", revision=2, note=unredacted, kecamatan=p["kecamatan"],
+            overdue=True))))  # late: the case page adds its complaint route and text
         # the same, as a version-1 record still queued from before the two clocks (upgraded)
         messages.append(InboundMessage(case_updated(public_case_v1(
             receipt + "-V", revision=2, note=unredacted, kecamatan=p["kecamatan"]))))
@@ -114,6 +115,7 @@ def test_personal_data_never_reaches_index_feed_or_api(search: SearchStack,
     for receipt in receipts:
         outputs += [client.get(f"/api/v1/cases/{receipt}").text,
                     client.get(f"/kasus/{receipt}-R").text,
+                    client.get(f"/kasus/{receipt}-R/cetak").text,  # the status sheet
                     client.get(f"/kasus/{receipt}-V").text,
                     client.get(f"/feeds/case/{receipt}.json").text]
     combined = "\n".join(outputs)
