@@ -32,7 +32,7 @@ from pantau_contracts.routing import ACCEPTED_EXCHANGE, CASES_EXCHANGE
 from pantau_platform.amqp import Outgoing
 from pantau_platform.settings import PantauSettings
 from pantau_platform.topology import apply
-from pantau_tracking.adapters.bulk_publisher import BulkConfirmingPublisher
+from pantau_tracking.adapters.relay import relay_publisher
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = 500.0  # events/s: the naive one-message-per-transaction design
@@ -130,7 +130,7 @@ def main() -> int:
                                 stdout=log_file, stderr=subprocess.STDOUT)
     observer = Observer(settings.amqp_url, prefix)
     observer.start()
-    publisher = BulkConfirmingPublisher(settings.amqp_url)
+    publisher = relay_publisher(settings.amqp_url)
     try:
         # Warm-up: one case through, so start-up and migrations are not timed.
         publisher.publish_many(events_for(f"{prefix}-WARM", datetime.now(UTC))[:1])

@@ -15,9 +15,8 @@ from kombu import Connection, Exchange, Queue
 from pantau_contracts.catalogue import load_catalogue
 from pantau_contracts.registry import validate_event
 from pantau_contracts.routing import CASES_EXCHANGE
-from pantau_tracking.adapters.bulk_publisher import BulkConfirmingPublisher
 from pantau_tracking.adapters.database import create_engine, migrate
-from pantau_tracking.adapters.relay import OutboxRelay
+from pantau_tracking.adapters.relay import OutboxRelay, relay_publisher
 from pantau_tracking.adapters.store import SqlStore
 from pantau_tracking.service.handler import TrackingHandler, to_inbound
 from tests.conftest import wait_for
@@ -49,7 +48,7 @@ def test_relay_publishes_each_row_once_in_order(store: SqlStore, amqp_url: str, 
                       channel=channel)
         queue.declare()
         queue.bind_to(Exchange(CASES_EXCHANGE, passive=True), routing_key=jurisdiction_key)
-        relays = [OutboxRelay(store, BulkConfirmingPublisher(amqp_url), batch_size=7)
+        relays = [OutboxRelay(store, relay_publisher(amqp_url), batch_size=7)
                   for _ in range(1 if store.is_sqlite else 2)]
         threads = [threading.Thread(target=relay.flush) for relay in relays]
         for thread in threads:

@@ -11,6 +11,9 @@ Either way a crash between the broker's confirm and the commit re-publishes thos
 the at-least-once side of the outbox and consumers are idempotent ((source, id), and
 ``case.updated``'s ``sequence`` = revision).
 
+Publishing: ``relay_publisher`` — the shared confirm-mode publisher (``pantau_platform.amqp``),
+whose batch path sends a whole batch of rows and waits once for the broker's confirms.
+
 Tracing: each row gets a producer span, child of the trace context stored with the row (the apply
 span of the event that caused it). The published event's ``traceparent``/``tracestate`` name that
 creating context (CloudEvents distributed tracing); the AMQP headers name the publish span.
@@ -26,8 +29,9 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from pantau_contracts.routing import FEEDBACK_EXCHANGE
 from pantau_platform import tracing
-from pantau_platform.amqp import Outgoing
+from pantau_platform.amqp import ConfirmingPublisher, Outgoing
 from pantau_tracking.adapters.schema import outbox
 from pantau_tracking.adapters.store import SqlStore
 
@@ -42,6 +46,14 @@ def _row_carrier(row: Any) -> dict[str, str]:
 def _receipt_of(message_id: str) -> str:
     """``{receipt}:{revision}:{kind}`` rows name their case; feedback rows name none."""
     return "" if message_id.startswith("rejected:") else message_id.split(":", 1)[0]
+
+
+def relay_publisher(url: str) -> ConfirmingPublisher:
+    """The relay's publisher: one connection (one flush at a time). Feedback is published without
+    ``mandatory``: a department that has no feedback queue must not block the outbox (the
+    refusal stays recorded in processed_events); every other row must be routed, or the relay
+    retries it."""
+    return ConfirmingPublisher(url, pool_size=1, optional_exchanges=frozenset({FEEDBACK_EXCHANGE}))
 
 
 class BatchPublisher(Protocol):

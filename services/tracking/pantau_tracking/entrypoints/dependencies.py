@@ -19,12 +19,11 @@ from nameko.extensions import DependencyProvider
 
 from pantau_contracts.catalogue import load_catalogue
 from pantau_nameko import metrics
-from pantau_tracking.adapters.bulk_publisher import BulkConfirmingPublisher
 from pantau_tracking.adapters.clock import SystemClock
 from pantau_tracking.adapters.database import create_engine, migrate
 from pantau_tracking.adapters.log_backfill import backfill_log
 from pantau_tracking.adapters.metrics import OutboxGauges, SlaGauges
-from pantau_tracking.adapters.relay import OutboxRelay
+from pantau_tracking.adapters.relay import OutboxRelay, relay_publisher
 from pantau_tracking.adapters.retention import RetentionPurger
 from pantau_tracking.adapters.store import SqlStore
 from pantau_tracking.service.handler import TrackingHandler
@@ -102,7 +101,7 @@ class TrackingRuntime(DependencyProvider):
             store, load_catalogue(), clock,
             pending_timeout=timedelta(seconds=settings.tracking_pending_timeout))
         retention = RetentionPurger.from_settings(store, clock, settings)
-        self.publisher = BulkConfirmingPublisher(settings.service_amqp_url("tracking"))
+        self.publisher = relay_publisher(settings.service_amqp_url("tracking"))
         signer = load_signer(settings.transparency_signing_key, state_dir=settings.state_dir,
                              production=settings.production)
         sequencer = Sequencer(self.engine, signer, settings.transparency_origin, clock,
