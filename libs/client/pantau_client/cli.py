@@ -5,6 +5,8 @@
                                             "service_code": "pbg"}'
     pantau-client --department kota-bandung/dpmptsp import backlog.csv
     pantau-client --department kota-bandung/dpmptsp flush
+    pantau-client --department kota-bandung/dpmptsp status EVENT_ID      (over HTTP)
+    pantau-client --department kota-bandung/dpmptsp refusals [--after CURSOR] [--follow]
 
 Transport ``--via amqp`` (default: pika, publisher confirms, store-and-forward spool) or
 ``--via http`` (requests signed with scheme v2 to intake's API). Credentials and addresses come
@@ -150,6 +152,38 @@ def _http_sender(args: argparse.Namespace, department: Department,
     return send, sender
 
 
+def _ask(args: argparse.Namespace, department: Department, settings: ClientSettings) -> int:
+    """``status`` / ``refusals``: signed GETs to intake (always over HTTP)."""
+    from pantau_client.http_sender import Refused
+
+    _send, sender = _http_sender(args, department, settings)
+    try:
+        if args.command == "status":
+            answer = sender.event_status(args.event_id)
+            if answer is None:
+                print(f"unknown: no event {args.event_id!r} of {department} is known",
+                      file=sys.stderr)
+                return 1
+            print(json.dumps(answer, ensure_ascii=False))
+            return 0
+        if not args.follow:
+            page = sender.refusals(args.after)
+            for refusal in page["refusals"]:
+                print(json.dumps(refusal, ensure_ascii=False))
+            print(f"next: {page['next']}", file=sys.stderr)
+            return 0
+        for _cursor, refusal in sender.follow_refusals(args.after, interval=args.interval):
+            print(json.dumps(refusal, ensure_ascii=False), flush=True)
+        return 0
+    except Refused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        sender.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     settings = ClientSettings.from_env()
     parser = argparse.ArgumentParser(prog="pantau-client", description=__doc__,
@@ -172,10 +206,20 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("file")
     imp.add_argument("--position-file")
     sub.add_parser("flush", help="deliver the spool (amqp)")
+    status = sub.add_parser("status", help="an event's fate: accepted, applied or refused "
+                                           "(HTTP)")
+    status.add_argument("event_id")
+    refusals = sub.add_parser("refusals", help="your refusals after a cursor, one JSON line "
+                                               "each (HTTP)")
+    refusals.add_argument("--after", type=int, default=0)
+    refusals.add_argument("--follow", action="store_true", help="keep polling")
+    refusals.add_argument("--interval", type=float, default=5.0)
     args = parser.parse_args(argv)
     if not args.department:
         parser.error("--department (or PANTAU_CLIENT_DEPARTMENT) is required")
     department = Department.parse(args.department)
+    if args.command in ("status", "refusals"):
+        return _ask(args, department, settings)
     factory = _http_sender if args.via == "http" else _amqp_sender
     sender, closeable = factory(args, department, settings)
     try:

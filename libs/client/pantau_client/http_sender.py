@@ -6,13 +6,18 @@ signed anew (intake accepts a signature once). 429 and 503 answers and
 connection errors are retried with backoff (honouring ``Retry-After``); a retried event that was
 in fact accepted the first time is answered 202 again (intake is idempotent on source + id).
 Other 4xx answers raise ``Refused`` carrying the problem document.
+
+Hearing back (signed GETs, v2 over the empty body): ``event_status(id)`` is the event's fate —
+``accepted``, ``applied`` or ``refused`` with ``reason`` and ``detail`` — or None when intake
+knows no such event of yours (404); ``refusals(after=cursor)`` is one page of your refusals
+(``{"refusals": [...], "next": cursor}``), oldest first; ``follow_refusals`` polls it.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -62,8 +67,63 @@ class HttpSender:
                    for name, value in attributes.items()}
         return self._post(json.dumps(data).encode(), JSON, headers)
 
+    def event_status(self, event_id: str) -> dict[str, Any] | None:
+        """``GET /v1/events/{id}``: the event's fate, or None if intake does not know it."""
+        return self._get(f"/v1/events/{quote(event_id, safe='')}", missing_ok=True)
+
+    def refusals(self, after: int = 0, limit: int = 100) -> dict[str, Any]:
+        """``GET /v1/refusals?after=…&limit=…``: ``{"refusals": [...], "next": cursor}``."""
+        page = self._get(f"/v1/refusals?after={int(after)}&limit={int(limit)}")
+        assert page is not None
+        return page
+
+    def follow_refusals(self, after: int = 0, *, interval: float = 5.0,
+                        sleep: Callable[[float], None] = time.sleep
+                        ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Every refusal after ``after``, forever: (cursor, refusal), polling every
+        ``interval`` seconds when there is nothing new. Store the cursor to resume."""
+        while True:
+            page = self.refusals(after)
+            for refusal in page["refusals"]:
+                yield int(refusal["cursor"]), refusal
+            if page["next"] == after:
+                sleep(interval)
+            after = int(page["next"])
+
     def close(self) -> None:
         self._client.close()
+
+    def _get(self, target: str, *, missing_ok: bool = False) -> dict[str, Any] | None:
+        delay = 0.5
+        base = self._url.copy_with(raw_path=b"/")
+        path = self._target.removesuffix("/v1/events") + target  # keeps a base path prefix
+        for attempt in range(1, self._attempts + 1):
+            auth = sign_request(self._secret, b"", key_id=self._key_id, method="GET",
+                                target=path)
+            try:
+                response = self._client.get(base.join(path), headers=auth)
+            except httpx.TransportError:
+                if attempt == self._attempts:
+                    raise
+                time.sleep(delay)
+                delay *= 2
+                continue
+            if response.status_code == 200:
+                answer: dict[str, Any] = response.json()
+                return answer
+            if response.status_code == 404 and missing_ok:
+                return None
+            if response.status_code in (429, 503) and attempt < self._attempts:
+                retry_after = response.headers.get("Retry-After", "")
+                time.sleep(float(retry_after) if retry_after.isdigit() else delay)
+                delay *= 2
+                continue
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"status": response.status_code, "detail": response.text}
+            raise Refused(problem)
+        raise AssertionError("unreachable")
 
     def _post(self, body: bytes, content_type: str,
               extra: dict[str, str] | None = None) -> dict[str, Any]:
