@@ -33,6 +33,17 @@ responses = sa.Table(
 )
 
 
+def _create(engine: sa.Engine) -> None:
+    """Create the table; once more if another process created it between our check and our
+    CREATE (SQLite has no advisory lock: two processes starting on one file can race)."""
+    try:
+        create_tables(engine, _metadata, SCHEMA_LOCK_ID)
+    except sa.exc.OperationalError as exc:
+        if "already exists" not in str(exc):
+            raise
+        create_tables(engine, _metadata, SCHEMA_LOCK_ID)
+
+
 class SqlSurveyStore:
     """``SurveyResponses`` over SQLAlchemy; the engine and tables are made on first use."""
 
@@ -46,7 +57,7 @@ class SqlSurveyStore:
             if self._engine is None:
                 engine = engine_for(self._url)
                 try:
-                    create_tables(engine, _metadata, SCHEMA_LOCK_ID)
+                    _create(engine)
                 except sa.exc.OperationalError as exc:
                     engine.dispose()
                     raise SurveyUnavailable(f"citizen store: {type(exc).__name__}") from exc
