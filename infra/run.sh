@@ -18,6 +18,7 @@ SERVICES=(
   "tracking:pantau_tracking"
   "intake-ingress:pantau_intake.ingress"
   "intake-http:pantau_intake.http"
+  "intake-outcomes:pantau_intake.outcomes"
   "indexer:pantau_publishing.indexer"
   "portal:pantau_publishing.portal"
 )
