@@ -7,7 +7,7 @@
 # Ports of instance n (1, 2): 84n0 portal, 84n1 intake-http, 84n2/84n3/84n4 health of tracking/
 # indexer/ingress, 84n5..84n9 metrics of portal/intake-http/tracking/indexer/ingress.
 
-CLUSTER_PROCESSES=(tracking intake-ingress intake-http indexer portal)
+CLUSTER_PROCESSES=(tracking intake-ingress intake-http intake-outcomes indexer portal)
 CLUSTER_INSTANCES=(1 2)
 CLUSTER_PY=$PANTAU_ROOT/.venv/bin/python
 
@@ -16,6 +16,7 @@ cluster_module() {
         tracking) echo pantau_tracking ;;
         intake-ingress) echo pantau_intake.ingress ;;
         intake-http) echo pantau_intake.http ;;
+        intake-outcomes) echo pantau_intake.outcomes ;;
         indexer) echo pantau_publishing.indexer ;;
         portal) echo pantau_publishing.portal ;;
     esac
@@ -44,6 +45,7 @@ cluster_process_env() { # process n
     echo "PANTAU_INGRESS_HEALTH_PORT=$(cluster_app_port "$n" 4) PANTAU_PORTAL_METRICS_PORT=$(cluster_app_port "$n" 5)"
     echo "PANTAU_INTAKE_METRICS_PORT=$(cluster_app_port "$n" 6) PANTAU_TRACKING_METRICS_PORT=$(cluster_app_port "$n" 7)"
     echo "PANTAU_INDEXER_METRICS_PORT=$(cluster_app_port "$n" 8) PANTAU_INGRESS_METRICS_PORT=$(cluster_app_port "$n" 9)"
+    echo "PANTAU_OUTCOMES_HEALTH_PORT=0 PANTAU_OUTCOMES_METRICS_PORT=0"  # no 84nX port left
     case $p in
         intake-*) echo "-u PANTAU_DATABASE_URL PANTAU_INTAKE_AMQP_URL=$(cluster_amqp_urls pantau-intake pantau-intake-dev-only)" ;;
         tracking) echo "-u PANTAU_INTAKE_DATABASE_URL PANTAU_TRACKING_AMQP_URL=$(cluster_amqp_urls pantau-tracking pantau-tracking-dev-only)" ;;
