@@ -19,7 +19,8 @@ from pantau_platform.endpoints import first_url
 from pantau_platform.settings import PantauSettings
 from pantau_platform.topology import ManagementClient
 
-QUEUES = (routing.INTAKE_INGRESS_QUEUE, routing.TRACKING_QUEUE, routing.PUBLISHING_QUEUE)
+QUEUES = (routing.INTAKE_INGRESS_QUEUE, routing.TRACKING_QUEUE, routing.PUBLISHING_QUEUE,
+          routing.INTAKE_OUTCOMES_QUEUE)
 
 
 def endpoints() -> list[str]:
