@@ -90,6 +90,7 @@ def test_services_bind_only_loopback_on_the_host() -> None:
 AMQP_IDENTITY = {"tracking": ("PANTAU_TRACKING_AMQP_URL", "pantau-tracking"),
                  "intake-ingress": ("PANTAU_INTAKE_AMQP_URL", "pantau-intake"),
                  "intake-http": ("PANTAU_INTAKE_AMQP_URL", "pantau-intake"),
+                 "intake-outcomes": ("PANTAU_INTAKE_AMQP_URL", "pantau-intake"),
                  "indexer": ("PANTAU_INDEXER_AMQP_URL", "pantau-indexer")}
 
 
