@@ -25,7 +25,6 @@ from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import InboundMessage
 from pantau_publishing.service.records import PublicRecords
 from tests.unit.publishing.factories import case_updated, public_case
-from tests.unit.publishing.fakes import FakeDeadLetters
 
 KECAMATAN = ["Coblong", "Sukajadi", "Cicendo", "Andir", "Bojongloa", "Lengkong"]
 SERVICES = [("dpmptsp", "pbg"), ("dpmptsp", "slf"), ("disdukcapil", "ktp"), ("disdukcapil", "kk")]
@@ -54,7 +53,7 @@ def main() -> int:
                                  service=service, kecamatan=KECAMATAN[i % len(KECAMATAN)],
                                  overdue=i % 7 == 0, elapsed=float(i % 15))
             messages.append(InboundMessage(case_updated(record)))
-        handler = IndexBatch(EsSearchIndex(es, aliases), FakeDeadLetters())
+        handler = IndexBatch(EsSearchIndex(es, aliases))
         started = time.perf_counter()
         for start in range(0, len(messages), args.batch):
             handler.handle(messages[start:start + args.batch])

@@ -34,7 +34,6 @@ from pantau_publishing.service.ports import InboundMessage
 from tests.conftest import ES_URL, ServiceProcess, wait_for
 from tests.integration.publishing.conftest import free_port
 from tests.unit.publishing.factories import case_updated, public_case
-from tests.unit.publishing.fakes import FakeDeadLetters
 
 pytestmark = pytest.mark.integration
 PUBLIC = "https://pantau.example"
@@ -80,7 +79,7 @@ def portal() -> Iterator[str]:
     records = [public_case(c.receipt, jurisdiction=c.jurisdiction, department=c.department,
                            service=c.service, revision=c.revision, submitted_at=c.submitted)
                for c in CASES.values()]
-    IndexBatch(EsSearchIndex(es, aliases), FakeDeadLetters()).handle(
+    IndexBatch(EsSearchIndex(es, aliases)).handle(
         [InboundMessage(case_updated(r)) for r in records])
     es.indices.refresh(index=f"{aliases.cases},{aliases.changes}")
     port = free_port()

@@ -34,7 +34,6 @@ from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
 from tests.integration.publishing.conftest import SearchStack
 from tests.unit.publishing.factories import case_updated, public_case
-from tests.unit.publishing.fakes import FakeDeadLetters
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 
@@ -74,10 +73,9 @@ CASES = [
 
 @pytest.fixture
 def indexed(search: SearchStack) -> PublicRecords:
-    dead = FakeDeadLetters()
-    IndexBatch(EsSearchIndex(search.es, search.aliases), dead).handle(
+    outcome = IndexBatch(EsSearchIndex(search.es, search.aliases)).handle(
         [InboundMessage(case_updated(r)) for r in CASES])
-    assert not dead.parked, dead.parked
+    assert not outcome.failures, outcome.failures
     search.refresh()
     return PublicRecords(EsCaseReader(search.es, search.aliases))
 

@@ -15,11 +15,10 @@ from pantau_publishing.service.ports import InboundMessage
 from tests.conftest import wait_for
 from tests.integration.publishing.conftest import SearchStack, free_port
 from tests.unit.publishing.factories import case_updated, public_case
-from tests.unit.publishing.fakes import FakeDeadLetters
 
 
 def put(search: SearchStack, *records: dict[str, Any]) -> None:
-    IndexBatch(EsSearchIndex(search.es, search.aliases), FakeDeadLetters()).handle(
+    IndexBatch(EsSearchIndex(search.es, search.aliases)).handle(
         [InboundMessage(case_updated(r)) for r in records])
     search.refresh()
 

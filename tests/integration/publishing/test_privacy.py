@@ -26,7 +26,6 @@ from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
 from tests.integration.publishing.conftest import SearchStack
 from tests.unit.publishing.factories import case_updated, public_case, public_case_v1
-from tests.unit.publishing.fakes import FakeDeadLetters
 
 FIRST = ["Budi", "Siti", "Agus", "Dewi", "Rahmat", "Nurul", "Yohanes", "Putu", "Intan"]
 LAST = ["Santoso", "Rahayu", "Wijaya", "Hidayat", "Siregar", "Pratama", "Kusuma"]
@@ -71,8 +70,7 @@ def secrets_of(p: dict[str, str]) -> list[str]:
 @given(people=st.lists(st.tuples(person, template), min_size=1, max_size=4))
 def test_personal_data_never_reaches_index_feed_or_api(search: SearchStack,
                                                        people: list[Any]) -> None:
-    dead = FakeDeadLetters()
-    handler = IndexBatch(EsSearchIndex(search.es, search.aliases), dead)
+    handler = IndexBatch(EsSearchIndex(search.es, search.aliases))
     messages, secrets, receipts = [], [], []
     for n, (p, text) in enumerate(people):
         receipt = f"PRIV-{abs(hash(p['nik'])) % 10**8:08d}-{n}"
@@ -96,8 +94,8 @@ def test_personal_data_never_reaches_index_feed_or_api(search: SearchStack,
         leaky.update({"applicant_name": p["name"], "nik": p["nik"]})
         messages.append(InboundMessage(case_updated(leaky)))
         secrets.extend(secrets_of(p))
-    handler.handle(messages)
-    assert len(dead.parked) == len(people)  # every leaky record refused
+    outcome = handler.handle(messages)
+    assert len(outcome.failures) == len(people)  # every leaky record refused
     search.refresh()
 
     stored = search.es.search(index=f"{search.aliases.cases},{search.aliases.changes}",

@@ -22,22 +22,20 @@ from pantau_publishing.search.bootstrap import alias_indices, bootstrap, ensure_
 from pantau_publishing.search.client import Aliases
 from pantau_publishing.search.rebuild import rebuild
 from pantau_publishing.search.store import EsCaseReader, EsSearchIndex
-from pantau_publishing.service.indexing import IndexBatch
+from pantau_publishing.service.indexing import BatchOutcome, IndexBatch
 from pantau_publishing.service.ports import InboundMessage
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
 from tests.conftest import wait_for
 from tests.integration.publishing.conftest import SearchStack
 from tests.unit.publishing.factories import case_updated, public_case
-from tests.unit.publishing.fakes import FakeDeadLetters
 
 
-def index_records(search: SearchStack, *records: dict[str, Any]) -> FakeDeadLetters:
-    dead = FakeDeadLetters()
-    IndexBatch(EsSearchIndex(search.es, search.aliases), dead).handle(
+def index_records(search: SearchStack, *records: dict[str, Any]) -> BatchOutcome:
+    outcome = IndexBatch(EsSearchIndex(search.es, search.aliases)).handle(
         [InboundMessage(case_updated(r)) for r in records])
     search.refresh()
-    return dead
+    return outcome
 
 
 def records_of(search: SearchStack) -> PublicRecords:
@@ -46,15 +44,15 @@ def records_of(search: SearchStack) -> PublicRecords:
 
 def test_an_older_revision_never_regresses_the_record(search: SearchStack) -> None:
     index_records(search, public_case(revision=3))
-    dead = index_records(search, public_case(revision=2), public_case(revision=3))
-    assert not dead.parked  # conflicts are expected, not errors
+    outcome = index_records(search, public_case(revision=2), public_case(revision=3))
+    assert not outcome.failures  # conflicts are expected, not errors
     case = records_of(search).case("BDG-PBG-2026-000123")
     assert case is not None and case.revision == 3 and case.status.value == "diproses"
 
 
 def test_each_update_writes_only_its_new_feed_entries(search: SearchStack) -> None:
     for revision in (1, 2, 3):
-        assert not index_records(search, public_case(revision=revision)).parked
+        assert not index_records(search, public_case(revision=revision)).failures
     hits = search.es.search(index=search.aliases.changes, version=True,
                             query={"term": {"receipt_number": "BDG-PBG-2026-000123"}},
                             sort=[{"seq": "asc"}])["hits"]["hits"]

@@ -41,14 +41,12 @@ from tests.unit.publishing.factories import (
     public_case,
     public_case_v1,
 )
-from tests.unit.publishing.fakes import FakeDeadLetters
 
 
 def index_records(search: SearchStack, *records: dict[str, Any]) -> None:
-    dead = FakeDeadLetters()
-    IndexBatch(EsSearchIndex(search.es, search.aliases), dead).handle(
+    outcome = IndexBatch(EsSearchIndex(search.es, search.aliases)).handle(
         [InboundMessage(case_updated(r)) for r in records])
-    assert not dead.parked, dead.parked
+    assert not outcome.failures, outcome.failures
     search.refresh()
 
 
@@ -204,9 +202,8 @@ def test_an_index_from_before_the_two_clocks_gets_the_new_fields_in_place(
     # what the old indexer wrote: a version-1 document without any new field
     search.es.index(index=old_aliases.cases, id="OLD-0001-2026",
                     document=public_case_v1("OLD-0001-2026", revision=2), refresh=True)
-    dead = FakeDeadLetters()
-    IndexBatch(old_writer, dead).handle([InboundMessage(case_updated(CASE_A))])
-    assert dead.parked and "strict_dynamic_mapping" in dead.parked[0][1]["detail"]  # before
+    outcome = IndexBatch(old_writer).handle([InboundMessage(case_updated(CASE_A))])
+    assert "strict_dynamic_mapping" in outcome.failures[0]["detail"]  # before
 
     bootstrap(search.es, old_aliases)  # what the indexer and portal do at start
     assert alias_indices(search.es, old_aliases.cases) == [f"{old_aliases.cases}_v1"]

@@ -7,7 +7,6 @@ from typing import Any
 
 from pantau_publishing.service.ports import (
     BulkItemResult,
-    InboundMessage,
     IndexAction,
     SearchAnswer,
 )
@@ -40,14 +39,6 @@ class FakeIndex:
                 results.append(BulkItemResult(ok=True))
         self.results.append(results)
         return results
-
-
-class FakeDeadLetters:
-    def __init__(self) -> None:
-        self.parked: list[tuple[InboundMessage, dict[str, Any]]] = []
-
-    def dead_letter(self, message: InboundMessage, reason: Mapping[str, Any]) -> None:
-        self.parked.append((message, dict(reason)))
 
 
 class FakeReader:

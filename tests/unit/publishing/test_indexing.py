@@ -11,7 +11,7 @@ from pantau_publishing.service.ports import (
     SearchUnavailable,
 )
 from tests.unit.publishing.factories import case_updated, public_case
-from tests.unit.publishing.fakes import FakeDeadLetters, FakeIndex
+from tests.unit.publishing.fakes import FakeIndex
 
 
 def message(body: bytes) -> InboundMessage:
@@ -20,10 +20,10 @@ def message(body: bytes) -> InboundMessage:
 
 
 def test_a_batch_is_one_bulk_request_with_external_versions() -> None:
-    index, dead = FakeIndex(), FakeDeadLetters()
+    index = FakeIndex()
     batch = [message(case_updated(public_case(f"BDG-PBG-2026-00000{i}", revision=2)))
              for i in range(3)]
-    outcome = IndexBatch(index, dead).handle(batch)
+    outcome = IndexBatch(index).handle(batch)
     assert outcome.indexed == 3 and outcome.dead_lettered == 0
     assert len(index.requests) == 1
     case_actions = [a for a in index.requests[0] if a.target == "cases"]
@@ -32,46 +32,52 @@ def test_a_batch_is_one_bulk_request_with_external_versions() -> None:
 
 
 def test_older_revision_never_regresses_and_counts_as_superseded() -> None:
-    index, dead = FakeIndex(), FakeDeadLetters()
-    handler = IndexBatch(index, dead)
+    index = FakeIndex()
+    handler = IndexBatch(index)
     handler.handle([message(case_updated(public_case(revision=3)))])
     outcome = handler.handle([message(case_updated(public_case(revision=2)))])
-    assert outcome.superseded == 1 and not dead.parked
+    assert outcome.superseded == 1 and not outcome.failures
     assert index.docs[("cases", "BDG-PBG-2026-000123")][0] == 3
 
 
 def test_invalid_event_is_dead_lettered_with_field_errors() -> None:
-    index, dead = FakeIndex(), FakeDeadLetters()
+    index = FakeIndex()
     record = public_case()
     record["nik"] = "3273011203850001"  # not in the allowlist
-    outcome = IndexBatch(index, dead).handle([message(case_updated(record)),
-                                              message(b"not json")])
-    assert outcome.dead_lettered == 2 and not index.requests
-    reason = dead.parked[0][1]
+    outcome = IndexBatch(index).handle([message(case_updated(record)), message(b"not json")])
+    assert outcome.dead_lettered == 2 and sorted(outcome.failures) == [0, 1]
+    assert not index.requests
+    reason = outcome.failures[0]
     assert reason["reason"] == "contract-violation"
     assert any(e["field"] == "data.case.nik" for e in reason["errors"])
     assert "3273011203850001" not in json.dumps(reason["errors"][0]["expected"])
 
 
 def test_sequence_must_match_the_revision() -> None:
-    dead = FakeDeadLetters()
-    IndexBatch(FakeIndex(), dead).handle([message(case_updated(public_case(revision=2),
-                                                               sequence=5))])
-    assert dead.parked[0][1]["errors"][0]["field"] == "sequence"
+    outcome = IndexBatch(FakeIndex()).handle([message(case_updated(public_case(revision=2),
+                                                                       sequence=5))])
+    assert outcome.failures[0]["errors"][0]["field"] == "sequence"
 
 
 def test_item_errors_dead_letter_only_that_message() -> None:
-    index, dead = FakeIndex(fail_ids=["BDG-PBG-2026-000002"]), FakeDeadLetters()
-    outcome = IndexBatch(index, dead).handle([
+    index = FakeIndex(fail_ids=["BDG-PBG-2026-000002"])
+    outcome = IndexBatch(index).handle([
         message(case_updated(public_case("BDG-PBG-2026-000001"))),
         message(case_updated(public_case("BDG-PBG-2026-000002")))])
     assert outcome.indexed == 1 and outcome.dead_lettered == 1
-    assert dead.parked[0][1]["reason"] == "index-error"
+    assert list(outcome.failures) == [1] and outcome.failures[1]["reason"] == "index-error"
+
+
+def test_failures_are_reported_by_position_even_for_equal_messages() -> None:
+    same = message(b"{not json")
+    outcome = IndexBatch(FakeIndex()).handle([message(case_updated(public_case())), same, same])
+    assert sorted(outcome.failures) == [1, 2]
+    assert outcome.failures[1]["reason"] == "contract-violation"
 
 
 def test_notes_reach_the_index_redacted() -> None:
     index = FakeIndex()
-    IndexBatch(index, FakeDeadLetters()).handle([message(case_updated(public_case(
+    IndexBatch(index).handle([message(case_updated(public_case(
         revision=2, note="telp 081234567890")))])
     stored = json.dumps([doc for _v, doc in index.docs.values()])
     assert "081234567890" not in stored
@@ -87,15 +93,15 @@ def test_case_overdue_is_acknowledged_without_a_write() -> None:
         data={"receipt_number": "BDG-PBG-2026-000123", "jurisdiction_code": "kota-bandung",
               "department_code": "dpmptsp", "service_code": "pbg", "due_date": "2026-03-16",
               "detected_at": datetime(2026, 3, 17, tzinfo=UTC).isoformat()}))
-    index, dead = FakeIndex(), FakeDeadLetters()
-    outcome = IndexBatch(index, dead).handle([message(overdue)])
-    assert outcome.ignored == 1 and not dead.parked and not index.requests
+    index = FakeIndex()
+    outcome = IndexBatch(index).handle([message(overdue)])
+    assert outcome.ignored == 1 and not outcome.failures and not index.requests
 
 
 
 def test_change_documents_are_versioned_by_their_seq_so_repeats_are_cheap_conflicts() -> None:
     index = FakeIndex()
-    handler = IndexBatch(index, FakeDeadLetters())
+    handler = IndexBatch(index)
     handler.handle([message(case_updated(public_case(revision=2)))])
     assert [(a.doc_id, a.version) for a in index.requests[-1] if a.target == "changes"] == [
         ("BDG-PBG-2026-000123-00001", 1), ("BDG-PBG-2026-000123-00002", 2)]
@@ -110,18 +116,17 @@ def test_change_documents_are_versioned_by_their_seq_so_repeats_are_cheap_confli
 
 def test_a_transient_item_error_holds_the_whole_batch_and_dead_letters_nothing() -> None:
     index = FakeIndex(fail_ids=["BDG-PBG-2026-000002"], busy_ids=["BDG-PBG-2026-000003"])
-    dead = FakeDeadLetters()
     batch = [message(case_updated(public_case(f"BDG-PBG-2026-00000{i}"))) for i in (1, 2, 3)]
     batch.append(message(b"not json"))
-    with pytest.raises(SearchUnavailable) as caught:
-        IndexBatch(index, dead).handle(batch)
+    with pytest.raises(SearchUnavailable) as caught:  # no outcome: nothing is dead-lettered
+        IndexBatch(index).handle(batch)
     assert caught.value.dependency == "elasticsearch"
     assert "es_rejected_execution_exception" in caught.value.detail
-    assert not dead.parked  # neither the mapping error nor the invalid one: the batch comes back
     index.busy_ids.clear()  # the cluster takes writes again: the same batch goes through
-    outcome = IndexBatch(index, dead).handle(batch)
+    outcome = IndexBatch(index).handle(batch)
     assert outcome.superseded == 1 and outcome.indexed == 1 and outcome.dead_lettered == 2
-    assert [r["reason"] for _m, r in dead.parked] == ["contract-violation", "index-error"]
+    assert {i: r["reason"] for i, r in outcome.failures.items()} == {
+        1: "index-error", 3: "contract-violation"}
 
 
 def test_the_whole_request_failing_transiently_propagates() -> None:
@@ -129,8 +134,5 @@ def test_the_whole_request_failing_transiently_propagates() -> None:
         def bulk(self, actions: Sequence[IndexAction]) -> list[BulkItemResult]:
             raise SearchUnavailable("elasticsearch", "ConnectionError: refused")
 
-    dead = FakeDeadLetters()
-    with pytest.raises(SearchUnavailable):
-        IndexBatch(Away(), dead).handle([message(case_updated(public_case())),
-                                         message(b"not json")])
-    assert not dead.parked
+    with pytest.raises(SearchUnavailable):  # no outcome: nothing is dead-lettered
+        IndexBatch(Away()).handle([message(case_updated(public_case())), message(b"not json")])

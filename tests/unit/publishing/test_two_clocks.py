@@ -39,7 +39,7 @@ from pantau_publishing.service.ports import InboundMessage
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
 from tests.unit.publishing.factories import case_updated, public_case, public_case_v1
-from tests.unit.publishing.fakes import FakeDeadLetters, FakeIndex, FakeReader
+from tests.unit.publishing.fakes import FakeIndex, FakeReader
 from tests.unit.publishing.test_portal import STATS_AGGS
 
 LATE = "BDG-PBG-2026-000001"  # completion reported 3 working days after it happened
@@ -100,12 +100,12 @@ def test_late_reported_is_true_when_any_step_was_even_if_the_flag_says_no() -> N
 
 
 def test_the_indexer_accepts_case_updated_version_1_and_version_2() -> None:
-    index, dead = FakeIndex(), FakeDeadLetters()
-    outcome = IndexBatch(index, dead).handle([
+    index = FakeIndex()
+    outcome = IndexBatch(index).handle([
         InboundMessage(case_updated(public_case_v1("BDG-PBG-2026-000010", revision=2))),
         InboundMessage(case_updated(public_case("BDG-PBG-2026-000011", revision=4,
                                                 delays={4: 3})))])
-    assert outcome.indexed == 2 and not dead.parked
+    assert outcome.indexed == 2 and not outcome.failures
     old = index.docs[("cases", "BDG-PBG-2026-000010")][1]
     assert old["timeline"][0]["received_at"] == old["timeline"][0]["at"].replace("+00:00", "Z")
     assert old["late_reported"] is False and old["reporting_delays"] == [0, 0]
@@ -117,9 +117,9 @@ def test_the_indexer_accepts_case_updated_version_1_and_version_2() -> None:
 
 
 def test_a_version_2_record_under_a_version_1_dataschema_is_dead_lettered() -> None:
-    dead = FakeDeadLetters()
-    IndexBatch(FakeIndex(), dead).handle([InboundMessage(case_updated(public_case(), version=1))])
-    assert dead.parked and dead.parked[0][1]["reason"] == "contract-violation"
+    outcome = IndexBatch(FakeIndex()).handle(
+        [InboundMessage(case_updated(public_case(), version=1))])
+    assert outcome.failures[0]["reason"] == "contract-violation"
 
 
 def test_the_rebuild_accepts_both_versions_from_tracking() -> None:

@@ -64,8 +64,8 @@ def department_queues(directory: CatalogueDirectory | None = None) -> list[str]:
                   for d in j.departments.values())
 
 
-def as_ingress(message: amqp.Delivery) -> Delivery:
-    """The batch consumer's raw delivery as the framework-free handler takes it."""
+def as_message(message: amqp.Delivery) -> Delivery:
+    """The received message as the framework-free handler takes it."""
     return Delivery(body=message.body, exchange=message.exchange,
                     routing_key=message.routing_key, user_id=message.user_id,
                     content_type=message.content_type, message_id=message.message_id,
@@ -133,7 +133,7 @@ class IngressService:
         for message in deliveries:
             try:
                 with consume_span(message):
-                    outcome = self.ingress.handler.handle(as_ingress(message))
+                    outcome = self.ingress.handler.handle(as_message(message))
             except Exception as exc:
                 dependency = unavailable(exc)
                 if dependency is None:

@@ -1,4 +1,5 @@
-"""The nameko service: one thin entrypoint handing each batch to the ``IndexBatch`` use case.
+"""The nameko service: one thin entrypoint handing each batch to the ``IndexBatch`` use case and
+returning its failures by position (the shared consumer dead-letters those, then acks).
 
 Elasticsearch away, overloaded or refusing writes (``SearchUnavailable``, see
 ``search.failures``) holds the batch — ``DependencyUnavailable("elasticsearch",
@@ -18,7 +19,6 @@ from pantau_nameko.health import Health, HealthServer
 from pantau_nameko.metrics import MetricsServer
 from pantau_platform import tracing
 from pantau_publishing.indexer.dependencies import SearchIndexProvider
-from pantau_publishing.indexer.poison import PoisonCollector
 from pantau_publishing.search.store import EsSearchIndex
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import InboundMessage, SearchUnavailable
@@ -26,8 +26,8 @@ from pantau_publishing.service.ports import InboundMessage, SearchUnavailable
 log = logging.getLogger(__name__)
 
 
-def to_inbound(delivery: Delivery) -> InboundMessage:
-    """The service layer's own (framework-free) view of a delivery."""
+def as_message(delivery: Delivery) -> InboundMessage:
+    """The received message as the (framework-free) use case takes it."""
     return InboundMessage(body=delivery.body, routing_key=delivery.routing_key,
                           exchange=delivery.exchange, headers=dict(delivery.headers),
                           message_id=delivery.message_id)
@@ -59,12 +59,11 @@ class IndexerService:
         extension holds it and retries when ``ping`` answers); raises anything else if the
         bulk request failed otherwise (the extension retries, then requeues).
         """
-        messages = [to_inbound(delivery) for delivery in deliveries]
-        poison = PoisonCollector(messages)
         try:
             with bulk_span(deliveries):
-                IndexBatch(self.search_index, poison).handle(messages)
+                outcome = IndexBatch(self.search_index).handle(
+                    [as_message(delivery) for delivery in deliveries])
         except SearchUnavailable as exc:
             raise DependencyUnavailable(exc.dependency, exc.detail,
                                         probe=self.search_index.ping) from exc
-        return poison.by_index
+        return outcome.failures

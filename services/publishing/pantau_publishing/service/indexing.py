@@ -1,22 +1,25 @@
 """Indexing a batch of ``case.updated`` events: decode, clean, one bulk write, settle each message.
 
 Contract: ``IndexBatch.handle`` returns only when every message of the batch is either in the
-index (or superseded by a newer revision there) or dead-lettered with a reason — then the caller
-acks the whole batch. If the bulk request as a whole fails it raises, and the caller requeues.
+index (or superseded by a newer revision there) or refused — and it returns the refused ones as
+``outcome.failures``, ``{position in the batch: reason}`` (the settlement convention of every
+batched use case: the caller, ``pantau_nameko.batching``, dead-letters exactly those, then acks
+the whole batch). If the bulk request as a whole fails it raises, and the caller requeues.
 
 Poison and transient failures: a message that breaks the contract, or whose document the index
-refuses (a mapping or parse error), is dead-lettered with its reason. When the index cannot take
+refuses (a mapping or parse error), is a failure with its reason. When the index cannot take
 writes for now — the whole request failed transiently (``SearchUnavailable`` from the port), or
 any item failed transiently (429 / rejected execution, 503, a closed or blocked index) —
-``handle`` raises ``SearchUnavailable`` before anything is dead-lettered: the whole batch is held
-and retried (documents already written come back as version conflicts, i.e. superseded).
+``handle`` raises ``SearchUnavailable`` and reports no failure: the whole batch is held and
+retried (documents already written come back as version conflicts, i.e. superseded).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -26,7 +29,6 @@ from pantau_contracts.payloads.tracking import CaseUpdatedV1, CaseUpdatedV2
 from pantau_contracts.registry import validate_event
 from pantau_publishing.domain.record import case_document, change_documents, clean_case
 from pantau_publishing.service.ports import (
-    DeadLetters,
     InboundMessage,
     IndexAction,
     IndexTarget,
@@ -46,7 +48,12 @@ class BatchOutcome:
     indexed: int = 0  # messages whose documents were written
     ignored: int = 0  # valid events with nothing to index (case.overdue)
     superseded: int = 0  # messages older than (or equal to) what the index already has
-    dead_lettered: int = 0
+    # the refused messages by position in the batch, with their reason (to be dead-lettered)
+    failures: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def dead_lettered(self) -> int:
+        return len(self.failures)
 
 
 def actions_for(message: InboundMessage) -> list[IndexAction]:
@@ -92,50 +99,45 @@ def index_actions(case: PublicCaseV2,
 
 
 class IndexBatch:
-    """The indexer's use case. Ports: the search index and the dead-letter sink."""
+    """The indexer's use case. Port: the search index."""
 
-    def __init__(self, index: SearchIndex, dead_letters: DeadLetters) -> None:
+    def __init__(self, index: SearchIndex) -> None:
         self._index = index
-        self._dead = dead_letters
 
     def handle(self, messages: Sequence[InboundMessage]) -> BatchOutcome:
-        planned: list[tuple[InboundMessage, list[IndexAction]]] = []
-        invalid: list[tuple[InboundMessage, ContractViolation]] = []
-        for message in messages:
+        planned: list[tuple[int, list[IndexAction]]] = []
+        failures: dict[int, dict[str, Any]] = {}
+        for position, message in enumerate(messages):
             try:
-                planned.append((message, actions_for(message)))
+                planned.append((position, actions_for(message)))
             except ContractViolation as exc:
-                invalid.append((message, exc))
-        flat = [action for _message, actions in planned for action in actions]
+                failures[position] = {
+                    "stage": "publishing", "reason": "contract-violation",
+                    "detail": str(exc), "errors": [p.as_dict() for p in exc.problems]}
+        flat = [action for _position, actions in planned for action in actions]
         results = self._index.bulk(flat) if flat else []  # SearchUnavailable: held by the caller
         transient = [r for r in results if not r.ok and r.transient]
         if transient:
             raise SearchUnavailable("elasticsearch", f"{len(transient)} of {len(results)} "
                                     f"document(s) not taken for now: {transient[0].error}"[:500])
-        dead = 0
-        for message, violation in invalid:
-            self._dead.dead_letter(message, {
-                "stage": "publishing", "reason": "contract-violation",
-                "detail": str(violation), "errors": [p.as_dict() for p in violation.problems]})
-            dead += 1
         indexed = superseded = ignored = 0
-        position = 0
-        for message, actions in planned:
+        offset = 0
+        for position, actions in planned:
             if not actions:
                 ignored += 1
                 continue
-            mine = results[position:position + len(actions)]
-            position += len(actions)
+            mine = results[offset:offset + len(actions)]
+            offset += len(actions)
             errors = [r.error for r in mine if not r.ok]
             if errors:
-                self._dead.dead_letter(message, {
+                failures[position] = {
                     "stage": "publishing", "reason": "index-error",
-                    "detail": "; ".join(e or "unknown error" for e in errors)[:2000]})
-                dead += 1
+                    "detail": "; ".join(e or "unknown error" for e in errors)[:2000]}
             elif mine and mine[0].conflict:
                 superseded += 1
             else:
                 indexed += 1
-        outcome = BatchOutcome(indexed, ignored, superseded, dead)
-        log.info("batch of %d: %s", len(messages), outcome)
+        outcome = BatchOutcome(indexed, ignored, superseded, dict(sorted(failures.items())))
+        log.info("batch of %d: %d indexed, %d ignored, %d superseded, %d refused", len(messages),
+                 indexed, ignored, superseded, len(failures))
         return outcome

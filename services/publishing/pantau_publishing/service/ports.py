@@ -1,5 +1,6 @@
-"""Ports of the publishing use cases. Adapters: ``pantau_publishing.search`` (Elasticsearch) and
-``pantau_publishing.indexer`` (RabbitMQ dead-lettering). Unit tests use hand-written fakes."""
+"""Ports of the publishing use cases. Adapters: ``pantau_publishing.search`` (Elasticsearch); the
+indexer's refused messages are returned by position, not reported to a port
+(``service.indexing``). Unit tests use hand-written fakes."""
 
 from __future__ import annotations
 
@@ -60,12 +61,6 @@ class SearchIndex(Protocol):
         """One bulk request; results in the order of ``actions``. Raises ``SearchUnavailable``
         if the request as a whole failed transiently (cluster unreachable, timeout, 429/503,
         blocked) and any other exception for other failures of the whole request."""
-        ...
-
-
-class DeadLetters(Protocol):
-    def dead_letter(self, message: InboundMessage, reason: Mapping[str, Any]) -> None:
-        """Park the message with its reason; returns only when the broker confirmed it."""
         ...
 
 
