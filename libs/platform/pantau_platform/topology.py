@@ -116,11 +116,6 @@ class ManagementClient:
         """``max-connections`` / ``max-channels`` of ``user`` (broker-wide)."""
         self._put(f"/user-limits/{quote(user, safe='')}/{name}", {"value": value})
 
-    def queue_names(self, prefix: str = "") -> list[str]:
-        response = self._client.get(f"/queues/{self._v}", params={"columns": "name"})
-        response.raise_for_status()
-        return sorted(q["name"] for q in response.json() if q["name"].startswith(prefix))
-
     def policy(self, name: str, pattern: str, definition: dict[str, Any],
                apply_to: str = "queues", priority: int = 0) -> None:
         self._put(f"/policies/{self._v}/{quote(name, safe='')}",

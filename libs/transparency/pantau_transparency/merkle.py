@@ -117,10 +117,6 @@ def frontier_nodes(size: int) -> list[Position]:
     return range_nodes(0, size) if size else []
 
 
-def root_nodes(size: int) -> list[Position]:
-    return frontier_nodes(size)
-
-
 def root(size: int, reader: NodeReader) -> bytes:
     """``MTH(D[0:size])`` from stored nodes (``EMPTY_ROOT`` for size 0)."""
     if size < 0:

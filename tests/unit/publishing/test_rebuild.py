@@ -9,13 +9,14 @@ from elasticsearch import Elasticsearch
 
 from pantau_publishing.domain.record import clean_case
 from pantau_publishing.search.client import Aliases
-from pantau_publishing.search.rebuild import actions_for, rebuild
+from pantau_publishing.search.rebuild import rebuild
+from pantau_publishing.service.indexing import index_actions
 from tests.unit.publishing.factories import public_case
 
 
 def test_both_targets_get_the_case_and_one_change_per_timeline_entry() -> None:
     case = clean_case(public_case("BDG-PBG-2026-000007", revision=3, note="lihat 0812-3456-7890"))
-    actions = actions_for(case, ("cases", "changes"))
+    actions = index_actions(case, ("cases", "changes"))
     assert [(a.target, a.doc_id) for a in actions] == [
         ("cases", "BDG-PBG-2026-000007"), ("changes", "BDG-PBG-2026-000007-00001"),
         ("changes", "BDG-PBG-2026-000007-00002"), ("changes", "BDG-PBG-2026-000007-00003")]
@@ -26,8 +27,8 @@ def test_both_targets_get_the_case_and_one_change_per_timeline_entry() -> None:
 
 def test_one_target_only() -> None:
     case = clean_case(public_case(revision=2))
-    assert {a.target for a in actions_for(case, ("changes",))} == {"changes"}
-    assert [a.target for a in actions_for(case, ("cases",))] == ["cases"]
+    assert {a.target for a in index_actions(case, ("changes",))} == {"changes"}
+    assert [a.target for a in index_actions(case, ("cases",))] == ["cases"]
 
 
 @pytest.mark.parametrize("targets", [(), ("feeds",), ("cases", "cases", "everything")])

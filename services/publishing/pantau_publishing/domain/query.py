@@ -7,7 +7,7 @@ query types and aggregations are used (no scripts, no analysis-common).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -75,9 +75,6 @@ class CaseQuery:
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.size
-
-    def with_page(self, page: int) -> CaseQuery:
-        return replace(self, page=page)
 
     def filters(self) -> dict[str, str]:
         """The active filters as URL parameters (for links that keep them)."""

@@ -36,7 +36,6 @@ from typing import Any, Literal
 
 from elasticsearch import Elasticsearch, NotFoundError
 
-from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_publishing.domain.record import clean_case
 from pantau_publishing.search.bootstrap import alias_indices, put_templates
 from pantau_publishing.search.client import Aliases, new_index_name
@@ -87,12 +86,6 @@ class _DirectIndex(EsSearchIndex):
 
 def alias_of(aliases: Aliases, target: Target) -> str:
     return aliases.cases if target == "cases" else aliases.changes
-
-
-def actions_for(case: PublicCaseV2, targets: Sequence[Target]) -> list[IndexAction]:
-    """The documents of one clean case for the chosen targets, versioned exactly as the indexer
-    versions them (``service.indexing.index_actions``: case by revision, change by entry seq)."""
-    return index_actions(case, targets)
 
 
 DEFAULT_PATIENCE = 600.0
@@ -209,7 +202,7 @@ def _fill(writer: EsSearchIndex, records: Iterable[Mapping[str, Any]],
             log.warning("skipping an invalid public record: %s", exc)
             skipped += 1
             continue
-        pending.extend(actions_for(case, targets))
+        pending.extend(index_actions(case, targets))
         indexed += 1
         if progress:
             progress(1)
@@ -242,7 +235,7 @@ def _derive(es: Elasticsearch, source: str, writer: EsSearchIndex, targets: Sequ
         except ValueError as exc:  # not a valid public record under the current model
             log.warning("catch-up skips a document of %s: %s", source, exc)
             continue
-        chunk.extend(actions_for(case, targets))
+        chunk.extend(index_actions(case, targets))
         if len(chunk) >= 500:
             flush()
     if chunk:
