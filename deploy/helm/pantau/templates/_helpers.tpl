@@ -191,6 +191,7 @@ app.kubernetes.io/component: {{ .name }}
   value: {{ .p.port | quote }}
 - name: PANTAU_PUBLIC_BASE_URL
   value: {{ required "publicBaseUrl: the portal's public address (feeds and links carry it; production refuses to start without it)" $root.Values.publicBaseUrl | quote }}
+{{ include "pantau.secretEnv" (dict "name" "PANTAU_SURVEY_SECRET" "secret" $sec.existingSecret "key" $sec.surveySecret) }}
 {{- end }}
 {{- if eq .p.kind "nameko" }}
 - name: PANTAU_HEALTH_HOST
