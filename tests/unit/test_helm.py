@@ -36,19 +36,22 @@ sys.modules["k8s_check"] = k8s_check
 _spec.loader.exec_module(k8s_check)
 
 VALUE_SETS = {path.name.removesuffix("-values.yaml"): path for path in k8s_check.value_sets()}
-PROCESSES = {"intake-http", "intake-ingress", "tracking", "indexer", "portal"}
+PROCESSES = {"intake-http", "intake-ingress", "intake-outcomes", "tracking", "indexer", "portal"}
 HTTP_PORTS = {"intake-http": 8001, "portal": 8000}
-HEALTH_PORTS = {"tracking": 8101, "indexer": 8102, "intake-ingress": 8103}
+HEALTH_PORTS = {"tracking": 8101, "indexer": 8102, "intake-ingress": 8103,
+                "intake-outcomes": 8105}
 METRICS_PORTS = {"portal": 9100, "tracking": 9101, "indexer": 9102, "intake-ingress": 9103,
-                 "intake-http": 9104}
+                 "intake-http": 9104, "intake-outcomes": 9105}
 DEPENDENT = re.compile(r"\$\(([A-Z0-9_]+)\)")
 # secret-looking words in an env name: the value must come from a Secret
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|_KEY$|TOKEN")
 
 
 def _settings_fields(process: str) -> set[str]:
-    if process.startswith("intake"):
-        from pantau_intake.settings import IntakeSettings as Settings
+    if process == "intake-outcomes":
+        from pantau_intake.outcomes.settings import OutcomesSettings as Settings
+    elif process.startswith("intake"):
+        from pantau_intake.settings import IntakeSettings as Settings  # type: ignore[assignment]
     elif process == "tracking":
         from pantau_tracking.settings import TrackingSettings as Settings  # type: ignore[assignment]
     else:
@@ -142,7 +145,8 @@ def test_probes_listen_where_the_kubelet_reaches_them(rendered: dict[str, Any]) 
             assert env["PANTAU_HEALTH_HOST"] == "0.0.0.0"
             port_setting = {"tracking": "PANTAU_TRACKING_HEALTH_PORT",
                             "indexer": "PANTAU_INDEXER_HEALTH_PORT",
-                            "intake-ingress": "PANTAU_INGRESS_HEALTH_PORT"}[process]
+                            "intake-ingress": "PANTAU_INGRESS_HEALTH_PORT",
+                            "intake-outcomes": "PANTAU_OUTCOMES_HEALTH_PORT"}[process]
             assert env[port_setting] == str(HEALTH_PORTS[process])
         else:
             host = "PANTAU_INTAKE_HOST" if process == "intake-http" else "PANTAU_PORTAL_HOST"
@@ -191,6 +195,7 @@ def test_every_setting_the_chart_sets_exists(rendered: dict[str, Any], name: str
 
 def test_each_process_gets_only_its_own_identity(rendered: dict[str, Any]) -> None:
     own_user = {"intake-http": "pantau-intake", "intake-ingress": "pantau-intake",
+                "intake-outcomes": "pantau-intake",
                 "tracking": "pantau-tracking", "indexer": "pantau-indexer"}
     for deployment in _kind(rendered["external-tls"], "Deployment"):
         process = _component(deployment)
@@ -233,13 +238,15 @@ def _topology_queues() -> set[str]:
 def test_keda_scales_each_consumer_on_the_queues_it_reads(rendered: dict[str, Any]) -> None:
     objects = rendered["minimal"]
     scaled = {_component(o): o for o in _kind(objects, "ScaledObject")}
-    assert set(scaled) == {"intake-ingress", "tracking", "indexer"}
+    assert set(scaled) == {"intake-ingress", "intake-outcomes", "tracking", "indexer"}
     identities = load_identities()
-    user = {"intake-ingress": "pantau-intake", "tracking": "pantau-tracking",
+    user = {"intake-ingress": "pantau-intake", "intake-outcomes": "pantau-intake",
+            "tracking": "pantau-tracking",
             "indexer": "pantau-indexer"}
     departments = {department_ingress_queue(j, d) for j, d in catalogue_departments()}
     expected = {"intake-ingress": {"intake.ingress"} | departments,
-                "tracking": {"tracking.accepted"}, "indexer": {"publishing.cases"}}
+                "tracking": {"tracking.accepted"}, "indexer": {"publishing.cases"},
+                "intake-outcomes": {"intake.outcomes"}}
     topology = _topology_queues()
     (auth,) = _kind(objects, "TriggerAuthentication")
     for process, obj in scaled.items():
@@ -268,7 +275,7 @@ def test_http_apps_scale_on_cpu_and_nothing_scales_when_off(rendered: dict[str, 
     assert all(h["spec"]["metrics"][0]["resource"]["name"] == "cpu" for h in hpas)
     scaled = {d["metadata"]["name"] for d in _kind(rendered["minimal"], "Deployment")
               if "replicas" not in d["spec"]}
-    assert len(scaled) == 5  # the scalers own the replica counts
+    assert len(scaled) == 6  # the scalers own the replica counts
     off = rendered["autoscaling-off"]
     assert not _kind(off, "HorizontalPodAutoscaler") and not _kind(off, "ScaledObject")
     assert not _kind(off, "TriggerAuthentication")
@@ -297,7 +304,8 @@ def test_network_policies_deny_by_default_and_open_only_what_is_needed(
     tls = name == "external-tls"
     amqp, pg, es = (5671 if tls else 5672), 5432, 9200
     egress = {"portal": {es, pg}, "indexer": {amqp, es}, "tracking": {amqp, pg},
-              "intake-ingress": {amqp, pg}, "intake-http": {amqp, pg}}
+              "intake-ingress": {amqp, pg}, "intake-http": {amqp, pg},
+              "intake-outcomes": {amqp, pg, 443}}
     for process, ports in egress.items():
         assert _ports(policies[process]["egress"]) == ports, process
     metrics = METRICS_PORTS if tls else dict.fromkeys(METRICS_PORTS, None)
@@ -307,6 +315,8 @@ def test_network_policies_deny_by_default_and_open_only_what_is_needed(
         assert _ports(policies[process].get("ingress", [])) == expected, process
     assert "from" not in policies["portal"]["ingress"][0]  # citizens, from anywhere
     assert _ports(policies["dns"]["egress"]) == {53}
+    (hooks,) = [r for r in policies["intake-outcomes"]["egress"] if _ports([r]) == {443}]
+    assert "10.0.0.0/8" in hooks["to"][0]["ipBlock"]["except"]  # webhooks: not the cluster
     if tls:
         assert policies["portal"]["egress"][0]["to"] == [{"ipBlock": {"cidr": "10.22.0.0/24"}}]
 
@@ -337,6 +347,7 @@ def test_jobs_run_as_ordered_hooks(rendered: dict[str, Any]) -> None:
 # what each process's __main__ passes to pantau_platform.production.enforce
 PRODUCTION_NEEDS = {"intake-http": ["intake_master_key", "intake_amqp_url"],
                     "intake-ingress": ["intake_amqp_url"],
+                    "intake-outcomes": ["intake_amqp_url"],
                     "tracking": ["transparency_signing_key", "tracking_amqp_url"],
                     "indexer": ["indexer_amqp_url"], "portal": []}
 
@@ -364,8 +375,10 @@ def test_every_process_passes_the_production_check(rendered: dict[str, Any], nam
             monkeypatch.delenv(variable)
         for variable, value in env.items():
             monkeypatch.setenv(variable, value)
-        if process.startswith("intake"):
-            from pantau_intake.settings import IntakeSettings as Settings
+        if process == "intake-outcomes":
+            from pantau_intake.outcomes.settings import OutcomesSettings as Settings
+        elif process.startswith("intake"):
+            from pantau_intake.settings import IntakeSettings as Settings  # type: ignore[assignment]
         elif process == "tracking":
             from pantau_tracking.settings import TrackingSettings as Settings  # type: ignore[assignment]
         else:

@@ -136,7 +136,7 @@ app.kubernetes.io/component: {{ .name }}
 {{- $es := $root.Values.elasticsearch -}}
 {{- $sec := $root.Values.secrets -}}
 {{ include "pantau.commonEnv" $root }}
-{{- if eq .name "intake-http" "intake-ingress" }}
+{{- if eq .name "intake-http" "intake-ingress" "intake-outcomes" }}
 {{ include "pantau.secretEnv" (dict "name" "PANTAU_AMQP_PASSWORD_INTAKE" "secret" $rmq.existingSecret "key" $rmq.passwordKeys.intake) }}
 {{ include "pantau.secretEnv" (dict "name" "PANTAU_INTAKE_DB_PASSWORD" "secret" $pg.existingSecret "key" $pg.passwordKeys.intake) }}
 - name: PANTAU_INTAKE_AMQP_URL
@@ -144,8 +144,10 @@ app.kubernetes.io/component: {{ .name }}
 - name: PANTAU_INTAKE_DATABASE_URL
   value: {{ include "pantau.postgresUrl" (dict "root" $root "db" $pg.intake "var" "PANTAU_INTAKE_DB_PASSWORD") | quote }}
 {{- end }}
-{{- if eq .name "intake-http" }}
+{{- if eq .name "intake-http" "intake-outcomes" }}
 {{ include "pantau.secretEnv" (dict "name" "PANTAU_INTAKE_MASTER_KEY" "secret" $sec.existingSecret "key" $sec.intakeMasterKey) }}
+{{- end }}
+{{- if eq .name "intake-http" }}
 - name: PANTAU_INTAKE_HOST
   value: 0.0.0.0
 - name: PANTAU_INTAKE_PORT
@@ -153,6 +155,10 @@ app.kubernetes.io/component: {{ .name }}
 {{- end }}
 {{- if eq .name "intake-ingress" }}
 - name: PANTAU_INGRESS_HEALTH_PORT
+  value: {{ .p.healthPort | quote }}
+{{- end }}
+{{- if eq .name "intake-outcomes" }}
+- name: PANTAU_OUTCOMES_HEALTH_PORT
   value: {{ .p.healthPort | quote }}
 {{- end }}
 {{- if eq .name "tracking" }}
