@@ -23,7 +23,7 @@ smtp_up() {
     "$SMTP_PY" -c "import aiosmtpd" 2>/dev/null \
         || die "aiosmtpd is missing from $SMTP_PY (pip install -e '.[dev]')"
     require_port_free "$PANTAU_SMTP_PORT" "SMTP sink, PANTAU_SMTP_PORT"
-    mkdir -p "$PANTAU_MAIL_DIR"
+    mkdir -p "$PANTAU_MAIL_DIR"/cur "$PANTAU_MAIL_DIR"/new "$PANTAU_MAIL_DIR"/tmp
     svc_log smtp
     # -n: no setuid; Mailbox: a maildir (cur/ new/ tmp/), one file per message
     setsid nohup "$SMTP_PY" -m aiosmtpd -n -l "127.0.0.1:$PANTAU_SMTP_PORT" \

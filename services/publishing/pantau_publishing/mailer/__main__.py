@@ -32,7 +32,7 @@ def main() -> int:
     needs = ["mailer_amqp_url", "citizen_database_url"]
     if settings.smtp_username:
         needs.append("smtp_password")
-    return run(MailerService, "publishing-mailer", settings, container_config(settings),
+    return run(MailerService, "publishing-mailer", settings, container_config,
                needs=needs, probe=settings.mailer_production_problems)
 
 

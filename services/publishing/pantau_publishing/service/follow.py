@@ -31,7 +31,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pantau_contracts.payloads.public import PublicCaseV2
-from pantau_publishing.service.follow_mail import MailContext, confirmation_mail, update_mail
+from pantau_publishing.service.follow_mail import (
+    MailContext,
+    confirmation_mail,
+    update_mail,
+    wire,
+)
 from pantau_publishing.service.ports import (
     CaseState,
     Follower,
@@ -140,7 +145,7 @@ class FollowRequests:
         token, token_hash = new_token()
         message = confirmation_mail(self.context, case, address, token, _when(now))
         self.store.request_confirmation(case.receipt_number, address, token_hash, now,
-                                        now + PENDING_LIFETIME, bytes(message))
+                                        now + PENDING_LIFETIME, wire(message))
 
     def pending(self, token: str, now: float) -> Follower | None:
         """The pending follower a confirmation token names (None: unknown, used or expired)."""
@@ -196,7 +201,7 @@ class NotifyFollowers:
                 token, token_hash = new_token()
                 message = update_mail(self.context, case, follower.address, token,
                                       change == "overdue", _when(now))
-                mail = (token_hash, bytes(message))
+                mail = (token_hash, wire(message))
             if self.store.record_notification(follower, state_of(case), mail, now) and mail:
                 queued += 1
         if not followable(case):

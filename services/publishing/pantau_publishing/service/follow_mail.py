@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from html import escape
 from urllib.parse import urlencode
@@ -58,10 +59,16 @@ def _message(context: MailContext, to: str, subject: str, text: str, html: str,
     domain = context.mail_from.rpartition("@")[2].strip(">") or "pantau.invalid"
     message["Message-ID"] = make_msgid(domain=domain)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
-    message["Content-Language"] = "id, en"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    message["Content-Language"] = "id, en"  # after set_content, which drops Content-* headers
     return message
+
+
+def wire(message: EmailMessage) -> bytes:
+    """The bytes as SMTP carries them: CRLF line ends (``smtplib`` sends bytes as they are, and
+    a server reads bare-LF text as one over-long line)."""
+    return message.as_bytes(policy=SMTP)
 
 
 def _html(paragraphs_id: list[str], paragraphs_en: list[str], link: tuple[str, str, str]) -> str:
@@ -96,7 +103,7 @@ def confirmation_mail(context: MailContext, case: PublicCaseV2, to: str, token: 
          f"({escape(service_en)}) on Pantau.",
          "If it was not you, ignore this e-mail: your address is deleted within 48 hours."],
         (url, "Konfirmasi: ikuti kasus ini", "Confirm: follow this case"))
-    return _message(context, to, f"Konfirmasi: ikuti kasus {r} / Confirm following case {r}",
+    return _message(context, to, f"Konfirmasi: ikuti kasus {r} / Confirm: follow",
                     text, html, now)
 
 
@@ -113,11 +120,11 @@ def update_mail(context: MailContext, case: PublicCaseV2, to: str, unsubscribe_t
     if overdue:
         head_id = f"Kasus {r} terlambat: melewati batas waktu layanan ({case.due_date})."
         head_en = f"Case {r} is overdue: it passed the service's legal deadline ({case.due_date})."
-        subject = f"Kasus {r}: terlambat / Case {r}: overdue"
+        subject = f"Kasus {r}: terlambat / overdue"
     else:
         head_id = f"Status kasus {r} berubah menjadi: {status_id}."
         head_en = f"The status of case {r} changed to: {status_en}."
-        subject = f"Kasus {r}: {status_id} / Case {r}: {status_en}"
+        subject = f"Kasus {r}: {status_id} / {status_en}"
     lines_id = [head_id, f"Layanan: {case.service_name.id}", f"Instansi: {dept_id}, "
                 f"{case.jurisdiction_name}", f"Status: {status_id}", f"Diperbarui: {at_id}"]
     lines_en = [head_en, f"Service: {case.service_name.en}", f"Department: {dept_en}, "
