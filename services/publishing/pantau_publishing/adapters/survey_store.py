@@ -79,8 +79,8 @@ class SqlSurveyStore:
     def has_answered(self, receipt: str) -> bool:
         engine = self._ready()
         query = sa.select(sa.literal(1)).where(responses.c.receipt_number == receipt)
-        return transact(engine, "skm lookup",
-                        lambda c: c.execute(query).first() is not None, SurveyUnavailable)
+        return bool(transact(engine, "skm lookup",
+                             lambda c: c.execute(query).first() is not None, SurveyUnavailable))
 
     def totals(self, jurisdiction: str, department: str,
                service: str) -> tuple[int, tuple[int, ...]]:

@@ -89,7 +89,7 @@ def limiter(request: Request, name: str) -> SlidingWindow:
     if found is None:
         found = SlidingWindow(max(1, int(request.app.state.settings.survey_posts_per_hour)))
         setattr(state, f"survey_{name}_limit", found)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def client_key(request: Request) -> str:
@@ -104,7 +104,7 @@ def store(request: Request) -> SurveyResponses:
 
         found = SqlSurveyStore(request.app.state.settings.effective_citizen_url)
         request.app.state.survey_store = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def desk(request: Request) -> SurveyDesk:
