@@ -2,7 +2,7 @@
 
 ``running_system`` gives each test module a private RabbitMQ vhost (no other consumer can take its
 messages), unique Elasticsearch aliases, its own state folder and ports, the dev department
-credentials, and the five processes — and removes all of it afterwards.
+credentials, and the six processes — and removes all of it afterwards.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from pantau_tools import ready
 from tests.conftest import ES_URL, MGMT_URL, REPO, ServiceProcess
 
 PROCESSES = ["pantau_tracking", "pantau_intake.ingress", "pantau_intake.http",
-             "pantau_publishing.indexer", "pantau_publishing.portal"]
+             "pantau_intake.outcomes", "pantau_publishing.indexer", "pantau_publishing.portal",
+             "pantau_publishing.mailer"]
 
 
 @dataclass
@@ -87,7 +88,7 @@ def running_system(amqp_url: str, state: Path, *, name: str, intake_port: int,
     # every process connects as its own least-privilege user (docs/architecture.md,
     # "Identities"); PANTAU_AMQP_URL (the operator) is for the tools and the tests themselves
     identities = {f"PANTAU_{name.upper()}_AMQP_URL": identity_url(vhost_url, f"pantau-{name}")
-                  for name in ("intake", "tracking", "indexer")}
+                  for name in ("intake", "tracking", "indexer", "mailer")}
     env = {**os.environ, **identities, "PANTAU_AMQP_URL": vhost_url,
            "PANTAU_AMQP_MANAGEMENT_URL": MGMT_URL,
            "PANTAU_ELASTICSEARCH_URL": ES_URL, "PANTAU_STATE_DIR": str(state),
