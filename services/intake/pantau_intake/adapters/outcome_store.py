@@ -11,7 +11,9 @@ Tables (created on first use, ``adapters.sql.create_tables``):
 * ``intake_webhooks`` — per department: URL, subscriptions, times.
 * ``intake_webhook_deliveries`` — the outbox: department, message id (unique per department),
   receipt (per-case order), event type, body, ``state`` pending|delivered|dead, attempts,
-  ``next_attempt_at`` (also the claim lease), last status/note, times.
+  ``next_attempt_at`` (also the claim lease), last status/note, times. Delivered and dead rows
+  are deleted ``retention`` after they were settled (``purge_deliveries``, with the outcomes'
+  purge): dead ones can be listed and replayed for 30 days by default.
 
 **Cursor order.** ``id`` comes from a sequence/autoincrement, and two writers' transactions could
 commit out of id order, so a poller that already moved past id 12 would never see 11. Writers are
@@ -24,8 +26,9 @@ process queue for a few milliseconds each, never longer than one batch's insert.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,6 +44,7 @@ from pantau_intake.adapters.sql import (
 )
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.domain.outcomes import EventOutcome, outcome_key
+from pantau_intake.domain.store import StoreUnavailable
 from pantau_intake.domain.webhooks import (
     NewDelivery,
     PendingDelivery,
@@ -115,6 +119,7 @@ class SqlOutcomeStore:
         self._engine = url if isinstance(url, sa.Engine) else engine_for(url)
         self._retention = retention
         self._purger = ExpiryPurger(self._engine, outcomes_table, purge_interval)
+        self._purge_interval, self._next_delivery_purge = purge_interval, 0.0
         with unavailable_on_error("creating the outcomes tables"):
             create_tables(self._engine, _metadata)
 
@@ -131,7 +136,20 @@ class SqlOutcomeStore:
     def transaction(self) -> Iterator[_UnitOfWork]:
         with unavailable_on_error("recording outcomes"), self._engine.begin() as conn:
             yield _UnitOfWork(conn, self._retention)
-        self._purger.maybe_purge(datetime.now(UTC))
+        now = datetime.now(UTC)
+        self._purger.maybe_purge(now)
+        if time.monotonic() >= self._next_delivery_purge:
+            self._next_delivery_purge = time.monotonic() + self._purge_interval
+            with suppress(StoreUnavailable):  # retried at the next interval
+                self.purge_deliveries(now)
+
+    def purge_deliveries(self, now: datetime) -> int:
+        """Delete delivered and dead deliveries settled more than ``retention`` ago."""
+        t = deliveries_table
+        result = transact(self._engine, "purging deliveries", lambda conn: conn.execute(
+            t.delete().where(t.c.state.in_(("delivered", "dead"))
+                             & (t.c.settled_at < now - self._retention))))
+        return int(result.rowcount or 0)
 
     # --- DeliveryStore --------------------------------------------------------------------
 
