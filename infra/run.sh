@@ -21,6 +21,7 @@ SERVICES=(
   "intake-outcomes:pantau_intake.outcomes"
   "indexer:pantau_publishing.indexer"
   "portal:pantau_publishing.portal"
+  "mailer:pantau_publishing.mailer"
 )
 
 alive() { [[ -f "$PIDS/$1.pid" ]] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
@@ -36,6 +37,8 @@ process_env() { # name -> env(1) arguments (options before assignments)
     intake-*) echo "-u PANTAU_DATABASE_URL PANTAU_INTAKE_AMQP_URL=$(amqp_as intake)" ;;
     tracking) echo "-u PANTAU_INTAKE_DATABASE_URL PANTAU_TRACKING_AMQP_URL=$(amqp_as tracking)" ;;
     indexer) echo "-u PANTAU_DATABASE_URL -u PANTAU_INTAKE_DATABASE_URL PANTAU_INDEXER_AMQP_URL=$(amqp_as indexer)" ;;
+    # the mailer: its own RabbitMQ user, the citizen store and the stack's SMTP sink only
+    mailer) echo "-u PANTAU_DATABASE_URL -u PANTAU_INTAKE_DATABASE_URL -u PANTAU_AMQP_MANAGEMENT_URL PANTAU_MAILER_AMQP_URL=$(amqp_as mailer)" ;;
     portal)
       local transparency=""
       if [[ -n "${PANTAU_DATABASE_URL:-}" ]]; then
@@ -95,6 +98,7 @@ case "${1:-start}" in
     echo "Pantau is running. Portal: http://127.0.0.1:${port}/   (English: http://127.0.0.1:${port}/?lang=en)"
     echo "Intake API: http://127.0.0.1:${PANTAU_INTAKE_PORT:-8001}/docs   RabbitMQ: http://127.0.0.1:15672 (pantau/pantau)"
     echo "Check a case's history yourself: .venv/bin/python tools/verifier/pantau_verify.py --base-url http://127.0.0.1:${port} verify <receipt>"
+    echo "Mail to followers (SMTP sink 127.0.0.1:${PANTAU_SMTP_PORT:-1025}): one file per message in ${PANTAU_MAIL_DIR:-$PANTAU_STATE_DIR/mail}/new/"
     echo "Stop everything with: make stop"
     ;;
   stop)
