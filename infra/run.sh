@@ -38,7 +38,7 @@ process_env() { # name -> env(1) arguments (options before assignments)
     tracking) echo "-u PANTAU_INTAKE_DATABASE_URL PANTAU_TRACKING_AMQP_URL=$(amqp_as tracking)" ;;
     indexer) echo "-u PANTAU_DATABASE_URL -u PANTAU_INTAKE_DATABASE_URL PANTAU_INDEXER_AMQP_URL=$(amqp_as indexer)" ;;
     # the mailer: its own RabbitMQ user, the citizen store and the stack's SMTP sink only
-    mailer) echo "-u PANTAU_DATABASE_URL -u PANTAU_INTAKE_DATABASE_URL -u PANTAU_AMQP_MANAGEMENT_URL PANTAU_MAILER_AMQP_URL=$(amqp_as mailer)" ;;
+    mailer) echo "-u PANTAU_DATABASE_URL -u PANTAU_INTAKE_DATABASE_URL PANTAU_MAILER_AMQP_URL=$(amqp_as mailer)" ;;
     portal)
       local transparency=""
       if [[ -n "${PANTAU_DATABASE_URL:-}" ]]; then
