@@ -16,17 +16,14 @@ from __future__ import annotations
 from pantau_intake.domain.store import StoreUnavailable
 from pantau_intake.service.acceptance import ForwardError
 from pantau_platform.amqp import PublishError
+from pantau_platform.errors import causes
 
 
 def unavailable(exc: BaseException) -> str | None:
     """The dependency ``exc`` says is away (``"database"``, ``"broker"``), else None."""
-    seen: set[int] = set()
-    error: BaseException | None = exc
-    while error is not None and id(error) not in seen and len(seen) < 8:
-        seen.add(id(error))
+    for error in causes(exc):
         if isinstance(error, StoreUnavailable):
             return "database"
         if isinstance(error, (ForwardError, PublishError)):
             return "broker"
-        error = error.__cause__
     return None

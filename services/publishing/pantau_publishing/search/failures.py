@@ -20,6 +20,8 @@ from typing import Any
 
 from elasticsearch import ApiError, ConnectionError, ConnectionTimeout
 
+from pantau_platform.errors import causes
+
 TRANSIENT_STATUSES = frozenset({408, 429, 502, 503, 504})
 TRANSIENT_TYPES = frozenset({
     "cluster_block_exception",  # disk watermark (read_only_allow_delete), write blocks
@@ -72,16 +74,12 @@ def error_type(exc: ApiError) -> str:
 def is_transient(exc: BaseException) -> bool:
     """True if ``exc`` (raised by a request as a whole, or raised ``from`` such an error) means
     the cluster is away or refuses writes for now; see the module docstring."""
-    seen: set[int] = set()
-    error: BaseException | None = exc
-    while error is not None and id(error) not in seen and len(seen) < 8:
-        seen.add(id(error))
+    for error in causes(exc):
         if isinstance(error, (ConnectionError, ConnectionTimeout)):
             return True
         if isinstance(error, ApiError):
             return (error.meta.status in TRANSIENT_STATUSES
                     or error_type(error) in TRANSIENT_TYPES)
-        error = error.__cause__
     return False
 
 

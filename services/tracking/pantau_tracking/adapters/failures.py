@@ -26,6 +26,8 @@ import psycopg2.errorcodes
 import psycopg2.errors
 import sqlalchemy as sa
 
+from pantau_platform.errors import causes
+
 TRANSIENT_SQLSTATE_CLASSES = frozenset({
     "08",  # connection exception (refused, dropped, failed to establish)
     "40",  # transaction rollback: serialization failure, deadlock detected
@@ -98,14 +100,10 @@ def _sqlite_transient(error: BaseException | None) -> bool | None:
 def is_transient(exc: BaseException) -> bool:
     """True if ``exc`` (a SQLAlchemy error, a DB-API error, or one raised ``from`` either)
     means the database is away for now; see the module docstring."""
-    seen: set[int] = set()
-    error: BaseException | None = exc
-    while error is not None and id(error) not in seen and len(seen) < 8:
-        seen.add(id(error))
+    for error in causes(exc):
         verdict = _one(error)
         if verdict is not None:
             return verdict
-        error = error.__cause__
     return False
 
 
