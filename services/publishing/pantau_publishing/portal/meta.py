@@ -45,6 +45,16 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
               "layanan, ekspor CSV/NDJSON, Open311 dan katalog data.json.",
         "en": "Pantau open data: Atom and JSON feeds per jurisdiction, department and service, "
               "CSV/NDJSON exports, Open311 and the data.json catalogue."},
+    "sheet.html": {
+        "id": "Lembar status berkas {receipt} untuk dicetak: kode QR menuju halaman kasus, batas "
+              "waktu standar pelayanan dan kode survei kepuasan.",
+        "en": "Printable status sheet of file {receipt}: a QR code to the case page, the legal "
+              "maximum and due date, and the satisfaction survey code."},
+    "survey_result.html": {
+        "id": "Survei Kepuasan Masyarakat (SKM) layanan publik di Pantau: penilaian anonim, satu "
+              "kali untuk setiap permohonan yang sudah ditutup.",
+        "en": "Public satisfaction survey (SKM) of a public service on Pantau: an anonymous "
+              "rating, once for each closed application."},
     "choose.html": {
         "id": "Kode {code} dipakai oleh beberapa daerah: pilih daerahnya.",
         "en": "Several jurisdictions use the code {code}: choose one."},
