@@ -50,7 +50,7 @@ def _substituted(value: str) -> str:
 
 
 def test_every_pantau_process_runs_in_production() -> None:
-    assert {"tracking", "intake-http", "intake-ingress", "indexer", "portal",
+    assert {"tracking", "intake-http", "intake-ingress", "indexer", "portal", "mailer",
             "topology"} <= PROCESSES
     for name in PROCESSES:
         assert _merged_env(name).get("PANTAU_ENV") == "production", name
@@ -79,6 +79,8 @@ def test_the_topology_loads_no_development_departments() -> None:
     ("intake-ingress", "pantau_intake.settings", "IntakeSettings", ["intake_amqp_url"]),
     ("indexer", "pantau_publishing.settings", "PublishingSettings", ["indexer_amqp_url"]),
     ("portal", "pantau_publishing.settings", "PublishingSettings", []),
+    ("mailer", "pantau_publishing.settings", "PublishingSettings",
+     ["mailer_amqp_url", "citizen_database_url", "smtp_password"]),
     ("topology", "pantau_intake.settings", "IntakeSettings",
      ["intake_master_key", "amqp_url", "amqp_management_url"]),
 ])
