@@ -36,12 +36,13 @@ sys.modules["k8s_check"] = k8s_check
 _spec.loader.exec_module(k8s_check)
 
 VALUE_SETS = {path.name.removesuffix("-values.yaml"): path for path in k8s_check.value_sets()}
-PROCESSES = {"intake-http", "intake-ingress", "intake-outcomes", "tracking", "indexer", "portal"}
+PROCESSES = {"intake-http", "intake-ingress", "intake-outcomes", "tracking", "indexer", "portal",
+             "mailer"}
 HTTP_PORTS = {"intake-http": 8001, "portal": 8000}
 HEALTH_PORTS = {"tracking": 8101, "indexer": 8102, "intake-ingress": 8103,
-                "intake-outcomes": 8105}
+                "intake-outcomes": 8105, "mailer": 8107}
 METRICS_PORTS = {"portal": 9100, "tracking": 9101, "indexer": 9102, "intake-ingress": 9103,
-                 "intake-http": 9104, "intake-outcomes": 9105}
+                 "intake-http": 9104, "intake-outcomes": 9105, "mailer": 9107}
 DEPENDENT = re.compile(r"\$\(([A-Z0-9_]+)\)")
 # secret-looking words in an env name: the value must come from a Secret
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|_KEY$|TOKEN")
@@ -146,7 +147,8 @@ def test_probes_listen_where_the_kubelet_reaches_them(rendered: dict[str, Any]) 
             port_setting = {"tracking": "PANTAU_TRACKING_HEALTH_PORT",
                             "indexer": "PANTAU_INDEXER_HEALTH_PORT",
                             "intake-ingress": "PANTAU_INGRESS_HEALTH_PORT",
-                            "intake-outcomes": "PANTAU_OUTCOMES_HEALTH_PORT"}[process]
+                            "intake-outcomes": "PANTAU_OUTCOMES_HEALTH_PORT",
+                            "mailer": "PANTAU_MAILER_HEALTH_PORT"}[process]
             assert env[port_setting] == str(HEALTH_PORTS[process])
         else:
             host = "PANTAU_INTAKE_HOST" if process == "intake-http" else "PANTAU_PORTAL_HOST"
@@ -196,7 +198,8 @@ def test_every_setting_the_chart_sets_exists(rendered: dict[str, Any], name: str
 def test_each_process_gets_only_its_own_identity(rendered: dict[str, Any]) -> None:
     own_user = {"intake-http": "pantau-intake", "intake-ingress": "pantau-intake",
                 "intake-outcomes": "pantau-intake",
-                "tracking": "pantau-tracking", "indexer": "pantau-indexer"}
+                "tracking": "pantau-tracking", "indexer": "pantau-indexer",
+                "mailer": "pantau-mailer"}
     for deployment in _kind(rendered["external-tls"], "Deployment"):
         process = _component(deployment)
         env = {e["name"]: e.get("value", "") for e in
@@ -238,15 +241,15 @@ def _topology_queues() -> set[str]:
 def test_keda_scales_each_consumer_on_the_queues_it_reads(rendered: dict[str, Any]) -> None:
     objects = rendered["minimal"]
     scaled = {_component(o): o for o in _kind(objects, "ScaledObject")}
-    assert set(scaled) == {"intake-ingress", "intake-outcomes", "tracking", "indexer"}
+    assert set(scaled) == {"intake-ingress", "intake-outcomes", "tracking", "indexer", "mailer"}
     identities = load_identities()
     user = {"intake-ingress": "pantau-intake", "intake-outcomes": "pantau-intake",
             "tracking": "pantau-tracking",
-            "indexer": "pantau-indexer"}
+            "indexer": "pantau-indexer", "mailer": "pantau-mailer"}
     departments = {department_ingress_queue(j, d) for j, d in catalogue_departments()}
     expected = {"intake-ingress": {"intake.ingress"} | departments,
                 "tracking": {"tracking.accepted"}, "indexer": {"publishing.cases"},
-                "intake-outcomes": {"intake.outcomes"}}
+                "intake-outcomes": {"intake.outcomes"}, "mailer": {"publishing.follow"}}
     topology = _topology_queues()
     (auth,) = _kind(objects, "TriggerAuthentication")
     for process, obj in scaled.items():
@@ -275,7 +278,7 @@ def test_http_apps_scale_on_cpu_and_nothing_scales_when_off(rendered: dict[str, 
     assert all(h["spec"]["metrics"][0]["resource"]["name"] == "cpu" for h in hpas)
     scaled = {d["metadata"]["name"] for d in _kind(rendered["minimal"], "Deployment")
               if "replicas" not in d["spec"]}
-    assert len(scaled) == 6  # the scalers own the replica counts
+    assert len(scaled) == 7  # the scalers own the replica counts
     off = rendered["autoscaling-off"]
     assert not _kind(off, "HorizontalPodAutoscaler") and not _kind(off, "ScaledObject")
     assert not _kind(off, "TriggerAuthentication")
@@ -305,7 +308,7 @@ def test_network_policies_deny_by_default_and_open_only_what_is_needed(
     amqp, pg, es = (5671 if tls else 5672), 5432, 9200
     egress = {"portal": {es, pg}, "indexer": {amqp, es}, "tracking": {amqp, pg},
               "intake-ingress": {amqp, pg}, "intake-http": {amqp, pg},
-              "intake-outcomes": {amqp, pg, 443}}
+              "intake-outcomes": {amqp, pg, 443}, "mailer": {amqp, pg, 587}}
     for process, ports in egress.items():
         assert _ports(policies[process]["egress"]) == ports, process
     metrics = METRICS_PORTS if tls else dict.fromkeys(METRICS_PORTS, None)
@@ -349,7 +352,8 @@ PRODUCTION_NEEDS = {"intake-http": ["intake_master_key", "intake_amqp_url"],
                     "intake-ingress": ["intake_amqp_url"],
                     "intake-outcomes": ["intake_amqp_url"],
                     "tracking": ["transparency_signing_key", "tracking_amqp_url"],
-                    "indexer": ["indexer_amqp_url"], "portal": []}
+                    "indexer": ["indexer_amqp_url"], "portal": [],
+                    "mailer": ["mailer_amqp_url", "citizen_database_url"]}
 
 
 def _pod_environment(container: dict[str, Any]) -> dict[str, str]:
@@ -388,6 +392,8 @@ def test_every_process_passes_the_production_check(rendered: dict[str, Any], nam
         assert check(settings, needs=PRODUCTION_NEEDS[process]) == [], process
         if process == "portal":
             assert settings.effective_transparency_url  # type: ignore[attr-defined]
+        if process == "mailer":  # a real relay, sender and base URL: the mailer's own probe
+            assert settings.mailer_production_problems() == []  # type: ignore[attr-defined]
 
 
 def test_the_migrations_job_runs(rendered: dict[str, Any], tmp_path: Path) -> None:

@@ -199,6 +199,34 @@ app.kubernetes.io/component: {{ .name }}
   value: {{ required "publicBaseUrl: the portal's public address (feeds and links carry it; production refuses to start without it)" $root.Values.publicBaseUrl | quote }}
 {{ include "pantau.secretEnv" (dict "name" "PANTAU_SURVEY_SECRET" "secret" $sec.existingSecret "key" $sec.surveySecret) }}
 {{- end }}
+{{- if eq .name "portal" "mailer" }}
+{{ include "pantau.secretEnv" (dict "name" "PANTAU_CITIZEN_DB_PASSWORD" "secret" $pg.existingSecret "key" $pg.passwordKeys.citizen) }}
+- name: PANTAU_CITIZEN_DATABASE_URL
+  value: {{ include "pantau.postgresUrl" (dict "root" $root "db" $pg.citizen "var" "PANTAU_CITIZEN_DB_PASSWORD") | quote }}
+{{- end }}
+{{- if eq .name "mailer" }}
+{{- $smtp := $root.Values.smtp }}
+{{ include "pantau.secretEnv" (dict "name" "PANTAU_AMQP_PASSWORD_MAILER" "secret" $rmq.existingSecret "key" $rmq.passwordKeys.mailer) }}
+- name: PANTAU_MAILER_AMQP_URL
+  value: {{ include "pantau.amqpUrls" (dict "root" $root "user" "pantau-mailer" "var" "PANTAU_AMQP_PASSWORD_MAILER") | quote }}
+- name: PANTAU_MAILER_HEALTH_PORT
+  value: {{ .p.healthPort | quote }}
+- name: PANTAU_PUBLIC_BASE_URL
+  value: {{ required "publicBaseUrl: the portal's public address (every mail's links carry it)" $root.Values.publicBaseUrl | quote }}
+- name: PANTAU_SMTP_HOST
+  value: {{ required "smtp.host: the SMTP relay the mailer sends through" $smtp.host | quote }}
+- name: PANTAU_SMTP_PORT
+  value: {{ $smtp.port | quote }}
+- name: PANTAU_SMTP_STARTTLS
+  value: {{ $smtp.starttls | quote }}
+- name: PANTAU_MAIL_FROM
+  value: {{ required "smtp.mailFrom: the sender of follower mail" $smtp.mailFrom | quote }}
+{{- if $smtp.username }}
+- name: PANTAU_SMTP_USERNAME
+  value: {{ $smtp.username | quote }}
+{{ include "pantau.secretEnv" (dict "name" "PANTAU_SMTP_PASSWORD" "secret" $smtp.existingSecret "key" $smtp.passwordKey) }}
+{{- end }}
+{{- end }}
 {{- if eq .p.kind "nameko" }}
 - name: PANTAU_HEALTH_HOST
   value: 0.0.0.0
@@ -213,6 +241,7 @@ app.kubernetes.io/component: {{ .name }}
 {{ include "pantau.secretEnv" (dict "name" "PANTAU_AMQP_PASSWORD_INTAKE" "secret" $rmq.existingSecret "key" $rmq.passwordKeys.intake) }}
 {{ include "pantau.secretEnv" (dict "name" "PANTAU_AMQP_PASSWORD_TRACKING" "secret" $rmq.existingSecret "key" $rmq.passwordKeys.tracking) }}
 {{ include "pantau.secretEnv" (dict "name" "PANTAU_AMQP_PASSWORD_INDEXER" "secret" $rmq.existingSecret "key" $rmq.passwordKeys.indexer) }}
+{{ include "pantau.secretEnv" (dict "name" "PANTAU_AMQP_PASSWORD_MAILER" "secret" $rmq.existingSecret "key" $rmq.passwordKeys.mailer) }}
 - name: PANTAU_AMQP_URL
   value: {{ include "pantau.amqpUrls" (dict "root" . "user" $rmq.operatorUser "var" "PANTAU_RABBITMQ_OPERATOR_PASSWORD") | quote }}
 - name: PANTAU_AMQP_MANAGEMENT_URL
