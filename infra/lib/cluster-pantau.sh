@@ -7,7 +7,7 @@
 # Ports of instance n (1, 2): 84n0 portal, 84n1 intake-http, 84n2/84n3/84n4 health of tracking/
 # indexer/ingress, 84n5..84n9 metrics of portal/intake-http/tracking/indexer/ingress.
 
-CLUSTER_PROCESSES=(tracking intake-ingress intake-http intake-outcomes indexer portal)
+CLUSTER_PROCESSES=(tracking intake-ingress intake-http intake-outcomes indexer portal mailer)
 CLUSTER_INSTANCES=(1 2)
 CLUSTER_PY=$PANTAU_ROOT/.venv/bin/python
 
@@ -19,6 +19,7 @@ cluster_module() {
         intake-outcomes) echo pantau_intake.outcomes ;;
         indexer) echo pantau_publishing.indexer ;;
         portal) echo pantau_publishing.portal ;;
+        mailer) echo pantau_publishing.mailer ;;
     esac
 }
 
@@ -46,10 +47,13 @@ cluster_process_env() { # process n
     echo "PANTAU_INTAKE_METRICS_PORT=$(cluster_app_port "$n" 6) PANTAU_TRACKING_METRICS_PORT=$(cluster_app_port "$n" 7)"
     echo "PANTAU_INDEXER_METRICS_PORT=$(cluster_app_port "$n" 8) PANTAU_INGRESS_METRICS_PORT=$(cluster_app_port "$n" 9)"
     echo "PANTAU_OUTCOMES_HEALTH_PORT=0 PANTAU_OUTCOMES_METRICS_PORT=0"  # no 84nX port left
+    echo "PANTAU_MAILER_HEALTH_PORT=0 PANTAU_MAILER_METRICS_PORT=0"  # nor for the mailer
     case $p in
         intake-*) echo "-u PANTAU_DATABASE_URL PANTAU_INTAKE_AMQP_URL=$(cluster_amqp_urls pantau-intake pantau-intake-dev-only)" ;;
         tracking) echo "-u PANTAU_INTAKE_DATABASE_URL PANTAU_TRACKING_AMQP_URL=$(cluster_amqp_urls pantau-tracking pantau-tracking-dev-only)" ;;
         indexer) echo "-u PANTAU_DATABASE_URL -u PANTAU_INTAKE_DATABASE_URL PANTAU_INDEXER_AMQP_URL=$(cluster_amqp_urls pantau-indexer pantau-indexer-dev-only)" ;;
+        # the mailer: the citizen store (SQLite in the shared state folder) and the stack's SMTP sink
+        mailer) echo "-u PANTAU_DATABASE_URL -u PANTAU_INTAKE_DATABASE_URL PANTAU_MAILER_AMQP_URL=$(cluster_amqp_urls pantau-mailer pantau-mailer-dev-only)" ;;
         portal) echo "-u PANTAU_AMQP_URL -u PANTAU_AMQP_MANAGEMENT_URL -u PANTAU_DATABASE_URL -u PANTAU_INTAKE_DATABASE_URL" \
             "PANTAU_TRANSPARENCY_DATABASE_URL=$(cluster_pg_url "$CLUSTER_PG_DB" pantau_portal pantau_portal-dev-only)" ;;
     esac
