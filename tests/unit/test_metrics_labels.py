@@ -68,7 +68,7 @@ class FakeMetrics:
 
 
 def test_the_ingress_counts_a_refusal_with_the_senders_labels() -> None:
-    from pantau_intake.service.ingress import Delivery, IngressHandler
+    from pantau_intake.service.ingress import IngressHandler, ReceivedMessage
 
     class Sink:
         def dead_letter(self, delivery: Any, rejection: Any) -> None: ...
@@ -81,10 +81,10 @@ def test_the_ingress_counts_a_refusal_with_the_senders_labels() -> None:
     fake = FakeMetrics()
     handler = IngressHandler(directory=None, forwarder=Forwarder(),  # type: ignore[arg-type]
                              rejections=Sink(), metrics=fake)
-    outcome = handler.handle(Delivery(body=b'{"not": "an event"}', exchange="pantau.ingress",
-                                      routing_key="kota-bandung.dpmptsp.case.submitted",
-                                      user_id="dept-kota-bandung-dpmptsp",
-                                      content_type="application/json"))
+    outcome = handler.handle(ReceivedMessage(body=b'{"not": "an event"}', exchange="pantau.ingress",
+                                             routing_key="kota-bandung.dpmptsp.case.submitted",
+                                             user_id="dept-kota-bandung-dpmptsp",
+                                             content_type="application/json"))
     assert outcome == "rejected"
     kinds = [c[0] for c in fake.calls]
     assert kinds == ["received", "refused", "dead_lettered"]

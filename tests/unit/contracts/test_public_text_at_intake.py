@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pantau_intake.domain.departments import DepartmentRef
-from pantau_intake.service.ingress import Delivery, IngressHandler, RejectedRecord, Rejection
+from pantau_intake.service.ingress import IngressHandler, ReceivedMessage, RejectedRecord, Rejection
 from tests.unit.intake.fakes import FakeDirectory, FixedClock, RecordingForwarder, body, event
 
 
@@ -15,7 +15,7 @@ class Rejections:
     def __init__(self) -> None:
         self.dead: list[Rejection] = []
 
-    def dead_letter(self, delivery: Delivery, rejection: Rejection) -> None:
+    def dead_letter(self, delivery: ReceivedMessage, rejection: Rejection) -> None:
         self.dead.append(rejection)
 
     def feedback(self, department: DepartmentRef, record: RejectedRecord) -> None:
@@ -33,10 +33,10 @@ def test_amqp_dead_letters_naming_the_field(event_type: str, data: dict[str, str
     forwarder, rejections = RecordingForwarder(), Rejections()
     handler = IngressHandler(FakeDirectory(), forwarder, rejections, trusted_users=["pantau"],
                              clock=FixedClock())
-    delivery = Delivery(body=body(event(event_type, **data)), exchange="pantau.ingress",
-                        routing_key=f"kota-bandung.dpmptsp.{event_type}",
-                        user_id="dept.kota-bandung.dpmptsp",
-                        content_type="application/cloudevents+json", message_id="m1")
+    delivery = ReceivedMessage(body=body(event(event_type, **data)), exchange="pantau.ingress",
+                               routing_key=f"kota-bandung.dpmptsp.{event_type}",
+                               user_id="dept.kota-bandung.dpmptsp",
+                               content_type="application/cloudevents+json", message_id="m1")
     assert handler.handle(delivery) == "rejected"
     (rejection,) = rejections.dead
     assert rejection.reason == "invalid-event"

@@ -160,12 +160,12 @@ def test_services_keep_no_inbound_pantau_or_death_header(headers: dict[str, str]
 
 def test_intakes_dead_letter_keeps_no_inbound_pantau_header() -> None:
     from pantau_intake.adapters.rejections import dead_letter_message
-    from pantau_intake.service.ingress import Delivery, Rejection
+    from pantau_intake.service.ingress import ReceivedMessage, Rejection
 
     inbound = {**FORGED, "x-pantau-origin-user": DPMPTSP, "x-pantau-provenance": "{}",
                "x-death": [death("tracking.accepted")], "plain": "kept"}
-    out = dead_letter_message(Delivery(b"{}", "pantau.ingress", "kota-bandung.dishub.x",
-                                       user_id=DISHUB, headers=inbound),
+    out = dead_letter_message(ReceivedMessage(b"{}", "pantau.ingress", "kota-bandung.dishub.x",
+                                              user_id=DISHUB, headers=inbound),
                               Rejection("forbidden", "not yours"))
     headers = dict(out.headers or {})
     assert headers["x-pantau-origin-user"] == DISHUB

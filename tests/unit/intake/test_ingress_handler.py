@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from pantau_intake.domain.departments import DepartmentRef
-from pantau_intake.service.ingress import Delivery, IngressHandler, RejectedRecord, Rejection
+from pantau_intake.service.ingress import IngressHandler, ReceivedMessage, RejectedRecord, Rejection
 from tests.unit.intake.fakes import (
     RECEIVED_AT,
     FakeDirectory,
@@ -21,10 +21,10 @@ USER = "dept.kota-bandung.dpmptsp"
 
 class RecordingRejections:
     def __init__(self) -> None:
-        self.dead: list[tuple[Delivery, Rejection]] = []
+        self.dead: list[tuple[ReceivedMessage, Rejection]] = []
         self.told: list[tuple[DepartmentRef, RejectedRecord]] = []
 
-    def dead_letter(self, delivery: Delivery, rejection: Rejection) -> None:
+    def dead_letter(self, delivery: ReceivedMessage, rejection: Rejection) -> None:
         self.dead.append((delivery, rejection))
 
     def feedback(self, department: DepartmentRef, record: RejectedRecord) -> None:
@@ -40,9 +40,10 @@ def setup(clock: FixedClock | None = None,
 
 
 def delivery(raw: bytes, routing_key: str = KEY, user: str | None = USER,
-             **extra: Any) -> Delivery:
-    return Delivery(body=raw, exchange="pantau.ingress", routing_key=routing_key, user_id=user,
-                    content_type="application/cloudevents+json", message_id="m1", **extra)
+             **extra: Any) -> ReceivedMessage:
+    return ReceivedMessage(body=raw, exchange="pantau.ingress", routing_key=routing_key,
+                           user_id=user, content_type="application/cloudevents+json",
+                           message_id="m1", **extra)
 
 
 def test_valid_event_is_forwarded() -> None:
@@ -94,7 +95,7 @@ def test_missing_user_id_is_refused_without_feedback() -> None:
     assert rejections.told == []
 
 
-def replay(raw: bytes, replay_as: str | None, **extra: Any) -> Delivery:
+def replay(raw: bytes, replay_as: str | None, **extra: Any) -> ReceivedMessage:
     headers = {"x-pantau-replay-as": replay_as} if replay_as is not None else {}
     return delivery(raw, user="pantau", headers=headers, **extra)
 
@@ -143,8 +144,8 @@ def test_refusal_checks_without_side_effects() -> None:
 
 def test_wrong_content_type_is_refused() -> None:
     handler, _f, rejections = setup()
-    d = Delivery(body=b"<xml/>", exchange="pantau.ingress", routing_key=KEY, user_id=USER,
-                 content_type="application/xml")
+    d = ReceivedMessage(body=b"<xml/>", exchange="pantau.ingress", routing_key=KEY, user_id=USER,
+                        content_type="application/xml")
     assert handler.handle(d) == "rejected"
     assert rejections.dead[0][1].reason == "unsupported-content-type"
 

@@ -18,7 +18,7 @@ from pantau_intake.domain.idempotency import AcceptedRecord, EventKey, RecentEve
 from pantau_intake.domain.store import StoreUnavailable
 from pantau_intake.http.app import create_app
 from pantau_intake.service.acceptance import AcceptanceService
-from pantau_intake.service.ingress import Delivery, IngressHandler
+from pantau_intake.service.ingress import IngressHandler, ReceivedMessage
 from pantau_intake.settings import IntakeSettings
 from tests.unit.intake.fakes import (
     DPMPTSP,
@@ -105,10 +105,10 @@ def test_ingress_acks_a_forwarded_event_even_if_it_cannot_be_recorded() -> None:
     forwarder = RecordingForwarder()
     handler = IngressHandler(FakeDirectory(), forwarder, RecordingRejections(),
                              accepted=BrokenLedger(reads_ok=True))
-    delivery = Delivery(body=body(event()), exchange="pantau.ingress",
-                        routing_key="kota-bandung.dpmptsp.case.submitted",
-                        user_id="dept.kota-bandung.dpmptsp",
-                        content_type=STRUCTURED, message_id="m1")
+    delivery = ReceivedMessage(body=body(event()), exchange="pantau.ingress",
+                               routing_key="kota-bandung.dpmptsp.case.submitted",
+                               user_id="dept.kota-bandung.dpmptsp",
+                               content_type=STRUCTURED, message_id="m1")
     assert handler.handle(delivery) == "accepted"
     assert len(forwarder.forwarded) == 1
 

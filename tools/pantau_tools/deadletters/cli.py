@@ -41,7 +41,7 @@ import pika.exceptions
 
 from pantau_contracts.routing import REPLAY_AS_HEADER, dead_letter_headers
 from pantau_intake.adapters.directory import CatalogueDirectory
-from pantau_intake.service.ingress import Delivery, IngressHandler
+from pantau_intake.service.ingress import IngressHandler, ReceivedMessage
 from pantau_intake.settings import IntakeSettings
 from pantau_tools.deadletters.provenance import (
     NOT_AUTHENTICATED,
@@ -189,7 +189,7 @@ def _checked_route(letter: DeadLetter, prov: Provenance, check: IngressHandler,
     target = route(prov, letter.body)
     if target.replay_as is None:
         return target
-    rejection = check.refusal(Delivery(
+    rejection = check.refusal(ReceivedMessage(
         body=letter.body, exchange=target.exchange, routing_key=target.routing_key,
         user_id=login, content_type=letter.properties.content_type,
         message_id=letter.properties.message_id,

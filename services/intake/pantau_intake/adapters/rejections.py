@@ -27,13 +27,13 @@ from pantau_contracts.routing import (
     dead_letter_headers,
 )
 from pantau_intake.domain.departments import DepartmentRef
-from pantau_intake.service.ingress import Delivery, RejectedRecord, Rejection
+from pantau_intake.service.ingress import ReceivedMessage, RejectedRecord, Rejection
 from pantau_platform.amqp import ConfirmingPublisher, Outgoing, PublishError
 
 log = logging.getLogger(__name__)
 
 
-def dead_letter_message(delivery: Delivery, rejection: Rejection) -> Outgoing:
+def dead_letter_message(delivery: ReceivedMessage, rejection: Rejection) -> Outgoing:
     # The department's own x-pantau-* / x-death headers are dropped: the dead-letter tool
     # trusts the x-pantau-* headers of a letter intake published, so they must all be ours.
     headers = dead_letter_headers(delivery.headers)
@@ -56,7 +56,7 @@ class AmqpRejectionSink:
     def __init__(self, publisher: ConfirmingPublisher) -> None:
         self._publisher = publisher
 
-    def dead_letter(self, delivery: Delivery, rejection: Rejection) -> None:
+    def dead_letter(self, delivery: ReceivedMessage, rejection: Rejection) -> None:
         self._publisher.publish(dead_letter_message(delivery, rejection))
 
     def feedback(self, department: DepartmentRef, record: RejectedRecord) -> None:

@@ -39,7 +39,7 @@ from pantau_intake.adapters.forwarder import AmqpForwarder
 from pantau_intake.adapters.rejections import AmqpRejectionSink
 from pantau_intake.adapters.sql import ledger_engine_for, ping
 from pantau_intake.ingress.failures import unavailable
-from pantau_intake.service.ingress import Delivery, IngressHandler
+from pantau_intake.service.ingress import IngressHandler, ReceivedMessage
 from pantau_intake.settings import IntakeSettings
 from pantau_nameko import delivery as amqp
 from pantau_nameko.batching import batch_consume
@@ -64,12 +64,12 @@ def department_queues(directory: CatalogueDirectory | None = None) -> list[str]:
                   for d in j.departments.values())
 
 
-def as_message(message: amqp.Delivery) -> Delivery:
+def as_message(message: amqp.Delivery) -> ReceivedMessage:
     """The received message as the framework-free handler takes it."""
-    return Delivery(body=message.body, exchange=message.exchange,
-                    routing_key=message.routing_key, user_id=message.user_id,
-                    content_type=message.content_type, message_id=message.message_id,
-                    headers=message.headers)
+    return ReceivedMessage(body=message.body, exchange=message.exchange,
+                           routing_key=message.routing_key, user_id=message.user_id,
+                           content_type=message.content_type, message_id=message.message_id,
+                           headers=message.headers)
 
 
 def consume_span(message: amqp.Delivery) -> Any:

@@ -89,7 +89,7 @@ JSON_TYPES = ("application/cloudevents+json", "application/json", "")
 
 
 @dataclass(frozen=True)
-class Delivery:
+class ReceivedMessage:
     """One message as it arrived (the parts intake looks at)."""
 
     body: bytes
@@ -129,7 +129,7 @@ class RejectedRecord:
 class RejectionSink(Protocol):
     """Port: where refused messages go. Both methods return only once the broker confirmed."""
 
-    def dead_letter(self, delivery: Delivery, rejection: Rejection) -> None: ...
+    def dead_letter(self, delivery: ReceivedMessage, rejection: Rejection) -> None: ...
 
     def feedback(self, department: DepartmentRef, record: RejectedRecord) -> None: ...
 
@@ -151,7 +151,7 @@ class IngressHandler:
         self._clock = clock
         self._max_future_skew = max_future_skew
 
-    def handle(self, delivery: Delivery) -> str:
+    def handle(self, delivery: ReceivedMessage) -> str:
         """``"accepted"``, ``"rejected"`` or ``"duplicate"`` (see the module docstring); each
         outcome is counted on the ``EventMetrics`` port with the sender's labels."""
         received = self._clock()
@@ -183,7 +183,7 @@ class IngressHandler:
             log.warning("forwarded %s but could not record it: %s", event.id, exc)
         return "accepted"
 
-    def sender(self, delivery: Delivery) -> DepartmentRef | None:
+    def sender(self, delivery: ReceivedMessage) -> DepartmentRef | None:
         """The department a message speaks for: its ``user_id``'s, or for a trusted operator's
         replay the one its ``x-pantau-replay-as`` header names; None if neither is a department."""
         if delivery.user_id not in self._trusted:
@@ -193,7 +193,7 @@ class IngressHandler:
             named = named.decode("utf-8", "replace")
         return DepartmentRef.from_amqp_user(named if isinstance(named, str) else None)
 
-    def refusal(self, delivery: Delivery) -> Rejection | None:
+    def refusal(self, delivery: ReceivedMessage) -> Rejection | None:
         """Why ``handle`` would refuse ``delivery`` (not counting the accepted-events memory),
         or None; nothing is forwarded, dead-lettered or told."""
         try:
@@ -202,7 +202,7 @@ class IngressHandler:
             return refused.rejection
         return None
 
-    def _check(self, delivery: Delivery, sender: DepartmentRef | None,
+    def _check(self, delivery: ReceivedMessage, sender: DepartmentRef | None,
                received: datetime) -> ValidatedEvent:
         if len(delivery.body) > MAX_EVENT_BYTES:  # before any parsing: its cost is bounded
             raise _Refused(Rejection("too-large", f"the message is {len(delivery.body)} bytes",
@@ -230,7 +230,7 @@ class IngressHandler:
             raise _Refused(Rejection("forbidden", problem.detail, problem.errors), event) from None
         return event
 
-    def _reject(self, delivery: Delivery, sender: DepartmentRef | None, rejection: Rejection,
+    def _reject(self, delivery: ReceivedMessage, sender: DepartmentRef | None, rejection: Rejection,
                 event: ValidatedEvent | dict[str, Any] | None) -> None:
         self._rejections.dead_letter(delivery, rejection)
         event_type = _type_of(event)
@@ -264,7 +264,7 @@ def _where(sender: DepartmentRef | None) -> tuple[str | None, str | None]:
     return (sender.jurisdiction, sender.department) if sender is not None else (None, None)
 
 
-def _unknown_sender(delivery: Delivery, event: ValidatedEvent, operator: bool) -> Rejection:
+def _unknown_sender(delivery: ReceivedMessage, event: ValidatedEvent, operator: bool) -> Rejection:
     expected = DepartmentRef(event.jurisdiction, event.department).amqp_user
     if operator:  # a replay must say whose message it replays: never the event's own claim
         return Rejection("unknown-sender", "an operator replay must name the department user "
