@@ -21,6 +21,7 @@ INTAKE_INGRESS_QUEUE = "intake.ingress"  # catch-all: what no department queue r
 INGRESS_UNROUTED_EXCHANGE = "pantau.ingress.unrouted"  # pantau.ingress's alternate exchange
 TRACKING_QUEUE = "tracking.accepted"
 PUBLISHING_QUEUE = "publishing.cases"
+FOLLOW_QUEUE = "publishing.follow"  # the mailer: case events for e-mail followers
 DEAD_LETTER_QUEUE = "pantau.dead-letter"
 
 REASON_HEADER = "x-pantau-reason"  # why a message was dead-lettered (JSON)
@@ -92,7 +93,7 @@ RabbitMQ 3.x keeps a pre-planted ``x-death`` entry (exchange, routing keys, time
 the real queue and reason, only bumping its count. Only the newest entry's ``queue`` and
 ``reason`` are the broker's own word."""
 
-INTERNAL_QUEUES = frozenset({TRACKING_QUEUE, PUBLISHING_QUEUE})
+INTERNAL_QUEUES = frozenset({TRACKING_QUEUE, PUBLISHING_QUEUE, FOLLOW_QUEUE})
 """Queues only Pantau services write to (through ``pantau.accepted`` / ``pantau.cases``)."""
 
 QUEUE_OF_EXCHANGE = {INGRESS_EXCHANGE: INTAKE_INGRESS_QUEUE, ACCEPTED_EXCHANGE: TRACKING_QUEUE,

@@ -18,6 +18,7 @@ from typing import Any
 
 from nameko.timer import timer
 
+from pantau_contracts.routing import FOLLOW_QUEUE
 from pantau_nameko.batching import Delivery, batch_consume
 from pantau_nameko.failures import DependencyUnavailable
 from pantau_nameko.health import Health, HealthServer
@@ -34,7 +35,6 @@ from pantau_publishing.service.follow import NotifyFollowers, SendOutbox, decode
 from pantau_publishing.service.follow_mail import MailContext
 
 log = logging.getLogger(__name__)
-FOLLOW_QUEUE = "publishing.follow"
 SEND_INTERVAL = 1.0  # seconds between outbox runs
 PURGE_INTERVAL = 60.0
 
