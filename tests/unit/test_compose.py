@@ -91,7 +91,8 @@ AMQP_IDENTITY = {"tracking": ("PANTAU_TRACKING_AMQP_URL", "pantau-tracking"),
                  "intake-ingress": ("PANTAU_INTAKE_AMQP_URL", "pantau-intake"),
                  "intake-http": ("PANTAU_INTAKE_AMQP_URL", "pantau-intake"),
                  "intake-outcomes": ("PANTAU_INTAKE_AMQP_URL", "pantau-intake"),
-                 "indexer": ("PANTAU_INDEXER_AMQP_URL", "pantau-indexer")}
+                 "indexer": ("PANTAU_INDEXER_AMQP_URL", "pantau-indexer"),
+                 "mailer": ("PANTAU_MAILER_AMQP_URL", "pantau-mailer")}
 
 
 def _env(name: str) -> dict[str, str]:

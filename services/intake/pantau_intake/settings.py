@@ -40,7 +40,7 @@ class IntakeSettings(PantauSettings):
     # dead letters' x-pantau-* headers are believed (comma list: the operator and every service
     # user of infra/rabbitmq/identities.tsv), and how many days a dead letter keeps data.applicant.
     intake_deadletters_trusted_publishers: str = (
-        "pantau,pantau-intake,pantau-tracking,pantau-indexer")
+        "pantau,pantau-intake,pantau-tracking,pantau-indexer,pantau-mailer")
     intake_deadletters_scrub_days: float = Field(30, ge=0)
     # an event's claimed ``time`` may be at most this far after the moment intake received it
     # (a sender's clock running a little fast); later is refused (HTTP 422, AMQP invalid-event)

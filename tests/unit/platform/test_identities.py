@@ -30,7 +30,7 @@ class RecordingApi:
 def test_apply_sets_every_user_with_its_rights_and_env_passwords() -> None:
     api = RecordingApi()
     users = apply_service_users(api, env={"PANTAU_AMQP_PASSWORD_INTAKE": "s3cret"})
-    assert users == ["pantau-intake", "pantau-tracking", "pantau-indexer"]
+    assert users == ["pantau-intake", "pantau-tracking", "pantau-indexer", "pantau-mailer"]
     assert api.users["pantau-intake"] == "s3cret"
     assert api.users["pantau-indexer"] == dev_password("pantau-indexer")
     assert api.rights["pantau-indexer"] == ("^$", r"^pantau\.dlx$", r"^publishing\.cases$")
