@@ -34,6 +34,7 @@ DEV = {
         "amqp://pantau-tracking:pantau-tracking-dev-only@127.0.0.1/pantau_test",
     "PANTAU_INDEXER_AMQP_URL":
         "amqp://pantau-indexer:pantau-indexer-dev-only@127.0.0.1/pantau_test",
+    "PANTAU_MAILER_AMQP_URL": "amqp://pantau-mailer:pantau-mailer-dev-only@127.0.0.1/pantau_test",
     "PANTAU_DATABASE_URL": "postgresql://pantau:pantau@127.0.0.1:5432/pantau_test",
     "PANTAU_ELASTICSEARCH_URL": "http://pantau_portal:pantau_portal-dev-only@127.0.0.1:9200",
 }
@@ -67,6 +68,8 @@ def run(tmp_path: Path, module: str, *args: str, **env: str) -> subprocess.Compl
                              "PANTAU_DATABASE_URL"]),
     ("pantau_publishing.indexer", [], ["PANTAU_INDEXER_AMQP_URL", "PANTAU_ELASTICSEARCH_URL"]),
     ("pantau_publishing.portal", [], ["PANTAU_ELASTICSEARCH_URL", "PANTAU_DATABASE_URL"]),
+    ("pantau_publishing.mailer", [], ["PANTAU_MAILER_AMQP_URL", "PANTAU_CITIZEN_DATABASE_URL",
+                                      "PANTAU_SMTP_HOST", "PANTAU_MAIL_FROM"]),
     ("pantau_intake.credentials", ["bootstrap-dev"], ["PANTAU_INTAKE_MASTER_KEY"]),
     ("pantau_intake.credentials", ["list"], ["PANTAU_INTAKE_MASTER_KEY"]),
 ])
@@ -84,6 +87,7 @@ def test_each_process_refuses_the_development_settings(
 @pytest.mark.parametrize("module, settings", [
     ("pantau_tracking", ["PANTAU_TRANSPARENCY_SIGNING_KEY", "PANTAU_TRACKING_AMQP_URL"]),
     ("pantau_publishing.indexer", ["PANTAU_INDEXER_AMQP_URL"]),
+    ("pantau_publishing.mailer", ["PANTAU_MAILER_AMQP_URL", "PANTAU_CITIZEN_DATABASE_URL"]),
     ("pantau_intake.http", ["PANTAU_INTAKE_MASTER_KEY", "PANTAU_INTAKE_AMQP_URL"]),
 ])
 def test_a_missing_secret_is_named(tmp_path: Path, module: str, settings: list[str]) -> None:
