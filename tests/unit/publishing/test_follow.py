@@ -321,3 +321,15 @@ def test_decode_takes_case_updated_and_dead_letters_garbage() -> None:
     cases, poison = decode_cases([case_updated(public_case(RECEIPT, revision=2)), b"{nope"])
     assert [c.revision for c in cases] == [2]
     assert list(poison) == [1] and poison[1]["reason"] == "contract-violation"
+
+
+def test_queued_mail_is_smtp_safe_bytes_crlf_and_short_lines() -> None:
+    """smtplib sends bytes as they are: bare LF reads as one over-long line to a server (the
+    sink answered 500 before the mails were written with the SMTP policy)."""
+    store = FakeFollowStore()
+    follow(store)
+    NotifyFollowers(store, CONTEXT).handle([case(2)], NOW)
+    FollowRequests(store, CONTEXT).request(case(2), "other@example.com", "ip", NOW)
+    for mail in store.outbox.values():
+        lines = mail.message.split(b"\r\n")
+        assert all(b"\n" not in line and len(line) <= 998 for line in lines), mail.kind
