@@ -20,8 +20,8 @@ import pytest
 
 from pantau_client.webhooks import verify_webhook
 from pantau_contracts import event_to_json, make_event
-from pantau_contracts.payloads.tracking import EventAppliedV1, EventRejectedV1
-from pantau_contracts.routing import FEEDBACK_EXCHANGE
+from pantau_contracts.payloads.tracking import CaseOverdueV1, EventAppliedV1, EventRejectedV1
+from pantau_contracts.routing import CASES_EXCHANGE, FEEDBACK_EXCHANGE
 from pantau_intake.adapters.outcome_store import SqlOutcomeStore
 from pantau_intake.credentials.cli import main as credentials_main
 from pantau_intake.credentials.dev import dev_department
@@ -164,3 +164,32 @@ def test_a_410_is_dead_at_once_listed_and_replayed(
         assert "requeued 1" in capsys.readouterr().out
         wait_for(lambda: delivered_ids(receiver) == [event_id], timeout=30,
                  message="replayed and delivered")
+
+
+def test_a_subscribed_department_gets_its_cases_overdue_events(
+        amqp_url: str, topology: None, start_service: Callable[..., Any],
+        settings: IntakeSettings) -> None:
+    receipt = f"BDG-PBG-{random_tag(8)}"
+    overdue = CaseOverdueV1(receipt_number=receipt, jurisdiction_code="kota-bandung",
+                            department_code="dpmptsp", service_code="pbg",
+                            due_date="2026-03-30", detected_at=datetime.now(UTC))
+    body = event_to_json(make_event(type="case.overdue", source="/kota-bandung/tracking",
+                                    data=overdue, id=f"{receipt}:3:overdue", subject=receipt))
+    with webhook_receiver([200]) as receiver:
+        assert credentials_main(["webhook", "set", "--department", str(DEPT), "--url",
+                                 receiver.url, "--events", "refusals,overdue"],
+                                settings=settings) == 0
+        start_service("pantau_intake.outcomes", **outcomes_env(settings))
+        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+        try:  # as tracking's relay publishes it: pantau.cases, case.overdue.{jurisdiction}
+            channel = connection.channel()
+            channel.confirm_delivery()
+            channel.basic_publish(CASES_EXCHANGE, "case.overdue.kota-bandung", body,
+                                  pika.BasicProperties(delivery_mode=2))
+        finally:
+            connection.close()
+        wait_for(lambda: receiver.answered(200), timeout=30, message="overdue delivered")
+        (request,) = receiver.requests
+    event = verify_webhook({DEV.key_id: DEV.secret}, request.headers, request.body,
+                           target=request.target)
+    assert event["type"] == "case.overdue" and event["data"]["receipt_number"] == receipt
