@@ -119,4 +119,4 @@ bench: $(STAMP)
 	bash infra/stack.sh up
 	eval "$$(bash infra/stack.sh env)" && \
 	  export PANTAU_AMQP_URL="$${PANTAU_AMQP_URL%/*}/pantau_test" && \
-	  $(BIN)/python -m pantau_platform.topology && $(BIN)/python -m bench.run
+	  $(BIN)/python -m pantau_platform.topology && $(BIN)/python -m bench.run $(if $(FULL),--full,)

@@ -22,8 +22,14 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 
 
+# raw_pipeline is the e2e benchmark's baseline (it runs inside it); e2e runs at its CI size
+# (--quick, under 2 minutes) unless `make bench FULL=1` (python -m bench.run --full).
+COMPONENTS = ("__init__", "run", "raw_pipeline")
+SIZED = ("e2e",)
+
+
 def modules() -> list[str]:
-    return sorted(p.stem for p in BENCH.glob("*.py") if p.stem not in ("__init__", "run"))
+    return sorted(p.stem for p in BENCH.glob("*.py") if p.stem not in COMPONENTS)
 
 
 def last_json(stdout: str) -> object | None:
@@ -53,6 +59,7 @@ def reported(stdout: str) -> object | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", action="append", help="run just this benchmark (repeatable)")
+    parser.add_argument("--full", action="store_true", help="the end-to-end benchmark at full size")
     args = parser.parse_args(argv)
     env = dict(os.environ)
     url = env.get("PANTAU_AMQP_URL", "amqp://pantau:pantau@127.0.0.1:5672/pantau")
@@ -62,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for name in args.only or modules():
         sys.stderr.write(f"== bench.{name}\n")
-        proc = subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=BENCH.parent, env=env,
+        size = [] if args.full or name not in SIZED else ["--quick"]
+        proc = subprocess.run([sys.executable, "-m", f"bench.{name}", *size], cwd=BENCH.parent,
+                              env=env,
                               capture_output=True, text=True, check=False)
         report_json = reported(proc.stdout)
         if proc.returncode != 0 or report_json is None:

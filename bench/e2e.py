@@ -1,0 +1,242 @@
+"""End to end over AMQP: departments publish → intake-ingress → tracking (PostgreSQL) → indexer →
+Elasticsearch, until every case is searchable as finished. Prints JSON, with the raw baseline
+(``bench.raw_pipeline``: the same four broker hops in plain pika) run in the same invocation and
+``ratio = pantau / raw``.
+
+    eval "$(bash infra/stack.sh env)"
+    .venv/bin/python -m bench.e2e --quick          # CI size: 8,000 events, under 2 minutes
+    .venv/bin/python -m bench.e2e                  # issue 13's size: 200,000 events
+
+The whole system runs as real subprocesses (``tests.e2e.system.running_system``: own vhost,
+aliases, state folder, each process as its own broker identity), tracking and intake on fresh
+PostgreSQL databases of the stack. ``--departments`` departments (from the dev credentials)
+publish at once, each from its own process, as its own AMQP user (``user_id`` set, routing key
+``{j}.{d}.{type}``, persistent, confirms with a window of unconfirmed messages — the publisher
+must not be the limit). Each case gets four events (submitted, two stages, completed) in
+order; cases are interleaved in blocks so a batch holds many cases. Done = the public index
+counts every case as ``selesai``. Reported: events/s over the whole run, the raw baseline, the
+ratio, and the peak RSS of every Pantau process (sampled each second from ``/proc``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pika
+import sqlalchemy as sa
+
+from bench import raw_pipeline
+from pantau_client.dev import dev_amqp_url, dev_credentials
+from pantau_client.identity import Department
+from pantau_contracts.catalogue import load_catalogue
+from pantau_contracts.envelope import event_to_json, make_event
+from pantau_contracts.routing import INGRESS_EXCHANGE
+from tests.conftest import ES_URL, REPO
+from tests.e2e.system import System, running_system
+
+DEV_FILE = REPO / "config" / "dev-departments.yaml"
+BLOCK = 50  # cases interleaved per block: step 1 of 50 cases, then step 2, ...
+
+
+def departments(count: int) -> list[dict[str, Any]]:
+    """``count`` departments of the dev file, each with a receipt prefix, a service and two of
+    its stages (from the catalogue)."""
+    catalogue = load_catalogue()
+    chosen = []
+    for line in DEV_FILE.read_text().splitlines():
+        if not line.strip().startswith("- department:"):
+            continue
+        jurisdiction, code = line.split(":", 1)[1].strip().split("/")
+        department = catalogue.jurisdiction(jurisdiction).departments[code]
+        service = next(iter(department.services.values()))
+        chosen.append({"jurisdiction": jurisdiction, "department": code,
+                       "prefix": department.receipt_prefixes[0], "service": service.code,
+                       "stages": [stage.code for stage in service.stages][:2]})
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def events(spec: dict[str, Any], cases: int, run: str) -> Iterator[tuple[str, bytes]]:
+    """(routing key, body) of every event of ``cases`` cases, blocks interleaved."""
+    source = f"/{spec['jurisdiction']}/{spec['department']}"
+    steps = [("case.submitted", {"service_code": spec["service"]}),
+             *(("case.stage_started", {"stage": stage}) for stage in spec["stages"]),
+             ("case.completed", {})]
+    t0 = datetime.now(UTC) - timedelta(hours=1)
+    for start in range(0, cases, BLOCK):
+        block = [f"{spec['prefix']}{run}-{n:07d}" for n in range(start, min(cases, start + BLOCK))]
+        for seq, (kind, data) in enumerate(steps, start=1):
+            for receipt in block:
+                event = make_event(type=kind, source=source, subject=receipt, sequence=seq,
+                                   data={"receipt_number": receipt, **data},
+                                   time=t0 + timedelta(seconds=seq))
+                key = f"{spec['jurisdiction']}.{spec['department']}.{kind}"
+                yield key, event_to_json(event)
+
+
+def publish(url: str, user: str, spec: dict[str, Any], cases: int, run: str,
+            window: int = 500) -> None:
+    """One department's publisher process: blocking pika in confirm mode would wait per
+    message, so this keeps ``window`` unconfirmed messages with the async connection."""
+    stream = events(spec, cases, run)
+    state = {"published": 0, "confirmed": 0, "done": False}
+    props = pika.BasicProperties(delivery_mode=2, user_id=user,
+                                 content_type="application/cloudevents+json")
+
+    def more(channel: Any) -> None:
+        while not state["done"] and state["published"] - state["confirmed"] < window:
+            item = next(stream, None)
+            if item is None:
+                state["done"] = True
+                break
+            channel.basic_publish(INGRESS_EXCHANGE, item[0], item[1], props)
+            state["published"] += 1
+
+    def confirmed(frame: Any, channel: Any) -> None:
+        if not isinstance(frame.method, pika.spec.Basic.Ack):
+            raise RuntimeError("the broker refused an event (nack)")
+        state["confirmed"] = max(state["confirmed"], frame.method.delivery_tag)
+        more(channel)
+        if state["done"] and state["confirmed"] >= state["published"]:
+            connection.close()
+
+    def opened_channel(channel: Any) -> None:
+        channel.confirm_delivery(lambda frame: confirmed(frame, channel))
+        more(channel)
+
+    connection = pika.SelectConnection(pika.URLParameters(url), on_open_callback=lambda c:
+                                       c.channel(on_open_callback=opened_channel))
+    connection.ioloop.start()
+
+
+def finished_count(alias: str, run: str) -> int:
+    query = {"query": {"bool": {"filter": [{"term": {"status": "selesai"}},
+                                           {"wildcard": {"receipt_number": f"*{run}*"}}]}}}
+    answer = httpx.post(f"{ES_URL}/{alias}/_count", json=query, timeout=30)
+    return int(answer.json().get("count", 0)) if answer.status_code == 200 else 0
+
+
+class RssSampler(threading.Thread):
+    """Peak resident memory of every process of the system, sampled once a second."""
+
+    def __init__(self, system: System) -> None:
+        super().__init__(daemon=True)
+        self.system, self.peak_mb, self.stopped = system, {}, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(1.0):
+            for module, process in list(self.system.processes.items()):
+                try:
+                    status = Path(f"/proc/{process.proc.pid}/status").read_text()
+                except OSError:
+                    continue
+                kb = next(int(line.split()[1]) for line in status.splitlines()
+                          if line.startswith("VmRSS:"))
+                self.peak_mb[module] = max(self.peak_mb.get(module, 0.0), round(kb / 1024, 1))
+
+
+@contextmanager
+def fresh_databases(base_url: str) -> Iterator[dict[str, str]]:
+    """Fresh PostgreSQL databases for tracking and intake, dropped afterwards."""
+    names = {"PANTAU_DATABASE_URL": "pantau_bench_tracking",
+             "PANTAU_INTAKE_DATABASE_URL": "pantau_bench_intake"}
+    admin = sa.create_engine(base_url.replace("postgresql://", "postgresql+psycopg2://"),
+                             isolation_level="AUTOCOMMIT")
+
+    def recreate(drop_only: bool = False) -> None:
+        with admin.connect() as connection:
+            for name in names.values():
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                if not drop_only:
+                    connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    recreate()
+    try:
+        yield {var: f"{base_url.rsplit('/', 1)[0]}/{name}" for var, name in names.items()}
+    finally:
+        recreate(drop_only=True)
+        admin.dispose()
+
+
+def run_pantau(cases_per_department: int, department_count: int) -> dict[str, Any]:
+    specs = departments(department_count)
+    amqp_url = os.environ["PANTAU_AMQP_URL"]
+    databases = fresh_databases(os.environ.get("PANTAU_DATABASE_URL",
+                                               "postgresql://pantau:pantau@127.0.0.1:5432/pantau"))
+    with databases as urls, tempfile.TemporaryDirectory(prefix="pantau-bench-") as state:
+        os.environ.update(urls)
+        with running_system(amqp_url, Path(state), name="bench", intake_port=18301,
+                            portal_port=18300) as system:
+            run = uuid.uuid4().hex[:6].upper()
+            sampler = RssSampler(system)
+            sampler.start()
+            ctx = multiprocessing.get_context("spawn")
+            publishers = []
+            started = time.perf_counter()
+            for spec in specs:
+                department = Department(spec["jurisdiction"], spec["department"])
+                password = dev_credentials(DEV_FILE, department).amqp_password
+                url = dev_amqp_url(system.amqp_url, department, password)
+                publishers.append(ctx.Process(target=publish, daemon=True, args=(
+                    url, department.amqp_user, spec, cases_per_department, run)))
+            for process in publishers:
+                process.start()
+            total_cases = cases_per_department * len(specs)
+            alias = system.env["PANTAU_INDEX_ALIAS"]
+            deadline = started + max(300.0, total_cases * 4 / 100)
+            done = 0
+            while time.perf_counter() < deadline:
+                if any(p.exitcode not in (None, 0) for p in publishers):
+                    raise RuntimeError("a publisher failed (its traceback is above)")
+                done = finished_count(alias, run)
+                if done >= total_cases:
+                    break
+                time.sleep(0.25)  # a benchmark polling the index, not a test
+            elapsed = time.perf_counter() - started
+            for process in publishers:
+                process.join(5)
+            sampler.stopped.set()
+            if done < total_cases:
+                raise RuntimeError(f"only {done} of {total_cases} cases finished in time\n"
+                                   f"{system.logs()}")
+            events_total = total_cases * 4
+            return {"events": events_total, "cases": total_cases, "departments": len(specs),
+                    "seconds": round(elapsed, 2),
+                    "events_per_second": round(events_total / elapsed, 1),
+                    "peak_rss_mb": sampler.peak_mb}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="CI size: 8,000 events")
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--departments", type=int, default=4)
+    args = parser.parse_args()
+    total = 8_000 if args.quick else args.events
+    cases = max(1, total // 4 // args.departments)
+    pantau = run_pantau(cases, args.departments)
+    raw = raw_pipeline.run(os.environ["PANTAU_AMQP_URL"],
+                           os.environ.get("PANTAU_AMQP_MANAGEMENT_URL",
+                                          "http://pantau:pantau@127.0.0.1:15672"),
+                           pantau["events"])
+    print(json.dumps({"benchmark": "e2e", "transport": "amqp", **pantau,
+                      "raw_events_per_second": raw["events_per_second"],
+                      "ratio": round(pantau["events_per_second"] / raw["events_per_second"], 3),
+                      "target_events_per_second": 2000, "target_ratio": 0.5}))
+
+
+if __name__ == "__main__":
+    main()
