@@ -20,7 +20,7 @@ from pantau_platform.settings import PantauSettings
 from pantau_platform.topology import ManagementClient
 
 QUEUES = (routing.INTAKE_INGRESS_QUEUE, routing.TRACKING_QUEUE, routing.PUBLISHING_QUEUE,
-          routing.INTAKE_OUTCOMES_QUEUE)
+          routing.INTAKE_OUTCOMES_QUEUE, routing.FOLLOW_QUEUE)
 
 
 def endpoints() -> list[str]:
