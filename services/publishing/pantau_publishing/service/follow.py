@@ -30,7 +30,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
+from pantau_contracts.envelope import ContractViolation
 from pantau_contracts.payloads.public import PublicCaseV2
+from pantau_contracts.payloads.tracking import CaseUpdatedV1, CaseUpdatedV2
+from pantau_contracts.registry import validate_event
+from pantau_publishing.domain.record import clean_case
 from pantau_publishing.service.follow_mail import (
     MailContext,
     confirmation_mail,
@@ -278,13 +284,6 @@ def decode_cases(
     """The public records of a batch of ``pantau.cases`` messages, and ``{index: reason}`` for
     the ones that break the contract (dead-lettered by the caller). ``case.overdue`` carries no
     record: tracking's ``case.updated`` with ``overdue: true`` is what followers hear about."""
-    from pydantic import ValidationError
-
-    from pantau_contracts.envelope import ContractViolation
-    from pantau_contracts.payloads.tracking import CaseUpdatedV1, CaseUpdatedV2
-    from pantau_contracts.registry import validate_event
-    from pantau_publishing.domain.record import clean_case
-
     cases: list[PublicCaseV2] = []
     poison: dict[int, dict[str, object]] = {}
     for index, body in enumerate(bodies):
