@@ -2,7 +2,7 @@
 
 ``running_system`` gives each test module a private RabbitMQ vhost (no other consumer can take its
 messages), unique Elasticsearch aliases, its own state folder and ports, the dev department
-credentials, and the five processes — and removes all of it afterwards.
+credentials, and every process (`PROCESSES`) — and removes all of it afterwards.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pantau_tools import ready
 from tests.conftest import ES_URL, MGMT_URL, REPO, ServiceProcess
 
 PROCESSES = ["pantau_tracking", "pantau_intake.ingress", "pantau_intake.http",
-             "pantau_publishing.indexer", "pantau_publishing.portal",
+             "pantau_intake.outcomes", "pantau_publishing.indexer", "pantau_publishing.portal",
              "pantau_publishing.mailer"]
 
 
