@@ -16,6 +16,16 @@ REAL = {"env": "production", "smtp_host": "smtp.jabarprov.go.id", "smtp_port": 5
         "mailer_amqp_url": "amqp://pantau-mailer:Rt5-long@mq:5672/pantau"}
 
 
+@pytest.fixture(autouse=True)
+def _no_stack_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``make test`` exports the local stack's (development) URLs; a production check run in
+    that shell would rightly flag them, so each case sees only the settings it states."""
+    import os
+
+    for name in [n for n in os.environ if n.startswith("PANTAU_")]:
+        monkeypatch.delenv(name)
+
+
 def test_a_real_relay_passes() -> None:
     settings = PublishingSettings(**REAL)
     assert settings.mailer_production_problems() == []
