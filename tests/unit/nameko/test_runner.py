@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[3]
 NAMEKO_MAINS = [ROOT / "services" / name for name in (
     "tracking/pantau_tracking/__main__.py",
     "intake/pantau_intake/ingress/__main__.py",
+    "intake/pantau_intake/outcomes/__main__.py",
     "publishing/pantau_publishing/indexer/__main__.py",
     "publishing/pantau_publishing/mailer/__main__.py",
 )]

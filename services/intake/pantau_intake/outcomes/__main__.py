@@ -1,55 +1,37 @@
-"""``python -m pantau_intake.outcomes`` — run intake's outcomes process (nameko, eventlet):
-event outcomes for the status API, and webhook deliveries."""
+"""``python -m pantau_intake.outcomes`` — run intake's outcomes process (nameko, eventlet) until
+SIGTERM/SIGINT: event outcomes for the status API, and webhook deliveries."""
 
-import eventlet
+from pantau_nameko.runner import patch
 
-eventlet.monkey_patch()  # first thing: before anything imports sockets or threads
+patch(psycopg=True)  # first thing; PostgreSQL (intake's database) must yield to the hub
 
-from psycogreen.eventlet import patch_psycopg  # noqa: E402
-
-patch_psycopg()  # PostgreSQL (intake's database) must yield to the hub, not block it
-
-import signal  # noqa: E402
-
-from nameko.runners import ServiceRunner  # noqa: E402
+from typing import Any  # noqa: E402
 
 from pantau_intake.credentials.dev import dev_keys_in_store  # noqa: E402
+from pantau_intake.outcomes.service import CONFIG_PREFIX, OutcomesService  # noqa: E402
 from pantau_intake.outcomes.settings import OutcomesSettings  # noqa: E402
-from pantau_platform import tracing  # noqa: E402
-from pantau_platform.logging import configure  # noqa: E402
-from pantau_platform.production import enforce  # noqa: E402
+from pantau_nameko.runner import batch_config, run, server_config  # noqa: E402
 
 
-def main() -> None:
-    settings = OutcomesSettings()
-    configure(settings.log_level, "intake-outcomes")
-    tracing.setup("intake-outcomes", settings)
-    enforce(settings, needs=["intake_amqp_url"], probe=lambda: dev_keys_in_store(settings))
-    from pantau_intake.outcomes.service import CONFIG_PREFIX, OutcomesService
-
+def container_config(settings: OutcomesSettings) -> dict[str, Any]:
     # Two workers: the batch consumer (one batch at a time) and the delivery timer.
-    runner = ServiceRunner(config={
-        "AMQP_URI": settings.service_amqp_url("intake"), "max_workers": 2, "SERIALIZER": "json",
-        f"{CONFIG_PREFIX}_BATCH_SIZE": settings.intake_outcomes_batch_size,
-        f"{CONFIG_PREFIX}_BATCH_WAIT_MS": settings.intake_outcomes_batch_wait_ms,
-        f"{CONFIG_PREFIX}_PREFETCH": settings.intake_outcomes_prefetch,
-        f"{CONFIG_PREFIX}_DELIVERY_LIMIT": settings.intake_outcomes_delivery_limit,
-        f"{CONFIG_PREFIX}_UNKNOWN_RETRIES": settings.intake_outcomes_unknown_retries,
-        "HEALTH_PORT": settings.outcomes_health_port,
-        "HEALTH_HOST": settings.health_host,
-        "METRICS_PORT": settings.outcomes_metrics_port,
-        "METRICS_HOST": settings.metrics_host,
-    })
-    runner.add_service(OutcomesService)
+    return {
+        "AMQP_URI": settings.service_amqp_url("intake"), "max_workers": 2,
+        **batch_config(CONFIG_PREFIX, size=settings.intake_outcomes_batch_size,
+                       wait_ms=settings.intake_outcomes_batch_wait_ms,
+                       prefetch=settings.intake_outcomes_prefetch,
+                       delivery_limit=settings.intake_outcomes_delivery_limit,
+                       unknown_retries=settings.intake_outcomes_unknown_retries),
+        **server_config(settings, health_port=settings.outcomes_health_port,
+                        metrics_port=settings.outcomes_metrics_port),
+    }
 
-    def stop(*_args: object) -> None:
-        eventlet.spawn(runner.stop)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    runner.start()
-    runner.wait()
+def main() -> int:
+    settings = OutcomesSettings()
+    return run(OutcomesService, "intake-outcomes", settings, container_config,
+               needs=["intake_amqp_url"], probe=lambda: dev_keys_in_store(settings))
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
