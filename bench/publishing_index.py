@@ -17,10 +17,10 @@ import sys
 import time
 import uuid
 
+from pantau_publishing.adapters.search.bootstrap import bootstrap, drop
+from pantau_publishing.adapters.search.client import Aliases, make_client
+from pantau_publishing.adapters.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.domain.query import parse_query
-from pantau_publishing.search.bootstrap import bootstrap, drop
-from pantau_publishing.search.client import Aliases, make_client
-from pantau_publishing.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import InboundMessage
 from pantau_publishing.service.records import PublicRecords

@@ -6,13 +6,13 @@ Pages through tracking's RPC ``tracking.list_public_cases(after, limit)`` with a
 ``ClusterRpcProxy`` (this CLI is a nameko-side process: eventlet is patched first), fills a new
 cases index (``PANTAU_INDEX_ALIAS``) and a new changes index (``PANTAU_CHANGES_ALIAS``, one
 document per public timeline entry — what the Atom/JSON feeds read) in one pass, and swaps both
-aliases in one atomic call (see ``search.rebuild``). ``--only`` rebuilds just one of them.
+aliases in one atomic call (see ``adapters.search.rebuild``). ``--only`` rebuilds just one of them.
 Tracking answers with ``PublicCaseV2`` dicts (both clocks); a ``PublicCaseV1`` dict from a
 tracking not yet upgraded is accepted too and upgraded (``domain.record.clean_case``).
 
 Outages are waited out for up to ``--patience`` seconds (default 600) each: a page tracking does
 not answer (restarting, its database away) is asked for again (``pantau_tools.rpc``), a
-bulk Elasticsearch cannot take is sent again (``search.rebuild.bulk_patiently``).
+bulk Elasticsearch cannot take is sent again (``adapters.search.rebuild.bulk_patiently``).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from pantau_platform.logging import configure  # noqa: E402
-from pantau_publishing.search.client import Aliases, make_client  # noqa: E402
-from pantau_publishing.search.rebuild import TARGETS, RebuildReport, Target, rebuild  # noqa: E402
+from pantau_publishing.adapters.search.client import Aliases, make_client  # noqa: E402
+from pantau_publishing.adapters.search.rebuild import TARGETS, RebuildReport, Target, rebuild  # noqa: E402
 from pantau_publishing.service.paging import pages  # noqa: E402
 from pantau_publishing.settings import PublishingSettings  # noqa: E402
 from pantau_tools.rpc import patiently  # noqa: E402

@@ -36,8 +36,8 @@ from typing import Any  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 from pantau_platform.logging import configure  # noqa: E402
-from pantau_publishing.search.client import Aliases, make_client  # noqa: E402
-from pantau_publishing.search.reconcile import (  # noqa: E402
+from pantau_publishing.adapters.search.client import Aliases, make_client  # noqa: E402
+from pantau_publishing.adapters.search.reconcile import (  # noqa: E402
     change_count,
     index_summaries,
     refresh,

@@ -5,7 +5,7 @@ dead-lettered) by looking at the exception *and* the errors it was raised ``from
 wraps a driver's error in its own. The walk follows ``__cause__`` only (an explicit ``raise ...
 from``), stops at a cycle and after ``limit`` exceptions, so a pathological chain cannot hang a
 consumer. Used by ``pantau_intake.ingress.failures``, ``pantau_tracking.adapters.failures`` and
-``pantau_publishing.search.failures``.
+``pantau_publishing.adapters.search.failures``.
 """
 
 from __future__ import annotations

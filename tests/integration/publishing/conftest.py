@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import pytest
 from elasticsearch import Elasticsearch
 
-from pantau_publishing.search.bootstrap import bootstrap, drop
-from pantau_publishing.search.client import Aliases, make_client
+from pantau_publishing.adapters.search.bootstrap import bootstrap, drop
+from pantau_publishing.adapters.search.client import Aliases, make_client
 from tests.conftest import WorkQueues, work_queues
 
 

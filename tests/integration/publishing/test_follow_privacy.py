@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_publishing.adapters.citizen_store import SqlFollowStore
+from pantau_publishing.adapters.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.portal.app import create_app
-from pantau_publishing.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.service.follow import (
     FollowRequests,
     InvalidAddress,

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from kombu import Connection
 
-from pantau_publishing.search.bootstrap import alias_indices
+from pantau_publishing.adapters.search.bootstrap import alias_indices
 from tests.conftest import WorkQueues, wait_for, work_queues
 from tests.integration.intake.helpers import OutageProxy
 from tests.integration.publishing.conftest import SearchStack, free_port

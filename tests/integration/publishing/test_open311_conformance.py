@@ -26,9 +26,9 @@ import requests
 from georeport import GeoReport
 
 from pantau_contracts.catalogue import load_catalogue
-from pantau_publishing.search.bootstrap import bootstrap, drop
-from pantau_publishing.search.client import Aliases, make_client
-from pantau_publishing.search.store import EsSearchIndex
+from pantau_publishing.adapters.search.bootstrap import bootstrap, drop
+from pantau_publishing.adapters.search.client import Aliases, make_client
+from pantau_publishing.adapters.search.store import EsSearchIndex
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import InboundMessage
 from tests.conftest import ES_URL, ServiceProcess, wait_for

@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from pantau_publishing.adapters.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.domain.comparison import Window
 from pantau_publishing.domain.monthly import months
 from pantau_publishing.domain.places import Place
 from pantau_publishing.portal.app import create_app
 from pantau_publishing.portal.case_view import ServiceStandards
-from pantau_publishing.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import InboundMessage
 from pantau_publishing.service.records import PublicRecords

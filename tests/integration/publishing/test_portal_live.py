@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pantau_publishing.search.store import EsSearchIndex
+from pantau_publishing.adapters.search.store import EsSearchIndex
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import InboundMessage
 from tests.conftest import wait_for

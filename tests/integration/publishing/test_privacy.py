@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pantau_contracts.redaction import redact_text
+from pantau_publishing.adapters.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.portal.app import create_app
-from pantau_publishing.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import InboundMessage
 from pantau_publishing.service.records import PublicRecords

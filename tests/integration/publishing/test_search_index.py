@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from pantau_publishing.adapters.search.bootstrap import alias_indices, bootstrap, ensure_alias
+from pantau_publishing.adapters.search.client import Aliases
+from pantau_publishing.adapters.search.rebuild import rebuild
+from pantau_publishing.adapters.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.domain.query import parse_query
 from pantau_publishing.portal.app import create_app
-from pantau_publishing.search.bootstrap import alias_indices, bootstrap, ensure_alias
-from pantau_publishing.search.client import Aliases
-from pantau_publishing.search.rebuild import rebuild
-from pantau_publishing.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.service.indexing import BatchOutcome, IndexBatch
 from pantau_publishing.service.ports import InboundMessage
 from pantau_publishing.service.records import PublicRecords

@@ -15,19 +15,19 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from pantau_publishing.domain.places import Place
-from pantau_publishing.domain.query import parse_query
-from pantau_publishing.portal.app import create_app
-from pantau_publishing.search.bootstrap import (
+from pantau_publishing.adapters.search.bootstrap import (
     TEMPLATES,
     alias_indices,
     bootstrap,
     drop,
     load_template,
 )
-from pantau_publishing.search.client import Aliases
-from pantau_publishing.search.rebuild import rebuild
-from pantau_publishing.search.store import EsCaseReader, EsSearchIndex
+from pantau_publishing.adapters.search.client import Aliases
+from pantau_publishing.adapters.search.rebuild import rebuild
+from pantau_publishing.adapters.search.store import EsCaseReader, EsSearchIndex
+from pantau_publishing.domain.places import Place
+from pantau_publishing.domain.query import parse_query
+from pantau_publishing.portal.app import create_app
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import InboundMessage
 from pantau_publishing.service.records import PublicRecords

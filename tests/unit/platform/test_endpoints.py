@@ -12,8 +12,8 @@ from pantau_client.department import broker_parameters
 from pantau_platform.endpoints import first_url, kombu_url, split_urls
 from pantau_platform.identities import identity_url
 from pantau_platform.settings import PantauSettings
-from pantau_publishing.search.bootstrap import TEMPLATES, load_template
-from pantau_publishing.search.client import Aliases, make_client
+from pantau_publishing.adapters.search.bootstrap import TEMPLATES, load_template
+from pantau_publishing.adapters.search.client import Aliases, make_client
 from pantau_publishing.settings import PublishingSettings
 
 A = "amqp://pantau:pantau@127.0.0.1:5701/pantau"

@@ -9,8 +9,8 @@ from typing import Any, cast
 import pytest
 from nameko.exceptions import RemoteError, RpcTimeout
 
-from pantau_publishing.search.rebuild import bulk_patiently
-from pantau_publishing.search.store import EsSearchIndex
+from pantau_publishing.adapters.search.rebuild import bulk_patiently
+from pantau_publishing.adapters.search.store import EsSearchIndex
 from pantau_publishing.service.ports import BulkItemResult, IndexAction, SearchUnavailable
 from pantau_tools.rpc import patiently, transient
 

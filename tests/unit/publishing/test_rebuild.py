@@ -7,9 +7,9 @@ from typing import Any, cast
 import pytest
 from elasticsearch import Elasticsearch
 
+from pantau_publishing.adapters.search.client import Aliases
+from pantau_publishing.adapters.search.rebuild import rebuild
 from pantau_publishing.domain.record import clean_case
-from pantau_publishing.search.client import Aliases
-from pantau_publishing.search.rebuild import rebuild
 from pantau_publishing.service.indexing import index_actions
 from tests.unit.publishing.factories import public_case
 

@@ -17,9 +17,14 @@ from elasticsearch import (
     SerializationError,
 )
 
-from pantau_publishing.search.client import Aliases
-from pantau_publishing.search.failures import error_type, is_transient, item_transient, unavailable
-from pantau_publishing.search.store import EsSearchIndex
+from pantau_publishing.adapters.search.client import Aliases
+from pantau_publishing.adapters.search.failures import (
+    error_type,
+    is_transient,
+    item_transient,
+    unavailable,
+)
+from pantau_publishing.adapters.search.store import EsSearchIndex
 from pantau_publishing.service.ports import IndexAction, SearchUnavailable
 
 

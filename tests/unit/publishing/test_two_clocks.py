@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from pantau_contracts.payloads.public import PublicCaseV2
+from pantau_publishing.adapters.search.rebuild import _fill
 from pantau_publishing.domain import feeds
 from pantau_publishing.domain import stats as stats_rules
 from pantau_publishing.domain.places import Place
@@ -33,7 +34,6 @@ from pantau_publishing.portal.app import create_app
 from pantau_publishing.portal.clocks import change_clocks, late_report_notice, reported_later
 from pantau_publishing.portal.formatting import percent
 from pantau_publishing.portal.i18n import LANGUAGES, TEXTS
-from pantau_publishing.search.rebuild import _fill
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import InboundMessage
 from pantau_publishing.service.records import PublicRecords

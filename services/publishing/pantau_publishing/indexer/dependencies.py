@@ -13,9 +13,9 @@ from typing import Any
 import eventlet
 from nameko.extensions import DependencyProvider
 
-from pantau_publishing.search.bootstrap import bootstrap
-from pantau_publishing.search.client import Aliases, make_client
-from pantau_publishing.search.store import EsSearchIndex
+from pantau_publishing.adapters.search.bootstrap import bootstrap
+from pantau_publishing.adapters.search.client import Aliases, make_client
+from pantau_publishing.adapters.search.store import EsSearchIndex
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 returning its failures by position (the shared consumer dead-letters those, then acks).
 
 Elasticsearch away, overloaded or refusing writes (``SearchUnavailable``, see
-``search.failures``) holds the batch — ``DependencyUnavailable("elasticsearch",
+``adapters.search.failures``) holds the batch — ``DependencyUnavailable("elasticsearch",
 probe=index.ping)`` — instead of dead-lettering anything; contract violations and mapping errors
 are dead-lettered with their reason.
 """
@@ -18,8 +18,8 @@ from pantau_nameko.failures import DependencyUnavailable
 from pantau_nameko.health import Health, HealthServer
 from pantau_nameko.metrics import MetricsServer
 from pantau_platform import tracing
+from pantau_publishing.adapters.search.store import EsSearchIndex
 from pantau_publishing.indexer.dependencies import SearchIndexProvider
-from pantau_publishing.search.store import EsSearchIndex
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import InboundMessage, SearchUnavailable
 

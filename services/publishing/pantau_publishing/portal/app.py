@@ -54,13 +54,13 @@ def create_app(settings: PublishingSettings | None = None,
     settings = settings or PublishingSettings()
     engine = None
     if log is None and records is None and settings.effective_transparency_url:
-        from pantau_publishing.search.transparency import open_log
+        from pantau_publishing.adapters.transparency_log import open_log
 
         engine, log = open_log(settings.effective_transparency_url)
     es = None
     if records is None:
-        from pantau_publishing.search.client import Aliases, make_client
-        from pantau_publishing.search.store import EsCaseReader
+        from pantau_publishing.adapters.search.client import Aliases, make_client
+        from pantau_publishing.adapters.search.store import EsCaseReader
 
         es = make_client(settings.elasticsearch_url, settings.elasticsearch_timeout_seconds)
         records = PublicRecords(EsCaseReader(es, Aliases.from_settings(settings)))
@@ -71,8 +71,8 @@ def create_app(settings: PublishingSettings | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if es is not None:
-            from pantau_publishing.search.bootstrap import bootstrap
-            from pantau_publishing.search.client import Aliases
+            from pantau_publishing.adapters.search.bootstrap import bootstrap
+            from pantau_publishing.adapters.search.client import Aliases
 
             try:  # idempotent; the indexer does the same. Reads work (empty) until it exists.
                 bootstrap(es, Aliases.from_settings(settings))

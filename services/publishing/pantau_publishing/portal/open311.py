@@ -28,6 +28,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from pantau_contracts.catalogue import Catalogue, CatalogueError, Jurisdiction, load_catalogue
+from pantau_publishing.adapters.search.failures import is_transient
 from pantau_publishing.domain import open311 as georeport
 from pantau_publishing.domain.open311_query import (
     DEFAULT_LIMIT,
@@ -39,7 +40,6 @@ from pantau_publishing.domain.open311_query import (
     resolve_jurisdiction,
 )
 from pantau_publishing.portal.deps import base_url, records
-from pantau_publishing.search.failures import is_transient
 
 router = APIRouter(prefix="/open311", tags=["open311"])
 FORMATS = ("json", "xml")

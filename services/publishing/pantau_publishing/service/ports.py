@@ -1,6 +1,7 @@
-"""Ports of the publishing use cases. Adapters: ``pantau_publishing.search`` (Elasticsearch); the
-indexer's refused messages are returned by position, not reported to a port
-(``service.indexing``). Unit tests use hand-written fakes."""
+"""Ports of the publishing use cases — all of them live here. Adapters:
+``pantau_publishing.adapters`` (``search/`` for Elasticsearch, the citizen and survey stores,
+SMTP, the transparency log); the indexer's refused messages are returned by position, not
+reported to a port (``service.indexing``). Unit tests use hand-written fakes."""
 
 from __future__ import annotations
 

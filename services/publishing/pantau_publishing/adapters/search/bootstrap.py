@@ -22,7 +22,7 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, NotFoundError
 
 from pantau_platform.settings import REPO_ROOT
-from pantau_publishing.search.client import Aliases, new_index_name
+from pantau_publishing.adapters.search.client import Aliases, new_index_name
 
 log = logging.getLogger(__name__)
 TEMPLATE_DIR = REPO_ROOT / "infra" / "elasticsearch"

@@ -36,10 +36,10 @@ from typing import Any, Literal
 
 from elasticsearch import Elasticsearch, NotFoundError
 
+from pantau_publishing.adapters.search.bootstrap import alias_indices, put_templates
+from pantau_publishing.adapters.search.client import Aliases, new_index_name
+from pantau_publishing.adapters.search.store import EsSearchIndex
 from pantau_publishing.domain.record import clean_case
-from pantau_publishing.search.bootstrap import alias_indices, put_templates
-from pantau_publishing.search.client import Aliases, new_index_name
-from pantau_publishing.search.store import EsSearchIndex
 from pantau_publishing.service.indexing import index_actions
 from pantau_publishing.service.ports import BulkItemResult, IndexAction, SearchUnavailable
 

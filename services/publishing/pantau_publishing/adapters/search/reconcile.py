@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from elasticsearch import Elasticsearch, NotFoundError
 
-from pantau_publishing.search.client import Aliases
-from pantau_publishing.search.rebuild import scan
+from pantau_publishing.adapters.search.client import Aliases
+from pantau_publishing.adapters.search.rebuild import scan
 from pantau_publishing.service.reconcile import Summary
 
 FIELDS = ("receipt_number", "revision", "timeline.seq")

@@ -8,8 +8,8 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
-from pantau_publishing.search import failures, metrics
-from pantau_publishing.search.client import Aliases
+from pantau_publishing.adapters.search import failures, metrics
+from pantau_publishing.adapters.search.client import Aliases
 from pantau_publishing.service.ports import (
     BulkItemResult,
     IndexAction,
