@@ -7,7 +7,7 @@ Every nameko ``__main__`` is these few lines, and ``patch`` is its FIRST stateme
     patch(psycopg=True)  # first thing: everything below must see the green stdlib
 
     from pantau_nameko.runner import run  # noqa: E402
-    from pantau_tracking.entrypoints.service import TrackingService, container_config  # noqa: E402
+    from pantau_tracking.worker.service import TrackingService, container_config  # noqa: E402
     from pantau_tracking.settings import TrackingSettings  # noqa: E402
 
     def main() -> int:

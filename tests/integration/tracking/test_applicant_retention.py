@@ -13,11 +13,11 @@ import sqlalchemy as sa
 
 from pantau_contracts.catalogue import load_catalogue
 from pantau_contracts.registry import validate_event
-from pantau_tracking import purge
 from pantau_tracking.adapters.database import create_engine, migrate
 from pantau_tracking.adapters.retention import RetentionPurger
 from pantau_tracking.adapters.schema import applicants, cases
 from pantau_tracking.adapters.store import SqlStore
+from pantau_tracking.cli import purge
 from pantau_tracking.domain.lifecycle import Inbound
 from pantau_tracking.service.handler import TrackingHandler, to_inbound
 from pantau_tracking.settings import TrackingSettings

@@ -13,7 +13,8 @@ from pantau_nameko.settlement import BatchOptions
 ROOT = Path(__file__).resolve().parents[3]
 # Every nameko process (a new one is added here when it is converted to the runner).
 NAMEKO_MAINS = [ROOT / "services" / name for name in (
-    "tracking/pantau_tracking/__main__.py",
+    "tracking/pantau_tracking/__main__.py",  # delegates to the process folder's, below
+    "tracking/pantau_tracking/worker/__main__.py",
     "intake/pantau_intake/ingress/__main__.py",
     "intake/pantau_intake/outcomes/__main__.py",
     "publishing/pantau_publishing/indexer/__main__.py",

@@ -56,6 +56,9 @@ def relay_publisher(url: str) -> ConfirmingPublisher:
     return ConfirmingPublisher(url, pool_size=1, optional_exchanges=frozenset({FEEDBACK_EXCHANGE}))
 
 
+# Not a port of service/ports.py: the relay is itself an adapter, and this is the seam to the
+# platform's confirm publisher (its ``Outgoing`` is a platform type the service layer never sees);
+# tests hand the relay a fake publisher here.
 class BatchPublisher(Protocol):
     def publish_many(self, items: list[Outgoing]) -> None:
         """Return once every message is confirmed by the broker; raise otherwise."""

@@ -30,10 +30,10 @@ from pantau_platform import tracing
 from pantau_platform.metrics import EventCounters
 from pantau_tracking.adapters.metrics import record_applied
 from pantau_tracking.domain.lifecycle import Inbound
-from pantau_tracking.entrypoints.dependencies import Runtime, TrackingRuntime
 from pantau_tracking.service.handler import to_inbound
 from pantau_tracking.service.ports import StoreUnavailable
 from pantau_tracking.settings import TrackingSettings
+from pantau_tracking.worker.dependencies import Runtime, TrackingRuntime
 
 log = logging.getLogger(__name__)
 # Timer intervals are fixed when the class is defined, so they are read from the environment here.

@@ -1,8 +1,8 @@
-"""``python -m pantau_tracking.purge`` — run the retention purge now (operators).
+"""``python -m pantau_tracking.cli.purge`` — run the retention purge now (operators).
 
-    python -m pantau_tracking.purge             purge until nothing is past retention
-    python -m pantau_tracking.purge --once      one bounded run (what the service's timer does)
-    python -m pantau_tracking.purge --dry-run   count the applicants past retention; delete none
+    python -m pantau_tracking.cli.purge             purge until nothing is past retention
+    python -m pantau_tracking.cli.purge --once      one bounded run (what the service's timer does)
+    python -m pantau_tracking.cli.purge --dry-run   count the applicants past retention; delete none
 
 The same ``RetentionPurger`` and settings as the tracking service's timer
 (``PANTAU_TRACKING_APPLICANT_RETENTION_DAYS``, ``PANTAU_TRACKING_PURGE_BATCH_SIZE``, … ; see
@@ -41,7 +41,8 @@ def _until_done(purger: RetentionPurger) -> Purged:
 
 def main(argv: list[str] | None = None, settings: TrackingSettings | None = None,
          clock: Clock | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pantau_tracking.purge", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m pantau_tracking.cli.purge",
+                                     description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="one bounded run")

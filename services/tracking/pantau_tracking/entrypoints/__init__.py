@@ -1,1 +1,0 @@
-"""Nameko entrypoints and dependency providers (eventlet process only)."""
