@@ -24,8 +24,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from pantau_contracts.signing import sign
+from pantau_intake.adapters.dev_credentials import dev_department
 from pantau_intake.credentials.cli import main as credentials_main
-from pantau_intake.credentials.dev import dev_department
 from pantau_intake.http.app import create_app
 from pantau_intake.settings import IntakeSettings
 

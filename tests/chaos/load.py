@@ -31,7 +31,7 @@ from cloudevents.core.v1.event import CloudEvent
 from pantau_client.department import DepartmentClient
 from pantau_contracts import event_to_json, make_event
 from pantau_contracts.signing import sign
-from pantau_intake.credentials.dev import dev_department
+from pantau_intake.adapters.dev_credentials import dev_department
 from pantau_intake.domain.departments import DepartmentRef
 from tests.e2e.workload import PLANS
 

@@ -23,7 +23,7 @@ import pytest
 from pantau_client.http_sender import HttpSender
 from pantau_client.webhooks import verify_webhook
 from pantau_contracts import make_event
-from pantau_intake.credentials.dev import dev_department
+from pantau_intake.adapters.dev_credentials import dev_department
 from tests.conftest import REPO, wait_for
 from tests.e2e.system import System, running_system
 from tests.webhook_receiver import Receiver, webhook_receiver

@@ -36,7 +36,7 @@ from cloudevents.core.v1.event import CloudEvent
 
 from pantau_client.http_sender import HttpSender
 from pantau_contracts import make_event, routing
-from pantau_intake.credentials.dev import dev_department
+from pantau_intake.adapters.dev_credentials import dev_department
 from pantau_platform.topology import ManagementClient
 from tests.conftest import MGMT_URL, wait_for
 from tests.e2e.system import System, running_system

@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pantau_client.department import DepartmentClient
 from pantau_client.http_sender import HttpSender
 from pantau_contracts import make_event
-from pantau_intake.credentials.dev import dev_department
+from pantau_intake.adapters.dev_credentials import dev_department
 from pantau_intake.domain.departments import DepartmentRef
 from tests.conftest import wait_for
 from tests.e2e.system import running_system

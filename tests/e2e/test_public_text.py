@@ -25,7 +25,7 @@ import pytest
 from pantau_client.http_sender import HttpSender, Refused
 from pantau_contracts import make_event
 from pantau_contracts.redaction import MASK
-from pantau_intake.credentials.dev import dev_department
+from pantau_intake.adapters.dev_credentials import dev_department
 from tests.conftest import ES_URL, wait_for
 from tests.e2e.system import System, running_system
 

@@ -26,7 +26,7 @@ from pantau_contracts.routing import (
     PUBLISHING_QUEUE,
     TRACKING_QUEUE,
 )
-from pantau_intake.credentials.dev import dev_department
+from pantau_intake.adapters.dev_credentials import dev_department
 from pantau_intake.domain.departments import DepartmentRef
 from tests.conftest import wait_for
 from tests.e2e.system import PROCESSES, running_system

@@ -30,7 +30,7 @@ import pytest
 
 from pantau_client.http_sender import HttpSender, Refused
 from pantau_contracts import event_to_json, make_event
-from pantau_intake.credentials.dev import dev_department
+from pantau_intake.adapters.dev_credentials import dev_department
 from pantau_intake.domain.departments import DepartmentRef
 from tests.conftest import REPO, wait_for
 from tests.e2e.system import System, running_system

@@ -68,7 +68,8 @@ class FakeMetrics:
 
 
 def test_the_ingress_counts_a_refusal_with_the_senders_labels() -> None:
-    from pantau_intake.service.ingress import IngressHandler, ReceivedMessage
+    from pantau_intake.domain.messages import ReceivedMessage
+    from pantau_intake.service.ingress import IngressHandler
 
     class Sink:
         def dead_letter(self, delivery: Any, rejection: Any) -> None: ...

@@ -2,7 +2,7 @@
 
 It lives in ``pantau_contracts`` because the signature *is* part of the wire contract between a
 department and intake, exactly like the event envelope: the department SDK (``pantau_client``)
-signs with it and intake's verifier (``pantau_intake.domain.authentication``) checks with it,
+signs with it and intake's verifier (``pantau_intake.service.authentication``) checks with it,
 and both already depend on this package and on nothing heavier for it (standard library only).
 Putting it in ``pantau_client`` instead would make intake depend on the department SDK.
 

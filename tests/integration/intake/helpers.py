@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pika
 
 from pantau_contracts.catalogue import Catalogue, load_catalogue
-from pantau_intake.credentials.dev import DevDepartment, dev_department
+from pantau_intake.adapters.dev_credentials import DevDepartment, dev_department
 from tests.conftest import random_tag
 
 

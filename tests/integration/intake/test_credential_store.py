@@ -10,9 +10,9 @@ from pantau_intake.adapters.credential_store import (
     CredentialError,
     CredentialStore,
 )
+from pantau_intake.adapters.dev_credentials import load_dev_departments
 from pantau_intake.adapters.secretbox import SecretBox, SecretBoxError
 from pantau_intake.credentials.cli import main as credentials_main
-from pantau_intake.credentials.dev import load_dev_departments
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.settings import IntakeSettings
 

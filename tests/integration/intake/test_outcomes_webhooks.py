@@ -22,9 +22,9 @@ from pantau_client.webhooks import verify_webhook
 from pantau_contracts import event_to_json, make_event
 from pantau_contracts.payloads.tracking import CaseOverdueV1, EventAppliedV1, EventRejectedV1
 from pantau_contracts.routing import CASES_EXCHANGE, FEEDBACK_EXCHANGE
+from pantau_intake.adapters.dev_credentials import dev_department
 from pantau_intake.adapters.outcome_store import SqlOutcomeStore
 from pantau_intake.credentials.cli import main as credentials_main
-from pantau_intake.credentials.dev import dev_department
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.settings import IntakeSettings
 from tests.conftest import random_tag, wait_for

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pantau_intake.credentials.dev import load_dev_departments
+from pantau_intake.adapters.dev_credentials import load_dev_departments
 from tests.conftest import REPO, wait_for
 
 REFUSAL = "Pantau refuses to start in production (PANTAU_ENV=production)"

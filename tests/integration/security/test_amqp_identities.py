@@ -27,8 +27,8 @@ from pantau_contracts.routing import (
     department_ingress_queue,
     feedback_queue,
 )
+from pantau_intake.adapters.dev_credentials import dev_department
 from pantau_intake.credentials.amqp_users import apply_department_user
-from pantau_intake.credentials.dev import dev_department
 from pantau_platform.identities import identity_url, load_identities
 from pantau_platform.settings import PantauSettings
 from pantau_platform.topology import ManagementClient, apply

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from pantau_intake.domain.departments import DepartmentRef
-from pantau_intake.service.ingress import IngressHandler, ReceivedMessage, RejectedRecord, Rejection
+from pantau_intake.domain.messages import ReceivedMessage, RejectedRecord, Rejection
+from pantau_intake.service.ingress import IngressHandler
 from tests.unit.intake.fakes import FakeDirectory, FixedClock, RecordingForwarder, body, event
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pantau_contracts.catalogue import Catalogue, load_catalogue
-from pantau_intake.credentials.dev import load_dev_departments
+from pantau_intake.adapters.dev_credentials import load_dev_departments
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_publishing.settings import PublishingSettings
 from pantau_tools.demo.scenarios import PROFILES, DemoEvent, build

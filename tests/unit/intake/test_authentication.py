@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pantau_contracts.signing import compute_v1, parse_signature_header, sign, sign_request
-from pantau_intake.domain.authentication import Authenticator
 from pantau_intake.domain.problems import Problem
+from pantau_intake.service.authentication import Authenticator
 from tests.unit.intake.fakes import DPMPTSP, SECRETS, Clock, FakeKeys
 
 BODY = b'{"hello": "world"}'

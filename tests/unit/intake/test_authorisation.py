@@ -8,9 +8,9 @@ import pytest
 
 from pantau_contracts import validate_event
 from pantau_intake.adapters.directory import CatalogueDirectory
-from pantau_intake.domain.authorisation import authorise
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.domain.problems import Problem
+from pantau_intake.service.authorisation import authorise
 from tests.unit.intake.fakes import DISDUKCAPIL, DPMPTSP, FakeDirectory, body, event
 
 

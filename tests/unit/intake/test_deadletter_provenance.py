@@ -160,7 +160,7 @@ def test_services_keep_no_inbound_pantau_or_death_header(headers: dict[str, str]
 
 def test_intakes_dead_letter_keeps_no_inbound_pantau_header() -> None:
     from pantau_intake.adapters.rejections import dead_letter_message
-    from pantau_intake.service.ingress import ReceivedMessage, Rejection
+    from pantau_intake.domain.messages import ReceivedMessage, Rejection
 
     inbound = {**FORGED, "x-pantau-origin-user": DPMPTSP, "x-pantau-provenance": "{}",
                "x-death": [death("tracking.accepted")], "plain": "kept"}

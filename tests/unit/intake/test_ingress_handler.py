@@ -5,7 +5,8 @@ from datetime import timedelta
 from typing import Any
 
 from pantau_intake.domain.departments import DepartmentRef
-from pantau_intake.service.ingress import IngressHandler, ReceivedMessage, RejectedRecord, Rejection
+from pantau_intake.domain.messages import ReceivedMessage, RejectedRecord, Rejection
+from pantau_intake.service.ingress import IngressHandler
 from tests.unit.intake.fakes import (
     RECEIVED_AT,
     FakeDirectory,

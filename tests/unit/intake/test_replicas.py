@@ -13,12 +13,13 @@ from hypothesis import strategies as st
 
 from pantau_contracts import validate_event
 from pantau_contracts.signing import sign
-from pantau_intake.domain.authentication import SeenSignatures
 from pantau_intake.domain.idempotency import AcceptedRecord, EventKey, RecentEvents
+from pantau_intake.domain.messages import ReceivedMessage
 from pantau_intake.domain.store import StoreUnavailable
 from pantau_intake.http.app import create_app
 from pantau_intake.service.acceptance import AcceptanceService
-from pantau_intake.service.ingress import IngressHandler, ReceivedMessage
+from pantau_intake.service.authentication import SeenSignatures
+from pantau_intake.service.ingress import IngressHandler
 from pantau_intake.settings import IntakeSettings
 from tests.unit.intake.fakes import (
     DPMPTSP,

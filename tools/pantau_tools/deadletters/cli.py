@@ -41,7 +41,8 @@ import pika.exceptions
 
 from pantau_contracts.routing import REPLAY_AS_HEADER, dead_letter_headers
 from pantau_intake.adapters.directory import CatalogueDirectory
-from pantau_intake.service.ingress import IngressHandler, ReceivedMessage
+from pantau_intake.domain.messages import ReceivedMessage
+from pantau_intake.service.ingress import IngressHandler
 from pantau_intake.settings import IntakeSettings
 from pantau_tools.deadletters.provenance import (
     NOT_AUTHENTICATED,

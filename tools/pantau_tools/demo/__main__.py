@@ -52,8 +52,8 @@ from pantau_client.http_sender import HttpSender, Refused
 from pantau_contracts import validate_event
 from pantau_contracts.catalogue import Catalogue, load_catalogue
 from pantau_contracts.envelope import stamp_received
+from pantau_intake.adapters.dev_credentials import dev_department
 from pantau_intake.adapters.forwarder import outgoing_for
-from pantau_intake.credentials.dev import dev_department
 from pantau_platform.amqp import ConfirmingPublisher, Outgoing, PublishError
 from pantau_platform.settings import PantauSettings
 from pantau_tools.demo.scenarios import PROFILES, DemoEvent, build

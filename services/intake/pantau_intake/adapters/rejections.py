@@ -27,7 +27,7 @@ from pantau_contracts.routing import (
     dead_letter_headers,
 )
 from pantau_intake.domain.departments import DepartmentRef
-from pantau_intake.service.ingress import ReceivedMessage, RejectedRecord, Rejection
+from pantau_intake.domain.messages import ReceivedMessage, RejectedRecord, Rejection
 from pantau_platform.amqp import ConfirmingPublisher, Outgoing, PublishError
 
 log = logging.getLogger(__name__)

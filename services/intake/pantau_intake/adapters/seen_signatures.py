@@ -37,7 +37,7 @@ seen_signatures_table = sa.Table(
 
 
 class SqlSeenSignatures:
-    """Implements ``domain.authentication.SignatureLedger`` on ``engine``."""
+    """Implements ``service.ports.SignatureLedger`` on ``engine``."""
 
     def __init__(self, engine: sa.Engine, window: float, *,
                  purge_interval: float = 60.0) -> None:

@@ -27,9 +27,9 @@ from pantau_intake.adapters.credential_store import (
     CredentialStore,
     new_secret,
 )
+from pantau_intake.adapters.dev_credentials import DEV_FILE, load_dev_departments
 from pantau_intake.adapters.secretbox import SecretBox
 from pantau_intake.credentials import webhooks
-from pantau_intake.credentials.dev import DEV_FILE, load_dev_departments
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.settings import IntakeSettings
 

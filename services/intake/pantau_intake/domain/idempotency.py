@@ -4,8 +4,9 @@ Keyed by CloudEvents identity (source, id) and holding a digest of the event's c
 answer given: the same event again is answered the same way without forwarding it a second time;
 the same id with different content is a conflict (409).
 
-``AcceptedEvents`` is the port. Production uses the SQL table shared by every intake replica
-(``adapters.accepted_events``), so a retry that lands on another replica is recognised too.
+``AcceptedEvents`` is the port (``service.ports``). Production uses the SQL table shared by every
+intake replica (``adapters.accepted_events``), so a retry that lands on another replica is
+recognised too.
 ``RecentEvents`` is a bounded, per-process implementation (LRU, lost on restart) for tests and
 for the single-process AMQP ingress.
 
@@ -24,7 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Protocol, TypeAlias
+from typing import TypeAlias
 
 from pantau_contracts import ValidatedEvent
 
@@ -40,20 +41,6 @@ class AcceptedRecord:
 
     digest: str
     answer: str = ACCEPTED
-
-
-class AcceptedEvents(Protocol):
-    """Port: the memory of accepted events.
-
-    ``find`` returns the records of those ``keys`` that are remembered (and not expired);
-    ``record`` remembers events after the broker confirmed them. ``record`` never overwrites a
-    live entry (the first accepted content wins) and may be called again for the same keys.
-    Both raise ``StoreUnavailable`` when the backing store cannot be reached.
-    """
-
-    def find(self, keys: Collection[EventKey]) -> dict[EventKey, AcceptedRecord]: ...
-
-    def record(self, records: Mapping[EventKey, AcceptedRecord]) -> None: ...
 
 
 def content_digest(event: ValidatedEvent) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
-from pantau_intake.credentials.dev import dev_keys_in_store
+from pantau_intake.adapters.dev_credentials import dev_keys_in_store
 from pantau_intake.http.app import create_app
 from pantau_intake.settings import IntakeSettings
 from pantau_platform import metrics, tracing

@@ -32,28 +32,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from pantau_contracts import FieldProblem, ValidatedEvent
 from pantau_contracts.signing import V1
 from pantau_intake.domain import problems
-from pantau_intake.domain.authentication import (
-    Admission,
-    Authenticator,
-    KeyResolver,
-    Principal,
-    SignatureLedger,
-)
-from pantau_intake.domain.authorisation import ServiceDirectory
-from pantau_intake.domain.idempotency import AcceptedEvents
+from pantau_intake.domain.authentication import Principal
 from pantau_intake.domain.problems import PROBLEM_CONTENT_TYPE, Problem
 from pantau_intake.domain.rate_limit import RateLimiter
 from pantau_intake.domain.store import StoreUnavailable
 from pantau_intake.domain.timing import ReceivedClock, utc_now
 from pantau_intake.http import docs, metrics, status
 from pantau_intake.http.parsing import is_batch, parse
-from pantau_intake.service.acceptance import (
-    AcceptanceService,
-    Forwarder,
-    ForwardError,
-    Outcome,
-)
+from pantau_intake.service.acceptance import AcceptanceService, ForwardError, Outcome
+from pantau_intake.service.authentication import Admission, Authenticator
 from pantau_intake.service.event_status import EventStatusService, NothingKnown
+from pantau_intake.service.ports import (
+    AcceptedEvents,
+    Forwarder,
+    KeyResolver,
+    ServiceDirectory,
+    SignatureLedger,
+)
 from pantau_intake.settings import IntakeSettings
 from pantau_platform import apidocs, tracing
 from pantau_platform.metrics import instrument

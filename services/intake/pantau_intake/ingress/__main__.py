@@ -6,7 +6,7 @@ patch(psycopg=True)  # first thing; PostgreSQL (accepted-events memory) must yie
 
 from typing import Any  # noqa: E402
 
-from pantau_intake.credentials.dev import dev_keys_in_store  # noqa: E402
+from pantau_intake.adapters.dev_credentials import dev_keys_in_store  # noqa: E402
 from pantau_intake.ingress.service import CONFIG_PREFIX, IngressService, department_queues  # noqa: E402
 from pantau_intake.settings import IntakeSettings  # noqa: E402
 from pantau_nameko.runner import batch_config, run, server_config  # noqa: E402

@@ -38,8 +38,9 @@ from pantau_intake.adapters.directory import CatalogueDirectory
 from pantau_intake.adapters.forwarder import AmqpForwarder
 from pantau_intake.adapters.rejections import AmqpRejectionSink
 from pantau_intake.adapters.sql import ledger_engine_for, ping
+from pantau_intake.domain.messages import ReceivedMessage
 from pantau_intake.ingress.failures import unavailable
-from pantau_intake.service.ingress import IngressHandler, ReceivedMessage
+from pantau_intake.service.ingress import IngressHandler
 from pantau_intake.settings import IntakeSettings
 from pantau_nameko import delivery as amqp
 from pantau_nameko.batching import batch_consume

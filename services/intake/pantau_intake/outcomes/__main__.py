@@ -7,7 +7,7 @@ patch(psycopg=True)  # first thing; PostgreSQL (intake's database) must yield to
 
 from typing import Any  # noqa: E402
 
-from pantau_intake.credentials.dev import dev_keys_in_store  # noqa: E402
+from pantau_intake.adapters.dev_credentials import dev_keys_in_store  # noqa: E402
 from pantau_intake.outcomes.service import CONFIG_PREFIX, OutcomesService  # noqa: E402
 from pantau_intake.outcomes.settings import OutcomesSettings  # noqa: E402
 from pantau_nameko.runner import batch_config, run, server_config  # noqa: E402

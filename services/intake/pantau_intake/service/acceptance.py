@@ -32,15 +32,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeAlias
+from typing import TypeAlias
 
 from pantau_contracts import ContractViolation, ValidatedEvent, stamp_received
 from pantau_intake.domain import problems
-from pantau_intake.domain.authorisation import ServiceDirectory, authorise
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.domain.idempotency import (
     ACCEPTED,
-    AcceptedEvents,
     AcceptedRecord,
     EventKey,
     RecentEvents,
@@ -54,19 +52,14 @@ from pantau_intake.domain.timing import (
     refuse_future_time,
     utc_now,
 )
+from pantau_intake.service.authorisation import authorise
+from pantau_intake.service.ports import AcceptedEvents, Forwarder, ServiceDirectory
 
 log = logging.getLogger(__name__)
 
 
 class ForwardError(RuntimeError):
     """The broker did not confirm the events (unreachable, nack, unroutable)."""
-
-
-class Forwarder(Protocol):
-    """Port: forward validated events to ``pantau.accepted``; return only after broker confirms,
-    in the given order, as structured-mode CloudEvents JSON with message_id = event id."""
-
-    def forward(self, events: Sequence[ValidatedEvent]) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -29,47 +29,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 from pantau_contracts import signing as signatures
 from pantau_intake.domain import problems
-from pantau_intake.domain.departments import DepartmentRef
-
-
-@dataclass(frozen=True)
-class ActiveKey:
-    """A key as the authenticator needs it: the department and the plaintext secret."""
-
-    key_id: str
-    department: DepartmentRef
-    secret: str
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who sent a request, once authenticated."""
-
-    key_id: str
-    department: DepartmentRef
-    scheme: str = "v2"
-    """The signature scheme that verified (``v1`` is deprecated: the answer says so)."""
-
-
-class KeyResolver(Protocol):
-    """Port: find an active (not revoked) key by id, with its secret; None if unknown/revoked."""
-
-    def resolve(self, key_id: str) -> ActiveKey | None: ...
-
-
-class SignatureLedger(Protocol):
-    """Port: the memory of (key id, signature) pairs used inside the replay window.
-
-    ``remember`` records the pair seen at ``now`` (unix seconds) and returns True on first use,
-    False if the pair is already remembered and not expired (a replay). It must be atomic across
-    every process sharing the ledger. May raise ``StoreUnavailable``.
-    """
-
-    def remember(self, key_id: str, digest: str, now: float) -> bool: ...
+from pantau_intake.domain.authentication import ActiveKey, Principal
+from pantau_intake.service.ports import KeyResolver, SignatureLedger
 
 
 class SeenSignatures:

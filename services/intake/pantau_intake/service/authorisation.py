@@ -13,31 +13,10 @@ Rules (each refusal is a 403 problem naming the field):
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from pantau_contracts import FieldProblem, ValidatedEvent
 from pantau_intake.domain import problems
 from pantau_intake.domain.departments import DepartmentRef
-
-
-class ServiceDirectory(Protocol):
-    """Port onto the service catalogue."""
-
-    def has_department(self, jurisdiction: str, department: str) -> bool:
-        """True if the jurisdiction's catalogue lists the department."""
-        ...
-
-    def department_of_service(self, jurisdiction: str, service_code: str) -> str | None:
-        """The department code owning the service, or None if there is no such service."""
-        ...
-
-    def owns_receipt(self, jurisdiction: str, department: str, receipt: str) -> bool:
-        """True if ``receipt`` starts with one of the department's receipt prefixes."""
-        ...
-
-    def receipt_prefixes(self, jurisdiction: str, department: str) -> tuple[str, ...]:
-        """The department's receipt prefixes (empty if the department is unknown)."""
-        ...
+from pantau_intake.service.ports import ServiceDirectory
 
 
 def authorise(department: DepartmentRef, event: ValidatedEvent,

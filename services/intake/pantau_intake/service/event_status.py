@@ -14,22 +14,12 @@ is the last one's cursor (or ``after`` when there is none), to pass as ``after``
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pantau_intake.domain.departments import DepartmentRef
+from pantau_intake.service.ports import AcceptedReader, OutcomeReader
 
 MAX_PAGE = 500
-
-
-class OutcomeReader(Protocol):
-    def outcome(self, department: DepartmentRef, event_id: str) -> dict[str, Any] | None: ...
-
-    def refusals(self, department: DepartmentRef, after: int,
-                 limit: int) -> list[dict[str, Any]]: ...
-
-
-class AcceptedReader(Protocol):
-    def accepted_at(self, source: str, event_id: str) -> datetime | None: ...
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -49,10 +49,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pantau_contracts import (
     ContractViolation,
@@ -64,14 +63,13 @@ from pantau_contracts import (
 from pantau_contracts.envelope import MAX_EVENT_BYTES
 from pantau_contracts.routing import REPLAY_AS_HEADER, department_key
 from pantau_intake.domain import surrogates
-from pantau_intake.domain.authorisation import ServiceDirectory, authorise
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.domain.idempotency import (
-    AcceptedEvents,
     AcceptedRecord,
     RecentEvents,
     content_digest,
 )
+from pantau_intake.domain.messages import ReceivedMessage, RejectedRecord, Rejection
 from pantau_intake.domain.problems import Problem
 from pantau_intake.domain.store import StoreUnavailable
 from pantau_intake.domain.timing import (
@@ -80,58 +78,19 @@ from pantau_intake.domain.timing import (
     refuse_future_time,
     utc_now,
 )
-from pantau_intake.service.acceptance import Forwarder
-from pantau_intake.service.ports import EventMetrics, NoMetrics
+from pantau_intake.service.authorisation import authorise
+from pantau_intake.service.ports import (
+    AcceptedEvents,
+    EventMetrics,
+    Forwarder,
+    NoMetrics,
+    RejectionSink,
+    ServiceDirectory,
+)
 
 log = logging.getLogger(__name__)
 
 JSON_TYPES = ("application/cloudevents+json", "application/json", "")
-
-
-@dataclass(frozen=True)
-class ReceivedMessage:
-    """One message as it arrived (the parts intake looks at)."""
-
-    body: bytes
-    exchange: str
-    routing_key: str
-    user_id: str | None = None
-    content_type: str | None = None
-    message_id: str | None = None
-    headers: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """Why a message was refused; ``errors`` are {field, problem, expected}."""
-
-    reason: str
-    detail: str
-    errors: tuple[FieldProblem, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"reason": self.reason, "detail": self.detail, "stage": "intake",
-                "errors": [p.as_dict() for p in self.errors]}
-
-
-@dataclass(frozen=True)
-class RejectedRecord:
-    """What the department is told (becomes an ``event.rejected`` payload)."""
-
-    event_id: str
-    event_source: str
-    event_type: str
-    receipt_number: str | None
-    rejection: Rejection
-    rejected_at: datetime
-
-
-class RejectionSink(Protocol):
-    """Port: where refused messages go. Both methods return only once the broker confirmed."""
-
-    def dead_letter(self, delivery: ReceivedMessage, rejection: Rejection) -> None: ...
-
-    def feedback(self, department: DepartmentRef, record: RejectedRecord) -> None: ...
 
 
 class IngressHandler:
