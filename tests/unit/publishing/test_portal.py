@@ -159,6 +159,21 @@ def test_home_lists_latest_changes(client: TestClient) -> None:
     assert "Perubahan status terbaru" in page and "/kasus/BDG-PBG-2026-000002" in page
 
 
+def test_api_search_uses_its_declared_parameters(client: TestClient) -> None:
+    """The handler searches with the values FastAPI validated and converted, not the raw query
+    string read again: ``overdue=yes`` is a boolean to the declared parameter, so it filters
+    (it was refused 400 when the raw text went through the HTML pages' parser)."""
+    overdue = client.get("/api/v1/cases", params={"overdue": "yes"})
+    assert overdue.status_code == 200
+    assert [c["receipt_number"] for c in overdue.json()["results"]] == ["BDG-PBG-2026-000001"]
+    narrowed = client.get("/api/v1/cases", params={"overdue": "off", "sort": "nomor",
+                                                   "from": "2000-01-01", "size": "1"})
+    assert narrowed.json()["results"][0]["receipt_number"] == "BDG-PBG-2026-000002"
+    unknown = client.get("/api/v1/cases", params={"sort": "acak"})  # outside the schema's enum
+    assert unknown.status_code == 400 and unknown.json()["errors"][0]["field"] == "sort"
+    assert unknown.headers["content-type"] == "application/problem+json"
+
+
 def test_unknown_paths_html_for_people_problem_json_for_machines(client: TestClient) -> None:
     html = client.get("/tidak-ada")
     assert html.status_code == 404 and html.headers["content-type"].startswith("text/html")

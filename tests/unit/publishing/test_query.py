@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from pantau_publishing.domain.query import (
     QueryError,
+    build_query,
     looks_like_receipt,
     parse_facets,
     parse_query,
@@ -51,6 +52,21 @@ def test_any_input_is_either_a_query_or_a_clear_error(params: dict[str, str]) ->
         search_body(parse_query(params))
     except QueryError as exc:
         assert exc.field in params
+
+
+def test_typed_parameters_follow_the_same_rules() -> None:
+    """``build_query`` (the API's typed parameters) and ``parse_query`` (text) agree."""
+    typed = build_query(q=" pbg ", status="diproses", overdue=True, sort="tenggat", page=2,
+                        size=10, date_from=date(2026, 3, 1))
+    assert typed == parse_query({"q": "pbg", "status": "diproses", "overdue": "true",
+                                 "sort": "tenggat", "page": "2", "size": "10",
+                                 "from": "2026-03-01"})
+    for bad, field in (({"sort": "acak"}, "sort"), ({"page": 0}, "page"),
+                       ({"page": 900, "size": 100}, "page"), ({"status": "hilang"}, "status"),
+                       ({"date_from": date(2026, 3, 2), "date_to": date(2026, 3, 1)}, "to")):
+        with pytest.raises(QueryError) as info:
+            build_query(**bad)  # type: ignore[arg-type]
+        assert info.value.field == field
 
 
 def test_receipt_detection() -> None:

@@ -92,33 +92,59 @@ class CaseQuery:
 
 
 def parse_query(params: dict[str, str | None]) -> CaseQuery:
-    """Validate raw request parameters into a ``CaseQuery`` or raise ``QueryError``."""
-    def text(name: str, limit: int = 200) -> str | None:
-        value = (params.get(name) or "").strip()
+    """Validate raw request parameters (text, as the HTML pages and feeds get them) into a
+    ``CaseQuery`` or raise ``QueryError``: each is converted from text, then ``build_query``
+    applies the rules."""
+    def text(name: str) -> str | None:
+        return (params.get(name) or "").strip() or None
+
+    return build_query(
+        q=params.get("q"), jurisdiction=params.get("jurisdiction"),
+        department=params.get("department"), service=params.get("service"),
+        status=params.get("status"), kecamatan=params.get("kecamatan"),
+        overdue=_yes_no(text("overdue"), "overdue"),
+        late_reported=_yes_no(text("late_reported"), "late_reported"),
+        date_from=_date(params.get("from"), "from"), date_to=_date(params.get("to"), "to"),
+        sort=params.get("sort"), page=_int(params.get("page"), "page", 1, 10_000),
+        size=_int(params.get("size"), "size", 1, MAX_PAGE_SIZE))
+
+
+def build_query(*, q: str | None = None, jurisdiction: str | None = None,
+                department: str | None = None, service: str | None = None,
+                status: str | None = None, kecamatan: str | None = None,
+                overdue: bool | None = None, late_reported: bool | None = None,
+                date_from: date | None = None, date_to: date | None = None,
+                sort: str | None = None, page: int | None = None,
+                size: int | None = None) -> CaseQuery:
+    """The search rules over typed parameters (the API's, as FastAPI converted them; or
+    ``parse_query``'s): text is trimmed and at most 200 characters, ``status`` a public status,
+    ``sort`` a known order, ``page`` 1..10,000 and ``size`` 1..``MAX_PAGE_SIZE`` (defaults 1
+    and 20) within the result window, ``date_from`` not after ``date_to``. ``QueryError``
+    otherwise."""
+    def text(name: str, value: str | None, limit: int = 200) -> str | None:
+        value = (value or "").strip()
         if len(value) > limit:
             raise QueryError(name, f"is longer than {limit} characters", f"at most {limit}")
         return value or None
 
-    status = text("status")
+    status = text("status", status)
     if status is not None and status not in {s.value for s in PublicStatus}:
         raise QueryError("status", f"{status!r} is not a public status",
                          "one of " + ", ".join(s.value for s in PublicStatus))
-    overdue = _yes_no(text("overdue"), "overdue")
-    late_reported = _yes_no(text("late_reported"), "late_reported")
-    sort = text("sort") or "terbaru"
+    sort = text("sort", sort) or "terbaru"
     if sort not in SORTS:
         raise QueryError("sort", f"{sort!r} is not a sort order", "one of " + ", ".join(SORTS))
-    page = _int(params.get("page"), "page", 1, 1, 10_000)
-    size = _int(params.get("size"), "size", 20, 1, MAX_PAGE_SIZE)
+    page = _in_range(page, "page", 1, 1, 10_000)
+    size = _in_range(size, "size", 20, 1, MAX_PAGE_SIZE)
     if page * size > MAX_RESULT_WINDOW:
         raise QueryError("page", "is beyond the last page that can be shown",
                          f"page × size at most {MAX_RESULT_WINDOW}; use the export for more")
-    date_from, date_to = _date(params.get("from"), "from"), _date(params.get("to"), "to")
     if date_from and date_to and date_from > date_to:
         raise QueryError("to", "is before 'from'", "a date on or after 'from'")
-    return CaseQuery(q=text("q") or "", jurisdiction=text("jurisdiction"),
-                     department=text("department"), service=text("service"), status=status,
-                     kecamatan=text("kecamatan"), overdue=overdue,
+    return CaseQuery(q=text("q", q) or "", jurisdiction=text("jurisdiction", jurisdiction),
+                     department=text("department", department),
+                     service=text("service", service), status=status,
+                     kecamatan=text("kecamatan", kecamatan), overdue=overdue,
                      late_reported=late_reported, date_from=date_from,
                      date_to=date_to, sort=sort, page=page, size=size)
 
@@ -250,14 +276,19 @@ def _yes_no(raw: str | None, name: str) -> bool | None:
     return raw.lower() in ("true", "1", "ya")
 
 
-def _int(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+def _int(raw: str | None, name: str, low: int, high: int) -> int | None:
     if raw in (None, ""):
-        return default
+        return None
     try:
-        value = int(str(raw))
+        return int(str(raw))
     except ValueError:
         raise QueryError(name, f"{raw!r} is not a whole number",
                          f"a number from {low} to {high}") from None
+
+
+def _in_range(value: int | None, name: str, default: int, low: int, high: int) -> int:
+    if value is None:
+        return default
     if not low <= value <= high:
         raise QueryError(name, f"{value} is out of range", f"a number from {low} to {high}")
     return value

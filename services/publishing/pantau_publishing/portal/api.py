@@ -15,10 +15,10 @@ from pantau_contracts.vocabulary import PublicStatus
 from pantau_publishing.domain import comparison as comparison_rules
 from pantau_publishing.domain.monthly import months
 from pantau_publishing.domain.places import Place, split_qualified
-from pantau_publishing.domain.query import MAX_PAGE_SIZE, MAX_RESULT_WINDOW, SORTS, parse_query
+from pantau_publishing.domain.query import MAX_PAGE_SIZE, MAX_RESULT_WINDOW, SORTS, build_query
 from pantau_publishing.domain.stats import SCOPES
 from pantau_publishing.portal import places
-from pantau_publishing.portal.deps import QUERY_PARAMS, records
+from pantau_publishing.portal.deps import records
 from pantau_publishing.portal.errors import problem, problems
 from pantau_publishing.portal.pages import comparison_window
 
@@ -70,7 +70,6 @@ def search_cases(
                              description="page × size beyond 10,000 is an empty page"),
     size: int | None = Query(None, ge=1, le=MAX_PAGE_SIZE),
 ) -> dict[str, Any]:
-    raw = {name: request.query_params.get(name) for name in QUERY_PARAMS}
     for level, code in (("department", department), ("service", service)):
         refused = _ambiguous(request, level, code, jurisdiction)
         if refused is not None:
@@ -80,7 +79,10 @@ def search_cases(
         return {"total": 0, "page": page, "size": size, "pages": 1, "results": [],
                 "facets": {}}
     beyond = page * size > MAX_RESULT_WINDOW  # past the last page the index can show
-    query = parse_query({**raw, "page": None} if beyond else raw)
+    query = build_query(q=q, jurisdiction=jurisdiction, department=department, service=service,
+                        status=status.value if status else None, kecamatan=kecamatan,
+                        overdue=overdue, late_reported=late_reported, date_from=from_,
+                        date_to=to, sort=sort, page=None if beyond else page, size=size)
     result = records(request).search(query)
     return {
         "total": result.total, "page": page, "size": size,
