@@ -5,52 +5,20 @@ A ``Problem`` names its kind with a stable slug (``type`` becomes
 English (``title``/``detail``), and lists every field at fault in ``errors`` as
 ``{field, problem, expected}`` — the same triple ``ContractViolation`` carries — so a department's
 developer can fix the event without reading Pantau's code.
+
+``Problem`` itself is the shared RFC 9457 value (``pantau_contracts.problems``; the HTTP answer is
+``pantau_platform.problems``, used by the portal too); this module is intake's vocabulary of
+refusals built with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable
 
 from pantau_contracts import ContractViolation, FieldProblem
+from pantau_contracts.problems import PROBLEM_BASE, PROBLEM_CONTENT_TYPE, Problem
 
-PROBLEM_BASE = "https://pantau.id/problems/"
-PROBLEM_CONTENT_TYPE = "application/problem+json"
-
-
-@dataclass(eq=False)
-class Problem(Exception):
-    """A refusal with everything the sender needs to act on it (raise it or return it).
-
-    Not frozen: Python assigns ``__traceback__`` on exceptions as they propagate.
-    """
-
-    slug: str
-    title: str
-    status: int
-    detail: str
-    errors: tuple[FieldProblem, ...] = ()
-    headers: Mapping[str, str] = field(default_factory=dict)
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def type_uri(self) -> str:
-        return PROBLEM_BASE + self.slug
-
-    def to_dict(self, instance: str) -> dict[str, Any]:
-        """The JSON body (``application/problem+json``); ``instance`` is the request path."""
-        body: dict[str, Any] = {
-            "type": self.type_uri,
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-            "instance": instance,
-            "errors": [p.as_dict() for p in self.errors],
-        }
-        body.update(self.extra)
-        return body
-
+__all__ = ["PROBLEM_BASE", "PROBLEM_CONTENT_TYPE", "Problem"]  # the shared value, re-exported
 
 def invalid_event(exc: ContractViolation) -> Problem:
     """422: the body is JSON but breaks the event contract."""

@@ -33,7 +33,7 @@ from pantau_contracts import FieldProblem, ValidatedEvent
 from pantau_contracts.signing import V1
 from pantau_intake.domain import problems
 from pantau_intake.domain.authentication import Principal
-from pantau_intake.domain.problems import PROBLEM_CONTENT_TYPE, Problem
+from pantau_intake.domain.problems import Problem
 from pantau_intake.domain.rate_limit import RateLimiter
 from pantau_intake.domain.store import StoreUnavailable
 from pantau_intake.domain.timing import ReceivedClock, utc_now
@@ -51,7 +51,9 @@ from pantau_intake.service.ports import (
 )
 from pantau_intake.settings import IntakeSettings
 from pantau_platform import apidocs, tracing
+from pantau_platform import problems as problems_http
 from pantau_platform.metrics import instrument
+from pantau_platform.problems import problem_response
 
 log = logging.getLogger(__name__)
 
@@ -162,11 +164,6 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
 def _close_all(closers: list[Callable[[], None]]) -> None:
     for close in closers:
         close()
-
-
-def problem_response(problem: Problem, instance: str) -> JSONResponse:
-    return JSONResponse(problem.to_dict(instance), status_code=problem.status,
-                        media_type=PROBLEM_CONTENT_TYPE, headers=dict(problem.headers))
 
 
 def create_app(settings: IntakeSettings | None = None, *, wiring: Wiring | None = None,
@@ -366,9 +363,7 @@ def _batch(outcome: Outcome, instance: str) -> JSONResponse:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def on_problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc, request.url.path)
+    problems_http.install(app)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -1,7 +1,15 @@
-"""Errors: RFC 9457 problem+json for machine endpoints, a friendly HTML page for people."""
+"""Errors: RFC 9457 problem+json for machine endpoints, a friendly HTML page for people.
+
+The problem+json answers are the shared ``Problem`` (``pantau_contracts.problems``) in its sparse
+form (``detail``, ``instance`` and ``errors`` only when they hold something) through
+``pantau_platform.problems.problem_response``, the same path intake's API answers by. What is
+the portal's own: which paths are machine endpoints, the OpenAPI ``responses`` entries, and the
+wording of each answer.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,10 +17,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pantau_contracts import FieldProblem
+from pantau_contracts.problems import PROBLEM_CONTENT_TYPE, Problem
+from pantau_platform.problems import problem_response
 from pantau_publishing.domain.query import QueryError
 from pantau_publishing.portal.deps import local_path
 
-PROBLEM = "application/problem+json"
+PROBLEM = PROBLEM_CONTENT_TYPE
+INVALID_PARAMETER = "invalid-parameter"
 MACHINE_PREFIXES = ("/api/", "/open311/", "/export/", "/feeds/", "/feed.", "/data/", "/data.json")
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["type", "title", "status"],
@@ -34,14 +46,15 @@ def problems(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, A
 
 
 def problem(status: int, title: str, detail: str = "", *, type_: str = "about:blank",
-            instance: str | None = None, **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"type": type_, "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    if instance:  # a URI reference: "//host/x" would name another site
-        body["instance"] = local_path(instance)
-    body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+            instance: str | None = None,
+            errors: Iterable[FieldProblem | Mapping[str, str]] = (),
+            **extra: Any) -> JSONResponse:
+    """A sparse problem+json answer; ``type_`` a slug of ``https://pantau.id/problems/`` or a
+    URI (``about:blank``); ``errors`` as ``FieldProblem`` or ``{field, problem, expected}``."""
+    fields = tuple(e if isinstance(e, FieldProblem) else FieldProblem(**e) for e in errors)
+    # a URI reference: "//host/x" would name another site
+    return problem_response(Problem(type_, title, status, detail, fields, extra=extra),
+                            local_path(instance) if instance else None, sparse=True)
 
 
 def is_machine(request: Request) -> bool:
@@ -67,11 +80,10 @@ def install(app: FastAPI, render_error: Any) -> None:
 
     @app.exception_handler(QueryError)
     async def query_error(request: Request, exc: QueryError) -> Response:
-        errors = [{"field": exc.field, "problem": exc.problem, "expected": exc.expected}]
         if is_machine(request):
-            return problem(400, "Invalid query parameter", str(exc),
-                           type_="https://pantau.id/problems/invalid-parameter",
-                           instance=request.url.path, errors=errors)
+            return problem(400, "Invalid query parameter", str(exc), type_=INVALID_PARAMETER,
+                           instance=request.url.path,
+                           errors=(FieldProblem(exc.field, exc.problem, exc.expected),))
         response: Response = render_error(request, 400, f"{exc.field}: {exc.problem} "
                                           f"({exc.expected})")
         return response
@@ -82,9 +94,9 @@ def install(app: FastAPI, render_error: Any) -> None:
                    "problem": e["msg"], "expected": e.get("type", "")} for e in exc.errors()]
         if is_machine(request):
             return problem(422, "Invalid request", "; ".join(
-                f"{e['field']}: {e['problem']}" for e in errors),
-                type_="https://pantau.id/problems/invalid-parameter",
-                instance=request.url.path, errors=errors)
+                f"{e['field']}: {e['problem']}" for e in errors), type_=INVALID_PARAMETER,
+                instance=request.url.path,
+                errors=tuple(FieldProblem(**e) for e in errors))
         response: Response = render_error(request, 400, "; ".join(
             f"{e['field']}: {e['problem']}" for e in errors))
         return response
