@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pantau_contracts.payloads.public import PublicCaseV2
+from pantau_publishing.domain.formatting import days, long_date, long_time, rupiah
 from pantau_publishing.domain.record import case_document, change_documents, clean_case
 from pantau_publishing.portal.app import create_app
 from pantau_publishing.portal.case_view import (
@@ -21,7 +22,6 @@ from pantau_publishing.portal.case_view import (
     step_icon,
 )
 from pantau_publishing.portal.charts import bars
-from pantau_publishing.portal.formatting import days, long_date, long_time, rupiah
 from pantau_publishing.portal.i18n import LANGUAGES, TEXTS
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings

@@ -9,7 +9,7 @@ from tests.unit.publishing.factories import public_case
 
 
 def test_zones_are_labelled_as_in_indonesia() -> None:
-    # the times themselves: tests/unit/publishing/test_portal_presentation.py (portal.formatting)
+    # the times themselves: tests/unit/publishing/test_portal_presentation.py (domain.formatting)
     assert [zone_label(z) for z in ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")] == [
         "WIB", "WITA", "WIT"]
     assert zone_label("Europe/Paris") == "Europe/Paris"

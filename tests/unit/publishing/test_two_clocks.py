@@ -19,6 +19,7 @@ from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_publishing.adapters.search.rebuild import _fill
 from pantau_publishing.domain import feeds
 from pantau_publishing.domain import stats as stats_rules
+from pantau_publishing.domain.formatting import percent
 from pantau_publishing.domain.places import Place
 from pantau_publishing.domain.query import parse_facets, parse_query, search_body
 from pantau_publishing.domain.record import (
@@ -32,7 +33,6 @@ from pantau_publishing.domain.record import (
 from pantau_publishing.domain.timeline import late_steps, steps
 from pantau_publishing.portal.app import create_app
 from pantau_publishing.portal.clocks import change_clocks, late_report_notice, reported_later
-from pantau_publishing.portal.formatting import percent
 from pantau_publishing.portal.i18n import LANGUAGES, TEXTS
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import InboundMessage

@@ -1,4 +1,5 @@
-"""How dates, times, money and working days read on the portal, per language.
+"""How dates, times, money and working days read in public text — the portal's pages and the
+follow mails (``service.follow_mail``) — per language. Plain Python, so both may use it.
 
 Bahasa Indonesia writes dates as ``2 Desember 2026`` and clock times with a full stop
 (``pukul 14.05 WIB``, the official spelling rule); English gets ``2 December 2026, 14:05 WIB``.

@@ -1,7 +1,7 @@
 """How a case's history is shown: zone labels, colours, durations, lateness — of the service
 (``is_late``: past the legal maximum) and of the reporting (``late_steps``: a step the
 department reported more than the tolerance after it claims it happened). (Dates and times
-themselves are written out by ``portal.formatting``, in the reader's language.)"""
+themselves are written out by ``domain.formatting``, in the reader's language.)"""
 
 from __future__ import annotations
 

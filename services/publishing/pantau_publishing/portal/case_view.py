@@ -16,8 +16,8 @@ from datetime import datetime
 from pantau_contracts.catalogue import Catalogue, CatalogueError, Service, load_catalogue
 from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_contracts.vocabulary import PublicStatus
+from pantau_publishing.domain.formatting import days, long_date
 from pantau_publishing.domain.timeline import is_late
-from pantau_publishing.portal.formatting import days, long_date
 from pantau_publishing.portal.i18n import translate
 from pantau_publishing.portal.transparency import HistoryCheck
 

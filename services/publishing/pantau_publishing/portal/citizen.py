@@ -25,10 +25,10 @@ from fastapi import Request
 from pantau_contracts.catalogue import NATIONAL_APPEALS, Appeals, Basis, ComplaintChannel, Service
 from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_publishing.domain.complaint import LAPOR_URL, compose, facts_of
+from pantau_publishing.domain.formatting import days, long_date
 from pantau_publishing.domain.guidance import NextStep, next_step
 from pantau_publishing.portal.case_view import ServiceStandards
 from pantau_publishing.portal.deps import base_url
-from pantau_publishing.portal.formatting import days, long_date
 from pantau_publishing.portal.i18n import translate
 from pantau_publishing.portal.rendering import status_label
 

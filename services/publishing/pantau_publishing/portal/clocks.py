@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from pantau_contracts.payloads.public import PublicCaseV2
+from pantau_publishing.domain.formatting import long_time
 from pantau_publishing.domain.timeline import late_steps
-from pantau_publishing.portal.formatting import long_time
 from pantau_publishing.portal.i18n import translate
 
 LATE_ICON = "⚠"

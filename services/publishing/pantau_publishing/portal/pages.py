@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from pantau_publishing.domain import stats as stats_rules
 from pantau_publishing.domain.comparison import DEFAULT_DAYS, DEFAULT_MIN_CASES, Window
+from pantau_publishing.domain.formatting import MONTHS, long_time
 from pantau_publishing.domain.monthly import CSV_COLUMNS, Month, months
 from pantau_publishing.domain.places import Place
 from pantau_publishing.domain.query import FACETS, SORTS, looks_like_receipt
@@ -20,7 +21,6 @@ from pantau_publishing.portal.case_view import ServiceStandards, clock_summary, 
 from pantau_publishing.portal.charts import bars
 from pantau_publishing.portal.clocks import late_report_notice
 from pantau_publishing.portal.deps import base_url, case_query, records, url_with
-from pantau_publishing.portal.formatting import MONTHS, long_time
 from pantau_publishing.portal.i18n import translate
 from pantau_publishing.portal.rendering import language, render, status_label
 from pantau_publishing.portal.transparency import check_history

@@ -13,10 +13,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from pantau_contracts.vocabulary import STATUS_LABELS, PublicStatus
+from pantau_publishing.domain.formatting import days, long_date, long_time, percent, rupiah
 from pantau_publishing.portal.case_view import status_icon, step_icon
 from pantau_publishing.portal.clocks import reported_later
 from pantau_publishing.portal.deps import local_path
-from pantau_publishing.portal.formatting import days, long_date, long_time, percent, rupiah
 from pantau_publishing.portal.i18n import LANGUAGES, pick_language, translate
 from pantau_publishing.portal.meta import describe
 

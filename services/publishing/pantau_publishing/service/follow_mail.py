@@ -6,8 +6,8 @@ Contract: ``confirmation_mail`` asks the address to confirm (double opt-in) with
 overdue) and always carries the RFC 8058 one-click unsubscribe headers
 (``List-Unsubscribe: <https://…/ikuti/berhenti?token=…>`` and
 ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``). Times are in the jurisdiction's zone
-(WIB/WITA/WIT) with the portal's own formatting. Only public record fields are used; the one
-personal datum in a message is its ``To`` address.
+(WIB/WITA/WIT), written as the portal writes them (``domain.formatting``). Only public record
+fields are used; the one personal datum in a message is its ``To`` address.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_contracts.vocabulary import STATUS_LABELS, PublicStatus
-from pantau_publishing.portal.formatting import long_time
+from pantau_publishing.domain.formatting import long_time
 
 CONFIRM_PATH = "/ikuti/konfirmasi"
 UNSUBSCRIBE_PATH = "/ikuti/berhenti"
