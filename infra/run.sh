@@ -24,7 +24,9 @@ SERVICES=(
   "mailer:pantau_publishing.mailer"
 )
 
-alive() { [[ -f "$PIDS/$1.pid" ]] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
+# The one supervisor (tools/pantau_tools/supervise.py, shared with infra/cluster.sh): detached
+# start with the process's own environment, PID files, logs, stop by PID with a grace period.
+supervise() { "$PY" -m pantau_tools.supervise --pids "$PIDS" --logs "$LOGS" "$@"; }
 
 # DEVELOPMENT credentials of the local stack (loopback only): a service's own RabbitMQ user
 # (infra/rabbitmq/identities.tsv, made by infra/lib/rabbitmq.sh) and the portal's read-only role.
@@ -52,28 +54,12 @@ process_env() { # name -> env(1) arguments (options before assignments)
   esac
 }
 
-start_one() {
+start_one() { # idempotent: a running process is left alone
   local name="$1" module="$2"
-  if alive "$name"; then echo "  $name already running (pid $(cat "$PIDS/$name.pid"))"; return; fi
   local -a envs
   read -r -a envs <<<"$(process_env "$name")"
   # SQLite tracking: the portal reads the log from tracking's file in PANTAU_STATE_DIR (development)
-  setsid nohup env "${envs[@]}" "$PY" -m "$module" >>"$LOGS/$name.log" 2>&1 < /dev/null &
-  echo $! > "$PIDS/$name.pid"
-  echo "  $name started (pid $!, log $LOGS/$name.log)"
-}
-
-stop_one() {
-  local name="$1" pid
-  [[ -f "$PIDS/$name.pid" ]] || return 0
-  pid="$(cat "$PIDS/$name.pid")"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    echo "  $name stopped (pid $pid)"
-  fi
-  rm -f "$PIDS/$name.pid"
+  supervise start "$name" "${envs[@]}" -- "$PY" -m "$module" | sed 's/^/  /'
 }
 
 case "${1:-start}" in
@@ -102,13 +88,12 @@ case "${1:-start}" in
     echo "Stop everything with: make stop"
     ;;
   stop)
-    for (( i=${#SERVICES[@]}-1; i>=0; i-- )); do stop_one "${SERVICES[$i]%%:*}"; done
+    names=()
+    for (( i=${#SERVICES[@]}-1; i>=0; i-- )); do names+=("${SERVICES[$i]%%:*}"); done
+    supervise --grace 10 stop "${names[@]}" | sed 's/^/  /'
     ;;
   status)
-    for entry in "${SERVICES[@]}"; do
-      name="${entry%%:*}"
-      if alive "$name"; then echo "$name: running (pid $(cat "$PIDS/$name.pid"))"; else echo "$name: stopped"; fi
-    done
+    supervise status "${SERVICES[@]%%:*}" || true  # a stopped process is reported, not an error
     ;;
   *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac
