@@ -59,12 +59,11 @@ cluster_process_env() { # process n
     esac
 }
 
-cluster_pidfile() { echo "$CLUSTER_DIR/pids/$1-$2.pid"; }
-cluster_alive() { # process n -> pid
-    local pid
-    pid=$(read_pid "$(cluster_pidfile "$1" "$2")")
-    [ -n "$pid" ] && pid_is_ours "$pid" "$(cluster_module "$1")" && echo "$pid"
-    return 0
+# The one supervisor (tools/pantau_tools/supervise.py, shared with infra/run.sh): detached start
+# with the instance's own environment, PID files, logs, stop by PID (a reused PID is not ours).
+cluster_supervise() {
+    "$CLUSTER_PY" -m pantau_tools.supervise --pids "$CLUSTER_DIR/pids" --logs "$CLUSTER_DIR/logs" \
+        --grace "$STOP_TIMEOUT" "$@"
 }
 
 cluster_with_env() { # command... — run with the cluster's common environment
@@ -73,10 +72,8 @@ cluster_with_env() { # command... — run with the cluster's common environment
     (cd "$PANTAU_ROOT" && exec env "${common[@]}" "$@")
 }
 
-cluster_start_one() { # process n
-    local p=$1 n=$2 pid
-    pid=$(cluster_alive "$p" "$n")
-    [ -z "$pid" ] || return 0
+cluster_start_one() { # process n — idempotent: a running instance is left alone
+    local p=$1 n=$2
     local -a common envs
     mapfile -t common < <(cluster_common_env)
     read -r -a envs <<<"$(cluster_process_env "$p" "$n" | tr '\n' ' ')"
@@ -86,11 +83,10 @@ cluster_start_one() { # process n
     for e in "${common[@]}"; do
         [[ " ${unset[*]} " == *" ${e%%=*} "* ]] || kept+=("$e")
     done
-    printf '\n===== %s: infra/cluster.sh starting %s-%s =====\n' "$(date -Is)" "$p" "$n" >>"$CLUSTER_DIR/logs/$p-$n.log"
-    (cd "$PANTAU_ROOT" && exec setsid env "${unset[@]}" "${kept[@]}" "${assign[@]}" \
-        "$CLUSTER_PY" -m "$(cluster_module "$p")") >>"$CLUSTER_DIR/logs/$p-$n.log" 2>&1 </dev/null 9>&- &
-    echo $! >"$(cluster_pidfile "$p" "$n")"
-    cluster_log "started $p-$n (pid $!)"
+    local said
+    said=$(cd "$PANTAU_ROOT" && cluster_supervise start "$p-$n" "${unset[@]}" "${kept[@]}" \
+        "${assign[@]}" -- "$CLUSTER_PY" -m "$(cluster_module "$p")" 9>&-) || return 1
+    cluster_log "$said"
 }
 
 cluster_ready_urls() {
@@ -128,25 +124,26 @@ cluster_pantau_up() {
     done
 }
 
-cluster_pantau_down() {
-    local p n pid i
-    for ((i = ${#CLUSTER_PROCESSES[@]} - 1; i >= 0; i--)); do
+cluster_pantau_names() { # instance names (process-n); reversed with "reverse"
+    local p n i
+    for ((i = 0; i < ${#CLUSTER_PROCESSES[@]}; i++)); do
         p=${CLUSTER_PROCESSES[i]}
-        for n in "${CLUSTER_INSTANCES[@]}"; do
-            pid=$(cluster_alive "$p" "$n")
-            [ -n "$pid" ] && { kill_pid "$pid" "$p-$n"; cluster_log "stopped $p-$n (pid $pid)"; }
-            rm -f "$(cluster_pidfile "$p" "$n")"
-        done
+        [ "${1:-}" = reverse ] && p=${CLUSTER_PROCESSES[${#CLUSTER_PROCESSES[@]} - 1 - i]}
+        for n in "${CLUSTER_INSTANCES[@]}"; do echo "$p-$n"; done
     done
+}
+
+cluster_pantau_down() {
+    local -a names
+    mapfile -t names < <(cluster_pantau_names reverse)
+    [ -d "$CLUSTER_DIR/pids" ] || return 0
+    local line
+    while IFS= read -r line; do cluster_log "$line"; done < <(cluster_supervise stop "${names[@]}")
     return 0
 }
 
 cluster_pantau_status() {
-    local p n pid
-    for n in "${CLUSTER_INSTANCES[@]}"; do
-        for p in "${CLUSTER_PROCESSES[@]}"; do
-            pid=$(cluster_alive "$p" "$n")
-            printf '%-16s %s\n' "$p-$n" "${pid:-stopped}"
-        done
-    done
+    local -a names
+    mapfile -t names < <(cluster_pantau_names)
+    cluster_supervise status "${names[@]}" || true  # cmd_status looks for "stopped" itself
 }
