@@ -67,11 +67,6 @@ def amqp_url(management_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def topology(amqp_url: str) -> None:
-    """Kept for readability in tests: the topology is applied by ``amqp_url``."""
-
-
-@pytest.fixture(scope="session")
 def elasticsearch_url() -> str:
     return _require("Elasticsearch", ES_URL, 9200)
 

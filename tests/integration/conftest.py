@@ -33,7 +33,7 @@ from tests.conftest import MGMT_URL, REPO
 TOPOLOGY_QUEUES = frozenset(q["name"] for q in json.loads(
     (REPO / "infra" / "rabbitmq" / "topology.json").read_text())["queues"])
 SHARED_PREFIXES = ("intake.ingress.", "feedback.")
-BROKER_FIXTURES = frozenset({"amqp_url", "topology", "start_service"})
+BROKER_FIXTURES = frozenset({"amqp_url", "start_service"})
 LEFTOVERS: list[str] = []
 
 

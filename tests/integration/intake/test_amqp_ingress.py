@@ -29,7 +29,7 @@ DPMPTSP = DepartmentRef("kota-bandung", "dpmptsp")
 
 
 @pytest.fixture(scope="module")
-def department_users(amqp_url: str, management_url: str, topology: None) -> None:
+def department_users(amqp_url: str, management_url: str) -> None:
     settings = IntakeSettings(amqp_url=amqp_url, amqp_management_url=management_url)
     assert credentials_main(["apply-amqp", "--dev"], settings=settings) == 0
 
@@ -40,7 +40,7 @@ def ingress(start_service: Callable[..., Any], department_users: None) -> Any:
 
 
 @pytest.fixture
-def queues(amqp_url: str, topology: None) -> Iterator[Callable[[str, str], TempQueue]]:
+def queues(amqp_url: str) -> Iterator[Callable[[str, str], TempQueue]]:
     made: list[TempQueue] = []
 
     def make(exchange: str, key: str) -> TempQueue:

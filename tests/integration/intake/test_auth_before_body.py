@@ -24,8 +24,7 @@ BATCH = "application/cloudevents-batch+json"
 
 
 @pytest.fixture
-def intake_url(start_service: Callable[..., Any], tmp_path: Path, amqp_url: str,
-               topology: None) -> str:
+def intake_url(start_service: Callable[..., Any], tmp_path: Path, amqp_url: str) -> str:
     return start_intake(start_service, tmp_path / "state")
 
 

@@ -36,14 +36,14 @@ def closed_port_url(url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def real_url(amqp_url: str, management_url: str, topology: None) -> str:
+def real_url(amqp_url: str, management_url: str) -> str:
     assert credentials_main(["apply-amqp", "--dev"], settings=IntakeSettings(
         amqp_url=amqp_url, amqp_management_url=management_url)) == 0
     return department_url(amqp_url, "kota-bandung/dpmptsp")
 
 
 @pytest.fixture
-def ingress_copy(amqp_url: str, topology: None) -> Iterator[TempQueue]:
+def ingress_copy(amqp_url: str) -> Iterator[TempQueue]:
     queue = TempQueue(amqp_url, INGRESS_EXCHANGE, "kota-bandung.dpmptsp.#")
     yield queue
     queue.close()

@@ -43,13 +43,13 @@ def intake_settings(tmp_path_factory: pytest.TempPathFactory, amqp_url: str,
 
 
 @pytest.fixture(scope="module")
-def client(intake_settings: IntakeSettings, topology: None) -> Iterator[TestClient]:
+def client(intake_settings: IntakeSettings, amqp_url: str) -> Iterator[TestClient]:
     with TestClient(create_app(intake_settings)) as c:
         yield c
 
 
 @pytest.fixture
-def accepted_queue(amqp_url: str, topology: None) -> Iterator[Callable[[str], TempQueue]]:
+def accepted_queue(amqp_url: str) -> Iterator[Callable[[str], TempQueue]]:
     queues: list[TempQueue] = []
 
     def bind(routing_key: str) -> TempQueue:

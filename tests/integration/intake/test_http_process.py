@@ -32,8 +32,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def intake_http(start_service: Callable[..., Any], tmp_path: Path, amqp_url: str,
-                topology: None) -> str:
+def intake_http(start_service: Callable[..., Any], tmp_path: Path, amqp_url: str) -> str:
     state = tmp_path / "state"
     assert credentials_main(["bootstrap-dev"], settings=IntakeSettings(state_dir=state)) == 0
     port = free_port()

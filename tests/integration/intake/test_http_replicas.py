@@ -39,8 +39,8 @@ BATCH = "application/cloudevents-batch+json"
 
 
 @pytest.fixture
-def replicas(store_url: str, tmp_path: Path, amqp_url: str,
-             topology: None) -> Iterator[tuple[TestClient, TestClient]]:
+def replicas(store_url: str, tmp_path: Path,
+             amqp_url: str) -> Iterator[tuple[TestClient, TestClient]]:
     def settings(name: str) -> IntakeSettings:
         return IntakeSettings(amqp_url=amqp_url, state_dir=tmp_path / name,
                               intake_database_url=store_url, intake_rate_per_second=0)
@@ -52,7 +52,7 @@ def replicas(store_url: str, tmp_path: Path, amqp_url: str,
 
 
 @pytest.fixture
-def accepted(amqp_url: str, topology: None) -> Iterator[TempQueue]:
+def accepted(amqp_url: str) -> Iterator[TempQueue]:
     queue = TempQueue(amqp_url, ACCEPTED_EXCHANGE, "kota-bandung.dpmptsp.#")
     yield queue
     queue.close()
@@ -148,7 +148,7 @@ def free_port() -> int:
 
 @pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
 def test_two_real_processes_racing_the_same_request_accept_it_once(
-        store_url: str, tmp_path: Path, amqp_url: str, topology: None,
+        store_url: str, tmp_path: Path, amqp_url: str,
         start_service: Callable[..., Any], accepted: TempQueue) -> None:
     env = {"PANTAU_INTAKE_DATABASE_URL": store_url, "PANTAU_INTAKE_RATE_PER_SECOND": "0"}
     with contextlib.redirect_stdout(None):

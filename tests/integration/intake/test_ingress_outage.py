@@ -49,7 +49,7 @@ def proxied_database(postgres_url: str) -> Iterator[tuple[str, OutageProxy]]:
 
 
 @pytest.fixture
-def dpmptsp(amqp_url: str, management_url: str, topology: None,
+def dpmptsp(amqp_url: str, management_url: str,
             tmp_path: Path) -> Iterator[DepartmentClient]:
     assert credentials_main(["apply-amqp", "--dev"], settings=IntakeSettings(
         amqp_url=amqp_url, amqp_management_url=management_url)) == 0

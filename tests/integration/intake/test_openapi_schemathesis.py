@@ -45,7 +45,7 @@ expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]
 
 @pytest.mark.timeout(900)
 def test_schemathesis_finds_nothing_in_intake(start_service: Callable[..., Any], tmp_path: Path,
-                                              amqp_url: str, topology: None) -> None:
+                                              amqp_url: str) -> None:
     url = start_intake(start_service, tmp_path / "state",
                        PANTAU_INTAKE_RATE_PER_SECOND="0")  # no 429s drowning the run
     creds = dev("kota-bandung/dpmptsp")

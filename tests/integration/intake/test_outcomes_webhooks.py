@@ -92,7 +92,7 @@ def delivered_ids(receiver: Receiver) -> list[str]:
 
 
 def test_refusals_reach_the_webhook_signed_in_order_per_case_after_failures(
-        amqp_url: str, topology: None, start_service: Callable[..., Any],
+        amqp_url: str, start_service: Callable[..., Any],
         settings: IntakeSettings) -> None:
     department_queue = TempQueue(amqp_url, FEEDBACK_EXCHANGE, "kota-bandung.dpmptsp")
     case_a, case_b = f"BDG-PBG-{random_tag(8)}", f"BDG-PBG-{random_tag(8)}"
@@ -143,7 +143,7 @@ def test_refusals_reach_the_webhook_signed_in_order_per_case_after_failures(
 
 
 def test_a_410_is_dead_at_once_listed_and_replayed(
-        amqp_url: str, topology: None, start_service: Callable[..., Any],
+        amqp_url: str, start_service: Callable[..., Any],
         settings: IntakeSettings, capsys: pytest.CaptureFixture[str]) -> None:
     event_id = f"e-{uuid.uuid4().hex[:8]}"
     with webhook_receiver([410, 200]) as receiver:
@@ -167,7 +167,7 @@ def test_a_410_is_dead_at_once_listed_and_replayed(
 
 
 def test_a_subscribed_department_gets_its_cases_overdue_events(
-        amqp_url: str, topology: None, start_service: Callable[..., Any],
+        amqp_url: str, start_service: Callable[..., Any],
         settings: IntakeSettings) -> None:
     receipt = f"BDG-PBG-{random_tag(8)}"
     overdue = CaseOverdueV1(receipt_number=receipt, jurisdiction_code="kota-bandung",

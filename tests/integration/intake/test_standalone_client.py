@@ -55,8 +55,8 @@ def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.timeout(900)
 def test_a_venv_with_only_the_sdk_sends_a_signed_event(
-        client_venv: Path, start_service: Callable[..., Any], tmp_path: Path, amqp_url: str,
-        topology: None) -> None:
+        client_venv: Path, start_service: Callable[..., Any], tmp_path: Path,
+        amqp_url: str) -> None:
     url = start_intake(start_service, tmp_path / "state")
     creds = dev("kota-bandung/dpmptsp")
     owned = receipt(tag="SDK")

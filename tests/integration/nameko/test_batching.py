@@ -26,7 +26,7 @@ DELIVERY_LIMIT = 2
 
 
 @pytest.fixture
-def queues(amqp_url: str, topology: None) -> Iterator[WorkQueues]:
+def queues(amqp_url: str) -> Iterator[WorkQueues]:
     """A private quorum work queue and the dead queue its dead letters land in."""
     with work_queues(amqp_url, "btest", delivery_limit=DELIVERY_LIMIT) as names:
         yield names

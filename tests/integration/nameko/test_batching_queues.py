@@ -17,7 +17,7 @@ __all__ = ["queues"]  # the fixture: a private work queue and its dead queue
 
 
 @pytest.fixture
-def second(amqp_url: str, topology: None) -> Iterator[WorkQueues]:
+def second(amqp_url: str) -> Iterator[WorkQueues]:
     with work_queues(amqp_url, "btest2", delivery_limit=DELIVERY_LIMIT) as names:
         yield names
 

@@ -43,7 +43,7 @@ def search(elasticsearch_url: str) -> Iterator[SearchStack]:
 
 
 @pytest.fixture
-def queues(amqp_url: str, topology: None) -> Iterator[WorkQueues]:
+def queues(amqp_url: str) -> Iterator[WorkQueues]:
     """A private quorum work queue and the dead queue its dead letters land in."""
     with work_queues(amqp_url, "ptest", delivery_limit=5) as names:
         yield names

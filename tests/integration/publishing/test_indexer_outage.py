@@ -30,7 +30,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def strict_queues(amqp_url: str, topology: None) -> Iterator[WorkQueues]:
+def strict_queues(amqp_url: str) -> Iterator[WorkQueues]:
     with work_queues(amqp_url, "pout", delivery_limit=1) as names:
         yield names
 

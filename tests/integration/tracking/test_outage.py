@@ -51,7 +51,7 @@ def proxied_schema(postgres_url: str) -> Iterator[tuple[str, str, OutageProxy]]:
 
 
 @pytest.fixture
-def queues(amqp_url: str, topology: None) -> Iterator[WorkQueues]:
+def queues(amqp_url: str) -> Iterator[WorkQueues]:
     with work_queues(amqp_url, "ttrack", delivery_limit=1) as names:
         yield names
 

@@ -34,7 +34,7 @@ def store(database_url: str) -> Iterator[SqlStore]:
     engine.dispose()
 
 
-def test_relay_publishes_each_row_once_in_order(store: SqlStore, amqp_url: str, topology: None,
+def test_relay_publishes_each_row_once_in_order(store: SqlStore, amqp_url: str,
                                                 unique: Callable[[str], str]) -> None:
     jurisdiction_key = "case.updated.kota-bandung"
     handler = TrackingHandler(store, load_catalogue(), FixedClock(T0 + timedelta(hours=1)))

@@ -42,14 +42,14 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def publisher(amqp_url: str, topology: None) -> Iterator[ConfirmingPublisher]:
+def publisher(amqp_url: str) -> Iterator[ConfirmingPublisher]:
     pub = ConfirmingPublisher(amqp_url)
     yield pub
     pub.close()
 
 
 @pytest.fixture
-def queues(amqp_url: str, topology: None) -> Iterator[WorkQueues]:
+def queues(amqp_url: str) -> Iterator[WorkQueues]:
     with work_queues(amqp_url, "tsvc") as names:
         yield names
 
