@@ -44,14 +44,6 @@ def long_time(moment: datetime, timezone: str, lang: str) -> str:
     return f"{long_date(local.date(), lang)}, pukul {local:%H.%M} {zone_label(timezone)}"
 
 
-def short_time(moment: datetime, timezone: str, lang: str) -> str:
-    """Compact form for lists: ``2 Des 2026 14.05 WIB`` / ``2 Dec 2026 14:05 WIB``."""
-    local = _local(moment, timezone)
-    month = MONTHS.get(lang, MONTHS["id"])[local.month - 1][:3]
-    clock = f"{local:%H:%M}" if lang == "en" else f"{local:%H.%M}"
-    return f"{local.day} {month} {local.year} {clock} {zone_label(timezone)}"
-
-
 def days(value: float | None, lang: str) -> str:
     """A working-day count: whole numbers without decimals, else one decimal with the
     language's decimal mark (``4,5`` in Indonesian). ``–`` when unknown."""
