@@ -7,19 +7,19 @@ from __future__ import annotations
 import pytest
 
 from pantau_intake.domain.departments import DepartmentRef
-from pantau_intake.domain.messages import ReceivedMessage, RejectedRecord, Rejection
+from pantau_intake.domain.messages import ReceivedMessage, Refusal, RefusalRecord
 from pantau_intake.service.ingress import IngressHandler
 from tests.unit.intake.fakes import FakeDirectory, FixedClock, RecordingForwarder, body, event
 
 
 class Rejections:
     def __init__(self) -> None:
-        self.dead: list[Rejection] = []
+        self.dead: list[Refusal] = []
 
-    def dead_letter(self, delivery: ReceivedMessage, rejection: Rejection) -> None:
+    def dead_letter(self, delivery: ReceivedMessage, rejection: Refusal) -> None:
         self.dead.append(rejection)
 
-    def feedback(self, department: DepartmentRef, record: RejectedRecord) -> None:
+    def feedback(self, department: DepartmentRef, record: RefusalRecord) -> None:
         pass
 
 

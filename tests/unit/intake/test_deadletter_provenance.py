@@ -159,14 +159,14 @@ def test_services_keep_no_inbound_pantau_or_death_header(headers: dict[str, str]
 
 
 def test_intakes_dead_letter_keeps_no_inbound_pantau_header() -> None:
-    from pantau_intake.adapters.rejections import dead_letter_message
-    from pantau_intake.domain.messages import ReceivedMessage, Rejection
+    from pantau_intake.adapters.refusals import dead_letter_message
+    from pantau_intake.domain.messages import ReceivedMessage, Refusal
 
     inbound = {**FORGED, "x-pantau-origin-user": DPMPTSP, "x-pantau-provenance": "{}",
                "x-death": [death("tracking.accepted")], "plain": "kept"}
     out = dead_letter_message(ReceivedMessage(b"{}", "pantau.ingress", "kota-bandung.dishub.x",
                                               user_id=DISHUB, headers=inbound),
-                              Rejection("forbidden", "not yours"))
+                              Refusal("forbidden", "not yours"))
     headers = dict(out.headers or {})
     assert headers["x-pantau-origin-user"] == DISHUB
     assert headers["x-pantau-origin-exchange"] == "pantau.ingress"

@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from pantau_intake.domain.departments import DepartmentRef
-from pantau_intake.domain.messages import ReceivedMessage, RejectedRecord, Rejection
+from pantau_intake.domain.messages import ReceivedMessage, Refusal, RefusalRecord
 from pantau_intake.service.ingress import IngressHandler
 from tests.unit.intake.fakes import (
     RECEIVED_AT,
@@ -22,13 +22,13 @@ USER = "dept.kota-bandung.dpmptsp"
 
 class RecordingRejections:
     def __init__(self) -> None:
-        self.dead: list[tuple[ReceivedMessage, Rejection]] = []
-        self.told: list[tuple[DepartmentRef, RejectedRecord]] = []
+        self.dead: list[tuple[ReceivedMessage, Refusal]] = []
+        self.told: list[tuple[DepartmentRef, RefusalRecord]] = []
 
-    def dead_letter(self, delivery: ReceivedMessage, rejection: Rejection) -> None:
+    def dead_letter(self, delivery: ReceivedMessage, rejection: Refusal) -> None:
         self.dead.append((delivery, rejection))
 
-    def feedback(self, department: DepartmentRef, record: RejectedRecord) -> None:
+    def feedback(self, department: DepartmentRef, record: RefusalRecord) -> None:
         self.told.append((department, record))
 
 

@@ -1,10 +1,10 @@
 """What the AMQP ingress handles and answers: a received message, a refusal, the record sent back.
 
 ``ReceivedMessage`` is one message as it arrived on ``intake.ingress`` (the parts intake looks
-at). ``Rejection`` is why it was refused (a reason code, a detail, field errors; its wire form is
+at). ``Refusal`` is why it was refused (a reason code, a detail, field errors; its wire form is
 ``as_dict``: the ``x-pantau-reason`` header and the ``event.rejected`` payload's ``rejection``).
-``RejectedRecord`` is what the sending department is told (an ``event.rejected`` payload). Plain
-values; ``service.ingress`` makes them, ``adapters.rejections`` publishes them.
+``RefusalRecord`` is what the sending department is told (an ``event.rejected`` payload). Plain
+values; ``service.ingress`` makes them, ``adapters.refusals`` publishes them.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class ReceivedMessage:
 
 
 @dataclass(frozen=True)
-class Rejection:
+class Refusal:
     """Why a message was refused; ``errors`` are {field, problem, expected}."""
 
     reason: str
@@ -44,12 +44,12 @@ class Rejection:
 
 
 @dataclass(frozen=True)
-class RejectedRecord:
+class RefusalRecord:
     """What the department is told (becomes an ``event.rejected`` payload)."""
 
     event_id: str
     event_source: str
     event_type: str
     receipt_number: str | None
-    rejection: Rejection
+    rejection: Refusal
     rejected_at: datetime

@@ -36,7 +36,7 @@ from pantau_contracts.routing import INTAKE_INGRESS_QUEUE, department_ingress_qu
 from pantau_intake.adapters.accepted_events import SqlAcceptedEvents
 from pantau_intake.adapters.directory import CatalogueDirectory
 from pantau_intake.adapters.forwarder import AmqpForwarder
-from pantau_intake.adapters.rejections import AmqpRejectionSink
+from pantau_intake.adapters.refusals import AmqpRefusalSink
 from pantau_intake.adapters.sql import ledger_engine_for, ping
 from pantau_intake.domain.messages import ReceivedMessage
 from pantau_intake.ingress.failures import unavailable
@@ -102,7 +102,7 @@ class Handler(DependencyProvider):  # type: ignore[misc]
         self.engine = ledger_engine_for(settings.credentials_database_url)
         self.handler = IngressHandler(
             CatalogueDirectory(), AmqpForwarder(self.publisher),
-            AmqpRejectionSink(self.publisher),
+            AmqpRefusalSink(self.publisher),
             trusted_users=[u.strip() for u in settings.intake_trusted_amqp_users.split(",")],
             accepted=SqlAcceptedEvents(self.engine,
                                        keep=float(settings.intake_idempotency_seconds)),

@@ -69,7 +69,7 @@ from pantau_intake.domain.idempotency import (
     RecentEvents,
     content_digest,
 )
-from pantau_intake.domain.messages import ReceivedMessage, RejectedRecord, Rejection
+from pantau_intake.domain.messages import ReceivedMessage, Refusal, RefusalRecord
 from pantau_intake.domain.problems import Problem
 from pantau_intake.domain.store import StoreUnavailable
 from pantau_intake.domain.timing import (
@@ -84,7 +84,7 @@ from pantau_intake.service.ports import (
     EventMetrics,
     Forwarder,
     NoMetrics,
-    RejectionSink,
+    RefusalSink,
     ServiceDirectory,
 )
 
@@ -97,7 +97,7 @@ class IngressHandler:
     """Check, deduplicate, stamp and forward one message; see the module docstring."""
 
     def __init__(self, directory: ServiceDirectory, forwarder: Forwarder,
-                 rejections: RejectionSink, trusted_users: Iterable[str] = (),
+                 rejections: RefusalSink, trusted_users: Iterable[str] = (),
                  accepted: AcceptedEvents | None = None, *, clock: ReceivedClock = utc_now,
                  max_future_skew: float = DEFAULT_MAX_FUTURE_SKEW_SECONDS,
                  metrics: EventMetrics | None = None) -> None:
@@ -128,7 +128,7 @@ class IngressHandler:
         if known == digest:
             return "duplicate"  # already forwarded (a retry); ack without forwarding again
         if known is not None:
-            self._reject(delivery, sender, Rejection(
+            self._reject(delivery, sender, Refusal(
                 "event-id-conflict", "the id was already used for a different event",
                 (FieldProblem("id", "already used for a different event",
                               "a new id for a new event; the same id only for a retry"),)),
@@ -152,7 +152,7 @@ class IngressHandler:
             named = named.decode("utf-8", "replace")
         return DepartmentRef.from_amqp_user(named if isinstance(named, str) else None)
 
-    def refusal(self, delivery: ReceivedMessage) -> Rejection | None:
+    def refusal(self, delivery: ReceivedMessage) -> Refusal | None:
         """Why ``handle`` would refuse ``delivery`` (not counting the accepted-events memory),
         or None; nothing is forwarded, dead-lettered or told."""
         try:
@@ -164,12 +164,12 @@ class IngressHandler:
     def _check(self, delivery: ReceivedMessage, sender: DepartmentRef | None,
                received: datetime) -> ValidatedEvent:
         if len(delivery.body) > MAX_EVENT_BYTES:  # before any parsing: its cost is bounded
-            raise _Refused(Rejection("too-large", f"the message is {len(delivery.body)} bytes",
+            raise _Refused(Refusal("too-large", f"the message is {len(delivery.body)} bytes",
                                      (FieldProblem("body", f"{len(delivery.body)} bytes",
                                                    f"at most {MAX_EVENT_BYTES} bytes"),)))
         media = (delivery.content_type or "").split(";")[0].strip().lower()
         if media not in JSON_TYPES:
-            raise _Refused(Rejection("unsupported-content-type",
+            raise _Refused(Refusal("unsupported-content-type",
                                      f"content type {delivery.content_type!r} is not accepted", (
                 FieldProblem("content_type", f"{delivery.content_type!r}",
                              "application/cloudevents+json"),)))
@@ -177,7 +177,7 @@ class IngressHandler:
         event = _validated(delivery.body, received, self._max_future_skew)
         expected = department_key(event.jurisdiction, event.department, event.type)
         if delivery.routing_key != expected:
-            raise _Refused(Rejection(
+            raise _Refused(Refusal(
                 "routing-key-mismatch", "the routing key does not match the event",
                 (FieldProblem("routing_key", f"{delivery.routing_key!r}", expected),)), event)
         if sender is None:
@@ -186,10 +186,10 @@ class IngressHandler:
         try:
             authorise(sender, event, self._directory)
         except Problem as problem:
-            raise _Refused(Rejection("forbidden", problem.detail, problem.errors), event) from None
+            raise _Refused(Refusal("forbidden", problem.detail, problem.errors), event) from None
         return event
 
-    def _reject(self, delivery: ReceivedMessage, sender: DepartmentRef | None, rejection: Rejection,
+    def _reject(self, delivery: ReceivedMessage, sender: DepartmentRef | None, rejection: Refusal,
                 event: ValidatedEvent | dict[str, Any] | None) -> None:
         self._rejections.dead_letter(delivery, rejection)
         event_type = _type_of(event)
@@ -206,7 +206,7 @@ class IngressHandler:
             event_id = str(ids.get("id") or delivery.message_id or "")
             source, type_ = str(ids.get("source") or ""), str(ids.get("type") or "")
             receipt = None
-        self._rejections.feedback(sender, RejectedRecord(
+        self._rejections.feedback(sender, RefusalRecord(
             event_id=event_id, event_source=source, event_type=type_, receipt_number=receipt,
             rejection=rejection, rejected_at=self._clock()))
 
@@ -223,20 +223,20 @@ def _where(sender: DepartmentRef | None) -> tuple[str | None, str | None]:
     return (sender.jurisdiction, sender.department) if sender is not None else (None, None)
 
 
-def _unknown_sender(delivery: ReceivedMessage, event: ValidatedEvent, operator: bool) -> Rejection:
+def _unknown_sender(delivery: ReceivedMessage, event: ValidatedEvent, operator: bool) -> Refusal:
     expected = DepartmentRef(event.jurisdiction, event.department).amqp_user
     if operator:  # a replay must say whose message it replays: never the event's own claim
-        return Rejection("unknown-sender", "an operator replay must name the department user "
+        return Refusal("unknown-sender", "an operator replay must name the department user "
                          "that published the message", (FieldProblem(
                              REPLAY_AS_HEADER, f"{delivery.headers.get(REPLAY_AS_HEADER)!r}",
                              "the dead letter's authenticated department user_id"),))
-    return Rejection("unknown-sender", "the message does not name a department user",
+    return Refusal("unknown-sender", "the message does not name a department user",
                      (FieldProblem("user_id", f"{delivery.user_id!r} is not a department user",
                                    f"{expected} (set the AMQP user_id property)"),))
 
 
 class _Refused(Exception):
-    def __init__(self, rejection: Rejection,
+    def __init__(self, rejection: Refusal,
                  event: ValidatedEvent | dict[str, Any] | None = None) -> None:
         super().__init__(rejection.reason)
         self.rejection = rejection
@@ -256,7 +256,7 @@ def _refuse_lone_surrogates(body: bytes) -> None:
     where = surrogates.find_lone_surrogate(value)
     if where is not None:
         # no ids in the record: they may be the very text that cannot be encoded
-        raise _Refused(Rejection("invalid-event",
+        raise _Refused(Refusal("invalid-event",
                                  f"the JSON contains a lone UTF-16 surrogate escape at {where}",
                                  (surrogates.problem_at(where),)))
 
@@ -275,8 +275,8 @@ def _validated(body: bytes, received: datetime, max_future_skew: float) -> Valid
     return event
 
 
-def _invalid(exc: ContractViolation) -> Rejection:
-    return Rejection("invalid-event", "the event does not match the contract",
+def _invalid(exc: ContractViolation) -> Refusal:
+    return Refusal("invalid-event", "the event does not match the contract",
                      tuple(exc.problems))
 
 

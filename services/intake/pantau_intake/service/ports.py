@@ -5,8 +5,8 @@ The edge (``service.authentication``, ``service.authorisation``, ``service.accep
 ``SignatureLedger`` (replay memory, atomic insert-if-absent; ``adapters.seen_signatures``),
 ``ServiceDirectory`` (the service catalogue; ``adapters.directory``), ``AcceptedEvents`` (the
 memory of accepted events; ``adapters.accepted_events``), ``Forwarder`` (confirmed publish to
-``pantau.accepted``; ``adapters.forwarder``), ``RejectionSink`` (dead letter and feedback for a
-refused message; ``adapters.rejections``). The status API (``service.event_status``):
+``pantau.accepted``; ``adapters.forwarder``), ``RefusalSink`` (dead letter and feedback for a
+refused message; ``adapters.refusals``). The status API (``service.event_status``):
 ``OutcomeReader`` and ``AcceptedReader``. Per-process implementations that need no I/O live
 next to their use case or domain (``SeenSignatures``, ``RecentEvents``).
 
@@ -33,7 +33,7 @@ from pantau_contracts import ValidatedEvent
 from pantau_intake.domain.authentication import ActiveKey
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.domain.idempotency import AcceptedRecord, EventKey
-from pantau_intake.domain.messages import ReceivedMessage, RejectedRecord, Rejection
+from pantau_intake.domain.messages import ReceivedMessage, Refusal, RefusalRecord
 from pantau_intake.domain.outcomes import EventOutcome
 from pantau_intake.domain.webhooks import (
     Attempt,
@@ -139,12 +139,12 @@ class Forwarder(Protocol):
     def forward(self, events: Sequence[ValidatedEvent]) -> None: ...
 
 
-class RejectionSink(Protocol):
+class RefusalSink(Protocol):
     """Port: where refused messages go. Both methods return only once the broker confirmed."""
 
-    def dead_letter(self, delivery: ReceivedMessage, rejection: Rejection) -> None: ...
+    def dead_letter(self, delivery: ReceivedMessage, rejection: Refusal) -> None: ...
 
-    def feedback(self, department: DepartmentRef, record: RejectedRecord) -> None: ...
+    def feedback(self, department: DepartmentRef, record: RefusalRecord) -> None: ...
 
 
 # --- The status API (``service.event_status``) -------------------------------------------

@@ -1,4 +1,4 @@
-"""``RejectionSink`` on RabbitMQ: dead letters to ``pantau.dlx``, ``event.rejected`` feedback.
+"""``RefusalSink`` on RabbitMQ: dead letters to ``pantau.dlx``, ``event.rejected`` feedback.
 
 A dead letter keeps the department's body and plain headers; its x-pantau-* headers are intake's
 alone (``dead_letter_headers``), and it is published with intake's own ``user_id`` (the
@@ -27,13 +27,13 @@ from pantau_contracts.routing import (
     dead_letter_headers,
 )
 from pantau_intake.domain.departments import DepartmentRef
-from pantau_intake.domain.messages import ReceivedMessage, RejectedRecord, Rejection
+from pantau_intake.domain.messages import ReceivedMessage, Refusal, RefusalRecord
 from pantau_platform.amqp import ConfirmingPublisher, Outgoing, PublishError
 
 log = logging.getLogger(__name__)
 
 
-def dead_letter_message(delivery: ReceivedMessage, rejection: Rejection) -> Outgoing:
+def dead_letter_message(delivery: ReceivedMessage, rejection: Refusal) -> Outgoing:
     # The department's own x-pantau-* / x-death headers are dropped: the dead-letter tool
     # trusts the x-pantau-* headers of a letter intake published, so they must all be ours.
     headers = dead_letter_headers(delivery.headers)
@@ -52,14 +52,14 @@ def dead_letter_message(delivery: ReceivedMessage, rejection: Rejection) -> Outg
                     content_type=delivery.content_type or "application/octet-stream")
 
 
-class AmqpRejectionSink:
+class AmqpRefusalSink:
     def __init__(self, publisher: ConfirmingPublisher) -> None:
         self._publisher = publisher
 
-    def dead_letter(self, delivery: ReceivedMessage, rejection: Rejection) -> None:
+    def dead_letter(self, delivery: ReceivedMessage, rejection: Refusal) -> None:
         self._publisher.publish(dead_letter_message(delivery, rejection))
 
-    def feedback(self, department: DepartmentRef, record: RejectedRecord) -> None:
+    def feedback(self, department: DepartmentRef, record: RefusalRecord) -> None:
         payload = EventRejectedV1(
             event_id=record.event_id, event_source=record.event_source,
             event_type=record.event_type, receipt_number=record.receipt_number, stage="intake",
