@@ -169,6 +169,9 @@ def test_api_search_uses_its_declared_parameters(client: TestClient) -> None:
     narrowed = client.get("/api/v1/cases", params={"overdue": "off", "sort": "nomor",
                                                    "from": "2000-01-01", "size": "1"})
     assert narrowed.json()["results"][0]["receipt_number"] == "BDG-PBG-2026-000002"
+    for stamp in ("0", "1700000000", "20260302"):  # not a full-date, though pydantic reads some
+        off_schema = client.get("/api/v1/cases", params={"to": stamp})
+        assert off_schema.status_code == 422 and off_schema.json()["errors"][0]["field"] == "to"
     unknown = client.get("/api/v1/cases", params={"sort": "acak"})  # outside the schema's enum
     assert unknown.status_code == 400 and unknown.json()["errors"][0]["field"] == "sort"
     assert unknown.headers["content-type"] == "application/problem+json"

@@ -4,11 +4,13 @@ Pantau received the report, ``counted_at`` what the service clock counts, ``late
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BeforeValidator
 
 from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_contracts.vocabulary import PublicStatus
@@ -30,6 +32,18 @@ STATS_SCOPE = Path(description="jurisdiction, department or service",
 # it (ranges, enums, dates); a page past what the index can show, or "from" after "to", is an
 # empty page, not an error (the HTML pages explain those instead).
 TEXT = 200
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _full_date(value: object) -> object:
+    """Only what the schema says (``format: date``, ``YYYY-MM-DD``): pydantic alone would also
+    read ``0`` or ``1700000000`` as a Unix time (a 422 then, like any value off the schema)."""
+    if isinstance(value, str) and not _FULL_DATE.fullmatch(value):
+        raise ValueError("expected a date YYYY-MM-DD")
+    return value
+
+
+FullDate = Annotated[date, BeforeValidator(_full_date)]
 QUALIFIED_CODE = ("A code (`dpmptsp`) or, since codes repeat across jurisdictions, "
                   "`{jurisdiction}/{code}`; a bare code several jurisdictions share needs "
                   "`jurisdiction` (400 otherwise)")
@@ -62,8 +76,8 @@ def search_cases(
     late_reported: bool | None = Query(
         None, description="Only cases with (true) / without (false) a step reported later "
                           "than the tolerance allows"),
-    from_: date | None = Query(None, alias="from", description="Submitted on/after"),
-    to: date | None = Query(None, description="Submitted on/before"),
+    from_: FullDate | None = Query(None, alias="from", description="Submitted on/after"),
+    to: FullDate | None = Query(None, description="Submitted on/before"),
     sort: str | None = Query(None, description="Sort order",
                              json_schema_extra={"enum": list(SORTS)}),
     page: int | None = Query(None, ge=1, le=10_000,
