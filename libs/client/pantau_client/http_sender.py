@@ -94,56 +94,48 @@ class HttpSender:
         self._client.close()
 
     def _get(self, target: str, *, missing_ok: bool = False) -> dict[str, Any] | None:
-        delay = 0.5
         base = self._url.copy_with(raw_path=b"/")
         path = self._target.removesuffix("/v1/events") + target  # keeps a base path prefix
-        for attempt in range(1, self._attempts + 1):
+
+        def attempt() -> httpx.Response:
             auth = sign_request(self._secret, b"", key_id=self._key_id, method="GET",
                                 target=path)
+            return self._client.get(base.join(path), headers=auth)
+        return self._exchange(attempt, 200, missing_ok=missing_ok)
+
+    def _post(self, body: bytes, content_type: str,
+              extra: dict[str, str] | None = None) -> dict[str, Any]:
+        signed = {"Content-Type": content_type, **(extra or {})}
+
+        def attempt() -> httpx.Response:
+            headers = {**signed, **sign_request(self._secret, body, key_id=self._key_id,
+                                                target=self._target, headers=signed)}
+            return self._client.post(self._url, content=body, headers=headers)
+        answer = self._exchange(attempt, 202)
+        assert answer is not None
+        return answer
+
+    def _exchange(self, attempt: Callable[[], httpx.Response], success: int, *,
+                  missing_ok: bool = False) -> dict[str, Any] | None:
+        """Run ``attempt`` (it signs anew each time: intake accepts a signature once) until it
+        answers ``success``; connection errors, 429 and 503 are retried with backoff honouring
+        ``Retry-After``; a 404 is None when ``missing_ok``; anything else raises ``Refused``."""
+        delay = 0.5
+        for number in range(1, self._attempts + 1):
             try:
-                response = self._client.get(base.join(path), headers=auth)
+                response = attempt()
             except httpx.TransportError:
-                if attempt == self._attempts:
+                if number == self._attempts:
                     raise
                 time.sleep(delay)
                 delay *= 2
                 continue
-            if response.status_code == 200:
+            if response.status_code == success:
                 answer: dict[str, Any] = response.json()
                 return answer
             if response.status_code == 404 and missing_ok:
                 return None
-            if response.status_code in (429, 503) and attempt < self._attempts:
-                retry_after = response.headers.get("Retry-After", "")
-                time.sleep(float(retry_after) if retry_after.isdigit() else delay)
-                delay *= 2
-                continue
-            try:
-                problem = response.json()
-            except ValueError:
-                problem = {"status": response.status_code, "detail": response.text}
-            raise Refused(problem)
-        raise AssertionError("unreachable")
-
-    def _post(self, body: bytes, content_type: str,
-              extra: dict[str, str] | None = None) -> dict[str, Any]:
-        delay = 0.5
-        signed = {"Content-Type": content_type, **(extra or {})}
-        for attempt in range(1, self._attempts + 1):
-            headers = {**signed, **sign_request(self._secret, body, key_id=self._key_id,
-                                                target=self._target, headers=signed)}
-            try:
-                response = self._client.post(self._url, content=body, headers=headers)
-            except httpx.TransportError:
-                if attempt == self._attempts:
-                    raise
-                time.sleep(delay)
-                delay *= 2
-                continue
-            if response.status_code == 202:
-                result: dict[str, Any] = response.json()
-                return result
-            if response.status_code in (429, 503) and attempt < self._attempts:
+            if response.status_code in (429, 503) and number < self._attempts:
                 retry_after = response.headers.get("Retry-After", "")
                 time.sleep(float(retry_after) if retry_after.isdigit() else delay)
                 delay *= 2
