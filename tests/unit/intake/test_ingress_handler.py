@@ -79,7 +79,7 @@ def test_routing_key_must_match_source_and_type() -> None:
     assert rejections.dead[0][1].reason == "routing-key-mismatch"
     department, record = rejections.told[0]
     assert department == DepartmentRef("kota-bandung", "dpmptsp")
-    assert record.rejection.reason == "routing-key-mismatch"
+    assert record.refusal.reason == "routing-key-mismatch"
 
 
 def test_user_must_be_the_sources_department() -> None:
@@ -207,7 +207,7 @@ def test_a_sender_setting_pantaureceived_is_dead_lettered_and_told() -> None:
     assert [e.field for e in rejection.errors] == ["pantaureceived"]
     (department, record), = rejections.told
     assert department == DepartmentRef("kota-bandung", "dpmptsp")
-    assert record.event_id == ev["id"] and record.rejection.reason == "invalid-event"
+    assert record.event_id == ev["id"] and record.refusal.reason == "invalid-event"
     assert record.rejected_at == RECEIVED_AT
     assert not forwarder.forwarded
 
@@ -250,7 +250,7 @@ def test_another_departments_receipt_is_forbidden() -> None:
     assert error.field == "data.receipt_number"
     assert error.expected == "a receipt number starting with one of: BDG-PBG-, BDG-SLF-"
     (_dept, record), = rejections.told
-    assert record.rejection.reason == "forbidden"
+    assert record.refusal.reason == "forbidden"
     # an operator replay acts as the event's department: the same rule applies
     assert handler.handle(delivery(body(event(receipt_number="BDG-KE-2026-000778")),
                                    user="pantau")) == "rejected"

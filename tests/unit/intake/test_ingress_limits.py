@@ -35,7 +35,7 @@ def test_a_message_over_the_limit_is_dead_lettered_as_too_large() -> None:
     assert rejection.reason == "too-large"
     assert rejection.errors[0].field == "body"
     (_, told), = rejections.told  # the department hears of it on its feedback queue
-    assert told.rejection.reason == "too-large" and told.event_id == "m1"
+    assert told.refusal.reason == "too-large" and told.event_id == "m1"
 
 
 def test_the_size_is_checked_before_anything_reads_the_body(

@@ -33,12 +33,12 @@ from pantau_platform.amqp import ConfirmingPublisher, Outgoing, PublishError
 log = logging.getLogger(__name__)
 
 
-def dead_letter_message(delivery: ReceivedMessage, rejection: Refusal) -> Outgoing:
+def dead_letter_message(delivery: ReceivedMessage, refusal: Refusal) -> Outgoing:
     # The department's own x-pantau-* / x-death headers are dropped: the dead-letter tool
     # trusts the x-pantau-* headers of a letter intake published, so they must all be ours.
     headers = dead_letter_headers(delivery.headers)
     headers.update({
-        REASON_HEADER: json.dumps(rejection.as_dict(), ensure_ascii=False),
+        REASON_HEADER: json.dumps(refusal.as_dict(), ensure_ascii=False),
         ORIGIN_EXCHANGE_HEADER: delivery.exchange,
         ORIGIN_ROUTING_KEY_HEADER: delivery.routing_key,
         ORIGIN_QUEUE_HEADER: INTAKE_INGRESS_QUEUE,
@@ -56,15 +56,15 @@ class AmqpRefusalSink:
     def __init__(self, publisher: ConfirmingPublisher) -> None:
         self._publisher = publisher
 
-    def dead_letter(self, delivery: ReceivedMessage, rejection: Refusal) -> None:
-        self._publisher.publish(dead_letter_message(delivery, rejection))
+    def dead_letter(self, delivery: ReceivedMessage, refusal: Refusal) -> None:
+        self._publisher.publish(dead_letter_message(delivery, refusal))
 
     def feedback(self, department: DepartmentRef, record: RefusalRecord) -> None:
         payload = EventRejectedV1(
             event_id=record.event_id, event_source=record.event_source,
             event_type=record.event_type, receipt_number=record.receipt_number, stage="intake",
-            reason=record.rejection.reason, detail=record.rejection.detail,
-            errors=tuple(p.as_dict() for p in record.rejection.errors),
+            reason=record.refusal.reason, detail=record.refusal.detail,
+            errors=tuple(p.as_dict() for p in record.refusal.errors),
             rejected_at=record.rejected_at)
         event = make_event(type="event.rejected", source=f"/{department.jurisdiction}/intake",
                            data=payload, subject=record.receipt_number)

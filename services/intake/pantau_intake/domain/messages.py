@@ -51,5 +51,5 @@ class RefusalRecord:
     event_source: str
     event_type: str
     receipt_number: str | None
-    rejection: Refusal
+    refusal: Refusal
     rejected_at: datetime

@@ -119,7 +119,7 @@ class IngressHandler:
             event = self._check(delivery, sender, received)
         except _Refused as refused:
             self._metrics.received(_type_of(refused.event), *_where(sender))
-            self._reject(delivery, sender, refused.rejection, refused.event)
+            self._reject(delivery, sender, refused.refusal, refused.event)
             return "rejected"
         self._metrics.received(event.type, *_where(sender))
         digest = content_digest(event)
@@ -158,7 +158,7 @@ class IngressHandler:
         try:
             self._check(delivery, self.sender(delivery), self._clock())
         except _Refused as refused:
-            return refused.rejection
+            return refused.refusal
         return None
 
     def _check(self, delivery: ReceivedMessage, sender: DepartmentRef | None,
@@ -189,13 +189,13 @@ class IngressHandler:
             raise _Refused(Refusal("forbidden", problem.detail, problem.errors), event) from None
         return event
 
-    def _reject(self, delivery: ReceivedMessage, sender: DepartmentRef | None, rejection: Refusal,
+    def _reject(self, delivery: ReceivedMessage, sender: DepartmentRef | None, refusal: Refusal,
                 event: ValidatedEvent | dict[str, Any] | None) -> None:
-        self._rejections.dead_letter(delivery, rejection)
+        self._rejections.dead_letter(delivery, refusal)
         event_type = _type_of(event)
-        self._metrics.refused(event_type, *_where(sender), rejection.reason)
+        self._metrics.refused(event_type, *_where(sender), refusal.reason)
         self._metrics.dead_lettered("intake.ingress", event_type, *_where(sender),
-                                    rejection.reason)
+                                    refusal.reason)
         if sender is None:
             return  # nobody authenticated to tell; the dead letter keeps the reason
         if isinstance(event, ValidatedEvent):
@@ -208,7 +208,7 @@ class IngressHandler:
             receipt = None
         self._rejections.feedback(sender, RefusalRecord(
             event_id=event_id, event_source=source, event_type=type_, receipt_number=receipt,
-            rejection=rejection, rejected_at=self._clock()))
+            refusal=refusal, rejected_at=self._clock()))
 
 
 def _type_of(event: ValidatedEvent | dict[str, Any] | None) -> str | None:
@@ -236,10 +236,10 @@ def _unknown_sender(delivery: ReceivedMessage, event: ValidatedEvent, operator: 
 
 
 class _Refused(Exception):
-    def __init__(self, rejection: Refusal,
+    def __init__(self, refusal: Refusal,
                  event: ValidatedEvent | dict[str, Any] | None = None) -> None:
-        super().__init__(rejection.reason)
-        self.rejection = rejection
+        super().__init__(refusal.reason)
+        self.refusal = refusal
         self.event = event
 
 
