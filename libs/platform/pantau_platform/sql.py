@@ -60,7 +60,7 @@ def create_tables(engine: sa.Engine, metadata: sa.MetaData, lock_id: int) -> Non
     the ledger engines run in autocommit where a transaction lock would end at once) so
     concurrently starting replicas create each table exactly once."""
     if engine.dialect.name != "postgresql":
-        metadata.create_all(engine)
+        _create_racing(engine, metadata)
         return
     with engine.connect() as connection:
         connection.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": lock_id})
@@ -70,6 +70,22 @@ def create_tables(engine: sa.Engine, metadata: sa.MetaData, lock_id: int) -> Non
         finally:
             connection.execute(sa.text("SELECT pg_advisory_unlock(:id)"), {"id": lock_id})
             connection.commit()
+
+
+def _create_racing(engine: sa.Engine, metadata: sa.MetaData, attempts: int = 5) -> None:
+    """SQLite has no advisory lock: processes sharing one file (intake's HTTP, ingress and
+    outcomes processes in development) may create the same table at the same moment. The loser
+    sees "already exists" or "database is locked"; ``create_all`` checks first, so trying again
+    finds the winner's table."""
+    for attempt in range(1, attempts + 1):
+        try:
+            metadata.create_all(engine)
+            return
+        except sa.exc.OperationalError as exc:
+            transient = "already exists" in str(exc) or "locked" in str(exc)
+            if not transient or attempt == attempts:
+                raise
+            time.sleep(0.05 * attempt)
 
 
 def ledger_engine_for(url: str) -> sa.Engine:

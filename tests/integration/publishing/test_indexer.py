@@ -57,7 +57,7 @@ def test_indexer_batches_versions_and_dead_letters(
                 dead.append(message)
         return len(dead) >= 2
 
-    wait_for(dead_lettered, timeout=20, message="two dead letters")
+    wait_for(dead_lettered, timeout=60, message="two dead letters")
     reasons = [json.loads(m.headers[REASON_HEADER]) for m in dead]
     assert {r["reason"] for r in reasons} == {"contract-violation"}
     assert any(e["field"] == "data.case.nik" for r in reasons for e in r["errors"])

@@ -31,7 +31,9 @@ def test_start_status_stop_two_processes(tmp_path: Path) -> None:
     first, started = supervisor.start("one", SLEEPER, ["-u", "SECRET", "WHO=one"], base)
     second, _ = supervisor.start("two", SLEEPER, ["WHO=two"], base)
     assert started and first != second
-    assert supervisor.pid("one") == first and supervisor.pid("two") == second
+    # a child may still be between fork and exec (its /proc cmdline the parent's) for a moment
+    wait_for(lambda: supervisor.pid("one") == first and supervisor.pid("two") == second,
+             message="both processes recognised as ours")
     wait_for(lambda: "env one None" in (tmp_path / "logs" / "one.log").read_text())
     wait_for(lambda: "env two the other's database" in (tmp_path / "logs" / "two.log").read_text())
     again, started_again = supervisor.start("one", SLEEPER, ["WHO=one"], base)

@@ -5,6 +5,7 @@ event, relayed in the same batches)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from pantau_contracts.envelope import event_to_json, make_event
@@ -26,6 +27,19 @@ from pantau_tracking.domain.case import Case
 from pantau_tracking.domain.lifecycle import Inbound, Refusal
 from pantau_tracking.domain.public_record import case_sla, to_public
 from pantau_tracking.service.ports import OutboxMessage
+
+MAX_MESSAGE_ID = 200  # the outbox's message_id column holds 300; ids are the dedup key
+
+
+def about_event(kind: str, event: Inbound) -> str:
+    """The id of tracking's message about a department's event: ``kind:source:id`` while it fits
+    the outbox column, else ``kind:sha256:<digest of source NUL id>`` — a source and an id each
+    at the contract's maximum would not fit, and the id must stay deterministic (redelivery)."""
+    readable = f"{kind}:{event.source}:{event.event_id}"
+    if len(readable) <= MAX_MESSAGE_ID:
+        return readable
+    digest = hashlib.sha256(f"{event.source}\0{event.event_id}".encode()).hexdigest()
+    return f"{kind}:sha256:{digest}"
 
 
 def tracking_source(jurisdiction: str) -> str:
@@ -60,7 +74,7 @@ def case_overdue(case: Case, now: datetime) -> OutboxMessage:
 
 def event_rejected(event: Inbound, refusal: Refusal, now: datetime) -> OutboxMessage:
     """``event.rejected`` back to the department on ``pantau.feedback``."""
-    message_id = f"rejected:{event.source}:{event.event_id}"
+    message_id = about_event("rejected", event)
     data = EventRejectedV1(event_id=event.event_id, event_source=event.source,
                            event_type=event.type, receipt_number=event.receipt_number,
                            stage="tracking", reason=refusal.reason, detail=refusal.detail,
@@ -76,7 +90,7 @@ def event_rejected(event: Inbound, refusal: Refusal, now: datetime) -> OutboxMes
 def event_applied(event: Inbound, case: Case, now: datetime) -> OutboxMessage:
     """``event.applied`` on ``pantau.feedback`` with key ``applied.{j}.{d}``: read by intake's
     outcomes process only (the departments' feedback queues are bound to ``{j}.{d}``)."""
-    message_id = f"applied:{event.source}:{event.event_id}"
+    message_id = about_event("applied", event)
     data = EventAppliedV1(event_id=event.event_id, event_source=event.source,
                           event_type=event.type, receipt_number=event.receipt_number,
                           revision=case.revision, applied_at=now)
