@@ -144,10 +144,12 @@ def work_queues(amqp_url: str, prefix: str, delivery_limit: int = 5) -> Iterator
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 15.0, interval: float = 0.05,
-             message: str = "condition") -> object:
+             message: str | Callable[[], str] = "condition") -> object:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds.
 
     Tests wait on observable events (a row, a document, a message) with this — never ``sleep``.
+    ``message`` may be a callable, evaluated only on failure, so that a process's log is read
+    when the wait gives up rather than when it starts (then it is usually still empty).
     """
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
@@ -159,7 +161,8 @@ def wait_for(predicate: Callable[[], object], timeout: float = 15.0, interval: f
         except Exception as exc:  # noqa: BLE001 - keep polling; report the last error at the end
             last_error = exc
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}"
+    text = message() if callable(message) else message
+    raise AssertionError(f"timed out after {timeout}s waiting for {text}"
                          + (f" (last error: {last_error!r})" if last_error else ""))
 
 

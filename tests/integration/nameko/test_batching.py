@@ -105,7 +105,7 @@ def test_batches_form_by_size_and_by_time(harness: Harness) -> None:
     publish(harness.amqp_url, harness.queues.work, [{"id": i} for i in range(12)])
     service = harness.start(size=5, wait_ms=300)
     wait_for(lambda: sum(len(b) for b in harness.done()) == 12, timeout=30,
-             message="12 messages handled\n" + service.log())
+             message=lambda: "12 messages handled\n" + service.log())
     # N: two full batches; T: the remaining two go after the wait, without a third full batch
     assert [len(b["ids"]) for b in harness.batches()] == [5, 5, 2]
     assert [i for b in harness.done() for i in b] == list(range(12))  # queue order kept
@@ -121,7 +121,7 @@ def test_acks_only_after_the_method_returned(harness: Harness) -> None:
     publish(harness.amqp_url, harness.queues.work, [{"id": i, "hold": True} for i in range(3)])
     service = harness.start(size=5, wait_ms=100)
     wait_for(lambda: (harness.dir / "started").exists(), timeout=20,
-             message="method running\n" + service.log())
+             message=lambda: "method running\n" + service.log())
     assert ready(harness.amqp_url, harness.queues.work) == 0  # all three held by the worker
     service.proc.send_signal(signal.SIGKILL)  # dies inside the method: nothing may be acked
     service.proc.wait(timeout=10)
@@ -198,7 +198,7 @@ def test_an_unknown_error_retried_in_process_is_applied_without_a_redelivery(
     publish(harness.amqp_url, harness.queues.work, [{"id": 1}, {"id": 2, "flake": 2}])
     service = harness.start(size=5, wait_ms=200)  # default: 3 in-process retries
     wait_for(lambda: harness.done() == [[1, 2]], timeout=30,
-             message="the batch applied once\n" + service.log())
+             message=lambda: "the batch applied once\n" + service.log())
     assert [b["counts"] for b in harness.batches()] == [[0, 0]] * 3
     wait_for(lambda: ready(harness.amqp_url, harness.queues.work) == 0, timeout=10,
              message="queue drained")
@@ -247,7 +247,7 @@ def test_readyz_reports_what_the_process_waits_for(harness: Harness) -> None:
     service = harness.start(size=5, wait_ms=100, BATCHTEST_HEALTH_PORT=str(port))
     wait_for(lambda: get(f"{base}/readyz") == (200, {"status": "ready", "waiting_for": [],
                                                      "since": None}),
-             timeout=20, message="ready before any outage\n" + service.log())
+             timeout=20, message=lambda: "ready before any outage\n" + service.log())
     (harness.dir / "outage").write_text("1")
     publish(harness.amqp_url, harness.queues.work, [{"id": 1, "outage": True}])
 
@@ -267,7 +267,7 @@ def test_readyz_reports_what_the_process_waits_for(harness: Harness) -> None:
 
     (harness.dir / "outage").unlink()  # the dependency is back
     wait_for(lambda: harness.done() == [[1], [2]], timeout=30,
-             message="applied after the outage, in order\n" + service.log())
+             message=lambda: "applied after the outage, in order\n" + service.log())
     wait_for(lambda: get(f"{base}/readyz")[0] == 200, timeout=10, message="ready again")
     assert all(b["counts"] == [0] for b in harness.batches())
     assert take_all(harness.amqp_url, harness.queues.dead) == []
@@ -297,14 +297,15 @@ def test_reconnects_after_the_broker_closed_its_connection(harness: Harness,
                                                            management_url: str) -> None:
     publish(harness.amqp_url, harness.queues.work, [{"id": 1}])
     service = harness.start(size=5, wait_ms=50)
-    wait_for(lambda: [1] in harness.done(), timeout=20, message="first message\n" + service.log())
+    wait_for(lambda: [1] in harness.done(), timeout=20,
+             message=lambda: "first message\n" + service.log())
     (name,) = wait_for(lambda: consumer_connections(management_url, harness.amqp_url,
                                                     harness.queues.work),
                        timeout=30, message="the consumer seen by management")  # type: ignore
     close_connection(management_url, name)
     publish(harness.amqp_url, harness.queues.work, [{"id": 2}])
     wait_for(lambda: [2] in harness.done(), timeout=30,
-             message="a message after reconnecting\n" + service.log())
+             message=lambda: "a message after reconnecting\n" + service.log())
     assert "reconnecting" in service.log()
     wait_for(lambda: ready(harness.amqp_url, harness.queues.work) == 0, timeout=10,
              message="queue drained")

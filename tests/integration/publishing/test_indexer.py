@@ -45,7 +45,7 @@ def test_indexer_batches_versions_and_dead_letters(
         return all((doc := get_source(search, f"IDX-{i:04d}-2026")) and doc["revision"] == 2
                    for i in range(30))
 
-    wait_for(all_indexed, timeout=30, message="60 events indexed\n" + indexer.log())
+    wait_for(all_indexed, timeout=60, message=lambda: "60 events indexed\n" + indexer.log())
     assert get_source(search, "IDX-BAD-2026") is None
 
     dead: list[Any] = []

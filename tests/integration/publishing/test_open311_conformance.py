@@ -91,7 +91,7 @@ def portal() -> Iterator[str]:
             Path(state) / "portal.log")
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_for(lambda: _up(base), timeout=30, message="portal up\n" + process.log())
+            wait_for(lambda: _up(base), timeout=30, message=lambda: "portal up\n" + process.log())
             yield base
         finally:
             process.stop()

@@ -240,7 +240,7 @@ def test_the_indexer_process_takes_case_updated_v1_and_v2(
     def indexed() -> bool:
         return all(get_source(search, f"MIX-000{i}-2026") for i in (1, 2))
 
-    wait_for(indexed, timeout=30, message="both versions indexed\n" + indexer.log())
+    wait_for(indexed, timeout=30, message=lambda: "both versions indexed\n" + indexer.log())
     old, new = get_source(search, "MIX-0001-2026"), get_source(search, "MIX-0002-2026")
     assert old is not None and new is not None
     assert old["late_reported"] is False and old["reporting_delays"] == [0, 0]

@@ -101,7 +101,7 @@ def test_a_database_outage_holds_the_batch_and_applies_it_afterwards(
 
     try:
         wait_for(lambda: f"consuming {queues.work}" in tracking.log(), timeout=30,
-                 message="tracking consuming\n" + tracking.log())
+                 message=lambda: "tracking consuming\n" + tracking.log())
         assert readiness(health) == (200, {"status": "ready", "waiting_for": [], "since": None})
         publish(amqp_url, queues.work, [event("case.submitted", first, 1)])
         wait_for(lambda: revisions(first) == [1], timeout=30, message="first case.updated")
@@ -115,7 +115,8 @@ def test_a_database_outage_holds_the_batch_and_applies_it_afterwards(
             code, body = readiness(health)
             return code == 503 and body["detail"] == "waiting for database"
 
-        wait_for(degraded, timeout=30, message="readyz: waiting for database\n" + tracking.log())
+        wait_for(degraded, timeout=30,
+                 message=lambda: "readyz: waiting for database\n" + tracking.log())
         # long enough for the old requeue path to have dead-lettered (delivery limit 1): the
         # overdue timer has failed several times meanwhile, each tick 0.5 s apart
         wait_for(lambda: tracking.log().count("overdue scan: database unavailable") >= 4,
