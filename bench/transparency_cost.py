@@ -77,9 +77,9 @@ from pantau_tracking.adapters.clock import SystemClock
 from pantau_tracking.adapters.database import create_engine, migrate
 from pantau_tracking.adapters.schema import case_history
 from pantau_tracking.adapters.store import SqlStore
-from pantau_tracking.domain.lifecycle import Accepted, Inbound, apply_event, open_case
+from pantau_tracking.domain.lifecycle import Accepted, ReceivedEvent, apply_event, open_case
 from pantau_tracking.domain.public_record import log_leaf
-from pantau_tracking.service.handler import TrackingHandler, to_inbound
+from pantau_tracking.service.handler import TrackingHandler, as_event
 from pantau_transparency import sql as transparency_sql
 from pantau_transparency.keys import Signer
 from pantau_transparency.leaf import Leaf
@@ -103,7 +103,7 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def case_events(receipt: str, base: datetime) -> list[Inbound]:
+def case_events(receipt: str, base: datetime) -> list[ReceivedEvent]:
     """The 4 accepted events of one case, as tracking gets them (validated, intake-stamped)."""
     out = []
     for seq, (event_type, data) in enumerate(STEPS, start=1):
@@ -112,11 +112,11 @@ def case_events(receipt: str, base: datetime) -> list[Inbound]:
             type=event_type, source="/kota-bandung/dpmptsp", subject=receipt, sequence=seq,
             data={"receipt_number": receipt, **data}, time=claimed))
         event = stamp_received(validate_event(body), claimed + timedelta(seconds=30))
-        out.append(to_inbound(event, claimed))
+        out.append(as_event(event, claimed))
     return out
 
 
-def batches(prefix: str, cases: int, size: int) -> list[list[Inbound]]:
+def batches(prefix: str, cases: int, size: int) -> list[list[ReceivedEvent]]:
     """``cases`` cases' events, step by step across cases (as in bench.tracking_throughput),
     cut into batches of ``size``."""
     base = datetime.now(UTC) - timedelta(hours=2)
@@ -196,7 +196,7 @@ def timed(cpu: CpuClock, work: Callable[[], Any]) -> tuple[Timing, Any]:
     return (time.perf_counter() - t0, cpu.now() - c0), result
 
 
-def timed_batch(cpu: CpuClock, handler: TrackingHandler, batch: list[Inbound]) -> Timing:
+def timed_batch(cpu: CpuClock, handler: TrackingHandler, batch: list[ReceivedEvent]) -> Timing:
     timing, failures = timed(cpu, lambda: handler.handle_batch(batch))
     if failures:
         raise RuntimeError(f"{len(failures)} event(s) failed: {failures[0].error}")

@@ -27,7 +27,7 @@ from pantau_intake.domain.idempotency import AcceptedRecord, content_digest
 from pantau_tracking.adapters.database import create_engine, migrate
 from pantau_tracking.adapters.schema import applicants, case_history, processed_events
 from pantau_tracking.adapters.store import SqlStore
-from pantau_tracking.service.handler import TrackingHandler, to_inbound
+from pantau_tracking.service.handler import TrackingHandler, as_event
 from tests.integration.tracking.helpers import FixedClock
 
 pytestmark = pytest.mark.integration
@@ -92,7 +92,7 @@ def test_tracking_stores_the_largest_values(store: SqlStore) -> None:
     handler = TrackingHandler(store, load_catalogue(), FixedClock(T0 + timedelta(days=1)),
                               pending_timeout=timedelta(minutes=10))
     accepted = [validate_event(json.dumps(raw).encode()) for raw in maximal_events()]
-    failures = handler.handle_batch([to_inbound(e, e.time) for e in accepted])
+    failures = handler.handle_batch([as_event(e, e.time) for e in accepted])
     assert failures == []
     case = store.get_case(RECEIPT)
     assert case is not None and case.last_sequence == MAX_SEQUENCE
@@ -119,7 +119,7 @@ def test_tracking_buffers_an_event_with_the_largest_values(store: SqlStore) -> N
                               pending_timeout=timedelta(minutes=10))
     first, *_rest, last = maximal_events()
     accepted = [validate_event(json.dumps(raw).encode()) for raw in (first, last)]
-    assert handler.handle_batch([to_inbound(e, e.time) for e in accepted]) == []
+    assert handler.handle_batch([as_event(e, e.time) for e in accepted]) == []
     case = store.get_case(RECEIPT)
     assert case is not None and case.revision == 1  # the last one waits for the gap
 

@@ -18,8 +18,8 @@ from pantau_tracking.adapters.retention import RetentionPurger
 from pantau_tracking.adapters.schema import applicants, cases
 from pantau_tracking.adapters.store import SqlStore
 from pantau_tracking.cli import purge
-from pantau_tracking.domain.lifecycle import Inbound
-from pantau_tracking.service.handler import TrackingHandler, to_inbound
+from pantau_tracking.domain.lifecycle import ReceivedEvent
+from pantau_tracking.service.handler import TrackingHandler, as_event
 from pantau_tracking.settings import TrackingSettings
 
 from .helpers import T0, FixedClock, department_event
@@ -44,9 +44,9 @@ def handler(store: SqlStore) -> TrackingHandler:
     return TrackingHandler(store, load_catalogue(), FixedClock(T0 + timedelta(days=1)))
 
 
-def ev(*args: object, **kwargs: object) -> Inbound:
+def ev(*args: object, **kwargs: object) -> ReceivedEvent:
     event = validate_event(department_event(*args, **kwargs))  # type: ignore[arg-type]
-    return to_inbound(event, event.time)
+    return as_event(event, event.time)
 
 
 def submit(handler: TrackingHandler, receipt: str, closed_ago: timedelta | None,

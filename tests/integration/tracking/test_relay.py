@@ -18,7 +18,7 @@ from pantau_contracts.routing import CASES_EXCHANGE
 from pantau_tracking.adapters.database import create_engine, migrate
 from pantau_tracking.adapters.relay import OutboxRelay, relay_publisher
 from pantau_tracking.adapters.store import SqlStore
-from pantau_tracking.service.handler import TrackingHandler, to_inbound
+from pantau_tracking.service.handler import TrackingHandler, as_event
 from tests.conftest import wait_for
 
 from .helpers import T0, FixedClock, department_event
@@ -39,8 +39,8 @@ def test_relay_publishes_each_row_once_in_order(store: SqlStore, amqp_url: str,
     jurisdiction_key = "case.updated.kota-bandung"
     handler = TrackingHandler(store, load_catalogue(), FixedClock(T0 + timedelta(hours=1)))
     prefix = unique("RELAY")
-    events = [to_inbound(validate_event(department_event("case.submitted", f"{prefix}-{i:03d}")),
-                         T0) for i in range(60)]
+    events = [as_event(validate_event(department_event("case.submitted", f"{prefix}-{i:03d}")),
+                       T0) for i in range(60)]
     handler.handle_batch(events)
     with Connection(amqp_url) as connection:
         channel = connection.channel()

@@ -18,7 +18,7 @@ from pantau_platform.amqp import Outgoing
 from pantau_tracking.adapters.database import create_engine, migrate
 from pantau_tracking.adapters.relay import OutboxRelay
 from pantau_tracking.adapters.store import SqlStore
-from pantau_tracking.service.handler import TrackingHandler, to_inbound
+from pantau_tracking.service.handler import TrackingHandler, as_event
 
 from .helpers import T0, FixedClock, department_event
 
@@ -48,7 +48,7 @@ def test_the_relay_continues_the_trace_stored_with_the_row(store: SqlStore, uniq
     tracing.configure("tracking")  # as every process does at start (export off)
     handler = TrackingHandler(store, load_catalogue(), FixedClock(T0 + timedelta(hours=1)))
     receipt = unique("TRACE")
-    event = to_inbound(validate_event(department_event("case.submitted", receipt)), T0)
+    event = as_event(validate_event(department_event("case.submitted", receipt)), T0)
     handler.handle_batch([dataclasses.replace(event, traceparent=APPLY, tracestate="k=v")])
     publisher = Captured()
     OutboxRelay(store, publisher).flush()

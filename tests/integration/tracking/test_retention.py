@@ -17,8 +17,8 @@ from pantau_tracking.adapters.database import create_engine, migrate
 from pantau_tracking.adapters.retention import RetentionPurger
 from pantau_tracking.adapters.schema import cases, outbox, processed_events
 from pantau_tracking.adapters.store import SqlStore
-from pantau_tracking.domain.lifecycle import Inbound
-from pantau_tracking.service.handler import TrackingHandler, to_inbound
+from pantau_tracking.domain.lifecycle import ReceivedEvent
+from pantau_tracking.service.handler import TrackingHandler, as_event
 
 from .helpers import T0, FixedClock, department_event
 
@@ -39,9 +39,9 @@ def handler(store: SqlStore) -> TrackingHandler:
     return TrackingHandler(store, load_catalogue(), FixedClock(T0 + timedelta(days=1)))
 
 
-def ev(*args: object, **kwargs: object) -> Inbound:
+def ev(*args: object, **kwargs: object) -> ReceivedEvent:
     event = validate_event(department_event(*args, **kwargs))  # type: ignore[arg-type]
-    return to_inbound(event, event.time)
+    return as_event(event, event.time)
 
 
 def count(store: SqlStore, table: sa.Table, *where: Any) -> int:

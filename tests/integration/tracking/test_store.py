@@ -21,8 +21,8 @@ from pantau_contracts.registry import validate_event
 from pantau_tracking.adapters.database import MIGRATIONS, create_engine, migrate
 from pantau_tracking.adapters.schema import case_history, outbox
 from pantau_tracking.adapters.store import SqlStore
-from pantau_tracking.domain.lifecycle import Inbound
-from pantau_tracking.service.handler import TrackingHandler, to_inbound
+from pantau_tracking.domain.lifecycle import ReceivedEvent
+from pantau_tracking.service.handler import TrackingHandler, as_event
 from pantau_transparency.keys import Signer
 from pantau_transparency.leaf import Leaf, format_time
 from pantau_transparency.merkle import leaf_hash, verify_inclusion
@@ -50,13 +50,13 @@ def handler(store: SqlStore) -> TrackingHandler:
                            pending_timeout=timedelta(minutes=10))
 
 
-def ev(*args: object, received: datetime | None = None, **kwargs: object) -> Inbound:
+def ev(*args: object, received: datetime | None = None, **kwargs: object) -> ReceivedEvent:
     """An accepted event; stamped by intake at ``received`` if given, else unstamped (then
     received = its claimed time)."""
     event = validate_event(department_event(*args, **kwargs))  # type: ignore[arg-type]
     if received is not None:
         event = stamp_received(event, received)
-    return to_inbound(event, event.time)
+    return as_event(event, event.time)
 
 
 def outbox_rows(store: SqlStore, *, applied: bool = False) -> list[dict[str, object]]:
@@ -100,7 +100,7 @@ def test_idempotent_on_source_and_id(handler: TrackingHandler, store: SqlStore,
                                      unique: Callable[[str], str]) -> None:
     receipt = unique("BDG")
     body = department_event("case.submitted", receipt, event_id="same-id")
-    event = to_inbound(validate_event(body), T0)
+    event = as_event(validate_event(body), T0)
     handler.handle_batch([event, event])
     handler.handle_batch([event])
     case = store.get_case(receipt)
@@ -165,9 +165,9 @@ def test_batch_is_atomic_and_poison_is_isolated(handler: TrackingHandler, store:
     good, poison = unique("BDG"), unique("BDG")
     events = [ev("case.submitted", good), ev("case.submitted", poison)]
     # A raw body that cannot be decoded makes buffering/draining fail for this event only.
-    broken = Inbound(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
-                     time=T0, jurisdiction="kota-bandung", department="dpmptsp",
-                     payload=None, received=T0, sequence=None)
+    broken = ReceivedEvent(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
+                           time=T0, jurisdiction="kota-bandung", department="dpmptsp",
+                           payload=None, received=T0, sequence=None)
     failures = handler.handle_batch([*events, broken])
     assert [f.index for f in failures] == [2]
     assert store.get_case(good) is not None and store.get_case(poison) is not None

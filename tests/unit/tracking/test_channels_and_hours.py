@@ -11,19 +11,19 @@ import pytest
 from pantau_contracts.catalogue import ServiceDefinition
 from pantau_contracts.envelope import event_to_json, make_event
 from pantau_contracts.registry import validate_event
-from pantau_tracking.domain.lifecycle import Inbound
+from pantau_tracking.domain.lifecycle import ReceivedEvent
 from pantau_tracking.domain.public_record import case_sla
-from pantau_tracking.service.handler import TrackingHandler, to_inbound
+from pantau_tracking.service.handler import TrackingHandler, as_event
 
 from .factories import CATALOGUE, T0
 from .fakes import FakeClock, FakeStore
 
 
-def submitted(receipt: str, jurisdiction: str, service: str, **data: object) -> Inbound:
+def submitted(receipt: str, jurisdiction: str, service: str, **data: object) -> ReceivedEvent:
     body = event_to_json(make_event(
         type="case.submitted", source=f"/{jurisdiction}/disdukcapil", id=str(uuid.uuid4()),
         data={"receipt_number": receipt, "service_code": service, **data}, time=T0))
-    return to_inbound(validate_event(body), T0)
+    return as_event(validate_event(body), T0)
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from pantau_contracts.envelope import event_to_json, make_event, stamp_received
 from pantau_contracts.payloads.tracking import CaseUpdatedV2
 from pantau_contracts.registry import dataschema_for, validate_event
 from pantau_publishing.service.paging import pages
-from pantau_tracking.domain.lifecycle import Inbound
+from pantau_tracking.domain.lifecycle import ReceivedEvent
 from pantau_tracking.domain.public_record import case_sla
-from pantau_tracking.service.handler import TrackingHandler, latest_local_date, to_inbound
+from pantau_tracking.service.handler import TrackingHandler, as_event, latest_local_date
 from pantau_tracking.service.ports import StoreUnavailable
 
 from .factories import APPLICANT, CATALOGUE, T0
@@ -27,7 +27,7 @@ from .fakes import DatabaseAway, FakeClock, FakeStore, FakeUnitOfWork
 
 def ev(event_type: str, receipt: str, *, sequence: int | None = None,
        department: str = "dpmptsp", event_id: str | None = None,
-       received: datetime | None = None, **data: Any) -> Inbound:
+       received: datetime | None = None, **data: Any) -> ReceivedEvent:
     """An accepted event claiming ``T0 + sequence`` hours; stamped by intake at ``received``
     if given, else unstamped (as from an intake before the two clocks)."""
     if event_type == "case.submitted":
@@ -41,7 +41,7 @@ def ev(event_type: str, receipt: str, *, sequence: int | None = None,
     event = validate_event(body)
     if received is not None:
         event = stamp_received(event, received)
-    return to_inbound(event, claimed)  # unstamped: the fallback is the claimed time
+    return as_event(event, claimed)  # unstamped: the fallback is the claimed time
 
 
 @pytest.fixture
@@ -112,18 +112,18 @@ def test_refused_event_advances_sequence_and_reports(handler: TrackingHandler,
 
 
 def test_poison_is_isolated(handler: TrackingHandler, store: FakeStore) -> None:
-    broken = Inbound(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
-                     time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None,
-                     received=T0)
+    broken = ReceivedEvent(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
+                           time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None,
+                           received=T0)
     failures = handler.handle_batch([ev("case.submitted", "BDG-0004"), broken])
     assert [f.index for f in failures] == [1]
     assert store.get_case("BDG-0004") is not None
 
 
 def test_all_failing_reraises(handler: TrackingHandler) -> None:
-    broken = Inbound(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
-                     time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None,
-                     received=T0)
+    broken = ReceivedEvent(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
+                           time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None,
+                           received=T0)
     with pytest.raises(AttributeError):
         handler.handle_batch([broken])
 
@@ -244,7 +244,7 @@ def test_received_time_comes_from_intake_or_the_fallback() -> None:
     body = event_to_json(make_event(type="case.submitted", source="/kota-bandung/dpmptsp",
                                     id="x", data={"receipt_number": "BDG-0010",
                                                   "service_code": "pbg"}, time=T0))
-    assert to_inbound(validate_event(body), received).received == received
+    assert as_event(validate_event(body), received).received == received
 
 
 def test_late_report_is_published_with_both_clocks(handler: TrackingHandler,
@@ -312,9 +312,9 @@ def test_database_away_for_the_batch_is_never_poison() -> None:
 
 
 def test_database_going_away_during_the_one_by_one_retry_is_never_poison() -> None:
-    broken = Inbound(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
-                     time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None,
-                     received=T0)
+    broken = ReceivedEvent(event_id="x", source="/kota-bandung/dpmptsp", type="case.completed",
+                           time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None,
+                           received=T0)
     # 1: the batch (fails on the broken event); 2: the first event alone (commits);
     # 3: the broken event alone — the database is gone by then
     store = FlakyStore({3: DatabaseAway("server closed the connection unexpectedly")})
@@ -332,9 +332,9 @@ def test_database_going_away_during_the_one_by_one_retry_is_never_poison() -> No
 def test_a_poison_event_is_still_isolated_when_the_database_is_fine() -> None:
     store = FlakyStore({})
     handler = TrackingHandler(store, CATALOGUE, FakeClock(T0))
-    broken = Inbound(event_id="y", source="/kota-bandung/dpmptsp", type="case.completed",
-                     time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None,
-                     received=T0)
+    broken = ReceivedEvent(event_id="y", source="/kota-bandung/dpmptsp", type="case.completed",
+                           time=T0, jurisdiction="kota-bandung", department="dpmptsp", payload=None,
+                           received=T0)
     failures = handler.handle_batch([broken, ev("case.submitted", "BDG-0105")])
     assert [f.index for f in failures] == [0] and "AttributeError" in failures[0].error
 

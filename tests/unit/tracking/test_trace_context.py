@@ -10,8 +10,8 @@ from typing import Any
 
 from pantau_contracts.envelope import event_to_json, make_event
 from pantau_contracts.registry import validate_event
-from pantau_tracking.domain.lifecycle import Inbound
-from pantau_tracking.service.handler import TrackingHandler, to_inbound
+from pantau_tracking.domain.lifecycle import ReceivedEvent
+from pantau_tracking.service.handler import TrackingHandler, as_event
 
 from .factories import CATALOGUE, T0
 from .fakes import FakeClock, FakeStore
@@ -20,7 +20,7 @@ APPLY = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 SENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
-def event(event_type: str, receipt: str, sequence: int, **extensions: Any) -> Inbound:
+def event(event_type: str, receipt: str, sequence: int, **extensions: Any) -> ReceivedEvent:
     data: dict[str, Any] = {"receipt_number": receipt}
     if event_type == "case.submitted":
         data["service_code"] = "pbg"
@@ -29,7 +29,7 @@ def event(event_type: str, receipt: str, sequence: int, **extensions: Any) -> In
     body = event_to_json(make_event(type=event_type, source="/kota-bandung/dpmptsp",
                                     id=str(uuid.uuid4()), data=data, sequence=sequence,
                                     time=T0 + timedelta(hours=sequence), **extensions))
-    return to_inbound(validate_event(body), T0)
+    return as_event(validate_event(body), T0)
 
 
 def handler() -> tuple[TrackingHandler, FakeStore]:

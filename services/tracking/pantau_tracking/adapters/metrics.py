@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from pantau_platform import metrics
 from pantau_tracking.adapters.schema import case_history, cases, outbox
 from pantau_tracking.adapters.store import SqlStore
-from pantau_tracking.domain.lifecycle import Inbound
+from pantau_tracking.domain.lifecycle import ReceivedEvent
 
 
 class OutboxGauges:
@@ -67,7 +67,7 @@ class SlaGauges:
         self._seen |= set(totals) | set(lates)
 
 
-def record_applied(events: Sequence[Inbound], failed: Iterable[int],
+def record_applied(events: Sequence[ReceivedEvent], failed: Iterable[int],
                    now: datetime | None = None) -> None:
     """After the batch committed: each applied event is accepted, and its freshness is now
     minus intake's ``pantaureceived``."""

@@ -22,7 +22,7 @@ Three times per step (all UTC; the tolerance ``T`` is ``case.definition.reportin
 working days, a snapshot taken with the case):
 
 * **claimed** — the event's ``time``: when the department *says* the step happened.
-* **received** (``received_at``) — ``Inbound.received``: when Pantau's intake received the
+* **received** (``received_at``) — ``ReceivedEvent.received``: when Pantau's intake received the
   report (``pantaureceived``), which no department can set.
 * ``at`` — the claim as recorded: ``min(claimed, received)`` (a step cannot have happened after
   Pantau heard of it) and never earlier than the previous step's ``at`` (a timeline is always
@@ -55,8 +55,9 @@ from pantau_tracking.domain.case import Applicant, Case, HistoryEntry
 
 
 @dataclass(frozen=True)
-class Inbound:
-    """A validated department event, as the domain sees it."""
+class ReceivedEvent:
+    """A validated department *event* as the domain sees it, with the time Pantau received it
+    (an event, not a message: the contracts have parsed it; ``service.handler.as_event``)."""
 
     event_id: str
     source: str
@@ -65,7 +66,7 @@ class Inbound:
     jurisdiction: str
     department: str
     payload: Any
-    received: datetime  # when intake received it (``pantaureceived``), see ``to_inbound``
+    received: datetime  # when intake received it (``pantaureceived``), see ``as_event``
     sequence: int | None = None
     raw: bytes = field(default=b"", repr=False)  # the exact CloudEvent JSON, for buffering
     # W3C trace context the entrypoint gives this event (opaque; copied onto what it causes)
@@ -120,7 +121,7 @@ class Accepted:
 Outcome = Accepted | Refusal
 
 
-def open_case(event: Inbound, definition: ServiceDefinition | None,
+def open_case(event: ReceivedEvent, definition: ServiceDefinition | None,
               existing: Case | None) -> Outcome:
     """Apply a ``case.submitted``: a new case, or a refusal."""
     payload = event.payload
@@ -155,7 +156,7 @@ def open_case(event: Inbound, definition: ServiceDefinition | None,
     return Accepted(case, event.type)
 
 
-def apply_event(case: Case | None, event: Inbound) -> Outcome:
+def apply_event(case: Case | None, event: ReceivedEvent) -> Outcome:
     """Apply any non-submitted department event to ``case``. Refusals leave the case untouched."""
     if case is None:
         return Refusal("unknown-case", f"no case with receipt {event.receipt_number}; "
@@ -227,14 +228,14 @@ def mark_overdue(case: Case, now: datetime) -> Case:
     return case
 
 
-def _times(event: Inbound, definition: ServiceDefinition,
+def _times(event: ReceivedEvent, definition: ServiceDefinition,
            previous_at: datetime | None) -> StepTimes:
     return step_times(claimed=event.time, received=event.received, previous_at=previous_at,
                       tolerance=definition.reporting_tolerance, timezone=definition.timezone)
 
 
 def _entry(seq: int, status: PublicStatus, stage_code: str | None, note: str | None,
-           actor_role: str | None, event: Inbound, times: StepTimes) -> HistoryEntry:
+           actor_role: str | None, event: ReceivedEvent, times: StepTimes) -> HistoryEntry:
     return HistoryEntry(seq, status, stage_code, times.at, note, actor_role, event.type,
                         event.event_id, event.source, received_at=times.received_at,
                         counted_at=times.counted_at, late_reported=times.late_reported,

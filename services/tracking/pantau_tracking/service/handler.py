@@ -21,7 +21,7 @@ the buffered events are applied in sequence order, skipping the gap (a missing e
 later then counts as a duplicate and is dropped); events for a case that never opened are
 refused (``unknown-case``) and reported back to the department.
 
-Received time: ``to_inbound`` takes intake's ``pantaureceived``; an event without it (accepted
+Received time: ``as_event`` takes intake's ``pantaureceived``; an event without it (accepted
 before the two clocks) counts as received when tracking took it, and a buffered one as received
 when it was buffered. Buffered events keep their stamp in the raw JSON, so applying them later
 does not make them look late.
@@ -48,7 +48,7 @@ from pantau_contracts.registry import validate_event
 from pantau_tracking.domain.case import Case
 from pantau_tracking.domain.lifecycle import (
     Accepted,
-    Inbound,
+    ReceivedEvent,
     Refusal,
     apply_event,
     mark_overdue,
@@ -76,19 +76,21 @@ class EventFailure:
     error: str
 
 
-def to_inbound(event: ValidatedEvent, received_fallback: datetime) -> Inbound:
-    """The domain's view of a validated event. ``received`` is intake's ``pantaureceived``; an
-    event without it was accepted by an intake from before the two clocks (still queued or
-    buffered across the upgrade), so the best time Pantau can vouch for is when tracking got it:
-    ``received_fallback`` (tracking's clock now, or when it was buffered)."""
+def as_event(event: ValidatedEvent, received_fallback: datetime) -> ReceivedEvent:
+    """The use case's input: a validated event with the time Pantau received it. ``received``
+    is intake's ``pantaureceived``; an event without it was accepted by an intake from before
+    the two clocks (still queued or buffered across the upgrade), so the best time Pantau can
+    vouch for is when tracking got it: ``received_fallback`` (tracking's clock now, or when it
+    was buffered)."""
     received = event.received if event.received is not None else received_fallback
-    return Inbound(event_id=event.id, source=event.source, type=event.type, time=event.time,
-                   jurisdiction=event.jurisdiction, department=event.department,
-                   payload=event.payload, received=received, sequence=event.sequence,
-                   raw=event.raw, traceparent=event.traceparent, tracestate=event.tracestate)
+    return ReceivedEvent(event_id=event.id, source=event.source, type=event.type,
+                         time=event.time, jurisdiction=event.jurisdiction,
+                         department=event.department, payload=event.payload, received=received,
+                         sequence=event.sequence, raw=event.raw, traceparent=event.traceparent,
+                         tracestate=event.tracestate)
 
 
-def caused_by(message: OutboxMessage, event: Inbound) -> OutboxMessage:
+def caused_by(message: OutboxMessage, event: ReceivedEvent) -> OutboxMessage:
     """``message`` carrying the trace context of the event that caused it."""
     return dataclasses.replace(message, traceparent=event.traceparent,
                                tracestate=event.tracestate)
@@ -106,7 +108,7 @@ class TrackingHandler:
 
     # -- inbound events ------------------------------------------------------------------------
 
-    def handle_batch(self, events: Sequence[Inbound]) -> list[EventFailure]:
+    def handle_batch(self, events: Sequence[ReceivedEvent]) -> list[EventFailure]:
         """Apply events in order in ONE transaction. If that transaction fails, each event is
         retried in its own transaction; those that fail alone are returned as poison. If every
         event fails alone too, the error is re-raised (unknown: the caller retries a bounded
@@ -149,7 +151,7 @@ class TrackingHandler:
             detail = (redact_text(f"{type(exc).__name__}: {exc}") or type(exc).__name__)[:500]
             raise StoreUnavailable(dependency, detail) from exc
 
-    def _process(self, uow: UnitOfWork, event: Inbound) -> None:
+    def _process(self, uow: UnitOfWork, event: ReceivedEvent) -> None:
         if uow.seen(event.source, event.event_id):
             return
         case = uow.load_case(event.receipt_number)
@@ -180,7 +182,7 @@ class TrackingHandler:
         if case is not None:
             self._drain(uow, case)
 
-    def _apply(self, uow: UnitOfWork, case: Case | None, event: Inbound) -> Case | None:
+    def _apply(self, uow: UnitOfWork, case: Case | None, event: ReceivedEvent) -> Case | None:
         """Apply one event; returns the case as it is afterwards (None if there is none)."""
         now = self.clock.now()
         if event.type == "case.submitted":
@@ -207,7 +209,8 @@ class TrackingHandler:
             uow.save_case(case)
         return case
 
-    def _refuse(self, uow: UnitOfWork, event: Inbound, refusal: Refusal, now: datetime) -> None:
+    def _refuse(self, uow: UnitOfWork, event: ReceivedEvent, refusal: Refusal,
+                now: datetime) -> None:
         log.info("refused %s %s from %s: %s", event.type, event.event_id, event.source,
                  refusal.reason)
         uow.add_outbox(caused_by(messages.event_rejected(event, refusal, now), event))
@@ -215,7 +218,7 @@ class TrackingHandler:
                            event_type=event.type, outcome="refused", reason=refusal.reason,
                            detail=refusal.detail)
 
-    def _buffer(self, uow: UnitOfWork, event: Inbound) -> None:
+    def _buffer(self, uow: UnitOfWork, event: ReceivedEvent) -> None:
         assert event.sequence is not None
         uow.buffer_pending(PendingEvent(event.source, event.event_id, event.receipt_number,
                                         event.sequence, event.raw, self.clock.now()))
@@ -236,7 +239,7 @@ class TrackingHandler:
                                    outcome="duplicate", reason="stale-sequence")
                 continue
             if last is None or item.sequence == last + 1 or skip_gaps:
-                updated = self._apply(uow, case, _inbound_from_raw(item))
+                updated = self._apply(uow, case, _event_from_raw(item))
                 case = updated if updated is not None else case
             else:
                 waiting.append(item)
@@ -264,7 +267,7 @@ class TrackingHandler:
                 if not give_up:
                     continue
                 for item in uow.take_pending(receipt):
-                    event = _inbound_from_raw(item)
+                    event = _event_from_raw(item)
                     if not uow.seen(event.source, event.event_id):
                         self._refuse(uow, event, Refusal(
                             "unknown-case", f"no case with receipt {receipt} arrived within "
@@ -345,15 +348,15 @@ def latest_local_date(now: datetime) -> date:
     return (now.astimezone(UTC) + FURTHEST_AHEAD_UTC_OFFSET).date()
 
 
-def _receipt(event: Inbound) -> str:
+def _receipt(event: ReceivedEvent) -> str:
     try:
         return event.receipt_number
     except AttributeError:  # not a case event; _process will fail on it and isolate it
         return ""
 
 
-def _inbound_from_raw(item: PendingEvent) -> Inbound:
+def _event_from_raw(item: PendingEvent) -> ReceivedEvent:
     """A buffered event again (its raw JSON keeps ``pantaureceived``; without it, the time it
     was buffered is the receipt time tracking can vouch for)."""
-    return to_inbound(validate_event(item.body), item.received_at)
+    return as_event(validate_event(item.body), item.received_at)
 

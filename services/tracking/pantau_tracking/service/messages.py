@@ -24,14 +24,14 @@ from pantau_contracts.routing import (
     feedback_key,
 )
 from pantau_tracking.domain.case import Case
-from pantau_tracking.domain.lifecycle import Inbound, Refusal
+from pantau_tracking.domain.lifecycle import ReceivedEvent, Refusal
 from pantau_tracking.domain.public_record import case_sla, to_public
 from pantau_tracking.service.ports import OutboxMessage
 
 MAX_MESSAGE_ID = 200  # the outbox's message_id column holds 300; ids are the dedup key
 
 
-def about_event(kind: str, event: Inbound) -> str:
+def about_event(kind: str, event: ReceivedEvent) -> str:
     """The id of tracking's message about a department's event: ``kind:source:id`` while it fits
     the outbox column, else ``kind:sha256:<digest of source NUL id>`` — a source and an id each
     at the contract's maximum would not fit, and the id must stay deterministic (redelivery)."""
@@ -72,7 +72,7 @@ def case_overdue(case: Case, now: datetime) -> OutboxMessage:
                          event_to_json(event), case.receipt_number)
 
 
-def event_rejected(event: Inbound, refusal: Refusal, now: datetime) -> OutboxMessage:
+def event_rejected(event: ReceivedEvent, refusal: Refusal, now: datetime) -> OutboxMessage:
     """``event.rejected`` back to the department on ``pantau.feedback``."""
     message_id = about_event("rejected", event)
     data = EventRejectedV1(event_id=event.event_id, event_source=event.source,
@@ -87,7 +87,7 @@ def event_rejected(event: Inbound, refusal: Refusal, now: datetime) -> OutboxMes
                          event_to_json(cloud_event), event.receipt_number)
 
 
-def event_applied(event: Inbound, case: Case, now: datetime) -> OutboxMessage:
+def event_applied(event: ReceivedEvent, case: Case, now: datetime) -> OutboxMessage:
     """``event.applied`` on ``pantau.feedback`` with key ``applied.{j}.{d}``: read by intake's
     outcomes process only (the departments' feedback queues are bound to ``{j}.{d}``)."""
     message_id = about_event("applied", event)

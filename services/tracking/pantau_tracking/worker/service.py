@@ -29,8 +29,8 @@ from pantau_nameko.metrics import MetricsServer
 from pantau_platform import tracing
 from pantau_platform.metrics import EventCounters
 from pantau_tracking.adapters.metrics import record_applied
-from pantau_tracking.domain.lifecycle import Inbound
-from pantau_tracking.service.handler import to_inbound
+from pantau_tracking.domain.lifecycle import ReceivedEvent
+from pantau_tracking.service.handler import as_event
 from pantau_tracking.service.ports import StoreUnavailable
 from pantau_tracking.settings import TrackingSettings
 from pantau_tracking.worker.dependencies import Runtime, TrackingRuntime
@@ -49,8 +49,8 @@ SLA_METRICS_INTERVAL = _SETTINGS.tracking_sla_metrics_interval
 COUNTERS = EventCounters()
 
 
-def start_apply_spans(events: list[Inbound], deliveries: list[Delivery],
-                      ) -> tuple[list[Inbound], list[tracing.Span]]:
+def start_apply_spans(events: list[ReceivedEvent], deliveries: list[Delivery],
+                      ) -> tuple[list[ReceivedEvent], list[tracing.Span]]:
     """One span per event of the batch, each the child of its own message's context (the
     forwarder's publish span, or the event's ``traceparent``); each event then carries its span's
     context, which tracking copies onto the outbox rows it causes."""
@@ -73,7 +73,7 @@ def end_apply_spans(spans: list[tracing.Span], failed: Iterable[int], detail: st
     tracing.end_all(spans)
 
 
-def _receipt(event: Inbound) -> str:
+def _receipt(event: ReceivedEvent) -> str:
     try:
         return event.receipt_number
     except AttributeError:  # not a case event (it fails in the handler and is dead-lettered)
@@ -100,7 +100,7 @@ class TrackingService:
         now = self.tracking.handler.clock.now()  # received time of pre-upgrade (unstamped) events
         for index, delivery in enumerate(deliveries):
             try:
-                events.append(to_inbound(validate_event(delivery.body), now))
+                events.append(as_event(validate_event(delivery.body), now))
                 indexes.append(index)
             except ContractViolation as exc:
                 poison[index] = {"reason": "contract-violation", **exc.as_dict()}
