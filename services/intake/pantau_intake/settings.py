@@ -25,8 +25,14 @@ class IntakeSettings(PantauSettings):
     # ``Deprecation`` answer header while true; binary mode always needs v2
     intake_accept_v1_signatures: bool = True
     intake_idempotency_seconds: int = 24 * 3600  # how long an accepted (source, id) is remembered
-    intake_rate_per_second: float = 50.0  # per department; <= 0 disables rate limiting
+    # each department's default ceiling (``credentials rate set`` gives one its own, e.g. for a
+    # backfill); <= 0: no default ceiling
+    intake_rate_per_second: float = 50.0
     intake_rate_burst: int = 500
+    # what one HTTP process accepts per second, shared fairly by the active departments
+    # (domain.rate_limit): a department within its share is always served; <= 0 turns it off
+    intake_rate_capacity_per_second: float = 3000.0
+    intake_rate_capacity_burst: int = 6000
     intake_max_event_bytes: int = MAX_EVENT_BYTES
     intake_max_batch_bytes: int = 5 * 1024 * 1024
     intake_max_batch_events: int = 500

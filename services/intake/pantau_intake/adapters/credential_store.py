@@ -5,13 +5,21 @@ and revoked times. The table is created on first use. The same database also hol
 and idempotency tables shared by all HTTP replicas (``seen_signatures``, ``accepted_events``).
 A department may have at most ``MAX_ACTIVE_KEYS`` (2) active keys, which is what makes rotation
 without downtime possible: issue the new key, switch senders over, revoke the old one.
+
+Table ``intake_rate_limits``: a department's own rate limit (events/s, burst, fair-share weight,
+optional ``until`` ending a temporary raise), set with ``credentials rate set``; a department
+without a row uses the defaults (PANTAU_INTAKE_RATE_PER_SECOND / _BURST). ``CachedRates`` is the
+HTTP limiter's lookup: cached ``ttl`` seconds (a change takes that long to apply), and a database
+that does not answer keeps the last known setting (a rate limit never turns into a 503).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,6 +29,9 @@ from pantau_intake.adapters.secretbox import SecretBox
 from pantau_intake.adapters.sql import create_tables, engine_for, unavailable_on_error
 from pantau_intake.domain.authentication import ActiveKey
 from pantau_intake.domain.departments import DepartmentRef
+from pantau_intake.domain.rate_limit import DepartmentRate, effective_rate
+
+log = logging.getLogger(__name__)
 
 MAX_ACTIVE_KEYS = 2
 _metadata = sa.MetaData()
@@ -34,6 +45,17 @@ keys_table = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("ix_intake_keys_department", "jurisdiction", "department"),
+)
+
+rates_table = sa.Table(
+    "intake_rate_limits", _metadata,
+    sa.Column("jurisdiction", sa.String(64), primary_key=True),
+    sa.Column("department", sa.String(64), primary_key=True),
+    sa.Column("rate", sa.Float, nullable=False),
+    sa.Column("burst", sa.Float, nullable=False),
+    sa.Column("weight", sa.Float, nullable=False, default=1.0),
+    sa.Column("until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 
@@ -139,12 +161,45 @@ class CredentialStore:
                          department=DepartmentRef(row.jurisdiction, row.department),
                          secret=self._box.open(row.key_id, row.sealed_secret))
 
+    def set_rate(self, department: DepartmentRef, rate: DepartmentRate) -> None:
+        """Store (replace) ``department``'s own rate limit."""
+        if rate.burst < 1 or rate.weight <= 0:
+            raise CredentialError("burst must be at least 1 and weight more than 0")
+        where = ((rates_table.c.jurisdiction == department.jurisdiction)
+                 & (rates_table.c.department == department.department))
+        values = {"rate": float(rate.rate), "burst": float(rate.burst),
+                  "weight": float(rate.weight), "until": rate.until,
+                  "updated_at": datetime.now(UTC)}
+        with self._engine.begin() as conn:
+            if conn.execute(rates_table.update().where(where).values(**values)).rowcount == 0:
+                conn.execute(rates_table.insert().values(
+                    jurisdiction=department.jurisdiction, department=department.department,
+                    **values))
+
+    def clear_rate(self, department: DepartmentRef) -> bool:
+        """Back to the defaults; False if the department had no setting."""
+        with self._engine.begin() as conn:
+            return bool(conn.execute(rates_table.delete().where(
+                (rates_table.c.jurisdiction == department.jurisdiction)
+                & (rates_table.c.department == department.department))).rowcount)
+
+    def rates(self) -> dict[DepartmentRef, DepartmentRate]:
+        """Every department's own setting (expired ones included: ``until`` says so)."""
+        with unavailable_on_error("reading rate limits"), self._engine.connect() as conn:
+            rows = conn.execute(sa.select(rates_table)).all()
+        return {DepartmentRef(r.jurisdiction, r.department): DepartmentRate(
+            r.rate, r.burst, r.weight, _aware(r.until)) for r in rows}
+
     @staticmethod
     def _count_active(conn: sa.Connection, department: DepartmentRef) -> int:
         return int(conn.execute(sa.select(sa.func.count()).select_from(keys_table).where(
             (keys_table.c.jurisdiction == department.jurisdiction)
             & (keys_table.c.department == department.department)
             & keys_table.c.revoked_at.is_(None))).scalar_one())
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _record(row: sa.Row[tuple[object, ...]]) -> KeyRecord:
@@ -184,3 +239,41 @@ class CachingKeyResolver:
                 self._cache.clear()
             self._cache[key_id] = (now + (self._ttl if key else min(self._ttl, 5.0)), key)
         return key
+
+
+class CachedRates:
+    """The rate limiter's ``limits`` lookup: each department's setting in force, from the store
+    read at most every ``ttl`` seconds (one query for all departments). A department without a
+    setting in force gets None (the limiter's defaults)."""
+
+    def __init__(self, store: CredentialStore, ttl: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._store, self._ttl, self._clock, self._wall = store, ttl, clock, wall
+        self._settings: dict[DepartmentRef, DepartmentRate] = {}
+        self._expires = float("-inf")
+        self._lock = threading.Lock()
+
+    def __call__(self, department: Hashable) -> DepartmentRate | None:
+        if self._clock() >= self._expires:
+            self._reload()
+        if not isinstance(department, DepartmentRef):
+            return None
+        setting = self._settings.get(department)
+        if setting is None:
+            return None
+        in_force = effective_rate(setting, _NOT_SET, self._wall())
+        return None if in_force is _NOT_SET else in_force
+
+    def _reload(self) -> None:
+        with self._lock:
+            if self._clock() < self._expires:
+                return  # another thread just did
+            try:
+                self._settings = self._store.rates()
+            except Exception as exc:  # noqa: BLE001 - keep the last known settings
+                log.warning("rate limits not reloaded (keeping the last known): %s", exc)
+            self._expires = self._clock() + self._ttl
+
+
+_NOT_SET = DepartmentRate(0.0, 1.0)

@@ -11,6 +11,9 @@
                                ingress queue per department
     webhook set|show|remove|deliveries|replay --department DEPT …
                                the department's signed webhook (``credentials.webhooks``)
+    rate set DEPT --rate R [--burst B] [--weight W] [--until +8h] | show [DEPT] | clear DEPT
+                               the department's HTTP rate limit, e.g. raised for a backfill
+                               (``credentials.rates``)
 
 Store: SQLite ``intake.sqlite3`` in PANTAU_STATE_DIR, or PANTAU_INTAKE_DATABASE_URL.
 Zero-downtime rotation: ``rotate`` → deploy the new key to the sender → ``revoke`` the old one.
@@ -29,7 +32,7 @@ from pantau_intake.adapters.credential_store import (
 )
 from pantau_intake.adapters.dev_credentials import DEV_FILE, load_dev_departments
 from pantau_intake.adapters.secretbox import SecretBox
-from pantau_intake.credentials import webhooks
+from pantau_intake.credentials import rates, webhooks
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.settings import IntakeSettings
 
@@ -171,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", default=str(DEV_FILE))
     p.set_defaults(func=cmd_apply_amqp)
     webhooks.add_parser(sub)
+    rates.add_parser(sub)
     return parser
 
 

@@ -34,7 +34,7 @@ from pantau_contracts.signing import V1
 from pantau_intake.domain import problems
 from pantau_intake.domain.authentication import Principal
 from pantau_intake.domain.problems import Problem
-from pantau_intake.domain.rate_limit import RateLimiter
+from pantau_intake.domain.rate_limit import Limits, RateLimiter
 from pantau_intake.domain.store import StoreUnavailable
 from pantau_intake.domain.timing import ReceivedClock, utc_now
 from pantau_intake.http import docs, metrics, status
@@ -108,9 +108,14 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
     (unit tests) they default to per-process memory.
     """
     closers: list[Callable[[], None]] = []
+    rates: Limits | None = None  # each department's own rate: from the key store, else defaults
     if keys is None:
         from pantau_intake.adapters.accepted_events import SqlAcceptedEvents
-        from pantau_intake.adapters.credential_store import CachingKeyResolver, CredentialStore
+        from pantau_intake.adapters.credential_store import (
+            CachedRates,
+            CachingKeyResolver,
+            CredentialStore,
+        )
         from pantau_intake.adapters.secretbox import SecretBox
         from pantau_intake.adapters.seen_signatures import SqlSeenSignatures
         from pantau_intake.adapters.sql import ledger_engine_for, ping
@@ -119,6 +124,7 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
                                 SecretBox(settings.intake_master_key))
         closers.append(store.dispose)
         keys = CachingKeyResolver(store, settings.intake_key_cache_seconds)
+        rates = CachedRates(store)
         ledgers = ledger_engine_for(settings.credentials_database_url)
         closers.append(ledgers.dispose)
         database_ready = database_ready or (lambda: ping(ledgers))
@@ -150,7 +156,7 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
         auth_kwargs["clock"] = clock
     return Wiring(
         authenticator=Authenticator(keys, **auth_kwargs),
-        limiter=RateLimiter(settings.intake_rate_per_second, settings.intake_rate_burst),
+        limiter=build_limiter(settings, rates),
         acceptance=AcceptanceService(
             directory, forwarder, accepted, clock=received_clock or utc_now,
             max_future_skew=float(settings.intake_max_future_skew_seconds)),
@@ -159,6 +165,14 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
         database_ready=database_ready or (lambda: True),
         status=status or EventStatusService(NothingKnown(), NothingKnown()),
     )
+
+
+def build_limiter(settings: IntakeSettings, rates: Limits | None = None) -> RateLimiter:
+    """Per-department ceilings (``rates``: each one's own setting) and fair shares of the
+    process's capacity (``domain.rate_limit``)."""
+    return RateLimiter(settings.intake_rate_per_second, settings.intake_rate_burst,
+                       capacity=settings.intake_rate_capacity_per_second,
+                       capacity_burst=settings.intake_rate_capacity_burst, limits=rates)
 
 
 def _close_all(closers: list[Callable[[], None]]) -> None:
