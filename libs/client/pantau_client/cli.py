@@ -4,6 +4,8 @@
         send --type case.submitted --data '{"receipt_number": "BDG-PBG-2026-000123",
                                             "service_code": "pbg"}'
     pantau-client --department kota-bandung/dpmptsp import backlog.csv
+    pantau-client --department kota-bandung/dpmptsp --via http backfill history.jsonl \\
+        [--batch-size 500] [--lanes 4] [--window 2] [--checkpoint F] [--refused F]
     pantau-client --department kota-bandung/dpmptsp flush
     pantau-client --department kota-bandung/dpmptsp status EVENT_ID      (over HTTP)
     pantau-client --department kota-bandung/dpmptsp refusals [--after CURSOR] [--follow]
@@ -19,6 +21,13 @@ config/dev-departments.yaml (DEVELOPMENT ONLY, ``PANTAU_CLIENT_DEV_FILE``).
 ``data.<field>`` columns). It is resumable: ``FILE.pos`` records how many rows are done. Rows
 without an ``id`` get a deterministic one (UUIDv5 of the department and the row), so importing the
 same file twice sends nothing new downstream.
+
+``backfill`` imports a department's whole history fast: JSON Lines of complete CloudEvents, sent
+in batches (HTTP) or with confirms (AMQP) over concurrent lanes that keep each case's order,
+with a progress bar (rate, ETA), a ``FILE.checkpoint`` to resume after being killed and a
+``FILE.refused`` for the lines refused. See ``pantau_client.backfill`` for the file format and
+the guarantees. Ask Pantau's operator to raise the department's rate for the backfill window
+(``credentials rate set``): the default (50 events/s) is for day-to-day traffic.
 """
 
 from __future__ import annotations
@@ -114,6 +123,14 @@ def _amqp_sender(args: argparse.Namespace, department: Department,
                  settings: ClientSettings) -> tuple[Sender, Any]:
     from pantau_client.department import DepartmentClient
 
+    url = _amqp_url(args, department, settings)
+    spool = Path(args.spool or settings.spool or
+                 f"pantau-spool-{department.jurisdiction}-{department.department}.jsonl")
+    client = DepartmentClient(url, department, spool)
+    return client.send, client
+
+
+def _amqp_url(args: argparse.Namespace, department: Department, settings: ClientSettings) -> str:
     url = settings.amqp_url
     if args.dev:
         from pantau_client.dev import dev_amqp_url, dev_credentials
@@ -122,15 +139,12 @@ def _amqp_sender(args: argparse.Namespace, department: Department,
         url = dev_amqp_url(settings.dev_amqp_url, department, creds.amqp_password)
     if not url:
         raise SystemExit("set PANTAU_CLIENT_AMQP_URL or use --dev")
-    spool = Path(args.spool or settings.spool or
-                 f"pantau-spool-{department.jurisdiction}-{department.department}.jsonl")
-    client = DepartmentClient(url, department, spool)
-    return client.send, client
+    return url
 
 
-def _http_sender(args: argparse.Namespace, department: Department,
-                 settings: ClientSettings) -> tuple[Sender, Any]:
-    from pantau_client.http_sender import HttpSender, Refused
+def _new_http_sender(args: argparse.Namespace, department: Department,
+                     settings: ClientSettings) -> Any:
+    from pantau_client.http_sender import HttpSender
 
     key_id, secret = settings.key_id, settings.secret
     if args.dev:
@@ -140,7 +154,14 @@ def _http_sender(args: argparse.Namespace, department: Department,
         key_id, secret = creds.key_id, creds.secret
     if not (key_id and secret):
         raise SystemExit("set PANTAU_CLIENT_KEY_ID and PANTAU_CLIENT_SECRET or use --dev")
-    sender = HttpSender(args.http_url or settings.http_url, key_id, secret)
+    return HttpSender(args.http_url or settings.http_url, key_id, secret)
+
+
+def _http_sender(args: argparse.Namespace, department: Department,
+                 settings: ClientSettings) -> tuple[Sender, Any]:
+    from pantau_client.http_sender import Refused
+
+    sender = _new_http_sender(args, department, settings)
 
     def send(event: dict[str, Any]) -> str:
         try:
@@ -184,6 +205,53 @@ def _ask(args: argparse.Namespace, department: Department, settings: ClientSetti
         sender.close()
 
 
+def cmd_backfill(args: argparse.Namespace, department: Department,
+                 settings: ClientSettings) -> int:
+    """Run ``pantau_client.backfill`` with this department's transport; 0 when every line was
+    accepted, 1 when some were refused (``FILE.refused``), 2 when it stopped on a failure."""
+    import os
+    import threading
+
+    from pantau_client import backfill
+    from pantau_client.backfill_transports import AmqpTransport, HttpTransport
+
+    path = Path(args.file)
+    record_for = None
+    if args.via == "http":
+        def transport(stop: threading.Event) -> backfill.Transport:
+            return HttpTransport(_new_http_sender(args, department, settings), stop)
+    else:
+        from pantau_client.department import DepartmentClient
+
+        url = _amqp_url(args, department, settings)
+        record_for = DepartmentClient(url, department, os.devnull).record_for  # no I/O
+
+        def transport(stop: threading.Event) -> backfill.Transport:
+            # os.devnull: the backfill never spools, its checkpoint remembers what is left
+            return AmqpTransport(DepartmentClient(url, department, os.devnull), stop)
+    options = backfill.Options(batch_size=args.batch_size, batch_bytes=args.batch_bytes,
+                               lanes=args.lanes, window=args.window,
+                               local_check=not args.no_local_check)
+    refused = Path(args.refused or f"{path}.refused")
+    try:
+        summary = backfill.run(
+            path, transport, options, quiet=args.quiet, record_for=record_for,
+            checkpoint=Path(args.checkpoint or f"{path}.checkpoint"), refused=refused)
+    except backfill.Fatal as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rate = summary.accepted / summary.elapsed if summary.elapsed else 0.0
+    print(f"{path}: {summary.accepted} accepted, {summary.refused} refused"
+          f"{f' (see {refused})' if summary.refused else ''}; "
+          f"line {summary.position.line} of {summary.total_lines} done; "
+          f"{rate:.0f} events/s in {summary.elapsed:.1f} s")
+    if summary.error:
+        print(f"stopped: {summary.error} (run again to resume from the checkpoint)",
+              file=sys.stderr)
+        return 2
+    return 1 if summary.refused else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     settings = ClientSettings.from_env()
     parser = argparse.ArgumentParser(prog="pantau-client", description=__doc__,
@@ -205,6 +273,20 @@ def main(argv: list[str] | None = None) -> int:
     imp = sub.add_parser("import", help="bulk import a .csv or .jsonl backlog (resumable)")
     imp.add_argument("file")
     imp.add_argument("--position-file")
+    fill = sub.add_parser("backfill", help="import a department's history: JSON Lines of "
+                                           "CloudEvents, fast, resumable (FILE.checkpoint)")
+    fill.add_argument("file")
+    fill.add_argument("--batch-size", type=int, default=500, help="events per HTTP batch "
+                      "(intake takes up to 500)")
+    fill.add_argument("--batch-bytes", type=int, default=4 * 1024 * 1024)
+    fill.add_argument("--lanes", "--concurrency", dest="lanes", type=int, default=4,
+                      help="batches sent concurrently (a case always stays in one lane)")
+    fill.add_argument("--window", type=int, default=2, help="batches queued per lane")
+    fill.add_argument("--checkpoint", help="default FILE.checkpoint")
+    fill.add_argument("--refused", help="default FILE.refused")
+    fill.add_argument("--no-local-check", action="store_true",
+                      help="HTTP: check only JSON here and leave the contract to intake (its "
+                           "refusals land in FILE.refused the same way); saves client CPU")
     sub.add_parser("flush", help="deliver the spool (amqp)")
     status = sub.add_parser("status", help="an event's fate: accepted, applied or refused "
                                            "(HTTP)")
@@ -220,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     department = Department.parse(args.department)
     if args.command in ("status", "refusals"):
         return _ask(args, department, settings)
+    if args.command == "backfill":
+        return cmd_backfill(args, department, settings)
     factory = _http_sender if args.via == "http" else _amqp_sender
     sender, closeable = factory(args, department, settings)
     try:

@@ -109,6 +109,12 @@ class DepartmentClient:
                                               validated.type),
                 "message_id": validated.id, "body": body.decode("utf-8")}
 
+    def publish(self, record: dict[str, Any]) -> None:
+        """Publish a ``record_for`` record now, waiting for the broker's confirm; never spools
+        (raises ``Unavailable``, ``PermissionError``, or ``RuntimeError`` if unroutable). The
+        backfill uses it: its checkpoint, not the spool, remembers what is left."""
+        self._publish(record)
+
     def publish_raw(self, routing_key: str, body: bytes, message_id: str | None = None) -> None:
         """Publish bytes as they are (no validation, no spool). For tests and tools."""
         self._publish({"exchange": INGRESS_EXCHANGE, "routing_key": routing_key,

@@ -60,6 +60,14 @@ class HttpSender:
         body = b"[" + b",".join(_bytes(e) for e in events) + b"]"
         return self._post(body, BATCH)
 
+    def post_once(self, body: bytes, content_type: str = BATCH) -> httpx.Response:
+        """One signed POST of ``body`` and intake's raw answer: no retry, nothing raised for a
+        4xx/5xx (the backfill applies its own policy: retry 429/503 for ever, split refusals)."""
+        signed = {"Content-Type": content_type}
+        headers = {**signed, **sign_request(self._secret, body, key_id=self._key_id,
+                                            target=self._target, headers=signed)}
+        return self._client.post(self._url, content=body, headers=headers)
+
     def send_binary(self, attributes: dict[str, str], data: dict[str, Any]) -> dict[str, Any]:
         """Binary mode: ``attributes`` (``{"id": …, "source": …}``) become ``ce-*`` headers
         (values percent-encoded beyond printable ASCII, as CloudEvents requires)."""
