@@ -22,7 +22,7 @@ from pantau_publishing.adapters.search.client import Aliases, make_client
 from pantau_publishing.adapters.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.domain.query import parse_query
 from pantau_publishing.service.indexing import IndexBatch
-from pantau_publishing.service.ports import InboundMessage
+from pantau_publishing.service.ports import ReceivedMessage
 from pantau_publishing.service.records import PublicRecords
 from tests.unit.publishing.factories import case_updated, public_case
 
@@ -52,7 +52,7 @@ def main() -> int:
             record = public_case(f"BENCH-{i:07d}", revision=1 + i % 4, department=department,
                                  service=service, kecamatan=KECAMATAN[i % len(KECAMATAN)],
                                  overdue=i % 7 == 0, elapsed=float(i % 15))
-            messages.append(InboundMessage(case_updated(record)))
+            messages.append(ReceivedMessage(case_updated(record)))
         handler = IndexBatch(EsSearchIndex(es, aliases))
         started = time.perf_counter()
         for start in range(0, len(messages), args.batch):

@@ -34,7 +34,7 @@ from pantau_publishing.service.follow import (
 )
 from pantau_publishing.service.follow_mail import MailContext
 from pantau_publishing.service.indexing import IndexBatch
-from pantau_publishing.service.ports import InboundMessage
+from pantau_publishing.service.ports import ReceivedMessage
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
 from tests.integration.publishing.conftest import SearchStack
@@ -82,7 +82,7 @@ def test_follower_addresses_never_reach_index_pages_feeds_exports_or_logs(
 def _run(search: SearchStack, tmp_path: Path, emails: list[str], logs: Everything) -> None:
     receipts = [f"FOL-{abs(hash(address)) % 10**8:08d}-{n}" for n, address in enumerate(emails)]
     IndexBatch(EsSearchIndex(search.es, search.aliases)).handle(
-        [InboundMessage(case_updated(public_case(r, revision=1))) for r in receipts])
+        [ReceivedMessage(case_updated(public_case(r, revision=1))) for r in receipts])
     search.refresh()
     store = SqlFollowStore(f"sqlite:///{tmp_path / f'citizen-{receipts[0]}.sqlite3'}")
     app = create_app(PublishingSettings(),

@@ -30,7 +30,7 @@ from pantau_publishing.adapters.search.bootstrap import bootstrap, drop
 from pantau_publishing.adapters.search.client import Aliases, make_client
 from pantau_publishing.adapters.search.store import EsSearchIndex
 from pantau_publishing.service.indexing import IndexBatch
-from pantau_publishing.service.ports import InboundMessage
+from pantau_publishing.service.ports import ReceivedMessage
 from tests.conftest import ES_URL, ServiceProcess, wait_for
 from tests.integration.publishing.conftest import free_port
 from tests.unit.publishing.factories import case_updated, public_case
@@ -80,7 +80,7 @@ def portal() -> Iterator[str]:
                            service=c.service, revision=c.revision, submitted_at=c.submitted)
                for c in CASES.values()]
     IndexBatch(EsSearchIndex(es, aliases)).handle(
-        [InboundMessage(case_updated(r)) for r in records])
+        [ReceivedMessage(case_updated(r)) for r in records])
     es.indices.refresh(index=f"{aliases.cases},{aliases.changes}")
     port = free_port()
     with tempfile.TemporaryDirectory() as state:

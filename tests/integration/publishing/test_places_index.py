@@ -29,7 +29,7 @@ from pantau_publishing.domain.places import Place
 from pantau_publishing.portal.app import create_app
 from pantau_publishing.portal.case_view import ServiceStandards
 from pantau_publishing.service.indexing import IndexBatch
-from pantau_publishing.service.ports import InboundMessage
+from pantau_publishing.service.ports import ReceivedMessage
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
 from tests.integration.publishing.conftest import SearchStack
@@ -74,7 +74,7 @@ CASES = [
 @pytest.fixture
 def indexed(search: SearchStack) -> PublicRecords:
     outcome = IndexBatch(EsSearchIndex(search.es, search.aliases)).handle(
-        [InboundMessage(case_updated(r)) for r in CASES])
+        [ReceivedMessage(case_updated(r)) for r in CASES])
     assert not outcome.failures, outcome.failures
     search.refresh()
     return PublicRecords(EsCaseReader(search.es, search.aliases))

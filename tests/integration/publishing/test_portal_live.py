@@ -11,7 +11,7 @@ import pytest
 
 from pantau_publishing.adapters.search.store import EsSearchIndex
 from pantau_publishing.service.indexing import IndexBatch
-from pantau_publishing.service.ports import InboundMessage
+from pantau_publishing.service.ports import ReceivedMessage
 from tests.conftest import wait_for
 from tests.integration.publishing.conftest import SearchStack, free_port
 from tests.unit.publishing.factories import case_updated, public_case
@@ -19,7 +19,7 @@ from tests.unit.publishing.factories import case_updated, public_case
 
 def put(search: SearchStack, *records: dict[str, Any]) -> None:
     IndexBatch(EsSearchIndex(search.es, search.aliases)).handle(
-        [InboundMessage(case_updated(r)) for r in records])
+        [ReceivedMessage(case_updated(r)) for r in records])
     search.refresh()
 
 

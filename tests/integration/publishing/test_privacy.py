@@ -21,7 +21,7 @@ from pantau_contracts.redaction import redact_text
 from pantau_publishing.adapters.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.portal.app import create_app
 from pantau_publishing.service.indexing import IndexBatch
-from pantau_publishing.service.ports import InboundMessage
+from pantau_publishing.service.ports import ReceivedMessage
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
 from tests.integration.publishing.conftest import SearchStack
@@ -79,20 +79,20 @@ def test_personal_data_never_reaches_index_feed_or_api(search: SearchStack,
         # what tracking does when it builds the public record
         note = redact_text(raw_note, known=[p["name"], p["nik"], p["phone"], p["email"],
                                             p["street"]])
-        messages.append(InboundMessage(case_updated(public_case(
+        messages.append(ReceivedMessage(case_updated(public_case(
             receipt, revision=2, note=note, kecamatan=p["kecamatan"]))))
         # a record that was NOT pre-redacted: publishing's own pass must catch the patterns
         unredacted = raw_note.replace(p["name"], "pemohon")
-        messages.append(InboundMessage(case_updated(public_case(
+        messages.append(ReceivedMessage(case_updated(public_case(
             receipt + "-R", revision=2, note=unredacted, kecamatan=p["kecamatan"],
             overdue=True))))  # late: the case page adds its complaint route and text
         # the same, as a version-1 record still queued from before the two clocks (upgraded)
-        messages.append(InboundMessage(case_updated(public_case_v1(
+        messages.append(ReceivedMessage(case_updated(public_case_v1(
             receipt + "-V", revision=2, note=unredacted, kecamatan=p["kecamatan"]))))
         # personal data in fields outside the allowlist: refused, never indexed
         leaky = public_case(receipt + "-X", revision=2)
         leaky.update({"applicant_name": p["name"], "nik": p["nik"]})
-        messages.append(InboundMessage(case_updated(leaky)))
+        messages.append(ReceivedMessage(case_updated(leaky)))
         secrets.extend(secrets_of(p))
     outcome = handler.handle(messages)
     assert len(outcome.failures) == len(people)  # every leaky record refused

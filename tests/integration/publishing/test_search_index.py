@@ -23,7 +23,7 @@ from pantau_publishing.adapters.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.domain.query import parse_query
 from pantau_publishing.portal.app import create_app
 from pantau_publishing.service.indexing import BatchOutcome, IndexBatch
-from pantau_publishing.service.ports import InboundMessage
+from pantau_publishing.service.ports import ReceivedMessage
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
 from tests.conftest import wait_for
@@ -33,7 +33,7 @@ from tests.unit.publishing.factories import case_updated, public_case
 
 def index_records(search: SearchStack, *records: dict[str, Any]) -> BatchOutcome:
     outcome = IndexBatch(EsSearchIndex(search.es, search.aliases)).handle(
-        [InboundMessage(case_updated(r)) for r in records])
+        [ReceivedMessage(case_updated(r)) for r in records])
     search.refresh()
     return outcome
 

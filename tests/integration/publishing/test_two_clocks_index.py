@@ -29,7 +29,7 @@ from pantau_publishing.domain.places import Place
 from pantau_publishing.domain.query import parse_query
 from pantau_publishing.portal.app import create_app
 from pantau_publishing.service.indexing import IndexBatch
-from pantau_publishing.service.ports import InboundMessage
+from pantau_publishing.service.ports import ReceivedMessage
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
 from tests.conftest import WorkQueues, wait_for
@@ -45,7 +45,7 @@ from tests.unit.publishing.factories import (
 
 def index_records(search: SearchStack, *records: dict[str, Any]) -> None:
     outcome = IndexBatch(EsSearchIndex(search.es, search.aliases)).handle(
-        [InboundMessage(case_updated(r)) for r in records])
+        [ReceivedMessage(case_updated(r)) for r in records])
     assert not outcome.failures, outcome.failures
     search.refresh()
 
@@ -202,7 +202,7 @@ def test_an_index_from_before_the_two_clocks_gets_the_new_fields_in_place(
     # what the old indexer wrote: a version-1 document without any new field
     search.es.index(index=old_aliases.cases, id="OLD-0001-2026",
                     document=public_case_v1("OLD-0001-2026", revision=2), refresh=True)
-    outcome = IndexBatch(old_writer).handle([InboundMessage(case_updated(CASE_A))])
+    outcome = IndexBatch(old_writer).handle([ReceivedMessage(case_updated(CASE_A))])
     assert "strict_dynamic_mapping" in outcome.failures[0]["detail"]  # before
 
     bootstrap(search.es, old_aliases)  # what the indexer and portal do at start

@@ -6,17 +6,17 @@ import pytest
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import (
     BulkItemResult,
-    InboundMessage,
     IndexAction,
+    ReceivedMessage,
     SearchUnavailable,
 )
 from tests.unit.publishing.factories import case_updated, public_case
 from tests.unit.publishing.fakes import FakeIndex
 
 
-def message(body: bytes) -> InboundMessage:
-    return InboundMessage(body=body, routing_key="case.updated.kota-bandung",
-                          exchange="pantau.cases", message_id="m-1")
+def message(body: bytes) -> ReceivedMessage:
+    return ReceivedMessage(body=body, routing_key="case.updated.kota-bandung",
+                           exchange="pantau.cases", message_id="m-1")
 
 
 def test_a_batch_is_one_bulk_request_with_external_versions() -> None:

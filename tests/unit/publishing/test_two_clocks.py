@@ -35,7 +35,7 @@ from pantau_publishing.portal.app import create_app
 from pantau_publishing.portal.clocks import change_clocks, late_report_notice, reported_later
 from pantau_publishing.portal.i18n import LANGUAGES, TEXTS
 from pantau_publishing.service.indexing import IndexBatch
-from pantau_publishing.service.ports import InboundMessage
+from pantau_publishing.service.ports import ReceivedMessage
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
 from tests.unit.publishing.factories import case_updated, public_case, public_case_v1
@@ -102,9 +102,9 @@ def test_late_reported_is_true_when_any_step_was_even_if_the_flag_says_no() -> N
 def test_the_indexer_accepts_case_updated_version_1_and_version_2() -> None:
     index = FakeIndex()
     outcome = IndexBatch(index).handle([
-        InboundMessage(case_updated(public_case_v1("BDG-PBG-2026-000010", revision=2))),
-        InboundMessage(case_updated(public_case("BDG-PBG-2026-000011", revision=4,
-                                                delays={4: 3})))])
+        ReceivedMessage(case_updated(public_case_v1("BDG-PBG-2026-000010", revision=2))),
+        ReceivedMessage(case_updated(public_case("BDG-PBG-2026-000011", revision=4,
+                                                 delays={4: 3})))])
     assert outcome.indexed == 2 and not outcome.failures
     old = index.docs[("cases", "BDG-PBG-2026-000010")][1]
     assert old["timeline"][0]["received_at"] == old["timeline"][0]["at"].replace("+00:00", "Z")
@@ -118,7 +118,7 @@ def test_the_indexer_accepts_case_updated_version_1_and_version_2() -> None:
 
 def test_a_version_2_record_under_a_version_1_dataschema_is_dead_lettered() -> None:
     outcome = IndexBatch(FakeIndex()).handle(
-        [InboundMessage(case_updated(public_case(), version=1))])
+        [ReceivedMessage(case_updated(public_case(), version=1))])
     assert outcome.failures[0]["reason"] == "contract-violation"
 
 

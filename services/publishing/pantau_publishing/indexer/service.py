@@ -21,16 +21,16 @@ from pantau_platform import tracing
 from pantau_publishing.adapters.search.store import EsSearchIndex
 from pantau_publishing.indexer.dependencies import SearchIndexProvider
 from pantau_publishing.service.indexing import IndexBatch
-from pantau_publishing.service.ports import InboundMessage, SearchUnavailable
+from pantau_publishing.service.ports import ReceivedMessage, SearchUnavailable
 
 log = logging.getLogger(__name__)
 
 
-def as_message(delivery: Delivery) -> InboundMessage:
+def as_message(delivery: Delivery) -> ReceivedMessage:
     """The received message as the (framework-free) use case takes it."""
-    return InboundMessage(body=delivery.body, routing_key=delivery.routing_key,
-                          exchange=delivery.exchange, headers=dict(delivery.headers),
-                          message_id=delivery.message_id)
+    return ReceivedMessage(body=delivery.body, routing_key=delivery.routing_key,
+                           exchange=delivery.exchange, headers=dict(delivery.headers),
+                           message_id=delivery.message_id)
 
 
 def bulk_span(deliveries: list[Delivery]) -> Any:

@@ -29,9 +29,9 @@ from pantau_contracts.payloads.tracking import CaseUpdatedV1, CaseUpdatedV2
 from pantau_contracts.registry import validate_event
 from pantau_publishing.domain.record import case_document, change_documents, clean_case
 from pantau_publishing.service.ports import (
-    InboundMessage,
     IndexAction,
     IndexTarget,
+    ReceivedMessage,
     SearchIndex,
     SearchUnavailable,
 )
@@ -56,7 +56,7 @@ class BatchOutcome:
         return len(self.failures)
 
 
-def actions_for(message: InboundMessage) -> list[IndexAction]:
+def actions_for(message: ReceivedMessage) -> list[IndexAction]:
     """The index actions for one message, or ``ContractViolation`` explaining why there are none.
 
     ``case.updated`` version 2 carries a ``PublicCaseV2``; version 1 (``dataschema`` .../v1.json,
@@ -104,7 +104,7 @@ class IndexBatch:
     def __init__(self, index: SearchIndex) -> None:
         self._index = index
 
-    def handle(self, messages: Sequence[InboundMessage]) -> BatchOutcome:
+    def handle(self, messages: Sequence[ReceivedMessage]) -> BatchOutcome:
         planned: list[tuple[int, list[IndexAction]]] = []
         failures: dict[int, dict[str, Any]] = {}
         for position, message in enumerate(messages):

@@ -47,8 +47,10 @@ class SearchUnavailable(Exception):
 
 
 @dataclass(frozen=True)
-class InboundMessage:
-    """A message as delivered from ``publishing.cases`` (raw bytes; nothing decoded yet)."""
+class ReceivedMessage:
+    """A message as it arrived from ``publishing.cases`` (raw bytes; nothing decoded yet): the
+    indexer's use-case input, made by ``indexer.service.as_message`` (intake's own
+    ``ReceivedMessage`` carries more: the sender's user id and content type)."""
 
     body: bytes
     routing_key: str = ""
