@@ -22,7 +22,7 @@ from pantau_publishing.adapters.search.rebuild import rebuild
 from pantau_publishing.adapters.search.store import EsCaseReader, EsSearchIndex
 from pantau_publishing.domain.query import parse_query
 from pantau_publishing.portal.app import create_app
-from pantau_publishing.service.indexing import BatchOutcome, IndexBatch
+from pantau_publishing.service.indexing import IndexBatch, IndexReport
 from pantau_publishing.service.ports import ReceivedMessage
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
@@ -31,7 +31,7 @@ from tests.integration.publishing.conftest import SearchStack
 from tests.unit.publishing.factories import case_updated, public_case
 
 
-def index_records(search: SearchStack, *records: dict[str, Any]) -> BatchOutcome:
+def index_records(search: SearchStack, *records: dict[str, Any]) -> IndexReport:
     outcome = IndexBatch(EsSearchIndex(search.es, search.aliases)).handle(
         [ReceivedMessage(case_updated(r)) for r in records])
     search.refresh()

@@ -39,7 +39,7 @@ from pantau_intake.domain.store import StoreUnavailable
 from pantau_intake.domain.timing import ReceivedClock, utc_now
 from pantau_intake.http import docs, metrics, status
 from pantau_intake.http.parsing import is_batch, parse
-from pantau_intake.service.acceptance import AcceptanceService, ForwardError, Outcome
+from pantau_intake.service.acceptance import AcceptanceService, ForwardError, RequestAnswer
 from pantau_intake.service.authentication import Admission, Authenticator
 from pantau_intake.service.event_status import EventStatusService, NothingKnown
 from pantau_intake.service.ports import (
@@ -338,7 +338,7 @@ def _authenticated(wired: Wiring, settings: IntakeSettings, principal: Principal
     return _batch(outcome, instance)
 
 
-def _single(outcome: Outcome, items: list[Any], instance: str) -> JSONResponse:
+def _single(outcome: RequestAnswer, items: list[Any], instance: str) -> JSONResponse:
     result = outcome.results[0]
     if not outcome.accepted:
         assert result.problem is not None
@@ -351,7 +351,7 @@ def _single(outcome: Outcome, items: list[Any], instance: str) -> JSONResponse:
                         status_code=202)
 
 
-def _batch(outcome: Outcome, instance: str) -> JSONResponse:
+def _batch(outcome: RequestAnswer, instance: str) -> JSONResponse:
     results = []
     for r in outcome.results:
         entry: dict[str, Any] = {"index": r.index, "id": r.id, "source": r.source,

@@ -14,13 +14,13 @@ from typing import Any
 
 from pantau_contracts import ValidatedEvent
 from pantau_intake.domain.departments import DepartmentRef
-from pantau_intake.service.acceptance import Outcome
+from pantau_intake.service.acceptance import RequestAnswer
 from pantau_platform.metrics import EventCounters
 
 COUNTERS = EventCounters()
 
 
-def count_outcome(department: DepartmentRef, items: Sequence[Any], outcome: Outcome) -> None:
+def count_outcome(department: DepartmentRef, items: Sequence[Any], outcome: RequestAnswer) -> None:
     where = (department.jurisdiction, department.department)
     for result in outcome.results:
         item = items[result.index] if result.index < len(items) else None

@@ -74,7 +74,7 @@ class EventResult:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RequestAnswer:
     """Overall answer: ``accepted`` True → 202, else ``status`` is the problem status to use."""
 
     accepted: bool
@@ -99,7 +99,7 @@ class AcceptanceService:
         self._clock = clock
         self._max_future_skew = max_future_skew
 
-    def accept(self, department: DepartmentRef, items: Sequence[Parsed]) -> Outcome:
+    def accept(self, department: DepartmentRef, items: Sequence[Parsed]) -> RequestAnswer:
         """Raises ``ForwardError`` if the broker did not confirm (nothing to be trusted as
         accepted; the sender should retry) and ``StoreUnavailable`` if the accepted-events
         memory cannot be consulted (nothing forwarded)."""
@@ -113,7 +113,7 @@ class AcceptanceService:
                 checked[i] = _against_known(item, known, digests)
         refused = [c for c in checked if isinstance(c, Problem)]
         if refused:
-            return Outcome(False, _overall_status(refused), tuple(
+            return RequestAnswer(False, _overall_status(refused), tuple(
                 _result(i, item, checked[i]) for i, item in enumerate(items)))
         events = [c for c in checked if isinstance(c, ValidatedEvent)]
         fresh: dict[EventKey, ValidatedEvent] = {}
@@ -123,7 +123,7 @@ class AcceptanceService:
         if fresh:
             self._forwarder.forward([stamp_received(e, received) for e in fresh.values()])
             self._record(fresh, digests)
-        return Outcome(True, 202, tuple(
+        return RequestAnswer(True, 202, tuple(
             EventResult(i, e.id, e.source, _answer(known.get(e.dedup_key)))
             for i, e in enumerate(events)), forwarded=len(fresh))
 

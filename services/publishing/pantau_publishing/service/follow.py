@@ -223,7 +223,9 @@ def backoff(attempts: int) -> float:
 
 
 @dataclass
-class SendOutcome:
+class SendReport:
+    """How many due mails one ``SendOutbox.run`` sent, deferred, failed and dropped."""
+
     sent: int = 0
     deferred: int = 0
     failed: int = 0
@@ -239,8 +241,8 @@ class SendOutbox:
         self.transport = transport
         self.limits = limits or FollowLimits()
 
-    def run(self, now: float, batch: int = 50) -> SendOutcome:
-        outcome = SendOutcome()
+    def run(self, now: float, batch: int = 50) -> SendReport:
+        outcome = SendReport()
         for mail in self.store.due_mail(now, batch):
             if mail.kind == "update" and self._over_limit(mail, now, outcome):
                 continue
@@ -259,7 +261,7 @@ class SendOutbox:
             outcome.sent += 1
         return outcome
 
-    def _over_limit(self, mail: QueuedMail, now: float, outcome: SendOutcome) -> bool:
+    def _over_limit(self, mail: QueuedMail, now: float, outcome: SendReport) -> bool:
         count, oldest = self.store.sent_count(mail.address, now - HOUR)
         if count < self.limits.updates_per_hour:
             return False
@@ -268,7 +270,7 @@ class SendOutbox:
         outcome.deferred += 1
         return True
 
-    def _retry(self, mail: QueuedMail, now: float, detail: str, outcome: SendOutcome) -> None:
+    def _retry(self, mail: QueuedMail, now: float, detail: str, outcome: SendReport) -> None:
         attempts = mail.attempts + 1
         if attempts >= self.limits.max_attempts:
             log.warning("mail %s given up after %d attempts (%s)", mail.id, attempts, detail)

@@ -2,7 +2,7 @@
 
 Contract: ``IndexBatch.handle`` returns only when every message of the batch is either in the
 index (or superseded by a newer revision there) or refused — and it returns the refused ones as
-``outcome.failures``, ``{position in the batch: reason}`` (the settlement convention of every
+``IndexReport.failures``, ``{position in the batch: reason}`` (the settlement convention of every
 batched use case: the caller, ``pantau_nameko.batching``, dead-letters exactly those, then acks
 the whole batch). If the bulk request as a whole fails it raises, and the caller requeues.
 
@@ -44,7 +44,9 @@ record with ``overdue: true``, which is what the public side shows."""
 
 
 @dataclass(frozen=True)
-class BatchOutcome:
+class IndexReport:
+    """What one batch came to: counts, and the refused messages (``failures``)."""
+
     indexed: int = 0  # messages whose documents were written
     ignored: int = 0  # valid events with nothing to index (case.overdue)
     superseded: int = 0  # messages older than (or equal to) what the index already has
@@ -104,7 +106,7 @@ class IndexBatch:
     def __init__(self, index: SearchIndex) -> None:
         self._index = index
 
-    def handle(self, messages: Sequence[ReceivedMessage]) -> BatchOutcome:
+    def handle(self, messages: Sequence[ReceivedMessage]) -> IndexReport:
         planned: list[tuple[int, list[IndexAction]]] = []
         failures: dict[int, dict[str, Any]] = {}
         for position, message in enumerate(messages):
@@ -137,7 +139,7 @@ class IndexBatch:
                 superseded += 1
             else:
                 indexed += 1
-        outcome = BatchOutcome(indexed, ignored, superseded, dict(sorted(failures.items())))
+        outcome = IndexReport(indexed, ignored, superseded, dict(sorted(failures.items())))
         log.info("batch of %d: %d indexed, %d ignored, %d superseded, %d refused", len(messages),
                  indexed, ignored, superseded, len(failures))
         return outcome

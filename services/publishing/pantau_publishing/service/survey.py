@@ -1,6 +1,6 @@
 """Use case: a citizen answers the SKM questionnaire of a closed case, once.
 
-Contract: ``SurveyDesk.submit(case, typed_code, form, today)`` returns an ``Outcome``:
+Contract: ``SurveyDesk.submit(case, typed_code, form, today)`` returns a ``SurveyVerdict``:
 
 * ``not-closed``: the case is open (a survey rates a finished service);
 * ``bad-code``: the code is not the case's survey code (printed on its status sheet);
@@ -28,7 +28,9 @@ from pantau_publishing.service.ports import SurveyResponse, SurveyResponses
 
 
 @dataclass(frozen=True)
-class Outcome:
+class SurveyVerdict:
+    """What became of one submitted questionnaire (``status``, see the module doc)."""
+
     status: str  # accepted / duplicate / bad-code / invalid / not-closed
     detail: str = ""
 
@@ -43,20 +45,20 @@ class SurveyDesk:
         self._secret = secret
 
     def submit(self, case: PublicCaseV2, typed_code: str, form: Mapping[str, str | None],
-               today: date) -> Outcome:
+               today: date) -> SurveyVerdict:
         if not next_step(case).survey:
-            return Outcome("not-closed")
+            return SurveyVerdict("not-closed")
         if not code_matches(self._secret, case.receipt_number, typed_code):
-            return Outcome("bad-code")
+            return SurveyVerdict("bad-code")
         try:
             scores = skm.parse_scores(form)
         except skm.InvalidScores as exc:
-            return Outcome("invalid", str(exc))
+            return SurveyVerdict("invalid", str(exc))
         stored = self._store.add(SurveyResponse(
             receipt=case.receipt_number, jurisdiction=case.jurisdiction_code,
             department=case.department_code, service=case.service_code,
             month=f"{today:%Y-%m}", scores=scores))
-        return Outcome("accepted" if stored else "duplicate")
+        return SurveyVerdict("accepted" if stored else "duplicate")
 
     def answered(self, receipt: str) -> bool:
         return self._store.has_answered(receipt)

@@ -112,17 +112,18 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Accepted:
-    """The case after the event, and what changed (the inbound event type)."""
+    """The case after the event, and what changed (the received event's type)."""
 
     case: Case
     change: str
 
 
-Outcome = Accepted | Refusal
+Decision = Accepted | Refusal
+"""What the domain decides about one event: accept it (the case after it) or refuse it."""
 
 
 def open_case(event: ReceivedEvent, definition: ServiceDefinition | None,
-              existing: Case | None) -> Outcome:
+              existing: Case | None) -> Decision:
     """Apply a ``case.submitted``: a new case, or a refusal."""
     payload = event.payload
     assert isinstance(payload, dept.CaseSubmittedV1)
@@ -156,7 +157,7 @@ def open_case(event: ReceivedEvent, definition: ServiceDefinition | None,
     return Accepted(case, event.type)
 
 
-def apply_event(case: Case | None, event: ReceivedEvent) -> Outcome:
+def apply_event(case: Case | None, event: ReceivedEvent) -> Decision:
     """Apply any non-submitted department event to ``case``. Refusals leave the case untouched."""
     if case is None:
         return Refusal("unknown-case", f"no case with receipt {event.receipt_number}; "
