@@ -19,9 +19,11 @@ after the first one, runs ONE worker for the batch and then settles it (``settle
 Dead letters are for messages that are WRONG; a dependency that is briefly away never settles a
 message. What the method does decides:
 
-* returned ``{index: reason}`` / None → the poison messages are copied to ``pantau.dlx`` with
-  the reason in ``x-pantau-reason`` and their origin (for replay), publisher-confirmed, and only
-  then is the batch acked — after the method returned, i.e. after its commit;
+* returned ``{index: reason}`` / None / ``Failures`` → the poison messages are copied to
+  ``pantau.dlx`` with the reason in ``x-pantau-reason``, their origin (for replay) and their
+  content type, publisher-confirmed; then ``Failures.then`` runs (what may only follow a
+  confirmed dead letter, e.g. telling the sender), and only then is the batch acked — after
+  the method returned, i.e. after its commit;
 * raised ``DependencyUnavailable(dependency, detail, probe)`` (``pantau_nameko.failures``) → the
   batch is HELD: no ack, no requeue, no nack, so a quorum queue's delivery count is not used up
   by an outage, however long. The process is marked degraded ("waiting for <dependency>",
@@ -76,7 +78,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -111,6 +113,7 @@ from pantau_nameko.settlement import (
     HOLD,
     RETRY,
     BatchOptions,
+    Failures,
     RetryPolicy,
     Settlement,
     backoff,
@@ -122,7 +125,7 @@ from pantau_platform import metrics
 from pantau_platform.amqp import ConfirmingPublisher, Outgoing, PublishError
 
 __all__ = ["DEAD_LETTERED_BY_HEADER", "BatchConsumer", "Delivery", "DependencyUnavailable",
-           "batch_consume", "to_delivery"]
+           "Failures", "batch_consume", "to_delivery"]
 
 log = logging.getLogger(__name__)
 HEARTBEAT = 60  # seconds, negotiated with the broker
@@ -543,6 +546,12 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
                                            deliveries[index].routing_key, reason)
                 log.warning("dead-lettered message %s from %s: %s", deliveries[index].message_id,
                             self.options.queue, json.dumps(reason, default=str)[:300])
+        if plan.then is not None:
+            try:
+                plan.then()
+            except Exception:  # noqa: BLE001 - the dead letters are out: settle all the same
+                log.exception("after dead-lettering from %s: the follow-up failed",
+                              self.options.queue)
         if not plan.requeue and len(plan.ack) == len(batch):
             # One cumulative ack: the batch is every unsettled delivery on this channel up to
             # its last one, in delivery order.
@@ -569,9 +578,12 @@ class BatchConsumer(Entrypoint):  # type: ignore[misc]
         })
         if delivery.user_id:
             headers[ORIGIN_USER_HEADER] = delivery.user_id
-        return Outgoing(exchange=DEAD_LETTER_EXCHANGE,
-                        routing_key=delivery.routing_key or self.options.queue,
-                        body=delivery.body, headers=headers, message_id=delivery.message_id)
+        letter = Outgoing(exchange=DEAD_LETTER_EXCHANGE,
+                          routing_key=delivery.routing_key or self.options.queue,
+                          body=delivery.body, headers=headers, message_id=delivery.message_id)
+        # the content type as sent: a replay through intake's ingress is checked against it
+        return replace(letter, content_type=delivery.content_type) if delivery.content_type \
+            else letter
 
 
 def batch_consume(queue: str, *, max_size: int = 100, max_wait_ms: float = 200,
@@ -579,7 +591,8 @@ def batch_consume(queue: str, *, max_size: int = 100, max_wait_ms: float = 200,
                   delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
                   unknown_retries: int = DEFAULT_UNKNOWN_RETRIES,
                   extra_queues: tuple[str, ...] = ()) -> Callable[..., Any]:
-    """Decorate ``def handle(self, deliveries: list[Delivery]) -> Mapping[int, reason] | None``.
+    """Decorate ``def handle(self, deliveries: list[Delivery]) -> Mapping[int, reason] | None``
+    (or ``Failures``: the same mapping plus what runs after its dead letters are confirmed).
 
     The method must commit its effects before returning; a returned index is dead-lettered with
     its (JSON-serialisable) reason; raising ``DependencyUnavailable`` holds the batch until the

@@ -3,8 +3,9 @@
 The rules (``plan_success`` / ``plan_failure``) are kept apart from the nameko extension so they can
 be tested without a broker:
 
-* the method returned ``{index: reason}`` (or None) → those messages are dead-lettered with their
-  reason, then every message of the batch is acked;
+* the method returned ``{index: reason}`` (or None, or ``Failures``) → those messages are
+  dead-lettered with their reason, then (``Failures.then``) what must follow a confirmed dead
+  letter runs — e.g. telling the sender why — and then every message of the batch is acked;
 * the method raised → every message is requeued, except one whose quorum-queue delivery count has
   reached the queue's ``x-delivery-limit``: requeueing it once more would make the broker
   dead-letter it *without* our reason header, so it is dead-lettered here with
@@ -97,25 +98,42 @@ class BatchOptions:
 
 
 @dataclass(frozen=True)
+class Failures:
+    """What a batched method returns when it has more to say than ``{index: reason}``.
+
+    ``by_index`` are the poison messages and their reasons. ``then`` runs after their dead letters
+    are confirmed and before the batch is acked: what may only follow a dead letter (intake's
+    ``event.rejected`` feedback: a department must never hear of a refusal whose dead letter was
+    lost). It runs at least once per refusal (a crash before the ack brings the batch back);
+    an exception from it is logged, never unsettles the batch (the dead letters are out).
+    """
+
+    by_index: Mapping[int, Any] = field(default_factory=dict)
+    then: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True)
 class Settlement:
-    """Per batch index: dead-letter (with reason, confirmed first), then ack / requeue."""
+    """Per batch index: dead-letter (with reason, confirmed first), ``then``, ack / requeue."""
 
     dead_letter: dict[int, Any] = field(default_factory=dict)
     ack: list[int] = field(default_factory=list)
     requeue: list[int] = field(default_factory=list)
+    then: Callable[[], None] | None = None
 
 
-def plan_success(size: int, poison: Mapping[int, Any] | None) -> Settlement:
-    """The method returned: dead-letter the poison ones, ack everything.
+def plan_success(size: int, poison: Mapping[int, Any] | Failures | None) -> Settlement:
+    """The method returned: dead-letter the poison ones, (``Failures.then``), ack everything.
 
     Raises ``ValueError`` if ``poison`` names an index outside the batch (a broken method; the
     caller then treats the batch as failed).
     """
-    poison = dict(poison or {})
+    then = poison.then if isinstance(poison, Failures) else None
+    poison = dict((poison.by_index if isinstance(poison, Failures) else poison) or {})
     wrong = [index for index in poison if not isinstance(index, int) or not 0 <= index < size]
     if wrong:
         raise ValueError(f"poison indexes {wrong!r} are not positions in a batch of {size}")
-    return Settlement(dead_letter=dict(sorted(poison.items())), ack=list(range(size)))
+    return Settlement(dead_letter=dict(sorted(poison.items())), ack=list(range(size)), then=then)
 
 
 def plan_failure(delivery_counts: Sequence[int], error: str, delivery_limit: int) -> Settlement:

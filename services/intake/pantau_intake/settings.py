@@ -51,12 +51,13 @@ class IntakeSettings(PantauSettings):
     # an event's claimed ``time`` may be at most this far after the moment intake received it
     # (a sender's clock running a little fast); later is refused (HTTP 422, AMQP invalid-event)
     intake_max_future_skew_seconds: int = Field(DEFAULT_MAX_FUTURE_SKEW_SECONDS, ge=0)
-    # AMQP ingress batches (pantau_nameko.batch_consume). One message per batch by default: a
-    # failure requeues its whole batch, and a rejection already dead-lettered in it would be
-    # repeated; prefetch still keeps the next messages at hand.
-    intake_ingress_batch_size: int = 1
-    intake_ingress_batch_wait_ms: float = 20.0
-    intake_ingress_prefetch: int = 50
+    # AMQP ingress batches (pantau_nameko.batch_consume): one accepted-events lookup, one
+    # confirmed forward and one memory write per batch, instead of per event. Refusals are
+    # dead-lettered only when the batch settles, so a batch handled again repeats none. The
+    # prefetch applies per queue (one consumer per department queue) and holds the next batch.
+    intake_ingress_batch_size: int = Field(200, ge=1)
+    intake_ingress_batch_wait_ms: float = Field(20.0, ge=0)
+    intake_ingress_prefetch: int = Field(400, ge=1)
     # must not exceed intake.ingress's x-delivery-limit (5): past it the broker would dead-letter
     # a failing message without our x-pantau-reason; lower only to give up sooner
     intake_ingress_delivery_limit: int = 5

@@ -156,20 +156,3 @@ def test_services_keep_no_inbound_pantau_or_death_header(headers: dict[str, str]
     assert all(not k.lower().startswith("x-pantau-") or k == "x-pantau-replay-as" for k in kept)
     assert not {"x-death", "x-first-death-queue"} & set(kept)
     assert {k for k in headers if k in ("plain", "x-other")} <= set(kept)
-
-
-def test_intakes_dead_letter_keeps_no_inbound_pantau_header() -> None:
-    from pantau_intake.adapters.refusals import dead_letter_message
-    from pantau_intake.domain.messages import ReceivedMessage, Refusal
-
-    inbound = {**FORGED, "x-pantau-origin-user": DPMPTSP, "x-pantau-provenance": "{}",
-               "x-death": [death("tracking.accepted")], "plain": "kept"}
-    out = dead_letter_message(ReceivedMessage(b"{}", "pantau.ingress", "kota-bandung.dishub.x",
-                                              user_id=DISHUB, headers=inbound),
-                              Refusal("forbidden", "not yours"))
-    headers = dict(out.headers or {})
-    assert headers["x-pantau-origin-user"] == DISHUB
-    assert headers["x-pantau-origin-exchange"] == "pantau.ingress"
-    assert json.loads(headers["x-pantau-reason"])["reason"] == "forbidden"
-    assert "x-death" not in headers and "x-pantau-provenance" not in headers
-    assert headers["plain"] == "kept"

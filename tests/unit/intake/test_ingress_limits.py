@@ -29,7 +29,7 @@ def test_a_message_over_the_limit_is_dead_lettered_as_too_large() -> None:
     handler, forwarder, rejections = setup()
     raw = oversized()
     assert len(raw) > MAX_EVENT_BYTES
-    assert handler.handle(delivery(raw)) == "rejected"
+    assert handler.handle(delivery(raw)) == "refused"
     assert not forwarder.forwarded
     (_, rejection), = rejections.dead
     assert rejection.reason == "too-large"
@@ -43,7 +43,7 @@ def test_the_size_is_checked_before_anything_reads_the_body(
     handler, _, rejections = setup()
     parsed: list[bytes] = []
     monkeypatch.setattr(json, "loads", lambda raw, *a, **k: parsed.append(raw))
-    assert handler.handle(delivery(ExplodingBytes(b"{" + b" " * MAX_EVENT_BYTES))) == "rejected"
+    assert handler.handle(delivery(ExplodingBytes(b"{" + b" " * MAX_EVENT_BYTES))) == "refused"
     assert rejections.dead[0][1].reason == "too-large" and not parsed
 
 
@@ -51,7 +51,7 @@ def test_exactly_the_limit_is_not_too_large() -> None:
     handler, _, rejections = setup()
     raw = b"{" + b" " * (MAX_EVENT_BYTES - 2) + b"}"
     assert len(raw) == MAX_EVENT_BYTES
-    assert handler.handle(delivery(raw)) == "rejected"
+    assert handler.handle(delivery(raw)) == "refused"
     assert rejections.dead[0][1].reason != "too-large"
 
 

@@ -110,7 +110,7 @@ def test_ingress_acks_a_forwarded_event_even_if_it_cannot_be_recorded() -> None:
                                routing_key="kota-bandung.dpmptsp.case.submitted",
                                user_id="dept.kota-bandung.dpmptsp",
                                content_type=STRUCTURED, message_id="m1")
-    assert handler.handle(delivery) == "accepted"
+    assert handler.handle([delivery]).outcomes == ("accepted",)
     assert len(forwarder.forwarded) == 1
 
 

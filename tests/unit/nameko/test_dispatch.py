@@ -3,6 +3,7 @@ messages and the dead-letter publisher (the broker side is covered by the integr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,13 @@ from nameko.exceptions import ContainerBeingKilled
 
 import pantau_nameko.batching as batching
 from pantau_nameko import health
-from pantau_nameko.batching import BatchConsumer, Delivery, Outage, quiet_holds_in_nameko_log
+from pantau_nameko.batching import (
+    BatchConsumer,
+    Delivery,
+    Failures,
+    Outage,
+    quiet_holds_in_nameko_log,
+)
 from pantau_nameko.failures import DependencyUnavailable
 from pantau_nameko.settlement import BatchOptions, RetryPolicy
 from pantau_platform.amqp import Outgoing, PublishError
@@ -117,6 +124,57 @@ def test_poison_is_dead_lettered_before_any_ack() -> None:
     assert letter.headers["x-pantau-reason"] == '{"reason": "bad"}'
     assert letter.headers["x-pantau-origin-exchange"] == "pantau.accepted"
     assert letter.headers["x-pantau-dead-lettered-by"] == "svc"
+
+
+def test_then_runs_after_the_dead_letters_are_confirmed_and_before_the_ack() -> None:
+    log = Log()
+
+    def method(deliveries: list[Delivery]) -> Failures:
+        return Failures({0: {"reason": "bad"}}, then=lambda: log.append(("told", 0)))
+
+    consumer(FakeContainer(method), log)._dispatch([FakeMessage(log, 1), FakeMessage(log, 2)])
+    assert [entry[0] for entry in log] == ["dead-letter", "told", "ack-up-to"]
+
+
+def test_then_never_runs_when_dead_lettering_fails_and_its_failure_settles_all_the_same() -> None:
+    log = Log()
+
+    def method(deliveries: list[Delivery]) -> Failures:
+        return Failures({0: {"reason": "bad"}}, then=lambda: log.append(("told", 0)))
+
+    entry = consumer(FakeContainer(method), log)
+    entry.dead_letters = RefusingPublisher()
+    entry._dispatch([FakeMessage(log, 1)])
+    assert log == [("requeue", 1)]  # not told: the dead letter is not out
+
+    def failing_then() -> None:
+        raise RuntimeError("feedback channel closed")
+
+    log.clear()
+    consumer(FakeContainer(lambda deliveries: Failures({0: "bad"}, then=failing_then)),
+             log)._dispatch([FakeMessage(log, 1)])
+    assert [entry[0] for entry in log] == ["dead-letter", "ack-up-to"]
+
+
+def test_a_dead_letter_keeps_the_queue_user_and_content_type_and_no_inbound_pantau_header(
+) -> None:
+    log = Log()
+    message = FakeMessage(log, 1)
+    message.delivery_info[batching.QUEUE_INFO] = "intake.ingress.kota-bandung.dishub"
+    message.properties.update(user_id="dept.kota-bandung.dishub",
+                              content_type="application/cloudevents+json")
+    message.headers = {"x-pantau-reason": "forged", "x-pantau-origin-user": "dept.x",
+                       "x-pantau-provenance": "{}", "x-death": [{}], "plain": "kept"}
+    consumer(FakeContainer(lambda deliveries: {0: {"reason": "forbidden"}}), log)._dispatch(
+        [message])
+    (_, letter), _ack = log
+    headers = dict(letter.headers)
+    assert headers["x-pantau-origin-user"] == "dept.kota-bandung.dishub"
+    assert headers["x-pantau-origin-queue"] == "intake.ingress.kota-bandung.dishub"
+    assert json.loads(headers["x-pantau-reason"]) == {"reason": "forbidden"}
+    assert "x-death" not in headers and "x-pantau-provenance" not in headers
+    assert headers["plain"] == "kept"
+    assert letter.content_type == "application/cloudevents+json"
 
 
 def test_exception_requeues_and_the_last_delivery_is_dead_lettered_with_reason() -> None:

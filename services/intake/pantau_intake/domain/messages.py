@@ -52,4 +52,4 @@ class RefusalRecord:
     event_type: str
     receipt_number: str | None
     refusal: Refusal
-    rejected_at: datetime
+    refused_at: datetime

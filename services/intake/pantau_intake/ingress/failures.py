@@ -2,13 +2,13 @@
 
 * ``StoreUnavailable`` — the accepted-events memory in intake's database could not be consulted
   → ``"database"``;
-* ``ForwardError`` / ``PublishError`` — the broker did not confirm a forward or a dead letter
-  (unreachable, nack, unroutable) → ``"broker"``;
+* ``ForwardError`` / ``PublishError`` — the broker did not confirm a forward (unreachable,
+  nack, unroutable) → ``"broker"``;
 * anything else → None (unknown: retried a bounded number of times, then ``handler-failed``).
 
-An invalid event is never an exception here: ``IngressHandler`` dead-letters it with its reason
-(poison) and returns. A dependency that is away holds the message instead
-(``DependencyUnavailable``): it is never dead-lettered for that.
+An invalid event is never an exception here: ``IngressHandler`` returns it by index with its
+reason (poison) and the shared consumer dead-letters it. A dependency that is away holds the
+batch instead (``DependencyUnavailable``): it is never dead-lettered for that.
 """
 
 from __future__ import annotations

@@ -10,17 +10,18 @@ and on a message's last allowed delivery a dead letter WITH ``x-pantau-reason``
 (``handler-failed`` and the error) instead of the broker's reasonless one. The queue is never
 declared here: ``infra/rabbitmq/topology.json`` owns it.
 
-Per message (in order) ``IngressHandler.handle`` forwards it (confirmed) or dead-letters it with
-its reason (confirmed) and tells the department; only when the method returned is the batch
-acked. If the broker does not confirm a forward or a dead letter, or the accepted-events memory
-cannot be consulted, the dependency is away — not the message's fault: the method raises
-``DependencyUnavailable("broker" | "database", probe=...)`` and the batch is HELD (never
-dead-lettered, no delivery used up) until the probe answers, then handled again (``failures``).
-Anything else is unknown: retried a bounded number of times, then requeued (``handler-failed``
-at the delivery limit). A batch handled again brings forwarded events back as duplicates
-(recognised by the accepted-events memory), rejected ones would be dead-lettered and reported
-again — which is why a batch is one message by default (``PANTAU_INTAKE_INGRESS_BATCH_SIZE``;
-the prefetch keeps the next messages at hand all the same).
+One batch, one settlement convention (the house's): ``IngressHandler.handle`` forwards the
+batch's new events (one confirmed publish) and returns the refused ones by index; the method
+returns them as ``Failures`` and the consumer dead-letters them (confirmed), then runs
+``IngressHandler.tell`` (each sender's ``event.rejected``), then acks the batch. If the broker
+does not confirm the forward, or the accepted-events memory cannot be consulted, the dependency
+is away — not the messages' fault: the method raises ``DependencyUnavailable("broker" |
+"database", probe=...)`` and the batch is HELD (never dead-lettered, no delivery used up) until
+the probe answers, then handled again (``failures``). Handled again, forwarded events come back
+as duplicates (the accepted-events memory, or tracking's); nothing was dead-lettered or told
+yet, so nothing is told twice. Anything else is unknown: retried a bounded number of times, then
+requeued (``handler-failed`` at the delivery limit). Batch size, wait and prefetch:
+``IntakeSettings`` (``PANTAU_INTAKE_INGRESS_BATCH_SIZE`` …).
 """
 
 from __future__ import annotations
@@ -36,14 +37,14 @@ from pantau_contracts.routing import INTAKE_INGRESS_QUEUE, department_ingress_qu
 from pantau_intake.adapters.accepted_events import SqlAcceptedEvents
 from pantau_intake.adapters.directory import CatalogueDirectory
 from pantau_intake.adapters.forwarder import AmqpForwarder
-from pantau_intake.adapters.refusals import AmqpRefusalSink
+from pantau_intake.adapters.refusals import AmqpRefusalFeedback
 from pantau_intake.adapters.sql import ledger_engine_for, ping
 from pantau_intake.domain.messages import ReceivedMessage
 from pantau_intake.ingress.failures import unavailable
-from pantau_intake.service.ingress import IngressHandler
+from pantau_intake.service.ingress import IngressBatch, IngressHandler
 from pantau_intake.settings import IntakeSettings
 from pantau_nameko import delivery as amqp
-from pantau_nameko.batching import batch_consume
+from pantau_nameko.batching import Failures, batch_consume
 from pantau_nameko.failures import DependencyUnavailable
 from pantau_nameko.health import Health, HealthServer
 from pantau_nameko.metrics import MetricsServer
@@ -73,14 +74,15 @@ def as_message(message: amqp.Delivery) -> ReceivedMessage:
                            headers=message.headers)
 
 
-def consume_span(message: amqp.Delivery) -> Any:
-    """The span of one ingress message: child of the department's context (its AMQP header or
-    its event's ``traceparent``; correlation only), parent of the forwarder's publish span."""
+def consume_span(deliveries: list[amqp.Delivery]) -> Any:
+    """The span of one ingress batch, linked to each department's context (its AMQP header or
+    its event's ``traceparent``; correlation only), parent of the forwarder's publish spans."""
+    queues = sorted({message.queue or INTAKE_INGRESS_QUEUE for message in deliveries})
     return tracing.batch_span(
-        f"{message.queue or INTAKE_INGRESS_QUEUE} process",
-        [tracing.delivery_carrier(message.headers, message.body)],
-        attributes={"messaging.message.id": message.message_id or "",
-                    "messaging.destination.name": message.queue or INTAKE_INGRESS_QUEUE})
+        f"{queues[0] if len(queues) == 1 else INTAKE_INGRESS_QUEUE} process",
+        [tracing.delivery_carrier(message.headers, message.body) for message in deliveries],
+        attributes={"messaging.batch.message_count": len(deliveries),
+                    "messaging.destination.name": ",".join(queues)})
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ class Handler(DependencyProvider):  # type: ignore[misc]
         self.engine = ledger_engine_for(settings.credentials_database_url)
         self.handler = IngressHandler(
             CatalogueDirectory(), AmqpForwarder(self.publisher),
-            AmqpRefusalSink(self.publisher),
+            AmqpRefusalFeedback(self.publisher),
             trusted_users=[u.strip() for u in settings.intake_trusted_amqp_users.split(",")],
             accepted=SqlAcceptedEvents(self.engine,
                                        keep=float(settings.intake_idempotency_seconds)),
@@ -128,18 +130,25 @@ class IngressService:
 
     # batch size, wait, prefetch …: IntakeSettings, through the container config (``__main__``)
     @batch_consume(INTAKE_INGRESS_QUEUE, config_prefix=CONFIG_PREFIX)
-    def ingest(self, deliveries: list[amqp.Delivery]) -> None:
-        """Handle the batch in queue order. The broker or the database away →
+    def ingest(self, deliveries: list[amqp.Delivery]) -> Failures:
+        """Handle the batch in queue order; its refusals are returned by index (the consumer
+        dead-letters them, then tells the senders). The broker or the database away →
         ``DependencyUnavailable`` (the batch is held); any other failure raises as it is."""
-        for message in deliveries:
-            try:
-                with consume_span(message):
-                    outcome = self.ingress.handler.handle(as_message(message))
-            except Exception as exc:
-                dependency = unavailable(exc)
-                if dependency is None:
-                    raise
-                raise DependencyUnavailable(dependency, f"{type(exc).__name__}: {exc}"[:500],
-                                            probe=self.ingress.probes.get(dependency)) from exc
-            log.info("%s message %s (routing key %s)", outcome, message.message_id,
-                     message.routing_key)
+        handler = self.ingress.handler
+        try:
+            with consume_span(deliveries):
+                batch = handler.handle([as_message(message) for message in deliveries])
+        except Exception as exc:
+            dependency = unavailable(exc)
+            if dependency is None:
+                raise
+            raise DependencyUnavailable(dependency, f"{type(exc).__name__}: {exc}"[:500],
+                                        probe=self.ingress.probes.get(dependency)) from exc
+        log.info("batch of %d: %s", len(deliveries),
+                 ", ".join(f"{n} {outcome}" for outcome, n in batch.counts().items()))
+        return Failures(batch.dead_letter_reasons(), then=_teller(handler, batch))
+
+
+def _teller(handler: IngressHandler, batch: IngressBatch) -> Any:
+    """What runs once the batch's dead letters are confirmed: telling the senders."""
+    return (lambda: handler.tell(batch)) if batch.refused else None

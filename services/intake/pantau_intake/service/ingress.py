@@ -1,25 +1,30 @@
-"""Ingesting one AMQP message from ``intake.ingress`` (the AMQP path), framework-free.
+"""Ingesting a batch of AMQP messages from intake's ingress queues (the AMQP path), framework-free.
 
-Contract of ``IngressHandler.handle(delivery)``:
+Contract of ``IngressHandler.handle(messages)`` → ``IngressBatch`` (one outcome per message, in
+order):
 
 * a valid event whose routing key is ``{jurisdiction}.{department}.{type}`` of its ``source`` and
-  whose ``user_id`` is that department's AMQP user is forwarded to ``pantau.accepted`` (confirmed)
-  → ``"accepted"``; the caller then acks;
-* a body over ``MAX_EVENT_BYTES`` (256 KiB) is rejected with reason ``too-large`` before it is
+  whose ``user_id`` is that department's AMQP user is forwarded to ``pantau.accepted`` →
+  ``"accepted"``. Every new event of the batch is forwarded in one go, in the batch's order, and
+  the call returns only once the broker confirmed them all;
+* a body over ``MAX_EVENT_BYTES`` (256 KiB) is refused with reason ``too-large`` before it is
   parsed at all;
-* anything else is *rejected* (JSON holding a lone ``"\\ud800"`` surrogate escape too, refused
-  before validation, naming its field): the original message goes to ``pantau.dlx`` with the
-  reason (``x-pantau-reason``: JSON ``{reason, detail, errors}``) and its origin exchange and
-  routing key, and an ``event.rejected`` record goes back to the sending department on
-  ``pantau.feedback`` → ``"rejected"``; the caller then acks;
+* anything else is *refused* (JSON holding a lone ``"\\ud800"`` surrogate escape too, refused
+  before validation, naming its field) → ``"refused"``, and ``IngressBatch.refused`` holds its
+  refusal by index. Nothing is dead-lettered here: the caller (the shared batch consumer)
+  dead-letters every refused message with ``refusal.as_dict()`` as the reason, confirmed, and
+  only then calls ``tell(batch)``, which sends each authenticated sender its ``event.rejected``
+  record on ``pantau.feedback``. A department never hears of a refusal whose dead letter could
+  still be lost;
 * a retry of an event already accepted (same source, id and content, per the ``AcceptedEvents``
-  memory: per process by default, the shared SQL table when wired so) is acked without
-  forwarding again → ``"duplicate"``; same id with other content is rejected;
-* if the broker does not confirm a forward or the dead letter, or the accepted-events memory
-  cannot be consulted (``StoreUnavailable``), the exception propagates and the caller must
-  requeue (nothing is acked before it is safely elsewhere). A memory that cannot be *written*
-  after the confirm is only logged: the event is accepted; a retry is forwarded again and
-  tracking drops the duplicate.
+  memory — one lookup per batch — or earlier in the same batch) is not forwarded again →
+  ``"duplicate"``; the same id with other content is refused (``event-id-conflict``);
+* if the broker does not confirm the forward, or the accepted-events memory cannot be consulted
+  (``StoreUnavailable``), the exception propagates and the caller holds the batch and hands it
+  over again (nothing is acked before it is safely elsewhere; events forwarded before the failure
+  come back as duplicates, which tracking recognises). A memory that cannot be *written* after
+  the confirm is only logged: the events are accepted; a retry is forwarded again and tracking
+  drops the duplicate.
 
 Received time and the rules that use it: the ``ReceivedClock`` is read when the ingress takes
 the message. The event is validated as *inbound* (one carrying ``pantaureceived`` is refused:
@@ -38,8 +43,8 @@ header, or naming no department user, it is refused (``unknown-sender``); the he
 else's message means nothing. It is otherwise validated the same way, the inbound rule
 included: a letter dead-lettered here is the department's message as sent (stamping happens
 only on forward), so a legitimate replay never carries ``pantaureceived``; one that does is
-refused like any other. ``refusal(delivery)`` runs the same checks without forwarding or
-dead-lettering anything (the tool's pre-check before a replay). Letters dead-lettered
+refused like any other. ``refusal(message)`` runs the same checks without forwarding or
+telling anything (the tool's pre-check before a replay). Letters dead-lettered
 downstream (already stamped) are replayed to the queue they died in, not through the ingress,
 and keep their stamp. A replayed event is stamped with the time of the replay: that is when
 intake accepted it.
@@ -49,7 +54,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -66,6 +72,7 @@ from pantau_intake.domain import surrogates
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.domain.idempotency import (
     AcceptedRecord,
+    EventKey,
     RecentEvents,
     content_digest,
 )
@@ -84,7 +91,7 @@ from pantau_intake.service.ports import (
     EventMetrics,
     Forwarder,
     NoMetrics,
-    RefusalSink,
+    RefusalFeedback,
     ServiceDirectory,
 )
 
@@ -93,11 +100,46 @@ log = logging.getLogger(__name__)
 JSON_TYPES = ("application/cloudevents+json", "application/json", "")
 
 
+@dataclass(frozen=True)
+class Refused:
+    """One refused message: why, and what its sender is told (None: nobody authenticated)."""
+
+    refusal: Refusal
+    told: tuple[DepartmentRef, RefusalRecord] | None = None
+
+
+@dataclass(frozen=True)
+class IngressBatch:
+    """What became of each message of a batch: ``outcomes[i]`` is ``"accepted"``,
+    ``"duplicate"`` or ``"refused"``; ``refused`` holds the refused ones by index."""
+
+    outcomes: tuple[str, ...] = ()
+    refused: Mapping[int, Refused] = field(default_factory=dict)
+
+    def dead_letter_reasons(self) -> dict[int, dict[str, Any]]:
+        """The ``x-pantau-reason`` of each refused message, by index (failures by index)."""
+        return {index: refused.refusal.as_dict() for index, refused in self.refused.items()}
+
+    def counts(self) -> dict[str, int]:
+        return {outcome: self.outcomes.count(outcome)
+                for outcome in ("accepted", "duplicate", "refused")}
+
+
+@dataclass
+class _Draft:
+    """A batch under way: outcomes so far, refusals, the events to forward."""
+
+    outcomes: list[str]
+    refused: dict[int, Refused] = field(default_factory=dict)
+    fresh: list[tuple[ValidatedEvent, str, DepartmentRef | None]] = field(default_factory=list)
+    digests: dict[EventKey, str] = field(default_factory=dict)
+
+
 class IngressHandler:
-    """Check, deduplicate, stamp and forward one message; see the module docstring."""
+    """Check, deduplicate, stamp and forward a batch; see the module docstring."""
 
     def __init__(self, directory: ServiceDirectory, forwarder: Forwarder,
-                 rejections: RefusalSink, trusted_users: Iterable[str] = (),
+                 feedback: RefusalFeedback, trusted_users: Iterable[str] = (),
                  accepted: AcceptedEvents | None = None, *, clock: ReceivedClock = utc_now,
                  max_future_skew: float = DEFAULT_MAX_FUTURE_SKEW_SECONDS,
                  metrics: EventMetrics | None = None) -> None:
@@ -105,42 +147,40 @@ class IngressHandler:
         self._metrics: EventMetrics = metrics or NoMetrics()
         self._directory = directory
         self._forwarder = forwarder
-        self._rejections = rejections
+        self._feedback = feedback
         self._trusted = frozenset(u for u in trusted_users if u)
         self._clock = clock
         self._max_future_skew = max_future_skew
 
-    def handle(self, delivery: ReceivedMessage) -> str:
-        """``"accepted"``, ``"rejected"`` or ``"duplicate"`` (see the module docstring); each
-        outcome is counted on the ``EventMetrics`` port with the sender's labels."""
+    def handle(self, messages: Sequence[ReceivedMessage]) -> IngressBatch:
+        """The fate of every message (see the module docstring); each is counted on the
+        ``EventMetrics`` port with its sender's labels."""
         received = self._clock()
-        sender = self.sender(delivery)
-        try:
-            event = self._check(delivery, sender, received)
-        except _Refused as refused:
-            self._metrics.received(_type_of(refused.event), *_where(sender))
-            self._reject(delivery, sender, refused.refusal, refused.event)
-            return "rejected"
-        self._metrics.received(event.type, *_where(sender))
-        digest = content_digest(event)
-        previous = self._accepted.find((event.dedup_key,)).get(event.dedup_key)
-        known = previous.digest if previous is not None else None
-        if known == digest:
-            return "duplicate"  # already forwarded (a retry); ack without forwarding again
-        if known is not None:
-            self._reject(delivery, sender, Refusal(
-                "event-id-conflict", "the id was already used for a different event",
-                (FieldProblem("id", "already used for a different event",
-                              "a new id for a new event; the same id only for a retry"),)),
-                event)
-            return "rejected"
-        self._forwarder.forward([stamp_received(event, received)])
-        self._metrics.accepted(event.type, *_where(sender))
-        try:  # only after the confirm; a failure here just means a retry is forwarded again
-            self._accepted.record({event.dedup_key: AcceptedRecord(digest)})
-        except StoreUnavailable as exc:
-            log.warning("forwarded %s but could not record it: %s", event.id, exc)
-        return "accepted"
+        draft = _Draft(outcomes=["refused"] * len(messages))
+        checked: dict[int, tuple[ValidatedEvent, DepartmentRef | None]] = {}
+        for index, message in enumerate(messages):
+            sender = self.sender(message)
+            try:
+                event = self._check(message, sender, received)
+            except _Refused as refused:
+                self._metrics.received(_type_of(refused.event), *_where(sender))
+                self._refuse(draft, index, message, sender, refused)
+                continue
+            self._metrics.received(event.type, *_where(sender))
+            checked[index] = (event, sender)
+        known = self._accepted.find({event.dedup_key for event, _ in checked.values()})
+        draft.digests = {key: record.digest for key, record in known.items()}
+        for index, (event, sender) in checked.items():
+            self._deduplicate(draft, index, messages[index], event, sender)
+        self._forward(draft, received)
+        return IngressBatch(tuple(draft.outcomes), draft.refused)
+
+    def tell(self, batch: IngressBatch) -> None:
+        """Send each refused message's sender its ``event.rejected`` record — only once the
+        refused messages' dead letters are confirmed (the caller's duty)."""
+        for refused in batch.refused.values():
+            if refused.told is not None:
+                self._feedback.feedback(*refused.told)
 
     def sender(self, delivery: ReceivedMessage) -> DepartmentRef | None:
         """The department a message speaks for: its ``user_id``'s, or for a trusted operator's
@@ -189,27 +229,60 @@ class IngressHandler:
             raise _Refused(Refusal("forbidden", problem.detail, problem.errors), event) from None
         return event
 
-    def _reject(self, delivery: ReceivedMessage, sender: DepartmentRef | None, refusal: Refusal,
-                event: ValidatedEvent | dict[str, Any] | None) -> None:
-        self._rejections.dead_letter(delivery, refusal)
-        event_type = _type_of(event)
-        self._metrics.refused(event_type, *_where(sender), refusal.reason)
-        self._metrics.dead_lettered("intake.ingress", event_type, *_where(sender),
-                                    refusal.reason)
-        if sender is None:
-            return  # nobody authenticated to tell; the dead letter keeps the reason
+    def _deduplicate(self, draft: _Draft, index: int, message: ReceivedMessage,
+                     event: ValidatedEvent, sender: DepartmentRef | None) -> None:
+        """New → to forward; a retry (known, or earlier in this batch) → duplicate; the same id
+        with other content → refused."""
+        digest = content_digest(event)
+        known = draft.digests.get(event.dedup_key)
+        if known == digest:
+            draft.outcomes[index] = "duplicate"  # already forwarded: not again
+        elif known is not None:
+            self._refuse(draft, index, message, sender, _Refused(Refusal(
+                "event-id-conflict", "the id was already used for a different event",
+                (FieldProblem("id", "already used for a different event",
+                              "a new id for a new event; the same id only for a retry"),)),
+                event))
+        else:
+            draft.digests[event.dedup_key] = digest
+            draft.fresh.append((event, digest, sender))
+            draft.outcomes[index] = "accepted"
+
+    def _forward(self, draft: _Draft, received: datetime) -> None:
+        """Forward the batch's new events in order (confirmed), then remember them."""
+        if not draft.fresh:
+            return
+        self._forwarder.forward([stamp_received(event, received) for event, _, _ in draft.fresh])
+        for event, _, sender in draft.fresh:
+            self._metrics.accepted(event.type, *_where(sender))
+        try:  # only after the confirm; a failure here just means a retry is forwarded again
+            self._accepted.record({event.dedup_key: AcceptedRecord(digest)
+                                   for event, digest, _ in draft.fresh})
+        except StoreUnavailable as exc:
+            log.warning("forwarded %d event(s) but could not record them: %s",
+                        len(draft.fresh), exc)
+
+    def _refuse(self, draft: _Draft, index: int, message: ReceivedMessage,
+                sender: DepartmentRef | None, refused: _Refused) -> None:
+        draft.outcomes[index] = "refused"
+        self._metrics.refused(_type_of(refused.event), *_where(sender), refused.refusal.reason)
+        told = None
+        if sender is not None:  # else nobody authenticated to tell; the dead letter keeps it
+            told = (sender, self._record(message, refused.refusal, refused.event))
+        draft.refused[index] = Refused(refused.refusal, told)
+
+    def _record(self, message: ReceivedMessage, refusal: Refusal,
+                event: ValidatedEvent | dict[str, Any] | None) -> RefusalRecord:
         if isinstance(event, ValidatedEvent):
             event_id, source, type_ = event.id, event.source, event.type
             receipt = event.subject
         else:
             ids = event or {}
-            event_id = str(ids.get("id") or delivery.message_id or "")
+            event_id = str(ids.get("id") or message.message_id or "")
             source, type_ = str(ids.get("source") or ""), str(ids.get("type") or "")
             receipt = None
-        self._rejections.feedback(sender, RefusalRecord(
-            event_id=event_id, event_source=source, event_type=type_, receipt_number=receipt,
-            refusal=refusal, rejected_at=self._clock()))
-
+        return RefusalRecord(event_id=event_id, event_source=source, event_type=type_,
+                             receipt_number=receipt, refusal=refusal, refused_at=self._clock())
 
 def _type_of(event: ValidatedEvent | dict[str, Any] | None) -> str | None:
     if isinstance(event, ValidatedEvent):

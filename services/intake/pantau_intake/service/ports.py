@@ -5,8 +5,9 @@ The edge (``service.authentication``, ``service.authorisation``, ``service.accep
 ``SignatureLedger`` (replay memory, atomic insert-if-absent; ``adapters.seen_signatures``),
 ``ServiceDirectory`` (the service catalogue; ``adapters.directory``), ``AcceptedEvents`` (the
 memory of accepted events; ``adapters.accepted_events``), ``Forwarder`` (confirmed publish to
-``pantau.accepted``; ``adapters.forwarder``), ``RefusalSink`` (dead letter and feedback for a
-refused message; ``adapters.refusals``). The status API (``service.event_status``):
+``pantau.accepted``; ``adapters.forwarder``), ``RefusalFeedback`` (the ``event.rejected``
+record for a refused message's sender; ``adapters.refusals`` — the dead letter itself is the
+shared batch consumer's).  The status API (``service.event_status``):
 ``OutcomeReader`` and ``AcceptedReader``. Per-process implementations that need no I/O live
 next to their use case or domain (``SeenSignatures``, ``RecentEvents``).
 
@@ -33,7 +34,7 @@ from pantau_contracts import ValidatedEvent
 from pantau_intake.domain.authentication import ActiveKey
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.domain.idempotency import AcceptedRecord, EventKey
-from pantau_intake.domain.messages import ReceivedMessage, Refusal, RefusalRecord
+from pantau_intake.domain.messages import RefusalRecord
 from pantau_intake.domain.outcomes import EventOutcome
 from pantau_intake.domain.webhooks import (
     Attempt,
@@ -54,9 +55,6 @@ class EventMetrics(Protocol):
     def refused(self, event_type: str | None, jurisdiction: str | None, department: str | None,
                 reason: str) -> None: ...
 
-    def dead_lettered(self, queue: str, event_type: str | None, jurisdiction: str | None,
-                      department: str | None, reason: str) -> None: ...
-
 
 class NoMetrics:
     """Records nothing (the default: unit tests and tools need no metrics)."""
@@ -71,10 +69,6 @@ class NoMetrics:
 
     def refused(self, event_type: str | None, jurisdiction: str | None, department: str | None,
                 reason: str) -> None:
-        return None
-
-    def dead_lettered(self, queue: str, event_type: str | None, jurisdiction: str | None,
-                      department: str | None, reason: str) -> None:
         return None
 
 
@@ -139,10 +133,9 @@ class Forwarder(Protocol):
     def forward(self, events: Sequence[ValidatedEvent]) -> None: ...
 
 
-class RefusalSink(Protocol):
-    """Port: where refused messages go. Both methods return only once the broker confirmed."""
-
-    def dead_letter(self, delivery: ReceivedMessage, refusal: Refusal) -> None: ...
+class RefusalFeedback(Protocol):
+    """Port: tell a department why its message was refused (best effort: the dead letter,
+    already confirmed, keeps the reason)."""
 
     def feedback(self, department: DepartmentRef, record: RefusalRecord) -> None: ...
 
