@@ -21,6 +21,11 @@ class PublishingSettings(ElasticsearchSettings):
     batch_wait_ms: int = 200  # PANTAU_BATCH_WAIT_MS: longest a message waits for its batch
     portal_host: str = "127.0.0.1"
     portal_port: int = 8000
+    # PANTAU_PORTAL_WORKERS: uvicorn worker processes (each its own GIL; docs/performance.md)
+    portal_workers: int = 1
+    # PANTAU_DASHBOARD_CACHE_SECONDS: a place's dashboard figures are served from memory this
+    # long (the page says "as of" when); 0 computes them on every view
+    dashboard_cache_seconds: float = 30.0
     # PANTAU_PUBLIC_BASE_URL: where citizens reach the portal. Every absolute URL (feeds,
     # Open311 discovery, redirects, the feeds page) is built from it, never from the request's
     # Host header. Empty: http://127.0.0.1:<PANTAU_PORTAL_PORT> (development). https turns HSTS on.

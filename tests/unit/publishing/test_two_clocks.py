@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -357,7 +358,7 @@ REPORTING_AGGS: dict[str, Any] = {
 
 
 def test_stats_ask_for_event_counts_and_the_median_delay_without_scripts() -> None:
-    body = stats_rules.stats_body(Place("kota-bandung", "dpmptsp"))
+    body = stats_rules.stats_body(Place("kota-bandung", "dpmptsp"), date(2026, 3, 2))
     for aggs in (body["aggs"], body["aggs"]["rows"]["aggs"]):
         assert aggs["events"] == {"sum": {"field": "entry_count"}}
         assert aggs["late_events"] == {"sum": {"field": "late_entry_count"}}

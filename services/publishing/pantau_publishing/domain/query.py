@@ -194,8 +194,27 @@ def query_clause(query: CaseQuery) -> dict[str, Any]:
     return {"bool": {"must": must or [{"match_all": {}}], "filter": filter_clauses(query)}}
 
 
+def hits_body(query: CaseQuery) -> dict[str, Any]:
+    """The ``_search`` body for the page of hits alone. It counts no total
+    (``facets_body`` does, exactly and at no extra cost), so Elasticsearch may skip documents
+    that cannot reach the page in sort order instead of visiting every match."""
+    return {"query": query_clause(query), "sort": SORTS[query.sort], "from": query.offset,
+            "size": query.size, "track_total_hits": False}
+
+
+def facets_body(query: CaseQuery) -> dict[str, Any]:
+    """The ``_search`` body for the exact total and the facets, without hits: ``size`` 0
+    and no ``now`` in it, so Elasticsearch's shard request cache answers a repeated one
+    (keyed on the exact body; invalidated when the index changes). Every page and sort
+    order of one search shares it. The aggregations visit every match anyway: counting
+    them all is free here."""
+    return {"size": 0, "query": query_clause(query), "track_total_hits": True,
+            "aggs": facet_aggregations()}
+
+
 def search_body(query: CaseQuery, *, facets: bool = True) -> dict[str, Any]:
-    """The ``_search`` body: hits for the page, total, and one terms aggregation per facet."""
+    """Both in one ``_search`` body: hits for the page, total, and one terms aggregation per
+    facet (``PublicRecords.search`` sends ``hits_body`` and ``facets_body`` instead)."""
     sort: list[Any] = SORTS[query.sort]
     body: dict[str, Any] = {
         "query": query_clause(query), "sort": sort, "from": query.offset, "size": query.size,

@@ -13,6 +13,7 @@ not over cases).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from pantau_publishing.domain.labels import BilingualLabel
@@ -26,14 +27,17 @@ BREAKDOWN = {"": "jurisdiction_code", "jurisdiction": "department_code",
 a place are always within its jurisdiction, so same-code departments of two jurisdictions are
 never one row."""
 
-AGE_BUCKETS: tuple[tuple[str, str | None, str | None], ...] = (
-    ("0-7", "now-7d/d", None),
-    ("8-14", "now-14d/d", "now-7d/d"),
-    ("15-30", "now-30d/d", "now-14d/d"),
-    ("31-60", "now-60d/d", "now-30d/d"),
-    (">60", None, "now-60d/d"),
+AGE_BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
+    ("0-7", 7, None),
+    ("8-14", 14, 7),
+    ("15-30", 30, 14),
+    ("31-60", 60, 30),
+    (">60", None, 60),
 )
-"""Backlog age buckets in calendar days since submission: (key, from, to)."""
+"""Backlog age buckets in calendar days since submission: (key, from, to) in days before
+today (UTC), each bound at the start of that day — what ``now-7d/d`` meant, written as a
+date: a body with ``now`` in it is never cached by Elasticsearch's shard request cache, one
+with today's date is, all day."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,16 @@ class StatsRow(BilingualLabel):
     label_en: str | None = None
 
 
-def _stat_aggs() -> dict[str, Any]:
+def _age_range(key: str, low: int | None, high: int | None, today: date) -> dict[str, str]:
+    """One backlog bucket: submitted from ``low`` days before today up to ``high``."""
+    found = {"key": key}
+    for name, days in (("from", low), ("to", high)):
+        if days is not None:
+            found[name] = (today - timedelta(days=days)).isoformat()
+    return found
+
+
+def _stat_aggs(today: date) -> dict[str, Any]:
     return {
         "completed": {"filter": {"term": {"status": "selesai"}}, "aggs": {
             "days": {"percentiles": {"field": "working_days_elapsed", "percents": [50, 90]}},
@@ -82,8 +95,7 @@ def _stat_aggs() -> dict[str, Any]:
         "open": {"filter": {"term": {"open": True}}, "aggs": {
             "overdue": {"filter": {"term": {"overdue": True}}},
             "age": {"date_range": {"field": "submitted_at", "keyed": True, "ranges": [
-                {"key": key, **({"from": low} if low else {}), **({"to": high} if high else {})}
-                for key, low, high in AGE_BUCKETS]}},
+                _age_range(key, low, high, today) for key, low, high in AGE_BUCKETS]}},
         }},
         "events": {"sum": {"field": "entry_count"}},
         "late_events": {"sum": {"field": "late_entry_count"}},
@@ -91,21 +103,22 @@ def _stat_aggs() -> dict[str, Any]:
     }
 
 
-def stats_body(place: Place) -> dict[str, Any]:
-    """``_search`` body: totals for the place and one row per entity one level down."""
+def stats_body(place: Place, today: date) -> dict[str, Any]:
+    """``_search`` body: totals for the place and one row per entity one level down; the
+    backlog's ages counted from ``today`` (UTC)."""
     group = BREAKDOWN[place.level]
     label_field, label_en_field = {
         "jurisdiction_code": ("jurisdiction_name.raw", None),
         "department_code": ("department_name.id.raw", "department_name.en.raw"),
         "service_code": ("service_name.id.raw", "service_name.en.raw")}.get(group, (None, None))
-    rows: dict[str, Any] = {"terms": {"field": group, "size": 100}, "aggs": _stat_aggs()}
+    rows: dict[str, Any] = {"terms": {"field": group, "size": 100}, "aggs": _stat_aggs(today)}
     if label_field:
         rows["aggs"]["label"] = {"terms": {"field": label_field, "size": 1}}
     if label_en_field:
         rows["aggs"]["label_en"] = {"terms": {"field": label_en_field, "size": 1}}
     return {"size": 0, "track_total_hits": True,
             "query": {"bool": {"filter": place.filters()}},
-            "aggs": {**_stat_aggs(), "rows": rows}}
+            "aggs": {**_stat_aggs(today), "rows": rows}}
 
 
 def parse_stats(aggs: dict[str, Any], total: int) -> Stats:

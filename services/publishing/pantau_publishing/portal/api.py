@@ -174,6 +174,7 @@ def _stats(request: Request, place: Place) -> Response:
             "service": place.service}.get(place.level)
     return JSONResponse({"scope": scope, "code": code, "jurisdiction": place.jurisdiction,
                          "department": place.department, "service": place.service,
+                         "as_of": board.as_of.isoformat() if board.as_of else None,
                          "totals": board.totals.as_dict(),
                          "rows": [{"code": r.code, "label": r.label, **r.stats.as_dict()}
                                   for r in board.rows]})

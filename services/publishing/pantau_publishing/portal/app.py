@@ -63,7 +63,8 @@ def create_app(settings: PublishingSettings | None = None,
         from pantau_publishing.adapters.search.store import EsCaseReader
 
         es = make_client(settings.elasticsearch_url, settings.elasticsearch_timeout_seconds)
-        records = PublicRecords(EsCaseReader(es, Aliases.from_settings(settings)))
+        records = PublicRecords(EsCaseReader(es, Aliases.from_settings(settings)),
+                                dashboard_ttl=settings.dashboard_cache_seconds)
 
     hub = RevisionHub(records.revisions, settings.sse_poll_seconds, settings.sse_max_streams,
                       settings.sse_max_streams_per_ip)

@@ -106,6 +106,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "backlog": {"id": "Kasus berjalan menurut umur (hari kalender)",
                 "en": "Open cases by age (calendar days)"},
     "breakdown": {"id": "Rincian", "en": "Breakdown"},
+    "as_of": {"id": "Angka per {time}; dihitung ulang paling lama setiap {seconds} detik.",
+              "en": "Figures as of {time}; recomputed at least every {seconds} seconds."},
     "name": {"id": "Nama", "en": "Name"},
     "no_data": {"id": "Belum ada data.", "en": "No data yet."},
     "chart_completed": {"id": "Diterima dan selesai per {what}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -226,7 +227,16 @@ def dashboard(request: Request, jurisdiction: str | None = None, department: str
                   late_url=url_with("/", {k: v for k, v in case_filters.items() if v},
                                     late_reported="true"),
                   scope_name=places.place_name(request, place, lang),
+                  as_of=as_of_text(request, board.as_of, zone, lang),
                   ikm=survey.dashboard_summary(request, place, board.totals))
+
+
+def as_of_text(request: Request, as_of: datetime | None, zone: str, lang: str) -> str | None:
+    """"Figures as of …" when the dashboard's figures may come from the short cache."""
+    seconds = int(getattr(request.app.state.settings, "dashboard_cache_seconds", 0) or 0)
+    if as_of is None or seconds <= 0:
+        return None
+    return translate(lang, "as_of", time=long_time(as_of, zone, lang), seconds=seconds)
 
 
 def month_label(month: str, lang: str) -> str:

@@ -7,8 +7,9 @@ document that somehow got into the index unclean is re-validated and re-redacted
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,12 +24,14 @@ from pantau_publishing.domain.places import Place, owners_body, parse_owners
 from pantau_publishing.domain.query import (
     CaseQuery,
     FacetBucket,
+    facets_body,
+    hits_body,
     parse_facets,
     query_clause,
-    search_body,
 )
 from pantau_publishing.domain.record import clean_case, clean_change
 from pantau_publishing.service.ports import CaseReader
+from pantau_publishing.service.ttl_cache import TtlCache
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class Dashboard:
     place: Place
     totals: stats_rules.Stats
     rows: list[stats_rules.StatsRow]
+    as_of: datetime | None = field(default=None, compare=False)
+    """When these figures were computed (they may be served from a short cache)."""
 
 
 class UnknownScope(ValueError):
@@ -79,9 +84,21 @@ def _clean_change(document: dict[str, Any]) -> dict[str, Any] | None:
         return None  # never put a document that is not a valid change into a feed
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class PublicRecords:
-    def __init__(self, reader: CaseReader) -> None:
+    """``dashboard_ttl``: seconds a place's dashboard statistics (and monthly figures) are
+    served from memory before they are computed again (0: always computed); ``clock`` tells
+    the time (tests give a fake one)."""
+
+    def __init__(self, reader: CaseReader, *, dashboard_ttl: float = 0.0,
+                 clock: Callable[[], datetime] = _utc_now) -> None:
         self._reader = reader
+        self._clock = clock
+        self._dashboards: TtlCache[Dashboard] = TtlCache(dashboard_ttl)
+        self._monthly: TtlCache[list[monthly_rules.Month]] = TtlCache(dashboard_ttl)
 
     def _document(self, receipt_number: str) -> dict[str, Any] | None:
         receipt = normalise_receipt(receipt_number)
@@ -111,9 +128,12 @@ class PublicRecords:
         return {receipt: found[receipt] for receipt in wanted if receipt in found}
 
     def search(self, query: CaseQuery) -> SearchResult:
-        answer = self._reader.search_cases(search_body(query))
-        cases = [c for c in (_clean(hit) for hit in answer.hits) if c is not None]
-        return SearchResult(query, answer.total, cases, parse_facets(answer.aggregations))
+        """The page of hits, and the exact total with the facets from a second, hit-less
+        request that the search engine's request cache can answer (``domain.query``)."""
+        hits = self._reader.search_cases(hits_body(query))
+        facets = self._reader.search_cases(facets_body(query))
+        cases = [c for c in (_clean(hit) for hit in hits.hits) if c is not None]
+        return SearchResult(query, facets.total, cases, parse_facets(facets.aggregations))
 
     def cases_matching(self, body: dict[str, Any]) -> list[PublicCaseV2]:
         """The clean public records a ready-made ``_search`` body finds, in its order (Open311
@@ -130,9 +150,15 @@ class PublicRecords:
     def dashboard(self, place: Place | None = None) -> Dashboard:
         """Totals of the place and one row per entity one level down (within it)."""
         place = place or Place()
-        answer = self._reader.search_cases(stats_rules.stats_body(place))
-        return Dashboard(place, stats_rules.parse_stats(answer.aggregations, answer.total),
-                         stats_rules.parse_rows(answer.aggregations))
+        now = self._clock()
+        cached = self._dashboards.get(place, now)
+        if cached is not None:
+            return cached[0]
+        answer = self._reader.search_cases(stats_rules.stats_body(place, now.date()))
+        board = Dashboard(place, stats_rules.parse_stats(answer.aggregations, answer.total),
+                          stats_rules.parse_rows(answer.aggregations), now)
+        self._dashboards.put(place, board, now)
+        return board
 
     def owners(self, level: str, code: str) -> list[Place]:
         """The places (jurisdiction, department[, service]) whose cases use this bare
@@ -154,9 +180,16 @@ class PublicRecords:
         return comparison_rules.parse_comparison(answer.aggregations, min_cases)
 
     def monthly(self, place: Place, shown: list[str], zone: str) -> list[monthly_rules.Month]:
-        """Received / completed per month of ``shown`` (``YYYY-MM`` in ``zone``)."""
+        """Received / completed per month of ``shown`` (``YYYY-MM`` in ``zone``); cached like
+        the dashboard."""
+        key, now = (place, tuple(shown), zone), self._clock()
+        cached = self._monthly.get(key, now)
+        if cached is not None:
+            return cached[0]
         answer = self._reader.search_cases(monthly_rules.monthly_body(place, shown, zone))
-        return monthly_rules.parse_monthly(answer.aggregations, shown)
+        rows = monthly_rules.parse_monthly(answer.aggregations, shown)
+        self._monthly.put(key, rows, now)
+        return rows
 
     def changes(self, scope: str | None = None, code: str | None = None,
                 limit: int = 50, jurisdiction: str | None = None) -> list[dict[str, Any]]:
