@@ -45,7 +45,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -280,7 +280,8 @@ class Summary:
     total_lines: int
     error: str = ""
     elapsed: float = 0.0
-    notes: list[str] = field(default_factory=list)
+    throttled: int = 0
+    """Answers 429 (intake's rate limit) waited for."""
 
 
 class _Lane:
@@ -288,7 +289,7 @@ class _Lane:
 
     def __init__(self, transport: Transport, ledger: Ledger, window: int,
                  stop: threading.Event, errors: list[str]) -> None:
-        self._transport, self._ledger = transport, ledger
+        self.transport, self._transport, self._ledger = transport, transport, ledger
         self._queue: queue.Queue[list[Line] | None] = queue.Queue(maxsize=max(1, window))
         self._stop, self._errors = stop, errors
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -361,8 +362,9 @@ def run(path: Path, transports: Callable[[threading.Event], Transport], options:
                 lane.thread.join()
             ledger.save()
             log.close()
+    throttled = sum(int(getattr(lane.transport, "throttled", 0)) for lane in lanes)
     return Summary(ledger.accepted, log.count, ledger.position, total,
-                   "; ".join(errors), time.monotonic() - started)
+                   "; ".join(errors), time.monotonic() - started, throttled)
 
 
 def _feed(path: Path, start: Position, lanes: list[_Lane], ledger: Ledger, options: Options,

@@ -244,7 +244,8 @@ def cmd_backfill(args: argparse.Namespace, department: Department,
     print(f"{path}: {summary.accepted} accepted, {summary.refused} refused"
           f"{f' (see {refused})' if summary.refused else ''}; "
           f"line {summary.position.line} of {summary.total_lines} done; "
-          f"{rate:.0f} events/s in {summary.elapsed:.1f} s")
+          f"{rate:.0f} events/s in {summary.elapsed:.1f} s; {summary.throttled} answer(s) 429 "
+          "waited for")
     if summary.error:
         print(f"stopped: {summary.error} (run again to resume from the checkpoint)",
               file=sys.stderr)
