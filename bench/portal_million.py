@@ -1,8 +1,7 @@
 """Benchmark: the public portal over a large index, 16 concurrent clients, against raw ES.
 
-    .venv/bin/python -m bench.portal_million            # 200,000 cases, 30 s per phase
-    .venv/bin/python -m bench.portal_million --quick    # 50,000 cases, 15 s (bench/run.py)
-    .venv/bin/python -m bench.portal_million --full     # 1,000,000 cases, 60 s
+    .venv/bin/python -m bench.portal_million --quick    # 50,000 cases, 15 s (make bench)
+    .venv/bin/python -m bench.portal_million [--full]   # 1,000,000 cases, 60 s per phase
     [--docs N] [--seconds S] [--clients 16] [--workers W] [--keep] [--reuse TAG]
 
 Loads N public cases into throw-away aliases (``pmill-<tag>-cases``/``-changes``; the dev
@@ -58,7 +57,7 @@ KECAMATAN = ["Coblong", "Sukajadi", "Cicendo", "Andir", "Bojongloa", "Lengkong",
 STATUS_STEPS = [(1, False), (2, False), (3, False), (4, False), (4, False), (2, True)]
 """(timeline steps, withdrawn): diterima, verifikasi, diproses, selesai (twice as common),
 dibatalkan."""
-DAYS = 180
+DAYS, DAY_STEP = 180, 3  # submission dates: every third day of the last 180
 WORDS = ["pbg", "ktp", "bandung", "bekasi", "coblong", "andir", "persetujuan", "permit",
          "kelahiran", "keluarga", "selesai", "diproses", "depok", "garut lengkong",
          "pbg coblong", "teknis", "verifikasi berkas"]
@@ -102,7 +101,7 @@ class Templates:
         r = self._random
         j = r.randrange(len(JURISDICTIONS))
         key = (j, r.randrange(len(SERVICES)), r.randrange(len(STATUS_STEPS)),
-               r.randrange(DAYS))
+               r.randrange(0, DAYS, DAY_STEP))
         receipt = f"{JURISDICTIONS[j][1]}-{SERVICES[key[1]][1][:3].upper()}-{number:08d}"
         text = self._template(key).replace("XXXX-RECEIPT", receipt).replace(
             "KECAMATAN", r.choice(KECAMATAN))
@@ -369,8 +368,8 @@ def main() -> int:
     parser.add_argument("--profile", help="py-spy record the portal under load into this file "
                                           "(collapsed stacks; needs py-spy and ptrace)")
     args = parser.parse_args()
-    docs = args.docs or (50_000 if args.quick else 1_000_000 if args.full else 200_000)
-    seconds = args.seconds or (15.0 if args.quick else 60.0 if args.full else 30.0)
+    docs = args.docs or (50_000 if args.quick and not args.full else 1_000_000)
+    seconds = args.seconds or (15.0 if args.quick and not args.full else 60.0)
     url = os.environ.get("PANTAU_ELASTICSEARCH_URL", "http://127.0.0.1:9200").split(",")[0]
     tag = args.reuse or uuid.uuid4().hex[:8]
     aliases = Aliases(f"pmill-{tag}-cases", f"pmill-{tag}-changes")
