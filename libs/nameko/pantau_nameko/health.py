@@ -17,7 +17,8 @@ Several holders may wait for the same dependency (two consumers, say); pass ``ho
 them apart — the dependency stays listed until every holder recovered. ``since`` is when the
 oldest wait still open began (UTC, ISO 8601).
 
-The HTTP server (eventlet's WSGI server, standard library otherwise) answers
+The HTTP server (``pantau_nameko.listener``: eventlet's WSGI server, shared with ``/metrics``'s
+implementation but on its own port) answers
 
 * ``GET /healthz`` → 200 ``{"status": "alive"}`` while the process runs;
 * ``GET /readyz``  → 200 ``{"status": "ready", ...}``, or 503
@@ -41,22 +42,16 @@ logged as an error; the service still runs (a readiness check then fails to conn
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from nameko.extensions import DependencyProvider
+from pantau_nameko.listener import ListenerProvider
 
-__all__ = ["DEFAULT_HOST", "Health", "HealthServer", "RunningServer", "app", "degraded",
-           "is_ready", "recovered", "registry", "start_server", "status"]
-
-log = logging.getLogger(__name__)
-DEFAULT_HOST = "127.0.0.1"
-PORT_CONFIG_KEY = "HEALTH_PORT"
-HOST_CONFIG_KEY = "HEALTH_HOST"
+__all__ = ["Health", "HealthServer", "app", "degraded", "is_ready", "recovered", "registry",
+           "status"]
 
 
 class Health:
@@ -156,93 +151,16 @@ def app(health: Health = registry) -> Callable[..., Iterable[bytes]]:
     return wsgi
 
 
-class RunningServer:
-    """One bound health server (eventlet WSGI in a green thread)."""
-
-    def __init__(self, sock: Any, thread: Any) -> None:
-        self._sock, self._thread = sock, thread
-        self.host, self.port = sock.getsockname()[:2]
-
-    def close(self) -> None:
-        self._thread.kill()
-        try:
-            self._sock.close()
-        except OSError:  # already closed
-            pass
-
-
-def start_server(host: str = DEFAULT_HOST, port: int = 0,
-                 health: Health = registry) -> RunningServer:
-    """Bind ``host:port`` (0 = any free port) and serve ``health`` in a green thread."""
-    import eventlet
-    import eventlet.wsgi
-
-    sock = eventlet.listen((host, int(port)))
-    thread = eventlet.spawn(eventlet.wsgi.server, sock, app(health), log_output=False,
-                            debug=False, socket_timeout=10, keepalive=False)
-    running = RunningServer(sock, thread)
-    log.info("health server on http://%s:%d (/healthz, /readyz)", running.host, running.port)
-    return running
-
-
-_shared: dict[tuple[str, int], tuple[RunningServer, int]] = {}  # (host, port) -> (server, users)
-_shared_lock = threading.Lock()
-
-
-def _acquire(host: str, port: int) -> RunningServer:
-    with _shared_lock:
-        server, users = _shared.get((host, port), (None, 0))
-        if server is None:
-            server = start_server(host, port)
-        _shared[(host, port)] = (server, users + 1)
-        return server
-
-
-def _release(host: str, port: int) -> None:
-    with _shared_lock:
-        server, users = _shared.get((host, port), (None, 0))
-        if server is None:
-            return
-        if users <= 1:
-            del _shared[(host, port)]
-            server.close()
-        else:
-            _shared[(host, port)] = (server, users - 1)
-
-
-class HealthServer(DependencyProvider):  # type: ignore[misc]
+class HealthServer(ListenerProvider):
     """Serves this process's health over HTTP while the container runs (see the module
-    docstring); the injected value is the process-wide :class:`Health` registry."""
+    docstring; the listener is ``pantau_nameko.listener``'s); the injected value is the
+    process-wide :class:`Health` registry."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        self.host = DEFAULT_HOST
-        self.port = 0
-        self._bound: tuple[str, int] | None = None
-        super().__init__(**kwargs)
+    kind = "HEALTH"
+    paths = " (/healthz, /readyz)"
 
-    def setup(self) -> None:
-        config = self.container.config
-        self.host = str(config.get(HOST_CONFIG_KEY) or DEFAULT_HOST)
-        self.port = int(config.get(PORT_CONFIG_KEY) or 0)
-
-    def start(self) -> None:
-        if self.port <= 0 or self._bound is not None:
-            return
-        try:
-            _acquire(self.host, self.port)
-        except OSError as exc:
-            log.error("health server could not bind %s:%d (%s); running without it",
-                      self.host, self.port, exc)
-            return
-        self._bound = (self.host, self.port)
-
-    def stop(self) -> None:
-        if self._bound is not None:
-            _release(*self._bound)
-            self._bound = None
-
-    def kill(self) -> None:
-        self.stop()
+    def wsgi_app(self) -> Callable[..., Iterable[bytes]]:
+        return app(registry)
 
     def get_dependency(self, worker_ctx: Any) -> Health:
         return registry
