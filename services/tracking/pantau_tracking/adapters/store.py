@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -365,13 +366,22 @@ def _case_from_rows(row: Any, history: Sequence[Any], applicant: Applicant | Non
     assert submitted is not None and updated is not None
     return Case(
         receipt_number=row.receipt_number,
-        definition=ServiceDefinition.model_validate_json(row.definition),
+        definition=_definition(row.definition),
         submitted_at=submitted, status=PublicStatus(row.status), stage_code=row.stage_code,
         revision=row.revision, updated_at=updated, kecamatan=row.kecamatan,
         channel=row.channel, closed_at=_utc(row.closed_at),
         history=[_history_entry(h, submitted) for h in history],
         last_sequence=row.last_sequence, overdue_reported=row.overdue_reported,
         applicant=applicant)
+
+
+@lru_cache(maxsize=1024)
+def _definition(snapshot: str) -> ServiceDefinition:
+    """The case's service definition from its JSON snapshot. Thousands of cases share a few
+    snapshots (one per service and catalogue version), and parsing one (~1 kB) was a third of the
+    cost of loading a case (profile in docs/performance.md, "Rebuild"); the model is frozen, so
+    cases can share it."""
+    return ServiceDefinition.model_validate_json(snapshot)
 
 
 def _history_entry(row: Any, submitted: datetime) -> HistoryEntry:
