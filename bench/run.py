@@ -25,9 +25,10 @@ BENCH = Path(__file__).resolve().parent
 # raw_pipeline is the e2e benchmark's baseline (it runs inside it); e2e runs at its CI size
 # (--quick, under 2 minutes) unless `make bench FULL=1` (python -m bench.run --full); so does
 # portal_million (50,000 cases; full: 1,000,000), tracking_history (20,000 stored cases) and
-# rebuild_index (10,000); seed_cases is their seeding library.
+# rebuild_index (10,000), backfill (20,000 events; full: 1,000,000); seed_cases is their seeding
+# library.
 COMPONENTS = ("__init__", "run", "raw_pipeline", "seed_cases")
-SIZED = ("e2e", "portal_million", "tracking_history", "rebuild_index")
+SIZED = ("e2e", "portal_million", "tracking_history", "rebuild_index", "backfill")
 
 
 def modules() -> list[str]:
