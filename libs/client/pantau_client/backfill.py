@@ -8,10 +8,11 @@ are skipped. Events of one case must appear in the order they happened. E.g.::
      "type": "case.submitted", "time": "2025-01-06T09:12:00+07:00", "sequence": 1,
      "data": {"receipt_number": "BDG-PBG-2025-000001", "service_code": "pbg"}}
 
-How it runs: the file is read once, each line checked (JSON, then the event contract — the one
-intake applies — unless ``local_check`` is off for HTTP, where intake's verdict is used) and
-assigned to one of ``lanes`` by its case (``data.receipt_number``, else ``subject``, else
-``id``). Each lane sends its batches one after another (HTTP batches of up to ``batch_size``
+How it runs: the file is read once, each line checked (JSON; the event contract too with
+``local_check``, always for AMQP — over HTTP intake checks every event anyway and answers each
+refusal with its reason, so checking here as well would do the same work twice) and assigned
+to one of ``lanes`` by its case (``data.receipt_number``, else ``subject``, else ``id``). Each
+lane sends its batches one after another (HTTP batches of up to ``batch_size``
 events / ``batch_bytes``, or AMQP publishes with confirms), so the events of one case keep their
 order while the lanes run concurrently; at most ``window`` batches wait per lane (memory stays
 bounded for any file size).
@@ -269,7 +270,7 @@ class Options:
     batch_bytes: int = 4 * 1024 * 1024
     lanes: int = 4
     window: int = 2
-    local_check: bool = True
+    local_check: bool = False
 
 
 @dataclass

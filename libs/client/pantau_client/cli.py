@@ -231,7 +231,7 @@ def cmd_backfill(args: argparse.Namespace, department: Department,
             return AmqpTransport(DepartmentClient(url, department, os.devnull), stop)
     options = backfill.Options(batch_size=args.batch_size, batch_bytes=args.batch_bytes,
                                lanes=args.lanes, window=args.window,
-                               local_check=not args.no_local_check)
+                               local_check=args.local_check)
     refused = Path(args.refused or f"{path}.refused")
     try:
         summary = backfill.run(
@@ -285,9 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     fill.add_argument("--window", type=int, default=2, help="batches queued per lane")
     fill.add_argument("--checkpoint", help="default FILE.checkpoint")
     fill.add_argument("--refused", help="default FILE.refused")
-    fill.add_argument("--no-local-check", action="store_true",
-                      help="HTTP: check only JSON here and leave the contract to intake (its "
-                           "refusals land in FILE.refused the same way); saves client CPU")
+    fill.add_argument("--local-check", action="store_true",
+                      help="HTTP: check each event against the contract here too, before "
+                           "sending (by default only JSON is checked here and intake's "
+                           "per-event refusals land in FILE.refused); AMQP always checks")
     sub.add_parser("flush", help="deliver the spool (amqp)")
     status = sub.add_parser("status", help="an event's fate: accepted, applied or refused "
                                            "(HTTP)")
