@@ -5,7 +5,11 @@
    per case; ``changes``: one per public timeline entry, what the feeds read) without the alias;
 2. fill them from ``records`` in one pass (bulk, external versions as the indexer writes them:
    the case's revision for a case, the entry's seq for a change) —
-   readers and the indexer still use the old indices;
+   readers and the indexer still use the old indices. During the fill the new indices have
+   ``refresh_interval: -1`` and ``number_of_replicas: 0`` (nobody reads them yet: no refresh, no
+   replica copying per bulk); their own settings are restored, and they are refreshed, before
+   the swap. Bulks of ``batch`` actions are sent ``concurrency`` at a time, so Elasticsearch
+   indexes one while the next is built;
 3. move every chosen alias to its new index in ONE ``_aliases`` call (search and feeds flip at
    the same instant; a concrete index squatting on an alias's name — auto-created by a write while
    the alias was lost — is removed in that same call, after its cases were copied over);
@@ -20,7 +24,10 @@ Catch-up *derives* documents from case documents instead of copying raw ones: ev
 document is a function of its case's timeline (``domain.record.change_documents``), so the old
 cases index (or, when only ``changes`` is rebuilt, the live cases alias) is the complete source.
 Each case is re-validated and re-redacted (``clean_case``) and written with the current code and
-mapping; external versions make only newer revisions (and new timeline entries) land. Orphaned
+mapping; external versions make only newer revisions (and new timeline entries) land. When the
+cases index was rebuilt, only the cases whose revision in the old index is newer than in the new
+one (or missing there) are read and re-written (``_derive``'s ``newer_than``): the catch-up
+costs what changed during the rebuild, not a second pass over every case. Orphaned
 change documents (no case) are dropped. As with any alias swap, a bulk request already routed to
 an old index while the catch-up scan runs can still miss it — the next revision of that case, or
 another rebuild, repairs it.
@@ -30,7 +37,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -89,6 +98,7 @@ def alias_of(aliases: Aliases, target: Target) -> str:
 
 
 DEFAULT_PATIENCE = 600.0
+DEFAULT_BATCH = 2000  # actions per bulk request: ~2 MB of case and change documents
 
 
 def bulk_patiently(writer: EsSearchIndex, actions: Sequence[IndexAction], *,
@@ -124,12 +134,14 @@ def bulk_patiently(writer: EsSearchIndex, actions: Sequence[IndexAction], *,
         pause = min(pause * 2, 15.0)
 
 
-def rebuild(es: Elasticsearch, aliases: Aliases, records: Iterable[Mapping[str, Any]], *,
-            targets: Sequence[Target] = TARGETS, batch: int = 500,
+def rebuild(es: Elasticsearch, aliases: Aliases,
+            records: Iterable[Mapping[str, Any] | Planned], *,
+            targets: Sequence[Target] = TARGETS, batch: int = DEFAULT_BATCH,
             progress: Callable[[int], None] | None = None,
-            patience: float = DEFAULT_PATIENCE) -> RebuildReport:
+            patience: float = DEFAULT_PATIENCE, concurrency: int = 2) -> RebuildReport:
     """Fill fresh indices for ``targets`` from ``records`` and swap their aliases atomically.
 
+    ``records``: public records (dicts), or ``Planned`` ones (planned for these ``targets``).
     Raises (and deletes the half-built new indices, leaving the aliases untouched) when a bulk
     write of the fill or the alias swap fails; invalid records are skipped and counted, never
     published. Catch-up write failures after the swap are logged and counted in the report.
@@ -143,7 +155,10 @@ def rebuild(es: Elasticsearch, aliases: Aliases, records: Iterable[Mapping[str, 
         es.indices.create(index=index)
     writer = _DirectIndex(es, aliases, new)
     try:
-        indexed, skipped, documents = _fill(writer, records, chosen, batch, progress, patience)
+        saved = _loading(es, list(new.values()))
+        indexed, skipped, documents = _fill(writer, records, chosen, batch, progress, patience,
+                                            concurrency)
+        _restore(es, saved)
         es.indices.refresh(index=",".join(new.values()))
         caught_up = dict.fromkeys(chosen, 0)
         failed = dict.fromkeys(chosen, 0)
@@ -166,7 +181,8 @@ def rebuild(es: Elasticsearch, aliases: Aliases, records: Iterable[Mapping[str, 
     # what the indexer wrote meanwhile: derived from the case documents it wrote (see module doc)
     sources = old["cases"] if "cases" in chosen else [aliases.cases]
     for source in sources:
-        _add(caught_up, failed, _derive(es, source, writer, chosen, patience))
+        _add(caught_up, failed, _derive(es, source, writer, chosen, patience,
+                                        newer_than=new.get("cases")))
     for target in chosen:
         for index in old[target]:
             es.indices.delete(index=index, ignore_unavailable=True)
@@ -179,46 +195,109 @@ def rebuild(es: Elasticsearch, aliases: Aliases, records: Iterable[Mapping[str, 
     return RebuildReport(indexed, skipped, swaps)
 
 
-def _fill(writer: EsSearchIndex, records: Iterable[Mapping[str, Any]],
+LOADING = {"refresh_interval": "-1", "number_of_replicas": 0}
+
+
+def _loading(es: Elasticsearch, indices: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Put the new indices in bulk-load mode; returns their own settings (from the templates)
+    for ``_restore``. A setting the index did not set is restored as null (its default)."""
+    found = es.indices.get_settings(index=",".join(indices), name=[
+        f"index.{key}" for key in LOADING])
+    saved = {index: {key: found.get(index, {}).get("settings", {}).get("index", {}).get(key)
+                     for key in LOADING} for index in indices}
+    es.indices.put_settings(index=",".join(indices), settings={"index": dict(LOADING)})
+    return saved
+
+
+def _restore(es: Elasticsearch, saved: Mapping[str, Mapping[str, Any]]) -> None:
+    for index, settings in saved.items():
+        es.indices.put_settings(index=index, settings={"index": dict(settings)})
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A record already turned into its index actions by ``plan`` — in another process, for
+    one (``pantau_tools.snapshot``); ``actions`` None: an invalid record, skipped."""
+
+    actions: tuple[IndexAction, ...] | None
+
+
+def plan(record: Mapping[str, Any], targets: Sequence[Target]) -> Planned:
+    """Publishing's allowlist builder (``clean_case``: validated, redacted again) and the
+    documents of each chosen index; an invalid record is reported and never published."""
+    try:
+        case = clean_case(dict(record))
+    except ValueError as exc:
+        log.warning("skipping an invalid public record: %s", exc)
+        return Planned(None)
+    return Planned(tuple(index_actions(case, targets)))
+
+
+def _fill(writer: EsSearchIndex, records: Iterable[Mapping[str, Any] | Planned],
           targets: Sequence[Target], batch: int, progress: Callable[[int], None] | None,
-          patience: float = DEFAULT_PATIENCE) -> tuple[int, int, dict[Target, int]]:
+          patience: float = DEFAULT_PATIENCE,
+          concurrency: int = 2) -> tuple[int, int, dict[Target, int]]:
+    """Bulk-write every valid record's documents; up to ``concurrency`` bulks in flight (a
+    pool of threads — green ones when eventlet has patched the process). Raises on the first
+    bulk with a failed item (after its retries); progress counts records as their bulk lands."""
     indexed = skipped = 0
     documents = dict.fromkeys(targets, 0)
     pending: list[IndexAction] = []
+    in_flight: deque[tuple[Future[list[BulkItemResult]], list[IndexAction], int]] = deque()
+    cases = 0
 
-    def flush() -> None:
-        results = bulk_patiently(writer, pending, patience=patience)
-        failures = [r.error for r in results if not r.ok]
+    def landed() -> None:
+        future, actions, count = in_flight.popleft()
+        failures = [r.error for r in future.result() if not r.ok]
         if failures:
             raise RuntimeError(f"rebuild bulk failed: {failures[:3]}")
-        for action in pending:
+        for action in actions:
             documents[action.target] += 1
-        pending.clear()
-
-    for record in records:
-        try:
-            case = clean_case(dict(record))
-        except ValueError as exc:  # an invalid record is reported, never published
-            log.warning("skipping an invalid public record: %s", exc)
-            skipped += 1
-            continue
-        pending.extend(index_actions(case, targets))
-        indexed += 1
         if progress:
-            progress(1)
-        if len(pending) >= batch:
-            flush()
-    if pending:
-        flush()
+            progress(count)
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        try:
+            def flush() -> None:
+                nonlocal pending, cases
+                in_flight.append((pool.submit(bulk_patiently, writer, pending,
+                                              patience=patience), pending, cases))
+                pending, cases = [], 0
+                while len(in_flight) >= max(1, concurrency):
+                    landed()
+
+            for record in records:
+                planned = record if isinstance(record, Planned) else plan(record, targets)
+                if planned.actions is None:
+                    skipped += 1
+                    continue
+                pending.extend(planned.actions)
+                indexed += 1
+                cases += 1
+                if len(pending) >= batch:
+                    flush()
+            if pending:
+                flush()
+            while in_flight:
+                landed()
+        finally:
+            for future, _actions, _count in in_flight:  # a failure: stop what has not started
+                future.cancel()
     return indexed, skipped, documents
 
 
 def _derive(es: Elasticsearch, source: str, writer: EsSearchIndex, targets: Sequence[Target],
-            patience: float = DEFAULT_PATIENCE) -> tuple[dict[Target, int], dict[Target, int]]:
+            patience: float = DEFAULT_PATIENCE, newer_than: str | None = None,
+            ) -> tuple[dict[Target, int], dict[Target, int]]:
     """Re-write every case document of ``source`` (an index or alias) and its change documents
     into the new indices. Older or equal versions conflict and are ignored, so only writes newer
     than the fill land (a newer revision of a case, the timeline entries it added). Returns
-    (written, failed) per target."""
+    (written, failed) per target.
+
+    ``newer_than`` (the new cases index): only the cases whose revision there is older, or
+    missing, are fetched and re-written — found by merging both indices' (receipt, revision)
+    doc values in receipt order, so a million-case catch-up reads two small columns instead of
+    re-planning every case (the others would only be version conflicts)."""
     written = dict.fromkeys(targets, 0)
     failed = dict.fromkeys(targets, 0)
     chunk: list[IndexAction] = []
@@ -229,7 +308,9 @@ def _derive(es: Elasticsearch, source: str, writer: EsSearchIndex, targets: Sequ
             _count(written, failed, action, result)
         chunk.clear()
 
-    for document in _scan(es, source):
+    documents = _scan(es, source) if newer_than is None else _fetch(
+        es, source, _newer(_revisions(es, source), _revisions(es, newer_than)))
+    for document in documents:
         try:
             case = clean_case(document)
         except ValueError as exc:  # not a valid public record under the current model
@@ -241,6 +322,64 @@ def _derive(es: Elasticsearch, source: str, writer: EsSearchIndex, targets: Sequ
     if chunk:
         flush()
     return written, failed
+
+
+def _revisions(es: Elasticsearch, index: str, page_size: int = 10_000
+               ) -> Iterator[tuple[str, int]]:
+    """``(receipt_number, revision)`` of every case document of ``index``, in receipt order,
+    from doc values (no ``_source``), through a point in time."""
+    es.indices.refresh(index=index)
+    pit = es.open_point_in_time(index=index, keep_alive="2m")["id"]
+    try:
+        after: list[Any] | None = None
+        while True:
+            body: dict[str, Any] = {
+                "pit": {"id": pit, "keep_alive": "2m"}, "size": page_size, "_source": False,
+                "docvalue_fields": ["receipt_number", "revision"],
+                "sort": [{"receipt_number": "asc"}]}
+            if after is not None:
+                body["search_after"] = after
+            answer = es.search(body=body)
+            pit = answer.get("pit_id", pit)
+            hits = answer["hits"]["hits"]
+            for hit in hits:
+                fields = hit.get("fields", {})
+                if "receipt_number" in fields and "revision" in fields:
+                    yield str(fields["receipt_number"][0]), int(fields["revision"][0])
+            if len(hits) < page_size:
+                return
+            after = hits[-1]["sort"]
+    finally:
+        try:
+            es.close_point_in_time(id=pit)
+        except NotFoundError:
+            pass
+
+
+def _newer(old: Iterable[tuple[str, int]], new: Iterable[tuple[str, int]]) -> Iterator[str]:
+    """Receipts of ``old`` whose revision ``new`` lacks (missing or older); both in receipt
+    order (receipts are ASCII: Elasticsearch's byte order is Python's)."""
+    fresh = iter(new)
+    current = next(fresh, None)
+    for receipt, revision in old:
+        while current is not None and current[0] < receipt:
+            current = next(fresh, None)
+        if current is None or current[0] != receipt or current[1] < revision:
+            yield receipt
+
+
+def _fetch(es: Elasticsearch, index: str, receipts: Iterable[str], chunk: int = 500
+           ) -> Iterator[dict[str, Any]]:
+    """The case documents of ``receipts`` in ``index`` (real-time GETs, 500 at a time)."""
+    batch: list[str] = []
+    for receipt in [*receipts, None]:
+        if receipt is not None:
+            batch.append(receipt)
+        if batch and (receipt is None or len(batch) >= chunk):
+            for doc in es.mget(index=index, ids=batch)["docs"]:
+                if doc.get("found"):
+                    yield dict(doc["_source"])
+            batch = []
 
 
 def _count(written: dict[Target, int], failed: dict[Target, int], action: IndexAction,

@@ -18,6 +18,11 @@ from pantau_publishing.service.ports import (
 )
 
 CONFLICT = "version_conflict_engine_exception"
+# Only what ``bulk`` reads of each item (one per action, in order): Elasticsearch's full answer
+# (index, id, version, shards, seq_no … per item) cost the rebuild more to parse than the rest of
+# its bulk handling (profile in docs/performance.md, "Rebuild").
+BULK_ANSWER = ("items.*.status,items.*.error.type,items.*.error.reason,"
+               "items.*.error.caused_by.type")
 
 
 class EsSearchIndex:
@@ -48,7 +53,8 @@ class EsSearchIndex:
             operations.append(action.document)
         started = time.monotonic()
         try:
-            answer = self._es.bulk(operations=operations, refresh=self._refresh)
+            answer = self._es.bulk(operations=operations, refresh=self._refresh,
+                                   filter_path=BULK_ANSWER)
         except Exception as exc:
             metrics.bulk_took(time.monotonic() - started)
             metrics.bulk_failed(failures.is_transient(exc))
