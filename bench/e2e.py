@@ -6,6 +6,7 @@ Elasticsearch, until every case is searchable as finished. Prints JSON, with the
     eval "$(bash infra/stack.sh env)"
     .venv/bin/python -m bench.e2e --quick          # CI size: 8,000 events, under 2 minutes
     .venv/bin/python -m bench.e2e                  # issue 13's size: 200,000 events
+    .venv/bin/python -m bench.e2e --quick --profile .state/profiles   # + py-spy per process
 
 The whole system runs as real subprocesses (``tests.e2e.system.running_system``: own vhost,
 aliases, state folder, each process as its own broker identity), tracking and intake on fresh
@@ -24,6 +25,9 @@ import argparse
 import json
 import multiprocessing
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -150,6 +154,29 @@ class RssSampler(threading.Thread):
 
 
 @contextmanager
+def profiled(system: System, folder: Path | None) -> Iterator[None]:
+    """``py-spy record`` (collapsed stacks, ``--nonblocking``) on every Pantau process for the
+    block; one ``<module>.txt`` per process in ``folder``. Nothing when ``folder`` is None."""
+    if folder is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    folder.mkdir(parents=True, exist_ok=True)
+    recorders = [subprocess.Popen(
+        [spy, "record", "--nonblocking", "--format", "raw", "--rate", "50", "--pid",
+         str(process.proc.pid), "--output", str(folder / f"{module}.txt")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for module, process in system.processes.items()]
+    try:
+        yield
+    finally:
+        for recorder in recorders:
+            recorder.send_signal(2)  # SIGINT: py-spy writes its file and exits
+        for recorder in recorders:
+            recorder.wait(30)
+
+
+@contextmanager
 def fresh_databases(base_url: str) -> Iterator[dict[str, str]]:
     """Fresh PostgreSQL databases for tracking and intake, dropped afterwards."""
     names = {"PANTAU_DATABASE_URL": "pantau_bench_tracking",
@@ -171,7 +198,8 @@ def fresh_databases(base_url: str) -> Iterator[dict[str, str]]:
         admin.dispose()
 
 
-def run_pantau(cases_per_department: int, department_count: int) -> dict[str, Any]:
+def run_pantau(cases_per_department: int, department_count: int,
+               profile: Path | None = None) -> dict[str, Any]:
     specs = departments(department_count)
     amqp_url = os.environ["PANTAU_AMQP_URL"]
     databases = fresh_databases(os.environ.get("PANTAU_DATABASE_URL",
@@ -192,23 +220,15 @@ def run_pantau(cases_per_department: int, department_count: int) -> dict[str, An
                 url = dev_amqp_url(system.amqp_url, department, password)
                 publishers.append(ctx.Process(target=publish, daemon=True, args=(
                     url, department.amqp_user, spec, cases_per_department, run)))
-            for process in publishers:
-                process.start()
-            total_cases = cases_per_department * len(specs)
-            alias = system.env["PANTAU_INDEX_ALIAS"]
-            deadline = started + max(300.0, total_cases * 4 / 100)
-            done = 0
-            while time.perf_counter() < deadline:
-                if any(p.exitcode not in (None, 0) for p in publishers):
-                    raise RuntimeError("a publisher failed (its traceback is above)")
-                done = finished_count(alias, run)
-                if done >= total_cases:
-                    break
-                time.sleep(0.25)  # a benchmark polling the index, not a test
-            elapsed = time.perf_counter() - started
+            with profiled(system, profile):
+                for process in publishers:
+                    process.start()
+                done, elapsed = wait_until_finished(system, publishers, run,
+                                                    cases_per_department * len(specs), started)
             for process in publishers:
                 process.join(5)
             sampler.stopped.set()
+            total_cases = cases_per_department * len(specs)
             if done < total_cases:
                 raise RuntimeError(f"only {done} of {total_cases} cases finished in time\n"
                                    f"{system.logs()}")
@@ -219,15 +239,33 @@ def run_pantau(cases_per_department: int, department_count: int) -> dict[str, An
                     "peak_rss_mb": sampler.peak_mb}
 
 
+def wait_until_finished(system: System, publishers: list[Any], run: str, total_cases: int,
+                        started: float) -> tuple[int, float]:
+    """Poll the public index until every case counts as finished (or a deadline passes)."""
+    alias = system.env["PANTAU_INDEX_ALIAS"]
+    deadline = started + max(300.0, total_cases * 4 / 100)
+    done = 0
+    while time.perf_counter() < deadline:
+        if any(p.exitcode not in (None, 0) for p in publishers):
+            raise RuntimeError("a publisher failed (its traceback is above)")
+        done = finished_count(alias, run)
+        if done >= total_cases:
+            break
+        time.sleep(0.25)  # a benchmark polling the index, not a test
+    return done, time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="CI size: 8,000 events")
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--departments", type=int, default=4)
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="a folder: py-spy every process (collapsed stacks) during the run")
     args = parser.parse_args()
     total = 8_000 if args.quick else args.events
     cases = max(1, total // 4 // args.departments)
-    pantau = run_pantau(cases, args.departments)
+    pantau = run_pantau(cases, args.departments, args.profile)
     raw = raw_pipeline.run(os.environ["PANTAU_AMQP_URL"],
                            os.environ.get("PANTAU_AMQP_MANAGEMENT_URL",
                                           "http://pantau:pantau@127.0.0.1:15672"),

@@ -103,7 +103,7 @@ def test_metrics_move_on_every_process(system: dict[str, str], unique: Any,
     wait_for(ingress_counted, timeout=20, message="the ingress's counters")
     ingress = scrape("pantau_intake.ingress")
     assert value(ingress, "pantau_events_refused_total", reason="invalid-event", **DEPT) >= 1
-    assert value(ingress, "pantau_batch_size_count") >= 2
+    assert value(ingress, "pantau_batch_size_count") >= 1  # both may come in one batch
 
     def applied_both() -> bool:
         return value(scrape("pantau_tracking"), "pantau_freshness_applied_seconds_count") >= 2

@@ -63,17 +63,12 @@ class FakeMetrics:
     def refused(self, *args: Any) -> None:
         self.calls.append(("refused", *args))
 
-    def dead_lettered(self, *args: Any) -> None:
-        self.calls.append(("dead_lettered", *args))
-
 
 def test_the_ingress_counts_a_refusal_with_the_senders_labels() -> None:
     from pantau_intake.domain.messages import ReceivedMessage
     from pantau_intake.service.ingress import IngressHandler
 
-    class Sink:
-        def dead_letter(self, delivery: Any, rejection: Any) -> None: ...
-
+    class Feedback:
         def feedback(self, department: Any, record: Any) -> None: ...
 
     class Forwarder:
@@ -81,12 +76,13 @@ def test_the_ingress_counts_a_refusal_with_the_senders_labels() -> None:
 
     fake = FakeMetrics()
     handler = IngressHandler(directory=None, forwarder=Forwarder(),  # type: ignore[arg-type]
-                             rejections=Sink(), metrics=fake)
-    outcome = handler.handle(ReceivedMessage(body=b'{"not": "an event"}', exchange="pantau.ingress",
-                                             routing_key="kota-bandung.dpmptsp.case.submitted",
-                                             user_id="dept-kota-bandung-dpmptsp",
-                                             content_type="application/json"))
-    assert outcome == "rejected"
+                             feedback=Feedback(), metrics=fake)
+    batch = handler.handle([ReceivedMessage(body=b'{"not": "an event"}',
+                                            exchange="pantau.ingress",
+                                            routing_key="kota-bandung.dpmptsp.case.submitted",
+                                            user_id="dept-kota-bandung-dpmptsp",
+                                            content_type="application/json")])
+    assert batch.outcomes == ("refused",)
     kinds = [c[0] for c in fake.calls]
-    assert kinds == ["received", "refused", "dead_lettered"]
+    assert kinds == ["received", "refused"]  # the dead letter is counted by the shared consumer
     assert fake.calls[1][-1] == "invalid-event"

@@ -110,11 +110,6 @@ class EventCounters:
         EVENTS_REFUSED.labels(**event_labels(event_type, jurisdiction, department),
                               reason=bounded(reason, "reason")).inc()
 
-    def dead_lettered(self, queue: str, event_type: str | None, jurisdiction: str | None,
-                      department: str | None, reason: str) -> None:
-        DEAD_LETTERED.labels(queue=queue, **event_labels(event_type, jurisdiction, department),
-                             reason=bounded(reason, "reason")).inc()
-
 
 # -- FastAPI -----------------------------------------------------------------------------------
 

@@ -134,6 +134,31 @@ def test_many_keys_at_once_and_expired_rows_purged(store_url: str) -> None:
         engine.dispose()
 
 
+def test_a_batch_is_written_in_one_statement_per_chunk(store_url: str) -> None:
+    """An ON CONFLICT executemany is one round trip per row on psycopg2 unless it qualifies for
+    "insertmanyvalues" (it does with RETURNING): 400 keys must be one INSERT, not 400."""
+    engine = ledger_engine_for(store_url)
+    inserts: list[int] = []
+
+    def seen(conn: object, cursor: object, statement: str, parameters: object, context: object,
+             executemany: bool) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO INTAKE_ACCEPTED_EVENTS"):
+            # row by row: a sequence of parameter sets; a multi-row VALUES: one set of scalars
+            sets = parameters if isinstance(parameters, list | tuple) else [parameters]
+            row_by_row = bool(sets) and isinstance(sets[0], dict | list | tuple)
+            inserts.append(len(sets) if row_by_row else 1)
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        memory = SqlAcceptedEvents(engine, purge_interval=3600)
+        tag = uuid.uuid4().hex
+        memory.record({("/kota-bandung/dpmptsp", f"{tag}-{n}"): AcceptedRecord("d")
+                       for n in range(400)})
+        assert inserts == [1]  # one statement, one parameter set: a multi-row VALUES
+    finally:
+        engine.dispose()
+
+
 def test_an_unreachable_database_is_store_unavailable() -> None:
     engine = ledger_engine_for("postgresql://pantau:pantau@127.0.0.1:1/pantau?connect_timeout=2")
     with pytest.raises(StoreUnavailable):

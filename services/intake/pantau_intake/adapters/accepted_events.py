@@ -74,11 +74,14 @@ class SqlAcceptedEvents:
             table.c.event_key.in_(sa.bindparam("keys", expanding=True))
             & (table.c.expires_at > sa.bindparam("now", type_=table.c.expires_at.type)))
         insert = upsert(engine, table)
+        # RETURNING makes the upsert qualify for SQLAlchemy's "insertmanyvalues": a batch is one
+        # multi-row INSERT. Without it, an ON CONFLICT executemany on psycopg2 is one round trip
+        # per row (the profile of the AMQP ingress: 18 % of its time; docs/performance.md).
         self._insert = insert.on_conflict_do_update(
             index_elements=["event_key"],
             set_={name: insert.excluded[name] for name in (
                 "source", "event_id", "digest", "answer", "accepted_at", "expires_at")},
-            where=table.c.expires_at < insert.excluded.accepted_at)
+            where=table.c.expires_at < insert.excluded.accepted_at).returning(table.c.event_key)
         with unavailable_on_error("creating the accepted-events table"):
             create_tables(engine, _metadata)
 
@@ -122,7 +125,7 @@ class SqlAcceptedEvents:
 
         def insert(conn: sa.Connection) -> None:
             for start in range(0, len(rows), _CHUNK):
-                conn.execute(self._insert, rows[start:start + _CHUNK])
+                conn.execute(self._insert, rows[start:start + _CHUNK]).all()
 
         transact(self._engine, "recording accepted events", insert)
         self._purger.maybe_purge(accepted_at)
