@@ -4,17 +4,22 @@ Tracing: one producer span per event, child of the current span (intake-http's s
 the ingress's consume span) and linked to the department's own ``traceparent`` if it set one.
 The forwarded event's ``traceparent``/``tracestate`` (and the message headers) name that span, so
 tracking continues intake's trace; the department's context survives as the link.
+
+The HTTP intake gives it a ``GroupedPublisher``: a request's events are published in order,
+contiguous, in a group with other requests' events, and ``forward`` returns once THEY are
+confirmed (one wait per group, not per request).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from pantau_contracts import ValidatedEvent
 from pantau_contracts.routing import ACCEPTED_EXCHANGE, department_key
 from pantau_intake.service.acceptance import ForwardError
 from pantau_platform import tracing
-from pantau_platform.amqp import ConfirmingPublisher, Outgoing, PublishError
+from pantau_platform.amqp import Outgoing, PublishError
 
 STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
 
@@ -30,10 +35,17 @@ def outgoing_for(event: ValidatedEvent, trace: Mapping[str, str] | None = None) 
                     headers={"ce-source": event.source, "ce-type": event.type, **trace})
 
 
+class Publisher(Protocol):
+    """``pantau_platform.amqp.ConfirmingPublisher`` (one caller per channel: the AMQP ingress)
+    or ``GroupedPublisher`` (concurrent HTTP requests' confirms grouped on one channel)."""
+
+    def publish_many(self, items: Sequence[Outgoing]) -> None: ...
+
+
 class AmqpForwarder:
     """Publishes in order on one confirm channel; returns only after every confirm."""
 
-    def __init__(self, publisher: ConfirmingPublisher) -> None:
+    def __init__(self, publisher: Publisher) -> None:
         self._publisher = publisher
 
     def forward(self, events: Sequence[ValidatedEvent]) -> None:

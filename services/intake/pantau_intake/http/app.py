@@ -143,9 +143,10 @@ def build_wiring(settings: IntakeSettings, *, keys: KeyResolver | None = None,
         directory = CatalogueDirectory()
     if forwarder is None:
         from pantau_intake.adapters.forwarder import AmqpForwarder
-        from pantau_platform.amqp import ConfirmingPublisher
+        from pantau_platform.amqp import GroupedPublisher
 
-        publisher = ConfirmingPublisher(settings.service_amqp_url("intake"))
+        # concurrent requests' events share one channel and one confirm wait per group
+        publisher = GroupedPublisher(settings.service_amqp_url("intake"))
         closers.append(publisher.close)
         forwarder = AmqpForwarder(publisher)
         ready = ready or publisher.check
