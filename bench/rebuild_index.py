@@ -12,8 +12,9 @@ tracking writes), starts ``python -m pantau_tracking`` on it, bootstraps throw-a
 (``pbench-<id>-cases`` / ``-changes``; the dev aliases are untouched) and runs the real command,
 ``python -m pantau_tools.rebuild`` (``--source``: tracking's RPC, or a read-only snapshot of its
 database). With ``--backlog N`` (default 8,000 = 2,000 cases × 4 events), N events are published
-into ``pantau.accepted`` just before the rebuild starts, so tracking applies a backlog while it
-serves the rebuild — the condition of issue 13 (32 cases/s). Reports cases/s of the whole
+into tracking's work queue (a private one, as in the integration tests) just before the rebuild
+starts, so tracking applies a backlog while it serves the rebuild — the condition of issue 13
+(32 cases/s). Reports cases/s of the whole
 command (start to swapped aliases) and whether tracking drained the backlog meanwhile.
 ``PANTAU_BENCH_PROFILE=<file>`` runs the rebuild command under cProfile. Drops the schema and
 the bench indices at the end unless ``--keep``.
@@ -30,10 +31,12 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.seed_cases import create_schema, drop_schema, schema_url, seed
+from bench.tracking_history import direct
 from bench.tracking_throughput import STEPS, Observer, events_for
 from pantau_platform.settings import PantauSettings
 from pantau_platform.topology import apply
@@ -41,15 +44,17 @@ from pantau_publishing.adapters.search.bootstrap import bootstrap, drop
 from pantau_publishing.adapters.search.client import Aliases, make_client
 from pantau_publishing.settings import PublishingSettings
 from pantau_tracking.adapters.relay import relay_publisher
+from tests.conftest import work_queues
 
 REPO = Path(__file__).resolve().parents[1]
 GOAL = 3000.0  # cases/s
 
 
-def start_tracking(database_url: str, state: str) -> tuple[subprocess.Popen[bytes], Path]:
+def start_tracking(database_url: str, state: str, queue: str
+                   ) -> tuple[subprocess.Popen[bytes], Path]:
     env = {**os.environ, "PANTAU_STATE_DIR": state, "PANTAU_LOG_LEVEL": "WARNING",
            "PANTAU_DATABASE_URL": database_url, "PANTAU_TRACKING_HEALTH_PORT": "0",
-           "PANTAU_TRACKING_METRICS_PORT": "0"}
+           "PANTAU_TRACKING_METRICS_PORT": "0", "PANTAU_TRACKING_QUEUE": queue}
     log_path = Path(state) / "tracking.log"
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen([sys.executable, "-m", "pantau_tracking"], cwd=REPO, env=env,
@@ -58,6 +63,11 @@ def start_tracking(database_url: str, state: str) -> tuple[subprocess.Popen[byte
 
 
 def main() -> int:
+    with ExitStack() as stack:
+        return run(stack)
+
+
+def run(stack: ExitStack) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     size = parser.add_mutually_exclusive_group()
@@ -85,17 +95,19 @@ def main() -> int:
     state = tempfile.mkdtemp(prefix="pantau-bench-")
     database_url = schema_url(args.database_url, schema)
     proc = None
+    queues = stack.enter_context(work_queues(settings.amqp_url, "bench.rebuild"))
     try:
         engine = create_schema(args.database_url, schema)
         seeded = seed(engine, "SEED", stored)
         engine.dispose()
         bootstrap(es, aliases)
-        proc, log_path = start_tracking(database_url, state)
+        proc, log_path = start_tracking(database_url, state, queues.work)
         prefix = f"R{run.upper()}"
         observer = Observer(settings.amqp_url, prefix)
         observer.start()
         publisher = relay_publisher(settings.amqp_url)
-        publisher.publish_many(events_for(f"{prefix}-WARM", datetime.now(UTC))[:1])
+        publisher.publish_many(direct(events_for(f"{prefix}-WARM", datetime.now(UTC))[:1],
+                                      queues.work))
         deadline = time.monotonic() + 120
         while not observer.seen and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -104,7 +116,8 @@ def main() -> int:
         observer.seen.clear()
         cases = args.backlog // len(STEPS)
         per_case = [events_for(f"{prefix}-{i:06d}", datetime.now(UTC)) for i in range(cases)]
-        backlog = [per_case[c][s] for s in range(len(STEPS)) for c in range(cases)]
+        backlog = direct([per_case[c][s] for s in range(len(STEPS)) for c in range(cases)],
+                         queues.work)
         for i in range(0, len(backlog), 500):
             publisher.publish_many(backlog[i:i + 500])
         publisher.close()

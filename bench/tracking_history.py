@@ -10,7 +10,8 @@ Two throw-away schemas of ``$PANTAU_TEST_DATABASE_URL`` (or ``--database-url``):
 migrated) and *history* (seeded by ``bench.seed_cases``: the rows tracking writes, its
 transparency log complete). Rounds alternate empty, history, empty, history … so both see the
 same machine: each round starts its own ``python -m pantau_tracking`` on that schema (as
-``bench.tracking_throughput`` does: the same path — AMQP in, batched apply, outbox relay out),
+``bench.tracking_throughput`` does: the same path — AMQP in, batched apply, outbox relay out —
+but on a private work queue, like the integration tests, fed directly),
 publishes ``--events`` events of fresh cases (4 per case, interleaved) and times until every
 resulting ``case.updated`` is seen. A warm-up event per round is not timed. Reports the median
 events/s per schema and ``ratio = history / empty`` (goal: ≥ 0.8). ``--keep`` leaves the
@@ -21,6 +22,7 @@ schemas in place (for ``EXPLAIN ANALYZE``); otherwise both are dropped.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -34,9 +36,11 @@ from pathlib import Path
 
 from bench.seed_cases import create_schema, drop_schema, schema_url, seed
 from bench.tracking_throughput import STEPS, Observer, events_for
+from pantau_platform.amqp import Outgoing
 from pantau_platform.settings import PantauSettings
 from pantau_platform.topology import apply
 from pantau_tracking.adapters.relay import relay_publisher
+from tests.conftest import work_queues
 
 REPO = Path(__file__).resolve().parents[1]
 GOAL_RATIO = 0.8
@@ -45,10 +49,16 @@ GOAL_RATIO = 0.8
 def round_trip(settings: PantauSettings, database_url: str, events: int, label: str,
                timeout: float) -> dict[str, float | int | bool]:
     """One round: a fresh tracking process on ``database_url``, ``events`` events timed."""
+    with work_queues(settings.amqp_url, "bench.history") as queues:
+        return _round_trip(settings, database_url, events, label, timeout, queues.work)
+
+
+def _round_trip(settings: PantauSettings, database_url: str, events: int, label: str,
+                timeout: float, queue: str) -> dict[str, float | int | bool]:
     state = tempfile.mkdtemp(prefix="pantau-bench-")
     env = {**os.environ, "PANTAU_STATE_DIR": state, "PANTAU_LOG_LEVEL": "WARNING",
            "PANTAU_DATABASE_URL": database_url, "PANTAU_TRACKING_HEALTH_PORT": "0",
-           "PANTAU_TRACKING_METRICS_PORT": "0"}
+           "PANTAU_TRACKING_METRICS_PORT": "0", "PANTAU_TRACKING_QUEUE": queue}
     profile = os.environ.get("PANTAU_BENCH_PROFILE")
     command = [sys.executable,
                *(["-m", "cProfile", "-o", f"{profile}/{label}-{uuid.uuid4().hex[:4]}.prof"]
@@ -62,7 +72,8 @@ def round_trip(settings: PantauSettings, database_url: str, events: int, label: 
     observer.start()
     publisher = relay_publisher(settings.amqp_url)
     try:
-        publisher.publish_many(events_for(f"{prefix}-WARM", datetime.now(UTC))[:1])
+        publisher.publish_many(direct(events_for(f"{prefix}-WARM", datetime.now(UTC))[:1],
+                                      queue))
         deadline = time.monotonic() + 120
         while not observer.seen and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -72,7 +83,8 @@ def round_trip(settings: PantauSettings, database_url: str, events: int, label: 
         cases = max(1, events // len(STEPS))
         t0 = datetime.now(UTC)
         per_case = [events_for(f"{prefix}-{i:06d}", t0) for i in range(cases)]
-        messages = [per_case[c][s] for s in range(len(STEPS)) for c in range(cases)]
+        messages = direct([per_case[c][s] for s in range(len(STEPS)) for c in range(cases)],
+                          queue)
         start = time.monotonic()
         for i in range(0, len(messages), 500):
             publisher.publish_many(messages[i:i + 500])
@@ -92,6 +104,12 @@ def round_trip(settings: PantauSettings, database_url: str, events: int, label: 
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def direct(messages: list[Outgoing], queue: str) -> list[Outgoing]:
+    """Straight into ``queue`` (the default exchange): each round's tracking consumes a private
+    work queue, so leftovers in the shared ``tracking.accepted`` cannot slow a round down."""
+    return [dataclasses.replace(m, exchange="", routing_key=queue) for m in messages]
 
 
 def main() -> int:
