@@ -28,7 +28,7 @@ BENCH = Path(__file__).resolve().parent
 # rebuild_index (10,000), backfill (20,000 events; full: 1,000,000); seed_cases is their seeding
 # library.
 COMPONENTS = ("__init__", "run", "raw_pipeline", "seed_cases")
-SIZED = ("e2e", "portal_million", "tracking_history", "rebuild_index", "backfill")
+SIZED = ("e2e", "portal_million", "tracking_history", "rebuild_index", "backfill", "intake_http")
 
 
 def modules() -> list[str]:
