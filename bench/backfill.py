@@ -9,10 +9,12 @@ state in a temporary folder) with Kota Bandung DPMPTSP's rate raised for the bac
 PANTAU_INTAKE_RATE_CAPACITY_PER_SECOND), writes a JSON Lines history (cases × 4 steps, receipts
 ``BDG-PBG-BENCH-…``), and runs the real CLI in a subprocess twice: as it is by default (intake
 checks the contract; the client only JSON) and with ``--local-check`` (the client validates each
-event too, as AMQP always does). Sizes: ``--quick`` 20,000 events (CI, < 2 min),
-default 100,000, ``--full`` 1,000,000 (the issue's goal: ≥ 2,000 events/s). Prints one JSON
-object: events/s per run (wall time of the CLI, file reading and checkpointing included), the
-429s it waited for, and the load average.
+event too, as AMQP always does). The baseline, in the same run: the same batches POSTed straight
+from memory by ``lanes`` threads (no file, no checkpoint, no per-case lanes) — intake's own
+ceiling; ``ratio = backfill / baseline`` is what the CLI keeps of it. Sizes: ``--quick``
+20,000 events (CI, < 2 min), default 100,000, ``--full`` 1,000,000 (the issue's goal: ≥ 2,000
+events/s). Prints one JSON object: events/s per run (wall time of the CLI, file reading and
+checkpointing included), the 429s it waited for, and the load average.
 
 The events reach ``pantau.accepted`` → ``tracking.accepted`` of the vhost in PANTAU_AMQP_URL
 (``bench.run`` uses ``pantau_test``); nothing consumes them here.
@@ -111,6 +113,36 @@ def backfill(url: str, path: Path, lanes: int, batch: int, *extra: str) -> dict[
             "events_per_second": round(accepted / elapsed, 1), "throttled_429": throttled}
 
 
+def direct(url: str, path: Path, lanes: int, batch: int) -> dict[str, Any]:
+    """The baseline: the file's batches POSTed by ``lanes`` threads, nothing else."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pantau_client.http_sender import HttpSender
+    from pantau_intake.adapters.dev_credentials import dev_department
+
+    creds = dev_department("kota-bandung/dpmptsp")
+    lines = path.read_bytes().splitlines()
+    bodies = [b"[" + b",".join(lines[i:i + batch]) + b"]" for i in range(0, len(lines), batch)]
+    senders = [HttpSender(url, creds.key_id, creds.secret) for _ in range(lanes)]
+
+    def post(index: int) -> None:
+        sender = senders[index % lanes]
+        for body in bodies[index::lanes]:
+            while (status := sender.post_once(body).status_code) != 202:
+                if status not in (429, 503):
+                    raise SystemExit(f"baseline refused: {status}")
+                time.sleep(1)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(lanes) as pool:
+        list(pool.map(post, range(lanes)))
+    elapsed = time.perf_counter() - started
+    for sender in senders:
+        sender.close()
+    return {"events": len(lines), "seconds": round(elapsed, 2),
+            "events_per_second": round(len(lines) / elapsed, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     size = parser.add_mutually_exclusive_group()
@@ -128,6 +160,8 @@ def main() -> None:
         file_bytes = path.stat().st_size
         intake, url = start_intake(work / "state", work / "intake.log")
         try:
+            baseline = direct(url, path, args.lanes, args.batch_size)
+            write_history(path, events)  # new ids: intake would answer repeats from memory
             default = backfill(url, path, args.lanes, args.batch_size)
             write_history(path, events)  # new ids: intake would answer repeats from memory
             checked = backfill(url, path, args.lanes, args.batch_size, "--local-check")
@@ -139,8 +173,12 @@ def main() -> None:
         "transport": "http batches",
         "events": events, "lanes": args.lanes, "batch_size": args.batch_size,
         "file_bytes": file_bytes,
+        "baseline_direct_batches": baseline,
         "default": default,
         "with_local_check": checked,
+        "ratio": round(default["events_per_second"] / baseline["events_per_second"], 2),
+        "ratio_with_local_check": round(
+            checked["events_per_second"] / baseline["events_per_second"], 2),
         "goal_events_per_second": 2000,
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),

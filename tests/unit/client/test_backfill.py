@@ -185,3 +185,61 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert retry_after("3") == 3.0
     assert retry_after(None) is None
     assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") is not None
+
+
+class FlakyBroker:
+    """A ``DepartmentClient`` stand-in: unavailable ``outages`` times, then confirms."""
+
+    def __init__(self, outages: int = 0, refuse: bool = False) -> None:
+        self.outages, self.refuse = outages, refuse
+        self.published: list[str] = []
+        self.closed = 0
+
+    def publish(self, record: dict[str, Any]) -> None:
+        from pantau_client.department import Unavailable
+
+        if self.refuse:
+            raise PermissionError("ACCESS_REFUSED")
+        if self.outages:
+            self.outages -= 1
+            raise Unavailable("connection lost (fake)")
+        self.published.append(record["message_id"])
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_amqp_waits_for_the_broker_and_keeps_the_order() -> None:
+    from pantau_client.backfill_transports import AmqpTransport
+
+    broker = FlakyBroker(outages=2)
+    transport = AmqpTransport(broker, threading.Event(), max_backoff=0.01)  # type: ignore[arg-type]
+    lines = [Line(n, n, b"{}", record={"message_id": f"e{n}"}) for n in (1, 2, 3)]
+    assert transport.send(lines) == []
+    assert broker.published == ["e1", "e2", "e3"] and broker.closed == 2
+
+
+def test_amqp_refused_by_the_broker_stops_the_backfill() -> None:
+    from pantau_client.backfill_transports import AmqpTransport
+
+    transport = AmqpTransport(FlakyBroker(refuse=True), threading.Event())  # type: ignore[arg-type]
+    with pytest.raises(backfill.Fatal):
+        transport.send([Line(1, 1, b"{}", record={"message_id": "e1"})])
+
+
+def test_amqp_lines_are_checked_against_the_contract_here(tmp_path: Path) -> None:
+    from pantau_client.department import DepartmentClient
+    from pantau_client.identity import Department
+
+    client = DepartmentClient("amqp://nowhere:5672/pantau", Department("kota-bandung", "dpmptsp"),
+                              tmp_path / "unused")
+    good = json.dumps(event()).encode()
+    broken = event()
+    del broken["data"]["service_code"]
+    line = backfill.check_line(1, 10, good, local_check=False, record_for=client.record_for)
+    assert isinstance(line, Line) and line.record is not None
+    assert line.record["routing_key"] == "kota-bandung.dpmptsp.case.submitted"
+    assert line.case == "BDG-PBG-2026-000001"
+    refused = backfill.check_line(2, 20, json.dumps(broken).encode(), local_check=False,
+                                  record_for=client.record_for)
+    assert isinstance(refused, backfill.Refusal) and "service_code" in refused.reason
