@@ -102,15 +102,25 @@ def backfill(url: str, path: Path, lanes: int, batch: int, *extra: str) -> dict[
     command = [sys.executable, "-m", "pantau_client", "--dev", "--via", "http", "--http-url",
                url, "--department", "kota-bandung/dpmptsp", "--quiet", "backfill", str(path),
                "--lanes", str(lanes), "--batch-size", str(batch), *extra]
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
+    client_cpu = _children_cpu() - cpu_before
     if done.returncode != 0:
         raise SystemExit(f"backfill failed: {done.stdout}\n{done.stderr[-2000:]}")
     accepted = int(re.search(r"(\d+) accepted", done.stdout).group(1))  # type: ignore[union-attr]
     throttled = int(re.search(r"(\d+) answer", done.stdout).group(1))  # type: ignore[union-attr]
     return {"events": accepted, "seconds": round(elapsed, 2),
-            "events_per_second": round(accepted / elapsed, 1), "throttled_429": throttled}
+            "events_per_second": round(accepted / elapsed, 1), "throttled_429": throttled,
+            "client_cpu_us_per_event": round(client_cpu / max(accepted, 1) * 1e6, 1)}
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def direct(url: str, path: Path, lanes: int, batch: int) -> dict[str, Any]:
