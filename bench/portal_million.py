@@ -383,7 +383,7 @@ def main() -> int:
             bootstrap(es, aliases)
             result["load"] = load(url, aliases.cases, docs)
         receipts = sample_receipts(url, aliases.cases)
-        paths = request_paths(receipts, 4000)
+        paths = request_paths(receipts, 1200)  # cycled; each distinct one is recorded once
         with tempfile.TemporaryDirectory(prefix="pmill-") as state:
             os.environ["PANTAU_STATE_DIR"] = state  # the recording app's SQLite stores too
             calls = record_es_calls(url, aliases, paths)
