@@ -53,6 +53,25 @@ def test_a_batch_is_confirmed_in_order_with_the_login_as_user_id(
     assert messages[0].properties["delivery_mode"] == 2
 
 
+def test_a_batch_larger_than_the_write_buffer_arrives_whole_and_in_order(
+        amqp_url: str, bound_queue: tuple[Queue, str]) -> None:
+    """The frames of a batch are sent in coalesced writes (``coalesced_writes``, flushed every
+    256 KiB): 2,000 messages of varied sizes, one of them larger than a frame, arrive intact."""
+    queue, key = bound_queue
+    bodies = [bytes([65 + i % 26]) * (1 + (i * 37) % 1500) for i in range(2_000)]
+    bodies[1_000] = b"x" * 300_000  # split over several body frames (the frame max is 128 KiB)
+    publisher = ConfirmingPublisher(amqp_url, pool_size=1)
+    try:
+        publisher.publish_many([Outgoing(CASES_EXCHANGE, key, body, message_id=str(i))
+                                for i, body in enumerate(bodies)])
+        publisher.publish(Outgoing(CASES_EXCHANGE, key, b"after", message_id="after"))
+    finally:
+        publisher.close()
+    messages = drain(queue)
+    received = [m.body if isinstance(m.body, bytes) else m.body.encode() for m in messages]
+    assert received == [*bodies, b"after"]
+
+
 def test_an_unroutable_message_fails_the_batch_and_the_channel_is_not_reused(
         amqp_url: str, bound_queue: tuple[Queue, str]) -> None:
     queue, key = bound_queue
