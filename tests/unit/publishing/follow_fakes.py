@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from pantau_publishing.service.ports import CaseState, Follower, QueuedMail
@@ -94,6 +94,10 @@ class FakeFollowStore:
     def confirmed_followers(self, receipt_number: str) -> list[Follower]:
         return [r.follower for r in self.rows.values()
                 if r.follower.receipt_number == receipt_number and r.follower.confirmed]
+
+    def followed(self, receipt_numbers: Collection[str]) -> set[str]:
+        return {r.follower.receipt_number for r in self.rows.values()
+                if r.follower.confirmed and r.follower.receipt_number in receipt_numbers}
 
     def record_notification(self, follower: Follower, state: CaseState,
                             mail: tuple[str, bytes] | None, now: float) -> bool:

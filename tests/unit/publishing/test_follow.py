@@ -323,6 +323,25 @@ def test_decode_takes_case_updated_and_dead_letters_garbage() -> None:
     assert list(poison) == [1] and poison[1]["reason"] == "contract-violation"
 
 
+def test_a_batch_validates_only_what_a_follower_waits_for() -> None:
+    store = FakeFollowStore()
+    follow(store)
+    lookups: list[set[str]] = []
+    followed = store.followed
+    store.followed = lambda receipts: lookups.append(set(receipts)) or followed(receipts)  # type: ignore[method-assign]
+    other = public_case("BDG-PBG-2026-000999", revision=2)
+    broken_unfollowed = case_updated(other).replace(b'"revision": 2', b'"revision": "x"')
+    assert broken_unfollowed != case_updated(other)
+    bodies = [case_updated(public_case("BDG-PBG-2026-000998", revision=3)), broken_unfollowed,
+              b"{nope", case_updated(public_case(RECEIPT, revision=2))]
+    queued, poison = NotifyFollowers(store, CONTEXT).handle_messages(bodies, NOW)
+    assert queued == 1
+    # the unreadable one is validated (and refused); the broken one nobody follows is left to
+    # the indexer, which reads the same events
+    assert list(poison) == [2]
+    assert lookups[0] == {RECEIPT, "BDG-PBG-2026-000998", "BDG-PBG-2026-000999"}
+
+
 def test_queued_mail_is_smtp_safe_bytes_crlf_and_short_lines() -> None:
     """smtplib sends bytes as they are: bare LF reads as one over-long line to a server (the
     sink answered 500 before the mails were written with the SMTP policy)."""

@@ -18,7 +18,7 @@ Times are POSIX seconds (floats). Every method is one transaction (``pantau_plat
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import sqlalchemy as sa
 
@@ -188,6 +188,20 @@ class SqlFollowStore:
                 followers.c.confirmed.is_(True)).order_by(followers.c.id))
             return [_follower(row) for row in rows]
         return transact(self.engine, "confirmed followers", work)
+
+    def followed(self, receipt_numbers: Collection[str]) -> set[str]:
+        wanted = sorted(receipt_numbers)
+        if not wanted:
+            return set()
+
+        def work(conn: sa.Connection) -> set[str]:
+            found: set[str] = set()
+            for start in range(0, len(wanted), 500):
+                found.update(conn.execute(sa.select(followers.c.receipt_number).distinct().where(
+                    followers.c.receipt_number.in_(wanted[start:start + 500]),
+                    followers.c.confirmed.is_(True))).scalars())
+            return found
+        return transact(self.engine, "followed receipts", work)
 
     def record_notification(self, follower: Follower, state: CaseState,
                             mail: tuple[str, bytes] | None, now: float) -> bool:

@@ -31,7 +31,7 @@ from pantau_publishing.mailer.dependencies import (
     MailContextProvider,
     SmtpProvider,
 )
-from pantau_publishing.service.follow import NotifyFollowers, SendOutbox, decode_cases
+from pantau_publishing.service.follow import NotifyFollowers, SendOutbox
 from pantau_publishing.service.follow_mail import MailContext
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,9 @@ class MailerService:
 
     @batch_consume(FOLLOW_QUEUE, config_prefix="MAILER")
     def consume_cases(self, deliveries: list[Delivery]) -> dict[int, dict[str, Any]]:
-        cases, poison = decode_cases([delivery.body for delivery in deliveries])
         try:
-            queued = NotifyFollowers(self.store, self.context).handle(cases, time.time())
+            queued, poison = NotifyFollowers(self.store, self.context).handle_messages(
+                [delivery.body for delivery in deliveries], time.time())
         except StoreUnavailable as exc:
             raise DependencyUnavailable("citizen-store", str(exc),
                                         probe=self.store.ping) from exc

@@ -5,7 +5,7 @@ reported to a port (``service.indexing``). Unit tests use hand-written fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -180,6 +180,10 @@ class FollowStore(Protocol):
         ...
 
     def confirmed_followers(self, receipt_number: str) -> list[Follower]: ...
+
+    def followed(self, receipt_numbers: Collection[str]) -> set[str]:
+        """Those of ``receipt_numbers`` that have a confirmed follower (one query)."""
+        ...
 
     def record_notification(self, follower: Follower, state: CaseState,
                             mail: tuple[str, bytes] | None, now: float) -> bool:
