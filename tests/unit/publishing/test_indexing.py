@@ -2,6 +2,8 @@ import json
 from collections.abc import Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import (
@@ -136,3 +138,34 @@ def test_the_whole_request_failing_transiently_propagates() -> None:
 
     with pytest.raises(SearchUnavailable):  # no outcome: nothing is dead-lettered
         IndexBatch(Away()).handle([message(case_updated(public_case())), message(b"not json")])
+
+
+def test_a_case_updated_several_times_in_one_batch_is_written_once() -> None:
+    index = FakeIndex()
+    batch = [message(case_updated(public_case("BDG-PBG-2026-000001", revision=r)))
+             for r in (1, 3, 2)] + [message(case_updated(public_case("BDG-PBG-2026-000002")))]
+    outcome = IndexBatch(index).handle(batch)
+    assert (outcome.indexed, outcome.superseded, outcome.failures) == (2, 2, {})
+    (request,) = index.requests
+    cases = [(a.doc_id, a.version) for a in request if a.target == "cases"]
+    assert cases == [("BDG-PBG-2026-000001", 3), ("BDG-PBG-2026-000002", 1)]
+    changes = [(a.doc_id, a.version) for a in request if a.target == "changes"]
+    assert len(changes) == len(set(changes))  # each timeline entry once
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(1, 5)), min_size=1, max_size=12),
+       st.integers(1, 6))
+def test_batching_never_changes_what_the_index_ends_up_with(
+        updates: list[tuple[int, int]], size: int) -> None:
+    """Whatever the revisions and however they are cut into batches, the index holds what
+    one-message-at-a-time indexing gives: the newest revision of each case."""
+    bodies = [case_updated(public_case(f"BDG-PBG-2026-00000{case}", revision=revision))
+              for case, revision in updates]
+    one_by_one, batched = FakeIndex(), FakeIndex()
+    for body in bodies:
+        IndexBatch(one_by_one).handle([message(body)])
+    for start in range(0, len(bodies), size):
+        IndexBatch(batched).handle([message(b) for b in bodies[start:start + size]])
+    assert {k: v[0] for k, v in batched.docs.items()} == \
+        {k: v[0] for k, v in one_by_one.docs.items()}
