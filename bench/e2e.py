@@ -7,6 +7,7 @@ Elasticsearch, until every case is searchable as finished. Prints JSON, with the
     .venv/bin/python -m bench.e2e --quick          # CI size: 8,000 events, under 2 minutes
     .venv/bin/python -m bench.e2e                  # issue 13's size: 200,000 events
     .venv/bin/python -m bench.e2e --quick --profile .state/profiles   # + py-spy per process
+    .venv/bin/python -m bench.e2e --freshness --rate 500 --seconds 60 # latency of every event
 
 The whole system runs as real subprocesses (``tests.e2e.system.running_system``: own vhost,
 aliases, state folder, each process as its own broker identity), tracking and intake on fresh
@@ -93,16 +94,27 @@ def events(spec: dict[str, Any], cases: int, run: str) -> Iterator[tuple[str, by
 
 
 def publish(url: str, user: str, spec: dict[str, Any], cases: int, run: str,
-            window: int = 500) -> None:
+            window: int = 500, rate: float | None = None) -> None:
     """One department's publisher process: blocking pika in confirm mode would wait per
-    message, so this keeps ``window`` unconfirmed messages with the async connection."""
+    message, so this keeps ``window`` unconfirmed messages with the async connection. With
+    ``rate`` (events/s), a steady offered load: never ahead of ``rate`` × elapsed."""
     stream = events(spec, cases, run)
     state = {"published": 0, "confirmed": 0, "done": False}
     props = pika.BasicProperties(delivery_mode=2, user_id=user,
                                  content_type="application/cloudevents+json")
+    began = time.monotonic()
+
+    def allowed() -> bool:
+        return rate is None or state["published"] < rate * (time.monotonic() - began)
+
+    def tick(channel: Any) -> None:
+        more(channel)
+        if not state["done"]:
+            connection.ioloop.call_later(0.005, lambda: tick(channel))
 
     def more(channel: Any) -> None:
-        while not state["done"] and state["published"] - state["confirmed"] < window:
+        while not state["done"] and state["published"] - state["confirmed"] < window \
+                and allowed():
             item = next(stream, None)
             if item is None:
                 state["done"] = True
@@ -120,7 +132,7 @@ def publish(url: str, user: str, spec: dict[str, Any], cases: int, run: str,
 
     def opened_channel(channel: Any) -> None:
         channel.confirm_delivery(lambda frame: confirmed(frame, channel))
-        more(channel)
+        tick(channel) if rate is not None else more(channel)
 
     connection = pika.SelectConnection(pika.URLParameters(url), on_open_callback=lambda c:
                                        c.channel(on_open_callback=opened_channel))
@@ -134,12 +146,34 @@ def finished_count(alias: str, run: str) -> int:
     return int(answer.json().get("count", 0)) if answer.status_code == 200 else 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler(threading.Thread):
-    """Peak resident memory of every process of the system, sampled once a second."""
+    """Peak resident memory of every process of the system, sampled once a second; and each
+    process's CPU time over the run (``cpu_start`` / ``cpu_used``)."""
 
     def __init__(self, system: System) -> None:
         super().__init__(daemon=True)
         self.system, self.peak_mb, self.stopped = system, {}, threading.Event()
+        self.cpu_at_start = self._cpu()
+
+    def _cpu(self) -> dict[str, float]:
+        used = {}
+        for module, process in list(self.system.processes.items()):
+            try:
+                used[module] = cpu_seconds(process.proc.pid)
+            except OSError:
+                continue
+        return used
+
+    def cpu_used(self) -> dict[str, float]:
+        """CPU seconds each process spent since the sampler was made."""
+        return {module: round(seconds - self.cpu_at_start.get(module, 0.0), 2)
+                for module, seconds in self._cpu().items()}
 
     def run(self) -> None:
         while not self.stopped.wait(1.0):
@@ -198,8 +232,58 @@ def fresh_databases(base_url: str) -> Iterator[dict[str, str]]:
         admin.dispose()
 
 
+METRICS_PORTS = {"pantau_tracking": 18791, "pantau_publishing.indexer": 18792}
+PER_PROCESS = {"pantau_tracking": {"PANTAU_TRACKING_METRICS_PORT": "18791"},
+               "pantau_publishing.indexer": {"PANTAU_INDEXER_METRICS_PORT": "18792"}}
+
+
+def histogram(module: str, name: str) -> list[tuple[float, float]]:
+    """The cumulative buckets ``(le, count)`` of histogram ``name`` on a process's /metrics."""
+    text = httpx.get(f"http://127.0.0.1:{METRICS_PORTS[module]}/metrics", timeout=10).text
+    buckets = []
+    for line in text.splitlines():
+        if line.startswith(f"{name}_bucket{{"):
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets.append((float("inf") if le == "+Inf" else float(le),
+                            float(line.rsplit(" ", 1)[1])))
+    return sorted(buckets)
+
+
+def quantile(buckets: list[tuple[float, float]], q: float) -> float | None:
+    """Prometheus' ``histogram_quantile``: linear within the bucket holding the q-th sample."""
+    if not buckets or buckets[-1][1] == 0:
+        return None
+    rank, lower, below = q * buckets[-1][1], 0.0, 0.0
+    for le, count in buckets:
+        if count >= rank:
+            if le == float("inf"):
+                return lower
+            return round(lower + (le - lower) * (rank - below) / max(count - below, 1e-9), 3)
+        lower, below = le, count
+    return None
+
+
+def freshness() -> dict[str, Any]:
+    """Received → applied (tracking) and → searchable (indexer), over EVERY event of the run:
+    the services' own histograms. ``searchable`` counts the index refresh interval in full (the
+    worst case for free-text search); the case page and case API read by id in real time, so
+    for them an event is readable one refresh interval sooner (``readable_by_id``)."""
+    applied = histogram("pantau_tracking", "pantau_freshness_applied_seconds")
+    searchable = histogram("pantau_publishing.indexer", "pantau_freshness_searchable_seconds")
+    refresh = float(os.environ.get("PANTAU_INDEX_REFRESH_SECONDS", "0.5"))
+    out: dict[str, Any] = {"samples": searchable[-1][1] if searchable else 0,
+                           "refresh_seconds": refresh}
+    for q in (0.5, 0.99):
+        label = f"p{int(q * 100)}"
+        out[f"applied_{label}"] = quantile(applied, q)
+        value = quantile(searchable, q)
+        out[f"searchable_{label}"] = value
+        out[f"readable_by_id_{label}"] = None if value is None else round(value - refresh, 3)
+    return out
+
+
 def run_pantau(cases_per_department: int, department_count: int,
-               profile: Path | None = None) -> dict[str, Any]:
+               profile: Path | None = None, rate: float | None = None) -> dict[str, Any]:
     specs = departments(department_count)
     amqp_url = os.environ["PANTAU_AMQP_URL"]
     databases = fresh_databases(os.environ.get("PANTAU_DATABASE_URL",
@@ -207,7 +291,7 @@ def run_pantau(cases_per_department: int, department_count: int,
     with databases as urls, tempfile.TemporaryDirectory(prefix="pantau-bench-") as state:
         os.environ.update(urls)
         with running_system(amqp_url, Path(state), name="bench", intake_port=18301,
-                            portal_port=18300) as system:
+                            portal_port=18300, per_process_env=PER_PROCESS) as system:
             run = uuid.uuid4().hex[:6].upper()
             sampler = RssSampler(system)
             sampler.start()
@@ -219,12 +303,14 @@ def run_pantau(cases_per_department: int, department_count: int,
                 password = dev_credentials(DEV_FILE, department).amqp_password
                 url = dev_amqp_url(system.amqp_url, department, password)
                 publishers.append(ctx.Process(target=publish, daemon=True, args=(
-                    url, department.amqp_user, spec, cases_per_department, run)))
+                    url, department.amqp_user, spec, cases_per_department, run, 500,
+                    rate / len(specs) if rate else None)))
             with profiled(system, profile):
                 for process in publishers:
                     process.start()
                 done, elapsed = wait_until_finished(system, publishers, run,
                                                     cases_per_department * len(specs), started)
+            cpu = sampler.cpu_used()
             for process in publishers:
                 process.join(5)
             sampler.stopped.set()
@@ -236,7 +322,10 @@ def run_pantau(cases_per_department: int, department_count: int,
             return {"events": events_total, "cases": total_cases, "departments": len(specs),
                     "seconds": round(elapsed, 2),
                     "events_per_second": round(events_total / elapsed, 1),
-                    "peak_rss_mb": sampler.peak_mb}
+                    "peak_rss_mb": sampler.peak_mb, "cpu_seconds": cpu,
+                    "cpu_ms_per_event": {module: round(1000 * seconds / events_total, 3)
+                                         for module, seconds in cpu.items()},
+                    "freshness": freshness()}
 
 
 def wait_until_finished(system: System, publishers: list[Any], run: str, total_cases: int,
@@ -262,10 +351,23 @@ def main() -> None:
     parser.add_argument("--departments", type=int, default=4)
     parser.add_argument("--profile", type=Path, default=None,
                         help="a folder: py-spy every process (collapsed stacks) during the run")
+    parser.add_argument("--freshness", action="store_true",
+                        help="a steady offered load (--rate events/s for --seconds) instead of "
+                             "as fast as possible; the latency of every event is the point")
+    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
     total = 8_000 if args.quick else args.events
+    if args.freshness:
+        total = int(args.rate * args.seconds)
     cases = max(1, total // 4 // args.departments)
-    pantau = run_pantau(cases, args.departments, args.profile)
+    pantau = run_pantau(cases, args.departments, args.profile,
+                        args.rate if args.freshness else None)
+    if args.freshness:
+        print(json.dumps({"benchmark": "e2e-freshness", "transport": "amqp",
+                          "offered_events_per_second": args.rate, **pantau,
+                          "target": {"searchable_p50": 0.3, "searchable_p99": 1.5}}))
+        return
     raw = raw_pipeline.run(os.environ["PANTAU_AMQP_URL"],
                            os.environ.get("PANTAU_AMQP_MANAGEMENT_URL",
                                           "http://pantau:pantau@127.0.0.1:15672"),
