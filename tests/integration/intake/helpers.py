@@ -76,7 +76,9 @@ def department_url(amqp_url: str, department: str) -> str:
 
 class OutageProxy:
     """Forwards a local port to a server (the broker, PostgreSQL) until ``outage()``, which also
-    cuts every open connection; ``restore()`` listens again."""
+    cuts every open connection; ``restore()`` listens again. ``hold_replies()`` keeps what the
+    server sends (a broker's confirms) from reaching the clients until ``release_replies()``
+    (or an outage, which drops it)."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
@@ -87,7 +89,15 @@ class OutageProxy:
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
+        self._replies = threading.Event()
+        self._replies.set()
         self.restore()
+
+    def hold_replies(self) -> None:
+        self._replies.clear()
+
+    def release_replies(self) -> None:
+        self._replies.set()
 
     def restore(self) -> None:
         listener = socket.socket()
@@ -113,6 +123,7 @@ class OutageProxy:
                     pass
                 sock.close()
             self._sockets.clear()
+        self._replies.set()  # held replies now meet closed sockets: they are dropped
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -123,13 +134,16 @@ class OutageProxy:
             upstream = socket.create_connection(self.target)
             with self._lock:
                 self._sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            for a, b, gate in ((client, upstream, None), (upstream, client, self._replies)):
+                threading.Thread(target=self._pipe, args=(a, b, gate), daemon=True).start()
 
     @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(source: socket.socket, sink: socket.socket,
+              gate: threading.Event | None = None) -> None:
         try:
             while data := source.recv(65536):
+                if gate is not None:
+                    gate.wait()
                 sink.sendall(data)
         except OSError:
             pass
