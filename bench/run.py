@@ -25,8 +25,8 @@ BENCH = Path(__file__).resolve().parent
 # raw_pipeline is the e2e benchmark's baseline (it runs inside it); e2e runs at its CI size
 # (--quick, under 2 minutes) unless `make bench FULL=1` (python -m bench.run --full); so does
 # portal_million (50,000 cases; full: 1,000,000), tracking_history (20,000 stored cases) and
-# rebuild_index (10,000), backfill (20,000 events; full: 1,000,000); seed_cases is their seeding
-# library.
+# rebuild_index (10,000), backfill (20,000 events; full: 1,000,000), intake_http (1,000 single
+# requests and 4 batches of 500; full: 5,000 and 20); seed_cases is their seeding library.
 COMPONENTS = ("__init__", "run", "raw_pipeline", "seed_cases")
 SIZED = ("e2e", "portal_million", "tracking_history", "rebuild_index", "backfill", "intake_http")
 
