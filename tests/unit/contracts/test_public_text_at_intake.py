@@ -12,15 +12,12 @@ from pantau_intake.service.ingress import IngressHandler
 from tests.unit.intake.fakes import FakeDirectory, FixedClock, RecordingForwarder, body, event
 
 
-class Rejections:
+class Feedback:
     def __init__(self) -> None:
-        self.dead: list[Refusal] = []
-
-    def dead_letter(self, delivery: ReceivedMessage, rejection: Refusal) -> None:
-        self.dead.append(rejection)
+        self.told: list[Refusal] = []
 
     def feedback(self, department: DepartmentRef, record: RefusalRecord) -> None:
-        pass
+        self.told.append(record.refusal)
 
 
 @pytest.mark.parametrize(("event_type", "data", "field"), [
@@ -31,15 +28,18 @@ class Rejections:
 ])
 def test_amqp_dead_letters_naming_the_field(event_type: str, data: dict[str, str],
                                             field: str) -> None:
-    forwarder, rejections = RecordingForwarder(), Rejections()
-    handler = IngressHandler(FakeDirectory(), forwarder, rejections, trusted_users=["pantau"],
+    forwarder, feedback = RecordingForwarder(), Feedback()
+    handler = IngressHandler(FakeDirectory(), forwarder, feedback, trusted_users=["pantau"],
                              clock=FixedClock())
     delivery = ReceivedMessage(body=body(event(event_type, **data)), exchange="pantau.ingress",
                                routing_key=f"kota-bandung.dpmptsp.{event_type}",
                                user_id="dept.kota-bandung.dpmptsp",
                                content_type="application/cloudevents+json", message_id="m1")
-    assert handler.handle(delivery) == "rejected"
-    (rejection,) = rejections.dead
-    assert rejection.reason == "invalid-event"
-    assert field in {p["field"] for p in rejection.as_dict()["errors"]}
+    batch = handler.handle([delivery])
+    assert batch.outcomes == ("refused",)
+    reason = batch.dead_letter_reasons()[0]  # what the shared consumer dead-letters
+    assert reason["reason"] == "invalid-event"
+    assert field in {p["field"] for p in reason["errors"]}
     assert not forwarder.forwarded
+    handler.tell(batch)
+    assert [r.reason for r in feedback.told] == ["invalid-event"]
