@@ -330,22 +330,29 @@ def _revisions(es: Elasticsearch, index: str, page_size: int = 10_000
     from doc values (no ``_source``), through a point in time."""
     es.indices.refresh(index=index)
     pit = es.open_point_in_time(index=index, keep_alive="2m")["id"]
+    body = {"_source": False, "docvalue_fields": ["receipt_number", "revision"],
+            "sort": [{"receipt_number": "asc"}]}
+    for hit in _pit_hits(es, pit, body, page_size):
+        fields = hit.get("fields", {})
+        if "receipt_number" in fields and "revision" in fields:
+            yield str(fields["receipt_number"][0]), int(fields["revision"][0])
+
+
+def _pit_hits(es: Elasticsearch, pit: str, body: Mapping[str, Any],
+              page_size: int) -> Iterator[dict[str, Any]]:
+    """Every hit of ``body`` (which must sort) through the point in time ``pit``, page by page
+    with ``search_after``; the point in time is closed at the end (or when the caller stops)."""
     try:
         after: list[Any] | None = None
         while True:
-            body: dict[str, Any] = {
-                "pit": {"id": pit, "keep_alive": "2m"}, "size": page_size, "_source": False,
-                "docvalue_fields": ["receipt_number", "revision"],
-                "sort": [{"receipt_number": "asc"}]}
+            page: dict[str, Any] = {**body, "pit": {"id": pit, "keep_alive": "2m"},
+                                    "size": page_size}
             if after is not None:
-                body["search_after"] = after
-            answer = es.search(body=body)
+                page["search_after"] = after
+            answer = es.search(body=page)
             pit = answer.get("pit_id", pit)
             hits = answer["hits"]["hits"]
-            for hit in hits:
-                fields = hit.get("fields", {})
-                if "receipt_number" in fields and "revision" in fields:
-                    yield str(fields["receipt_number"][0]), int(fields["revision"][0])
+            yield from hits
             if len(hits) < page_size:
                 return
             after = hits[-1]["sort"]
@@ -417,28 +424,11 @@ def _scan(es: Elasticsearch, index: str, page_size: int = 500,
         pit = es.open_point_in_time(index=index, keep_alive="2m")["id"]
     except NotFoundError:
         return
-    try:
-        after: list[Any] | None = None
-        while True:
-            body: dict[str, Any] = {"pit": {"id": pit, "keep_alive": "2m"}, "size": page_size,
-                                    "sort": [{"_shard_doc": "asc"}]}
-            if fields is not None:
-                body["_source"] = list(fields)
-            if after is not None:
-                body["search_after"] = after
-            answer = es.search(body=body)
-            pit = answer.get("pit_id", pit)
-            hits = answer["hits"]["hits"]
-            for hit in hits:
-                yield dict(hit["_source"])
-            if len(hits) < page_size:
-                return
-            after = hits[-1]["sort"]
-    finally:
-        try:
-            es.close_point_in_time(id=pit)
-        except NotFoundError:
-            pass
+    body: dict[str, Any] = {"sort": [{"_shard_doc": "asc"}]}
+    if fields is not None:
+        body["_source"] = list(fields)
+    for hit in _pit_hits(es, pit, body, page_size):
+        yield dict(hit["_source"])
 
 
 def _swapped(es: Elasticsearch, aliases: Aliases, new: Mapping[Target, str]) -> bool:
