@@ -75,6 +75,9 @@ def validate_event(body: bytes | str | dict[str, Any], *,
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ContractViolation([FieldProblem("", f"the body is not valid UTF-8 JSON ({exc})",
                                                   "a CloudEvents 1.0 JSON object")]) from exc
+        except RecursionError as exc:  # e.g. 100 KB of "[": a refusal, never a crash
+            raise ContractViolation([FieldProblem("", "the JSON is nested too deeply to read",
+                                                  "a CloudEvents 1.0 JSON object")]) from exc
     if not isinstance(raw, dict):
         raise ContractViolation([FieldProblem("", "the body is not a JSON object",
                                               "a CloudEvents 1.0 JSON object")])

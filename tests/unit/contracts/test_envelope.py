@@ -85,3 +85,10 @@ def test_tracking_types_are_not_accepted_from_departments() -> None:
     raw = submitted()
     raw["type"] = "case.updated"
     assert "type" in problems(raw)
+
+
+def test_json_nested_too_deeply_is_a_contract_violation_not_a_crash() -> None:
+    for body in (b"[" * 100_000, b'{"a":' * 50_000):
+        with pytest.raises(ContractViolation) as caught:
+            validate_event(body)
+        assert "nested too deeply" in caught.value.problems[0].problem

@@ -360,3 +360,31 @@ def test_a_broker_failure_raises_and_nothing_is_remembered() -> None:
     assert memory.records == 0
     forwarder.fail = False  # handed over again: forwarded now
     assert handler.handle([delivery(body(event(id="x")))]).outcomes == ("accepted",)
+
+
+def test_a_message_nested_too_deeply_is_refused_alone_and_the_batch_goes_through() -> None:
+    """One department's crafted body (100 KB of "[") must not fail the batch it shares with
+    other departments' events (a failed batch is retried, then dead-lettered whole)."""
+    forwarder, rejections = RecordingForwarder(), RecordingRejections()
+    handler = IngressHandler(FakeDirectory(), forwarder, rejections, clock=FixedClock())
+    result = handler.handle([delivery(body(event(id="a"))), delivery(b"[" * 100_000),
+                             delivery(body(event(id="c")))])
+    assert result.outcomes == ("accepted", "refused", "accepted")
+    assert result.dead_letter_reasons()[1]["reason"] == "invalid-event"
+    assert [ev.id for ev in forwarder.forwarded] == ["a", "c"]
+
+
+def test_a_check_that_raises_refuses_only_its_own_message() -> None:
+    class Exploding(FakeDirectory):
+        def owns_receipt(self, jurisdiction: str, department: str, receipt: str) -> bool:
+            if receipt.endswith("666"):
+                raise RuntimeError("boom")
+            return super().owns_receipt(jurisdiction, department, receipt)
+
+    forwarder = RecordingForwarder()
+    handler = IngressHandler(Exploding(), forwarder, RecordingRejections(), clock=FixedClock())
+    result = handler.handle([delivery(body(event(id="a"))),
+                             delivery(body(event(id="b", receipt_number="BDG-PBG-2026-000666")))])
+    assert result.outcomes == ("accepted", "refused")
+    assert "RuntimeError" in result.dead_letter_reasons()[1]["detail"]
+    assert [ev.id for ev in forwarder.forwarded] == ["a"]

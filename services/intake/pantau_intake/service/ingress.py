@@ -166,6 +166,10 @@ class IngressHandler:
                 self._metrics.received(_type_of(refused.event), *_where(sender))
                 self._refuse(draft, index, message, sender, refused)
                 continue
+            except Exception as exc:  # noqa: BLE001 - see _unreadable
+                self._metrics.received(None, *_where(sender))
+                self._refuse(draft, index, message, sender, _unreadable(exc))
+                continue
             self._metrics.received(event.type, *_where(sender))
             checked[index] = (event, sender)
         known = self._accepted.find({event.dedup_key for event, _ in checked.values()})
@@ -314,6 +318,18 @@ class _Refused(Exception):
         super().__init__(refusal.reason)
         self.refusal = refusal
         self.event = event
+
+
+def _unreadable(exc: Exception) -> _Refused:
+    """A message whose checks raised (no I/O happens there: nothing is "away") is refused on its
+    own: one department's odd message must never fail — and, at the delivery limit, dead-letter
+    — the batch it shares with other departments' events. The dead letter keeps it for a replay
+    once the cause is fixed."""
+    log.warning("a message could not be checked (%s); refused on its own", type(exc).__name__)
+    return _Refused(Refusal("invalid-event", f"the message could not be checked "
+                                              f"({type(exc).__name__})",
+                            (FieldProblem("body", f"{type(exc).__name__}: {exc}"[:300],
+                                          "a CloudEvents 1.0 JSON object"),)))
 
 
 def _refuse_lone_surrogates(body: bytes) -> None:
