@@ -15,19 +15,22 @@ from pantau_publishing.service.ports import (
 class FakeIndex:
     """Keeps documents with external versioning semantics like Elasticsearch."""
 
-    def __init__(self, fail_ids: Sequence[str] = (), busy_ids: Sequence[str] = ()) -> None:
+    def __init__(self, fail_ids: Sequence[str] = (), busy_ids: Sequence[str] = (),
+                 fail_versions: Sequence[tuple[str, str, int]] = ()) -> None:
         self.docs: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
         self.requests: list[list[IndexAction]] = []
         self.results: list[list[BulkItemResult]] = []  # per request, in action order
         self.fail_ids = set(fail_ids)
         self.busy_ids = set(busy_ids)  # answered 429 (rejected execution) for now
+        self.fail_versions = set(fail_versions)  # (target, doc_id, version) refused for good
 
     def bulk(self, actions: Sequence[IndexAction]) -> list[BulkItemResult]:
         self.requests.append(list(actions))
         results = []
         for action in actions:
             key = (action.target, action.doc_id)
-            if action.doc_id in self.fail_ids:
+            if action.doc_id in self.fail_ids or \
+                    (action.target, action.doc_id, action.version) in self.fail_versions:
                 results.append(BulkItemResult(ok=False, error="mapper_parsing_exception: boom"))
             elif action.doc_id in self.busy_ids:
                 results.append(BulkItemResult(ok=False, transient=True,

@@ -153,16 +153,27 @@ def test_a_case_updated_several_times_in_one_batch_is_written_once() -> None:
     assert len(changes) == len(set(changes))  # each timeline entry once
 
 
-@settings(max_examples=60, deadline=None)
+def test_when_the_newest_revision_is_refused_the_older_ones_of_the_batch_still_land() -> None:
+    receipt = "BDG-PBG-2026-000001"
+    index = FakeIndex(fail_versions=[("cases", receipt, 3)])
+    outcome = IndexBatch(index).handle([message(case_updated(public_case(receipt, revision=r)))
+                                        for r in (1, 2, 3)])
+    assert sorted(outcome.failures) == [2] and outcome.failures[2]["reason"] == "index-error"
+    assert index.docs[("cases", receipt)][0] == 2  # as one by one: revision 2 is shown
+    assert (outcome.indexed, outcome.superseded) == (2, 0)  # both written, in order
+
+
+@settings(max_examples=80, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 2), st.integers(1, 5)), min_size=1, max_size=12),
-       st.integers(1, 6))
+       st.integers(1, 6), st.sets(st.tuples(st.integers(0, 2), st.integers(1, 5)), max_size=3))
 def test_batching_never_changes_what_the_index_ends_up_with(
-        updates: list[tuple[int, int]], size: int) -> None:
-    """Whatever the revisions and however they are cut into batches, the index holds what
-    one-message-at-a-time indexing gives: the newest revision of each case."""
+        updates: list[tuple[int, int]], size: int, refused: set[tuple[int, int]]) -> None:
+    """Whatever the revisions, however they are cut into batches and whichever case versions
+    the index refuses for good, the index holds what one-message-at-a-time indexing gives."""
     bodies = [case_updated(public_case(f"BDG-PBG-2026-00000{case}", revision=revision))
               for case, revision in updates]
-    one_by_one, batched = FakeIndex(), FakeIndex()
+    fail = [("cases", f"BDG-PBG-2026-00000{case}", revision) for case, revision in refused]
+    one_by_one, batched = FakeIndex(fail_versions=fail), FakeIndex(fail_versions=fail)
     for body in bodies:
         IndexBatch(one_by_one).handle([message(body)])
     for start in range(0, len(bodies), size):

@@ -29,6 +29,7 @@ from pantau_contracts.payloads.tracking import CaseUpdatedV1, CaseUpdatedV2
 from pantau_contracts.registry import validate_event
 from pantau_publishing.domain.record import case_document, change_documents, clean_case
 from pantau_publishing.service.ports import (
+    BulkItemResult,
     IndexAction,
     IndexTarget,
     ReceivedMessage,
@@ -118,32 +119,44 @@ class IndexBatch:
                     "detail": str(exc), "errors": [p.as_dict() for p in exc.problems]}
         kept = newest_actions(actions for _position, actions in planned)
         flat = list(kept.values())
-        results = self._index.bulk(flat) if flat else []  # SearchUnavailable: held by the caller
-        transient = [r for r in results if not r.ok and r.transient]
-        if transient:
-            raise SearchUnavailable("elasticsearch", f"{len(transient)} of {len(results)} "
-                                    f"document(s) not taken for now: {transient[0].error}"[:500])
-        answers = {_key(action): result for action, result in zip(flat, results, strict=True)}
+        answers = self._write(flat)
+        refused = {_key(a) for a in flat if not answers[id(a)].ok}
+        if refused:
+            # Rare: the index refused a document's newest version for good. Its older versions
+            # in this batch are then written as one by one would have (in batch order), so the
+            # refusal of one revision never hides the earlier ones.
+            answers.update(self._write([a for _position, actions in planned for a in actions
+                                        if _key(a) in refused and id(a) not in answers]))
         indexed = superseded = ignored = 0
         for position, actions in planned:
             if not actions:
                 ignored += 1
                 continue
             # this message's own writes (an action a newer one in the batch replaced is not)
-            mine = [answers[_key(a)] for a in actions if kept[_key(a)] is a]
+            mine = [answers[id(a)] for a in actions if id(a) in answers]
             errors = [r.error for r in mine if not r.ok]
             if errors:
                 failures[position] = {
                     "stage": "publishing", "reason": "index-error",
                     "detail": "; ".join(e or "unknown error" for e in errors)[:2000]}
-            elif kept[_key(actions[0])] is not actions[0] or answers[_key(actions[0])].conflict:
+            elif id(actions[0]) not in answers or answers[id(actions[0])].conflict:
                 superseded += 1  # a newer revision: in this batch, or already in the index
             else:
                 indexed += 1
         outcome = IndexReport(indexed, ignored, superseded, dict(sorted(failures.items())))
         log.info("batch of %d: %d indexed, %d ignored, %d superseded, %d refused (%d writes)",
-                 len(messages), indexed, ignored, superseded, len(failures), len(flat))
+                 len(messages), indexed, ignored, superseded, len(failures), len(answers))
         return outcome
+
+    def _write(self, actions: list[IndexAction]) -> dict[int, BulkItemResult]:
+        """One bulk request; each action's result by ``id(action)``. Any item the index cannot
+        take for now → ``SearchUnavailable`` (the caller holds the batch)."""
+        results = self._index.bulk(actions) if actions else []
+        transient = [r for r in results if not r.ok and r.transient]
+        if transient:
+            raise SearchUnavailable("elasticsearch", f"{len(transient)} of {len(results)} "
+                                    f"document(s) not taken for now: {transient[0].error}"[:500])
+        return {id(action): result for action, result in zip(actions, results, strict=True)}
 
 
 def _key(action: IndexAction) -> tuple[str, str]:
