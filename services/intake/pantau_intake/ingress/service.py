@@ -17,9 +17,10 @@ returns them as ``Failures`` and the consumer dead-letters them (confirmed), the
 does not confirm the forward, or the accepted-events memory cannot be consulted, the dependency
 is away — not the messages' fault: the method raises ``DependencyUnavailable("broker" |
 "database", probe=...)`` and the batch is HELD (never dead-lettered, no delivery used up) until
-the probe answers, then handled again (``failures``). Handled again, forwarded events come back
-as duplicates (the accepted-events memory, or tracking's); nothing was dead-lettered or told
-yet, so nothing is told twice. Anything else is unknown: retried a bounded number of times, then
+the probe answers, then handled again (``failures``). Handled again, events the broker had
+confirmed before the failure are forwarded once more (they were not remembered yet) and
+tracking drops them by (source, id); nothing was dead-lettered or told yet, so nothing is told
+twice. Anything else is unknown: retried a bounded number of times, then
 requeued (``handler-failed`` at the delivery limit). Batch size, wait and prefetch:
 ``IntakeSettings`` (``PANTAU_INTAKE_INGRESS_BATCH_SIZE`` …).
 """

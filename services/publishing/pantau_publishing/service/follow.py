@@ -27,7 +27,7 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -200,16 +200,20 @@ class NotifyFollowers:
         followed = self.store.followed({r for r in peeked if r is not None})
         wanted = [i for i, receipt in enumerate(peeked) if receipt is None or receipt in followed]
         cases, poison = decode_cases([bodies[i] for i in wanted])
-        return self.handle(cases, now), {wanted[i]: reason for i, reason in poison.items()}
+        return (self.handle(cases, now, followed if None not in peeked else None),
+                {wanted[i]: reason for i, reason in poison.items()})
 
-    def handle(self, cases: Sequence[PublicCaseV2], now: float) -> int:
-        """Queue the update mails the batch calls for; the number queued."""
+    def handle(self, cases: Sequence[PublicCaseV2], now: float,
+               followed: Collection[str] | None = None) -> int:
+        """Queue the update mails the batch calls for; the number queued. ``followed``: the
+        receipts with confirmed followers, if the caller already looked them up."""
         latest: dict[str, PublicCaseV2] = {}
         for case in cases:
             seen = latest.get(case.receipt_number)
             if seen is None or case.revision > seen.revision:
                 latest[case.receipt_number] = case
-        followed = self.store.followed(set(latest)) if latest else set()
+        if followed is None:
+            followed = self.store.followed(set(latest)) if latest else set()
         return sum(self._case(latest[receipt], now) for receipt in latest if receipt in followed)
 
     def _case(self, case: PublicCaseV2, now: float) -> int:
