@@ -93,8 +93,15 @@ class FakeStore:
     def unavailable(self, exc: BaseException) -> str | None:
         return "database" if isinstance(exc, DatabaseAway) else None
 
+    def conflict(self, exc: BaseException) -> bool:
+        return isinstance(exc, KeyConflict)
+
     def ping(self) -> bool:
         return True
+
+
+class KeyConflict(Exception):
+    """Stands for a unique-key violation: another instance committed the same key."""
 
 
 class DatabaseAway(ConnectionError):

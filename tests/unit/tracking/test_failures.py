@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from pantau_contracts.envelope import ContractViolation, FieldProblem
-from pantau_tracking.adapters.failures import is_transient, sqlstate, unavailable
+from pantau_tracking.adapters.failures import is_conflict, is_transient, sqlstate, unavailable
 
 
 def wrapped(cls: type[sa.exc.DBAPIError], orig: BaseException,
@@ -160,3 +160,14 @@ def test_a_real_refused_postgresql_connection() -> None:
         assert unavailable(caught.value) == "database"
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("exc", [p for p in POISON if p.id in ("unique", "sqlite-unique")])
+def test_unique_violations_are_conflicts_to_retry(exc: BaseException) -> None:
+    assert is_conflict(exc) and not is_transient(exc)
+
+
+@pytest.mark.parametrize("exc", [p for p in TRANSIENT + POISON
+                                 if p.id not in ("unique", "sqlite-unique")])
+def test_nothing_else_is_a_conflict(exc: BaseException) -> None:
+    assert not is_conflict(exc)

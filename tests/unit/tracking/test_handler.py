@@ -18,11 +18,16 @@ from pantau_contracts.registry import dataschema_for, validate_event
 from pantau_publishing.service.paging import pages
 from pantau_tracking.domain.lifecycle import ReceivedEvent
 from pantau_tracking.domain.public_record import case_sla
-from pantau_tracking.service.handler import TrackingHandler, as_event, latest_local_date
+from pantau_tracking.service.handler import (
+    CONFLICT_RETRIES,
+    TrackingHandler,
+    as_event,
+    latest_local_date,
+)
 from pantau_tracking.service.ports import StoreUnavailable
 
 from .factories import APPLICANT, CATALOGUE, T0
-from .fakes import DatabaseAway, FakeClock, FakeStore, FakeUnitOfWork
+from .fakes import DatabaseAway, FakeClock, FakeStore, FakeUnitOfWork, KeyConflict
 
 
 def ev(event_type: str, receipt: str, *, sequence: int | None = None,
@@ -357,3 +362,25 @@ def test_a_page_of_public_cases_stays_under_the_reply_budget(
     listed = [c["receipt_number"] for c in
               pages(lambda after, size: handler.list_public_cases(after, size), 10)]
     assert listed == [f"BDG-000{i}" for i in range(1, 6)]
+
+
+def test_a_key_conflict_with_another_instance_retries_the_batch_not_poison() -> None:
+    """Another tracking committed the same event (or opened the same case) while this batch
+    ran: the batch is retried in a new transaction, which sees that commit — no one-by-one
+    retry, no poison, no traceback."""
+    store = FlakyStore({1: KeyConflict("duplicate key value violates processed_events_pkey")})
+    handler = TrackingHandler(store, CATALOGUE, FakeClock(T0))
+    assert handler.handle_batch([ev("case.submitted", "BDG-0106"),
+                                 ev("case.submitted", "BDG-0107")]) == []
+    assert store.transactions == 2
+    assert store.get_case("BDG-0106") is not None and store.get_case("BDG-0107") is not None
+    assert [b["type"] for b in bodies(store)] == ["case.updated", "case.updated"]
+
+
+def test_a_conflict_that_never_clears_ends_like_any_other_error() -> None:
+    """Bounded: a key conflict on every try is the event's own error after the retries."""
+    store = FlakyStore({n: KeyConflict("duplicate key") for n in range(1, 20)})
+    handler = TrackingHandler(store, CATALOGUE, FakeClock(T0))
+    with pytest.raises(KeyConflict):
+        handler.handle_batch([ev("case.submitted", "BDG-0108")])
+    assert store.transactions == 2 * (CONFLICT_RETRIES + 1)  # the batch, then the event alone

@@ -122,6 +122,9 @@ class SqlAcceptedEvents:
                  "digest": record.digest, "answer": record.answer,
                  "accepted_at": accepted_at, "expires_at": expires_at}
                 for key, record in records.items()]
+        # Rows in key order: two ingress processes upserting overlapping keys then lock them in
+        # the same order, so they wait for each other instead of deadlocking.
+        rows.sort(key=lambda row: row["event_key"])
 
         def insert(conn: sa.Connection) -> None:
             for start in range(0, len(rows), _CHUNK):

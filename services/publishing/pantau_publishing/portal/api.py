@@ -60,6 +60,11 @@ def get_case(request: Request, receipt_number: str) -> Response:
     return JSONResponse(case.model_dump(mode="json"))
 
 
+# An empty ``sort=`` is refused like any other value outside the enum (422), instead of being
+# read as "no sort", so the API answers what its schema says.
+SORT_PATTERN = "^(" + "|".join(re.escape(name) for name in SORTS) + ")$"
+
+
 @router.get("/cases", summary="Search public cases (results, facets, total)",
             responses=problems(400, s400="A filter the schema cannot express was refused, or a "
                                          "bare department/service code several jurisdictions "
@@ -78,7 +83,7 @@ def search_cases(
                           "than the tolerance allows"),
     from_: FullDate | None = Query(None, alias="from", description="Submitted on/after"),
     to: FullDate | None = Query(None, description="Submitted on/before"),
-    sort: str | None = Query(None, description="Sort order",
+    sort: str | None = Query(None, description="Sort order", pattern=SORT_PATTERN,
                              json_schema_extra={"enum": list(SORTS)}),
     page: int | None = Query(None, ge=1, le=10_000,
                              description="page × size beyond 10,000 is an empty page"),

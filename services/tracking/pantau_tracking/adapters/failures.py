@@ -14,6 +14,12 @@ PostgreSQL errors are classified by SQLSTATE: the ``pgcode`` a server error carr
 client-side failure such as "could not connect" / "server closed the connection unexpectedly",
 which has none — by being an ``OperationalError`` at all. SQLite errors by their result code
 (``sqlite_errorname``) or, when absent, their message.
+
+A *conflict* (``is_conflict``) is neither: a unique-key violation. Two tracking instances that
+take the same event (a department's retry delivered to both) or open the same case at the same
+moment both pass their checks; the first commit wins and the second insert violates the key.
+The service layer retries such a transaction a few times (it then sees the winner's commit)
+before treating the error as the event's own.
 """
 
 from __future__ import annotations
@@ -129,3 +135,19 @@ def _one(error: BaseException) -> bool | None:
 def unavailable(exc: BaseException) -> str | None:
     """``"database"`` if ``exc`` means the database is away, else None (see ``is_transient``)."""
     return "database" if is_transient(exc) else None
+
+
+UNIQUE_VIOLATION = "23505"
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """True if ``exc`` (or what caused it) is a unique-key violation (PostgreSQL 23505, SQLite
+    "UNIQUE constraint failed")."""
+    for error in causes(exc):
+        if isinstance(error, sa.exc.DBAPIError) and error.orig is not None:
+            error = error.orig
+        if isinstance(error, psycopg2.Error) and sqlstate(error) == UNIQUE_VIOLATION:
+            return True
+        if isinstance(error, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(error):
+            return True
+    return False

@@ -275,6 +275,10 @@ class SqlStore:
         """``"database"`` for a transient database failure, else None (``adapters.failures``)."""
         return failures.unavailable(exc)
 
+    def conflict(self, exc: BaseException) -> bool:
+        """A unique-key violation (``adapters.failures.is_conflict``)."""
+        return failures.is_conflict(exc)
+
     def ping(self) -> bool:
         """True when the database answers ``SELECT 1`` (the probe while a batch is held)."""
         try:

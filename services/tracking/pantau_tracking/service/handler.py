@@ -122,10 +122,7 @@ class TrackingHandler:
         if not events:
             return []
         try:
-            with self.store.unit_of_work() as uow:
-                uow.preload({_receipt(e) for e in events}, {(e.source, e.event_id) for e in events})
-                for event in events:
-                    self._process(uow, event)
+            self._transaction(events, preload=True)
             return []
         except Exception as exc:  # noqa: BLE001 - transient: hold; else isolate the poison
             self._raise_if_unavailable(exc)
@@ -134,8 +131,7 @@ class TrackingHandler:
         last_error: Exception | None = None
         for index, event in enumerate(events):
             try:
-                with self.store.unit_of_work() as uow:
-                    self._process(uow, event)
+                self._transaction([event], preload=False)
             except Exception as exc:  # noqa: BLE001 - reported as poison unless transient
                 self._raise_if_unavailable(exc)
                 last_error = exc
@@ -144,6 +140,26 @@ class TrackingHandler:
         if last_error is not None and len(failures) == len(events):
             raise last_error
         return failures
+
+    def _transaction(self, events: Sequence[ReceivedEvent], *, preload: bool) -> None:
+        """Process ``events`` in one transaction. A unique-key conflict (another instance
+        committed the same event or case meanwhile; ``Store.conflict``) is retried in a new
+        transaction, which sees that commit, up to ``CONFLICT_RETRIES`` times; then it is
+        raised like any other error."""
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                with self.store.unit_of_work() as uow:
+                    if preload:
+                        uow.preload({_receipt(e) for e in events},
+                                    {(e.source, e.event_id) for e in events})
+                    for event in events:
+                        self._process(uow, event)
+                return
+            except Exception as exc:
+                if attempt == CONFLICT_RETRIES or not self.store.conflict(exc):
+                    raise
+                log.info("%d event(s) met another instance's commit of the same key; "
+                         "retrying (%d of %d)", len(events), attempt + 1, CONFLICT_RETRIES)
 
     def _raise_if_unavailable(self, exc: Exception) -> None:
         dependency = self.store.unavailable(exc)
@@ -335,6 +351,9 @@ class TrackingHandler:
     def count_cases(self) -> int:
         return self.store.count_cases()
 
+
+# Two instances rarely race on one key twice in a row; a third conflict is the event's own.
+CONFLICT_RETRIES = 3
 
 # Half the broker's max_message_size (1 MiB, infra/rabbitmq): room for the RPC envelope.
 REPLY_BUDGET_BYTES = 512 * 1024

@@ -101,6 +101,11 @@ class Store(Protocol):
         clients, serialization failure or deadlock, SQLite "database is locked" — else None
         (the error may be the event's own fault). Pure: inspects ``exc`` only."""
 
+    def conflict(self, exc: BaseException) -> bool:
+        """True if ``exc`` is a unique-key violation: another tracking instance committed the
+        same event or opened the same case while this transaction ran. Retrying in a new
+        transaction then sees its commit. Pure: inspects ``exc`` only."""
+
     def ping(self) -> bool:
         """True when the database answers a trivial query (never raises)."""
 
