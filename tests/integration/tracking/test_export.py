@@ -5,7 +5,6 @@ imports the exported snapshot sees exactly that too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,6 @@ import sqlalchemy as sa
 
 from pantau_contracts.catalogue import load_catalogue
 from pantau_contracts.registry import validate_event
-from pantau_tracking.adapters.database import create_engine, migrate
 from pantau_tracking.adapters.export import (
     PublicExport,
     all_receipts,
@@ -24,17 +22,10 @@ from pantau_tracking.adapters.export import (
 from pantau_tracking.adapters.store import SqlStore
 from pantau_tracking.service.handler import TrackingHandler, as_event
 
+from .conftest import ON_POSTGRESQL
 from .helpers import T0, FixedClock, department_event
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    engine = create_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
@@ -92,9 +83,8 @@ def test_records_are_the_rpc_answer(engine: sa.Engine, handler: TrackingHandler)
     assert PublicExport(engine, now).count() == 3
 
 
+@ON_POSTGRESQL
 def test_workers_see_the_exported_snapshot(engine: sa.Engine, handler: TrackingHandler) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("snapshots are exported by PostgreSQL only")
     open_cases(handler, range(4))
     now = T0 + timedelta(days=1)
     with exported_snapshot(engine) as (connection, snapshot):

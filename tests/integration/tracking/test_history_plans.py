@@ -5,7 +5,6 @@ both databases they still count right."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,27 +12,18 @@ import sqlalchemy as sa
 
 from pantau_contracts.catalogue import load_catalogue
 from pantau_contracts.registry import validate_event
-from pantau_tracking.adapters.database import create_engine, migrate
 from pantau_tracking.adapters.metrics import sla_queries
 from pantau_tracking.adapters.store import SqlStore
 from pantau_tracking.service.handler import TrackingHandler, as_event
 
+from .conftest import ON_POSTGRESQL
 from .helpers import T0, FixedClock, department_event
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    engine = create_engine(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
+@ON_POSTGRESQL
 def test_sla_gauge_queries_read_the_partial_indexes(engine: sa.Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("query plans are checked on PostgreSQL")
     with engine.connect() as connection:
         # an empty table would be scanned anyway: forbid scans so a usable index must be used
         connection.execute(sa.text("SET enable_seqscan = off"))
