@@ -4,6 +4,8 @@ is dead-lettered as ``invalid-event`` naming the field (over HTTP it is a 422 pr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from pantau_intake.domain.departments import DepartmentRef
@@ -16,8 +18,8 @@ class Feedback:
     def __init__(self) -> None:
         self.told: list[Refusal] = []
 
-    def feedback(self, department: DepartmentRef, record: RefusalRecord) -> None:
-        self.told.append(record.refusal)
+    def feedback(self, department: DepartmentRef, records: Sequence[RefusalRecord]) -> None:
+        self.told.extend(record.refusal for record in records)
 
 
 @pytest.mark.parametrize(("event_type", "data", "field"), [

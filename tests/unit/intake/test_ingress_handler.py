@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -32,8 +33,8 @@ class RecordingRejections:
         self.dead: list[tuple[ReceivedMessage, Refusal]] = []
         self.told: list[tuple[DepartmentRef, RefusalRecord]] = []
 
-    def feedback(self, department: DepartmentRef, record: RefusalRecord) -> None:
-        self.told.append((department, record))
+    def feedback(self, department: DepartmentRef, records: Sequence[RefusalRecord]) -> None:
+        self.told.extend((department, record) for record in records)
 
 
 class Settling:

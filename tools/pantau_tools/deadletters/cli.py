@@ -217,7 +217,7 @@ class _NeverReject:
     def dead_letter(self, delivery: Any, rejection: Any) -> None:
         raise AssertionError("the pre-check never dead-letters")
 
-    def feedback(self, department: Any, record: Any) -> None:
+    def feedback(self, department: Any, records: Any) -> None:
         raise AssertionError("the pre-check never tells a department")
 
 

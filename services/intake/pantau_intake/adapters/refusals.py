@@ -9,6 +9,7 @@ only then asks for this feedback (``IngressHandler.tell``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from pantau_contracts import event_to_json, make_event
 from pantau_contracts.payloads.tracking import EventRejectedV1
@@ -24,21 +25,26 @@ class AmqpRefusalFeedback:
     def __init__(self, publisher: ConfirmingPublisher) -> None:
         self._publisher = publisher
 
-    def feedback(self, department: DepartmentRef, record: RefusalRecord) -> None:
-        payload = EventRejectedV1(
-            event_id=record.event_id, event_source=record.event_source,
-            event_type=record.event_type, receipt_number=record.receipt_number, stage="intake",
-            reason=record.refusal.reason, detail=record.refusal.detail,
-            errors=tuple(p.as_dict() for p in record.refusal.errors),
-            rejected_at=record.refused_at)
-        event = make_event(type="event.rejected", source=f"/{department.jurisdiction}/intake",
-                           data=payload, subject=record.receipt_number)
+    def feedback(self, department: DepartmentRef, records: Sequence[RefusalRecord]) -> None:
+        """One confirmed publish for all of ``department``'s records (its routing key, so an
+        unroutable key fails only this department's feedback)."""
+        key = f"{department.jurisdiction}.{department.department}"
         try:
-            self._publisher.publish(Outgoing(
-                exchange=FEEDBACK_EXCHANGE,
-                routing_key=f"{department.jurisdiction}.{department.department}",
-                body=event_to_json(event), message_id=str(event.get_id())))
+            self._publisher.publish_many([_outgoing(department, key, r) for r in records])
         except PublishError as exc:
             # Feedback is a courtesy: the dead letter (already confirmed) keeps the reason. A
             # department without a feedback queue (apply-amqp not run) must not block ingress.
             log.warning("feedback to %s not delivered: %s", department, exc)
+
+
+def _outgoing(department: DepartmentRef, key: str, record: RefusalRecord) -> Outgoing:
+    payload = EventRejectedV1(
+        event_id=record.event_id, event_source=record.event_source,
+        event_type=record.event_type, receipt_number=record.receipt_number, stage="intake",
+        reason=record.refusal.reason, detail=record.refusal.detail,
+        errors=tuple(p.as_dict() for p in record.refusal.errors),
+        rejected_at=record.refused_at)
+    event = make_event(type="event.rejected", source=f"/{department.jurisdiction}/intake",
+                       data=payload, subject=record.receipt_number)
+    return Outgoing(exchange=FEEDBACK_EXCHANGE, routing_key=key, body=event_to_json(event),
+                    message_id=str(event.get_id()))

@@ -181,10 +181,15 @@ class IngressHandler:
 
     def tell(self, batch: IngressBatch) -> None:
         """Send each refused message's sender its ``event.rejected`` record — only once the
-        refused messages' dead letters are confirmed (the caller's duty)."""
+        refused messages' dead letters are confirmed (the caller's duty). One call per
+        department (a batch is usually one department's queue), in the batch's order."""
+        by_department: dict[DepartmentRef, list[RefusalRecord]] = {}
         for refused in batch.refused.values():
             if refused.told is not None:
-                self._feedback.feedback(*refused.told)
+                department, record = refused.told
+                by_department.setdefault(department, []).append(record)
+        for department, records in by_department.items():
+            self._feedback.feedback(department, records)
 
     def sender(self, delivery: ReceivedMessage) -> DepartmentRef | None:
         """The department a message speaks for: its ``user_id``'s, or for a trusted operator's

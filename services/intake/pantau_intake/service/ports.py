@@ -134,10 +134,10 @@ class Forwarder(Protocol):
 
 
 class RefusalFeedback(Protocol):
-    """Port: tell a department why its message was refused (best effort: the dead letter,
-    already confirmed, keeps the reason)."""
+    """Port: tell a department why its messages were refused, in their order, all at once
+    (best effort: the dead letters, already confirmed, keep the reasons)."""
 
-    def feedback(self, department: DepartmentRef, record: RefusalRecord) -> None: ...
+    def feedback(self, department: DepartmentRef, records: Sequence[RefusalRecord]) -> None: ...
 
 
 # --- The status API (``service.event_status``) -------------------------------------------
