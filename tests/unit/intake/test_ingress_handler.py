@@ -389,3 +389,34 @@ def test_a_check_that_raises_refuses_only_its_own_message() -> None:
     assert result.outcomes == ("accepted", "refused")
     assert "RuntimeError" in result.dead_letter_reasons()[1]["detail"]
     assert [ev.id for ev in forwarder.forwarded] == ["a"]
+
+
+class CountingMetrics:
+    def __init__(self) -> None:
+        self.counted: list[tuple[str, str | None]] = []
+
+    def received(self, event_type: str | None, *_labels: Any) -> None:
+        self.counted.append(("received", event_type))
+
+    def accepted(self, event_type: str | None, *_labels: Any) -> None:
+        self.counted.append(("accepted", event_type))
+
+    def refused(self, event_type: str | None, *_labels: Any) -> None:
+        self.counted.append(("refused", event_type))
+
+
+def test_a_held_batch_is_counted_once_when_it_goes_through() -> None:
+    """The broker is away: the batch is held (nothing counted) and handled again later —
+    counted then, once, not once per attempt."""
+    metrics = CountingMetrics()
+    handler, forwarder, _r = setup(metrics=metrics)
+    batch = [delivery(body(event())), delivery(b"\xffnot json")]
+    forwarder.fail = True
+    with pytest.raises(ForwardError):
+        handler.batch(batch)
+    assert metrics.counted == []
+    forwarder.fail = False
+    handler.batch(batch)
+    assert sorted(metrics.counted, key=str) == sorted([
+        ("received", "case.submitted"), ("received", None), ("refused", None),
+        ("accepted", "case.submitted")], key=str)

@@ -26,6 +26,9 @@ order):
   the confirm is only logged: the events are accepted; a retry is forwarded again and tracking
   drops the duplicate.
 
+Metrics (the ``EventMetrics`` port: received, accepted, refused, with the sender's labels) are
+counted when the batch has gone through, so a held batch handed over again counts once.
+
 Received time and the rules that use it: the ``ReceivedClock`` is read when the ingress takes
 the message. The event is validated as *inbound* (one carrying ``pantaureceived`` is refused:
 only intake sets it), an event claiming a ``time`` later than the received time plus
@@ -54,7 +57,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -133,6 +136,12 @@ class _Draft:
     refused: dict[int, Refused] = field(default_factory=dict)
     fresh: list[tuple[ValidatedEvent, str, DepartmentRef | None]] = field(default_factory=list)
     digests: dict[EventKey, str] = field(default_factory=dict)
+    # metric updates, applied once the batch is through: a batch held (database or broker
+    # away) and handled again is counted once, not once per attempt
+    counts: list[tuple[Callable[..., None], tuple[Any, ...]]] = field(default_factory=list)
+
+    def count(self, metric: Callable[..., None], *labels: Any) -> None:
+        self.counts.append((metric, labels))
 
 
 class IngressHandler:
@@ -163,20 +172,22 @@ class IngressHandler:
             try:
                 event = self._check(message, sender, received)
             except _Refused as refused:
-                self._metrics.received(_type_of(refused.event), *_where(sender))
+                draft.count(self._metrics.received, _type_of(refused.event), *_where(sender))
                 self._refuse(draft, index, message, sender, refused)
                 continue
             except Exception as exc:  # noqa: BLE001 - see _unreadable
-                self._metrics.received(None, *_where(sender))
+                draft.count(self._metrics.received, None, *_where(sender))
                 self._refuse(draft, index, message, sender, _unreadable(exc))
                 continue
-            self._metrics.received(event.type, *_where(sender))
+            draft.count(self._metrics.received, event.type, *_where(sender))
             checked[index] = (event, sender)
         known = self._accepted.find({event.dedup_key for event, _ in checked.values()})
         draft.digests = {key: record.digest for key, record in known.items()}
         for index, (event, sender) in checked.items():
             self._deduplicate(draft, index, messages[index], event, sender)
         self._forward(draft, received)
+        for metric, labels in draft.counts:
+            metric(*labels)
         return IngressBatch(tuple(draft.outcomes), draft.refused)
 
     def tell(self, batch: IngressBatch) -> None:
@@ -263,7 +274,7 @@ class IngressHandler:
             return
         self._forwarder.forward([stamp_received(event, received) for event, _, _ in draft.fresh])
         for event, _, sender in draft.fresh:
-            self._metrics.accepted(event.type, *_where(sender))
+            draft.count(self._metrics.accepted, event.type, *_where(sender))
         try:  # only after the confirm; a failure here just means a retry is forwarded again
             self._accepted.record({event.dedup_key: AcceptedRecord(digest)
                                    for event, digest, _ in draft.fresh})
@@ -274,7 +285,8 @@ class IngressHandler:
     def _refuse(self, draft: _Draft, index: int, message: ReceivedMessage,
                 sender: DepartmentRef | None, refused: _Refused) -> None:
         draft.outcomes[index] = "refused"
-        self._metrics.refused(_type_of(refused.event), *_where(sender), refused.refusal.reason)
+        draft.count(self._metrics.refused, _type_of(refused.event), *_where(sender),
+                    refused.refusal.reason)
         told = None
         if sender is not None:  # else nobody authenticated to tell; the dead letter keeps it
             told = (sender, self._record(message, refused.refusal, refused.event))
