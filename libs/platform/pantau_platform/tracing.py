@@ -50,6 +50,7 @@ MAX_LINKS = 128  # a bulk span links at most this many other contexts
 EXPORTERS = ("none", "otlp", "jsonfile")
 
 _PROPAGATOR = TraceContextTextMapPropagator()
+_TRACE_MARKERS = (b"traceparent", b"tracestate", b"\\u")
 _TRACER_NAME = "pantau"
 
 
@@ -182,9 +183,21 @@ def current_carrier(span: Span | None = None) -> dict[str, str]:
 
 
 def with_trace(raw: bytes, carrier: Mapping[str, str]) -> bytes:
-    """The structured-mode event ``raw`` with its trace attributes replaced by ``carrier``'s."""
+    """The structured-mode event ``raw`` with its trace attributes replaced by ``carrier``'s.
+
+    Fast path: a body that cannot hold a trace attribute (no such name, and no ``\\u`` escape
+    that could spell one) gets the carrier's members spliced in after its opening brace instead
+    of being decoded and encoded again — the relay did that for every message (a whole public
+    case) it published."""
     if not carrier:
         return raw
+    if raw[:1] == b"{" and not any(marker in raw for marker in _TRACE_MARKERS):
+        members = b"".join(json.dumps(name).encode() + b":" + json.dumps(value).encode() + b","
+                           for name, value in carrier.items())
+        rest = raw[1:]
+        if rest.lstrip()[:1] == b"}":  # an empty object: no member follows
+            members = members[:-1]
+        return b"{" + members + rest
     document = json.loads(raw)
     for name in TRACE_ATTRIBUTES:
         document.pop(name, None)

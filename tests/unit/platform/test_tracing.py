@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -126,3 +128,25 @@ def test_none_exports_nothing_but_still_makes_trace_ids() -> None:
     assert provider._active_span_processor._span_processors == ()  # noqa: SLF001
     with tracing.batch_span("x", []):
         assert tracing.log_ids()[0] is not None
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner,
+                                                                 max_size=3), max_leaves=10)
+
+
+@given(document=st.dictionaries(st.sampled_from(["id", "data", "traceparent", "tracestate",
+                                                 "tráce", "x"]) | st.text(max_size=12),
+                                JSON_VALUES, max_size=5),
+       ascii_only=st.booleans(), spaced=st.booleans(),
+       carrier=st.sampled_from([{"traceparent": PARENT},
+                                {"traceparent": PARENT, "tracestate": "a=1"}]))
+def test_with_trace_reads_the_same_whichever_path_it_takes(
+        document: dict[str, object], ascii_only: bool, spaced: bool,
+        carrier: dict[str, str]) -> None:
+    """The spliced fast path and the decode/encode path give the same event."""
+    raw = json.dumps(document, ensure_ascii=ascii_only,
+                     separators=(", ", ": ") if spaced else (",", ":")).encode()
+    expected = {k: v for k, v in document.items() if k not in tracing.TRACE_ATTRIBUTES}
+    assert json.loads(tracing.with_trace(raw, carrier)) == {**expected, **carrier}
