@@ -150,3 +150,25 @@ def test_with_trace_reads_the_same_whichever_path_it_takes(
                      separators=(", ", ": ") if spaced else (",", ":")).encode()
     expected = {k: v for k, v in document.items() if k not in tracing.TRACE_ATTRIBUTES}
     assert json.loads(tracing.with_trace(raw, carrier)) == {**expected, **carrier}
+
+
+def test_exporting_nothing_spans_still_continue_the_parents_trace() -> None:
+    """With ``exporter="none"`` a span that no log line reads is non-recording, and propagates
+    what the SDK's would: the parent's trace id and flags, a span id of its own."""
+    tracing.configure("test")
+    child = tracing.start_span("q apply", [{"traceparent": PARENT}], attributes={"a": "b"})
+    assert not child.is_recording()
+    version, trace_id, span_id, flags = tracing.current_carrier(child)["traceparent"].split("-")
+    _v, parent_trace, parent_span, parent_flags = PARENT.split("-")
+    assert (trace_id, flags) == (parent_trace, parent_flags) and span_id != parent_span
+    root = tracing.current_carrier(tracing.start_span("root"))["traceparent"].split("-")
+    assert root[1] != parent_trace and root[3] == "01"
+    with tracing.batch_span("bulk", [{"traceparent": PARENT}],
+                            attributes={tracing.EVENT_ID: "e1"}):  # read by the log lines
+        assert tracing.current_attributes()[tracing.EVENT_ID] == "e1"
+
+
+def test_spans_are_recorded_whenever_something_exports_them(
+        spans: InMemorySpanExporter) -> None:
+    tracing.start_span("q apply", [{"traceparent": PARENT}]).end()
+    assert [s.name for s in spans.get_finished_spans()] == ["q apply"]
