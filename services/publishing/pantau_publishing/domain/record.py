@@ -68,21 +68,24 @@ def as_version_2(record: PublicCaseV1 | PublicCaseV2 | Mapping[str, Any]) -> Pub
 
 
 def clean_case(record: PublicCaseV1 | PublicCaseV2 | Mapping[str, Any]) -> PublicCaseV2:
-    """Return the record re-validated through ``PublicCaseV2`` (a version-1 record upgraded)
-    with every note redacted again and ``kecamatan`` checked by the same patterns: a district
+    """Return the record validated as ``PublicCaseV2`` (a dict or another model validated again,
+    a version-1 record upgraded; a ``PublicCaseV2`` was validated when made) with every note redacted again and ``kecamatan`` checked by the same patterns: a district
     name that looks like personal data (``Jl. Merdeka``, ``Gang Mawar``) is published as
     ``None`` rather than half-masked. ``late_reported`` is true when any step was reported
     late, whatever the record's own flag said (the page, the facet and the API agree).
 
     Raises ``pydantic.ValidationError`` when the record is not a valid public record.
     """
-    if isinstance(record, BaseModel):
-        data: dict[str, Any] = record.model_dump(mode="json")
+    if type(record) is PublicCaseV2:
+        # Validated when it was made (frozen): dumping and validating it again, as the indexer
+        # did for every message right after validate_event, would check nothing new.
+        case = record
     else:
-        data = dict(record)
-    for name in DERIVED_FIELDS:  # documents read back from the index carry derived fields
-        data.pop(name, None)
-    case = as_version_2(data)
+        data: dict[str, Any] = (record.model_dump(mode="json") if isinstance(record, BaseModel)
+                                else dict(record))
+        for name in DERIVED_FIELDS:  # documents read back from the index carry derived fields
+            data.pop(name, None)
+        case = as_version_2(data)
     timeline = tuple(
         entry.model_copy(update={"note": redact_text(entry.note)}) if entry.note else entry
         for entry in case.timeline)
