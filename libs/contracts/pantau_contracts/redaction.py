@@ -23,7 +23,6 @@ from functools import lru_cache
 from pantau_contracts.text import clean_text
 
 MASK = "[disamarkan]"
-_CACHED_LENGTH = 1000  # public texts are at most 500 characters; the cache stays a few MB
 _MAX_PASSES = 8  # each pass that changes something masks more; real notes settle in one or two
 
 _DIGIT_SEP = r"[\s./-]?"  # digits grouped: 0812-3456-7890, 0812 3456 7890, 0812/3456/7890
@@ -69,18 +68,9 @@ def redact_text(text: str | None, known: Iterable[str | None] = ()) -> str | Non
     """
     if text is None:
         return None
-    values = frozenset(v.strip() for v in known if v and len(v.strip()) >= 3)
-    if len(text) > _CACHED_LENGTH:  # an error message, say: rare, and not worth remembering
-        return _redact.__wrapped__(text, values)
-    return _redact(text, values)
-
-
-@lru_cache(maxsize=4096)
-def _redact(text: str, values: frozenset[str]) -> str:
-    """``redact_text`` itself, remembered per (text, values): tracking redacts every note of a
-    case again each time the case changes, so most calls repeat one already made."""
     result = clean_text(text)
-    for pattern in _known_patterns(values):
+    for pattern in _known_patterns(frozenset(v.strip() for v in known
+                                             if v and len(v.strip()) >= 3)):
         result = pattern.sub(MASK, result)
     # Until nothing changes: a mask can expose a neighbour that a pattern's look-behind skipped
     # ("08127890+62123456"), and redacting twice must change nothing — the transparency log
@@ -99,13 +89,14 @@ def _known_patterns(values: frozenset[str]) -> tuple[re.Pattern[str], ...]:
     """The patterns that remove ``values``, longest value first, compiled once per set of
     values: a case's notes are redacted with the same set, and a rebuild meets thousands of
     applicants, which overflowed ``re``'s own cache and recompiled every pattern each time
-    (half of a rebuilt case's CPU; docs/performance.md)."""
+    (half of a rebuilt case's CPU; docs/performance.md). The 256 most recent sets stay in
+    the process's memory, as the applicants they come from were while being applied."""
     patterns: list[re.Pattern[str]] = []
     for value in sorted(values, key=lambda v: (-len(v), v)):  # one order in every process
         patterns.append(re.compile(re.escape(value), re.IGNORECASE))
         digits = re.sub(r"\D", "", value)
         if len(digits) >= 8 and digits != value:
-            patterns.append(re.compile(r"[\s./-]?".join(map(re.escape, digits))))
+            patterns.append(re.compile(r"[\s.-]?".join(map(re.escape, digits))))
         for part in value.split():
             if len(part) >= 4 and part.isalpha() and part[0].isupper():
                 patterns.append(re.compile(rf"\b{re.escape(part)}\b", re.IGNORECASE))

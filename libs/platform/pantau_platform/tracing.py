@@ -200,13 +200,14 @@ def current_carrier(span: Span | None = None) -> dict[str, str]:
 def with_trace(raw: bytes, carrier: Mapping[str, str]) -> bytes:
     """The structured-mode event ``raw`` with its trace attributes replaced by ``carrier``'s.
 
-    Fast path: a body that cannot hold a trace attribute (no such name, and no ``\\u`` escape
-    that could spell one) gets the carrier's members spliced in after its opening brace instead
-    of being decoded and encoded again — the relay did that for every message (a whole public
-    case) it published."""
+    Fast path: a UTF-8 body (JSON may also come as UTF-16 or UTF-32) that cannot hold a trace
+    attribute (no such name, and no ``\\u`` escape that could spell one) gets the carrier's
+    members spliced in after its opening brace instead of being decoded and encoded again —
+    the relay did that for every message (a whole public case) it published."""
     if not carrier:
         return raw
-    if raw[:1] == b"{" and not any(marker in raw for marker in _TRACE_MARKERS):
+    if raw[:1] == b"{" and raw[1:2] != b"\x00" \
+            and not any(marker in raw for marker in _TRACE_MARKERS):
         members = b"".join(json.dumps(name).encode() + b":" + json.dumps(value).encode() + b","
                            for name, value in carrier.items())
         rest = raw[1:]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -135,3 +137,40 @@ def test_redacting_twice_changes_nothing(text: str) -> None:
     """The log commits to tracking's redaction; publishing redacts again: it must be a no-op."""
     once = redact_text(text, ["Budi Santoso", "081234567890"])
     assert redact_text(once, ["Budi Santoso", "081234567890"]) == once
+
+
+def _known_values_as_before(text: str, known: list[str]) -> str:
+    """The known-value step as it was before its patterns were compiled once per set (each
+    ``re.sub`` with its pattern text; ties among equal lengths taken in the new fixed order)."""
+    for value in sorted({v.strip() for v in known if v and len(v.strip()) >= 3},
+                        key=lambda v: (-len(v), v)):
+        text = re.sub(re.escape(value), MASK, text, flags=re.IGNORECASE)
+        digits = re.sub(r"\D", "", value)
+        if len(digits) >= 8 and digits != value:
+            text = re.sub(r"[\s.-]?".join(map(re.escape, digits)), MASK, text)
+        for part in value.split():
+            if len(part) >= 4 and part.isalpha() and part[0].isupper():
+                text = re.sub(rf"\b{re.escape(part)}\b", MASK, text, flags=re.IGNORECASE)
+    return text
+
+
+@given(known=st.lists(st.text(alphabet="Ab 3.-/", max_size=12) | st.sampled_from([
+           "Siti Nurhaliza", "3273 0101 0101 0001", "0812-3456-7890", "siti@example.id"]),
+           max_size=4),
+       text=st.text(alphabet="Ab 3.-/0127Siti", max_size=40) | st.sampled_from([
+           "Berkas 3273/0101/0101/0001 diterima", "Hubungi Siti di 0812 3456 7890"]))
+def test_compiled_known_value_patterns_redact_as_the_per_call_ones_did(
+        known: list[str], text: str) -> None:
+    from pantau_contracts.redaction import _known_patterns
+    compiled = text
+    for pattern in _known_patterns(frozenset(v.strip() for v in known
+                                             if v and len(v.strip()) >= 3)):
+        compiled = pattern.sub(MASK, compiled)
+    assert compiled == _known_values_as_before(text, known)
+
+
+def test_a_known_number_with_other_separators_is_left_to_the_patterns() -> None:
+    """Slashes were never a separator of a known number (a leaf in the transparency log
+    commits to the note as it was redacted then)."""
+    assert redact_text("Berkas 3273/0101/0101/0001 diterima", ["3273 0101 0101 0001"]) == \
+        "Berkas 3273/0101/0101/0001 diterima"

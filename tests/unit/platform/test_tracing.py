@@ -172,3 +172,9 @@ def test_spans_are_recorded_whenever_something_exports_them(
         spans: InMemorySpanExporter) -> None:
     tracing.start_span("q apply", [{"traceparent": PARENT}]).end()
     assert [s.name for s in spans.get_finished_spans()] == ["q apply"]
+
+
+def test_with_trace_decodes_a_utf16_body_instead_of_splicing_it() -> None:
+    raw = json.dumps({"id": "1"}).encode("utf-16-le")
+    assert json.loads(tracing.with_trace(raw, {"traceparent": PARENT})) == {
+        "id": "1", "traceparent": PARENT}

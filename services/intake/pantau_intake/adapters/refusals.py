@@ -27,7 +27,8 @@ class AmqpRefusalFeedback:
 
     def feedback(self, department: DepartmentRef, records: Sequence[RefusalRecord]) -> None:
         """One confirmed publish for all of ``department``'s records (its routing key, so an
-        unroutable key fails only this department's feedback)."""
+        unroutable key fails only this department's feedback). Best effort: if it fails, none
+        of these records is sent, and their dead letters keep the reasons."""
         key = f"{department.jurisdiction}.{department.department}"
         try:
             self._publisher.publish_many([_outgoing(department, key, r) for r in records])

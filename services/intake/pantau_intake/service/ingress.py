@@ -27,7 +27,9 @@ order):
   drops the duplicate.
 
 Metrics (the ``EventMetrics`` port: received, accepted, refused, with the sender's labels) are
-counted when the batch has gone through, so a held batch handed over again counts once.
+counted when the batch has gone through ``handle``, so a batch held because the broker or the
+memory was away counts once. (One whose dead letters then fail to be confirmed is handed over
+again and counted again: rare, and an over-count, never a loss.)
 
 Received time and the rules that use it: the ``ReceivedClock`` is read when the ingress takes
 the message. The event is validated as *inbound* (one carrying ``pantaureceived`` is refused:

@@ -69,9 +69,10 @@ def as_version_2(record: PublicCaseV1 | PublicCaseV2 | Mapping[str, Any]) -> Pub
 
 def clean_case(record: PublicCaseV1 | PublicCaseV2 | Mapping[str, Any]) -> PublicCaseV2:
     """Return the record validated as ``PublicCaseV2`` (a dict or another model validated again,
-    a version-1 record upgraded; a ``PublicCaseV2`` was validated when made) with every note redacted again and ``kecamatan`` checked by the same patterns: a district
-    name that looks like personal data (``Jl. Merdeka``, ``Gang Mawar``) is published as
-    ``None`` rather than half-masked. ``late_reported`` is true when any step was reported
+    a version-1 record upgraded; a ``PublicCaseV2`` was validated when made) with every note
+    redacted again and ``kecamatan`` checked by the same patterns: a district name that looks
+    like personal data (``Jl. Merdeka``, ``Gang Mawar``) is published as ``None`` rather than
+    half-masked. ``late_reported`` is true when any step was reported
     late, whatever the record's own flag said (the page, the facet and the API agree).
 
     Raises ``pydantic.ValidationError`` when the record is not a valid public record.
