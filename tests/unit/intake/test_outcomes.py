@@ -53,7 +53,8 @@ def test_parse_takes_the_department_from_the_routing_key_not_the_event() -> None
     ok = parse("pantau.feedback", "applied.kota-bandung.dpmptsp", applied("e2"))
     assert isinstance(ok, EventOutcome) and ok.outcome == "applied" and ok.revision == 1
     notice = parse("pantau.cases", "case.overdue.kota-bandung", overdue())
-    assert notice == CaseNotice(DEPT, "BDG-PBG-1", "case.overdue", overdue())
+    assert notice == CaseNotice(DEPT, "BDG-PBG-1", "case.overdue", overdue(),
+                                "BDG-PBG-1:3:overdue")  # its id: the delivery key
 
 
 @pytest.mark.parametrize(("exchange", "key", "body"), [
@@ -91,6 +92,7 @@ def test_case_notices_only_for_subscribers_and_never_twice() -> None:
     assert recorder.record(notice).deliveries == 1
     assert recorder.record(notice).deliveries == 1  # offered again; the outbox keeps one
     assert len(store.rows) == 1
+    assert store.rows[0].delivery.message_id == "BDG-PBG-1:3:overdue"  # the delivery's key
     store.hooks[DEPT] = Webhook(DEPT, "https://x.example/h", ("refusals",))
     store.rows.clear()
     assert recorder.record(notice).deliveries == 0 and store.rows == []

@@ -55,6 +55,7 @@ class EventOutcome:
     detail: str | None = None
     revision: int | None = None
     body: bytes = b""
+    message_id: str = ""  # the outcome CloudEvent's own id (a webhook delivery's key)
 
     @property
     def key(self) -> str:
@@ -70,6 +71,7 @@ class CaseNotice:
     receipt_number: str
     event_type: str
     body: bytes
+    message_id: str = ""  # the CloudEvent's id (a webhook delivery's key)
 
 
 Message = EventOutcome | CaseNotice
@@ -86,7 +88,7 @@ def parse(exchange: str, routing_key: str, body: bytes) -> Message | None:
     if not isinstance(data, dict):
         return None
     if exchange == "pantau.cases" and kind in CASE_TYPES:
-        return _case_notice(kind, data, body)
+        return _case_notice(kind, data, body, str(event.get("id") or ""))
     department = _department_of(routing_key)
     if department is None:
         return None
@@ -119,10 +121,12 @@ def _outcome(department: DepartmentRef, data: dict[str, Any], outcome: Literal[
         receipt_number=_text(data.get("receipt_number")), outcome=outcome, at=_time(at),
         stage=_text(data.get("stage")), reason=_text(data.get("reason")),
         detail=_text(data.get("detail")),
-        revision=revision if isinstance(revision, int) else None, body=body)
+        revision=revision if isinstance(revision, int) else None, body=body,
+        message_id=str(event.get("id") or ""))
 
 
-def _case_notice(kind: str, data: dict[str, Any], body: bytes) -> CaseNotice | None:
+def _case_notice(kind: str, data: dict[str, Any], body: bytes,
+                 message_id: str) -> CaseNotice | None:
     record = data.get("case") if kind == "case.updated" else data
     if not isinstance(record, dict):
         return None
@@ -132,7 +136,7 @@ def _case_notice(kind: str, data: dict[str, Any], body: bytes) -> CaseNotice | N
         receipt = str(record["receipt_number"])
     except (KeyError, ValueError):
         return None
-    return CaseNotice(department, receipt, kind, body)
+    return CaseNotice(department, receipt, kind, body, message_id)
 
 
 def _text(value: Any) -> str | None:

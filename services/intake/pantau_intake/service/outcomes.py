@@ -10,11 +10,9 @@ delivery exists if and only if the outcome was committed). Enqueueing is idempot
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.domain.outcomes import CaseNotice, EventOutcome, Message
 from pantau_intake.domain.webhooks import NewDelivery
 from pantau_intake.service.ports import OutcomeStore
@@ -35,10 +33,11 @@ class OutcomeRecorder:
         notices = [m for m in messages if isinstance(m, CaseNotice)]
         with self._store.transaction() as uow:
             new = uow.record_outcomes(outcomes) if outcomes else []
-            candidates = [_delivery(o.department, o.body, o.receipt_number or "",
-                                    "event.rejected") for o in new if o.outcome == "refused"]
-            candidates += [_delivery(n.department, n.body, n.receipt_number, n.event_type)
-                           for n in notices]
+            candidates = [NewDelivery(o.department, o.message_id, o.receipt_number or "",
+                                      "event.rejected", o.body)
+                          for o in new if o.outcome == "refused"]
+            candidates += [NewDelivery(n.department, n.message_id, n.receipt_number,
+                                       n.event_type, n.body) for n in notices]
             if not candidates:
                 return Recorded(len(new), 0)
             hooks = uow.webhooks({c.department for c in candidates})
@@ -48,11 +47,3 @@ class OutcomeRecorder:
                 uow.enqueue(wanted)
             return Recorded(len(new), len(wanted))
 
-
-def _delivery(department: DepartmentRef, body: bytes, receipt: str,
-              event_type: str) -> NewDelivery:
-    try:
-        message_id = str(json.loads(body).get("id") or "")
-    except ValueError:
-        message_id = ""
-    return NewDelivery(department, message_id, receipt, event_type, body)
