@@ -92,7 +92,7 @@ def test_case_notices_only_for_subscribers_and_never_twice() -> None:
     assert recorder.record(notice).deliveries == 1
     assert recorder.record(notice).deliveries == 1  # offered again; the outbox keeps one
     assert len(store.rows) == 1
-    assert store.rows[0].delivery.message_id == "BDG-PBG-1:3:overdue"  # the delivery's key
+    assert store.rows[0].message_id == "BDG-PBG-1:3:overdue"  # the delivery's key
     store.hooks[DEPT] = Webhook(DEPT, "https://x.example/h", ("refusals",))
     store.rows.clear()
     assert recorder.record(notice).deliveries == 0 and store.rows == []
