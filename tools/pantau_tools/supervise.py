@@ -113,7 +113,23 @@ class Supervisor:
                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
         (self.pids / f"{name}.cmd").write_text(json.dumps(list(command)))
         (self.pids / f"{name}.pid").write_text(f"{process.pid}\n")
+        self._wait_exec(name, process.pid)
         return process.pid, True
+
+    def _wait_exec(self, name: str, pid: int, seconds: float = 5.0) -> None:
+        """Return once ``pid`` shows its new command (or has exited, or ``seconds`` passed).
+        ``Popen`` returns when the exec has begun, but Linux fills ``/proc/PID/cmdline`` a
+        moment later; a ``status``, ``stop`` or second ``start`` in that moment took the new
+        process for a stranger (a loaded CI run caught ``status`` saying "stopped")."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self._same_command(name, pid):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            if _is_zombie(pid):
+                return
+            time.sleep(0.005)
 
     def stop(self, name: str, grace: float = 10.0) -> int | None:
         """SIGTERM, ``grace`` seconds, then SIGKILL; the PID it stopped (None: not running)."""
