@@ -41,10 +41,10 @@ def create_engine(url: str) -> sa.Engine:
             cursor.close()
 
         return engine
-    # values_plus_batch: an executemany UPDATE (a batch's case rows, the log's sequenced
-    # entries) goes as pages of statements (psycopg2's execute_batch), not one round trip per
-    # row; inserts keep SQLAlchemy's multi-row VALUES. Nothing here reads an executemany's
-    # rowcount, which this mode does not report.
+    # values_plus_batch: an executemany UPDATE (a batch's case rows, SqlUnitOfWork.flush)
+    # goes as pages of statements (psycopg2's execute_batch), not one round trip per row;
+    # inserts keep SQLAlchemy's multi-row VALUES. Nothing here reads an executemany's rowcount,
+    # which this mode does not report.
     return sa.create_engine(url, pool_size=10, max_overflow=5, pool_pre_ping=True,
                             hide_parameters=True, executemany_mode="values_plus_batch")
 
