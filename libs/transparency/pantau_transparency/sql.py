@@ -44,6 +44,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from pantau_platform.sql_insert import insert_rows
 from pantau_transparency.checkpoint import DEFAULT_ORIGIN, Checkpoint, parse_note, sign_checkpoint
 from pantau_transparency.keys import Signer
 from pantau_transparency.leaf import Leaf
@@ -143,27 +144,13 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 
 def _insert_many(connection: sa.Connection, table: sa.Table,
                  rows: Sequence[dict[str, Any]]) -> None:
-    """Store ``rows`` exactly as ``connection.execute(table.insert(), rows)`` does.
-
-    SQLite: the driver's ``executemany`` with each column's own bind processor (values stored as
-    SQLAlchemy stores them), skipping SQLAlchemy's per-row parameter processing — most of the
-    log's cost on SQLite (docs/performance.md). PostgreSQL and others: SQLAlchemy's
-    ``executemany`` (psycopg2: batched multi-row INSERTs). ``COPY`` is deliberately not used:
-    tracking runs psycopg2 in green (eventlet) mode, where ``copy_expert`` is refused. Every row
-    has the first row's keys. Runs in the caller's transaction."""
-    if not rows:
-        return
-    dialect = connection.dialect
-    if dialect.name != "sqlite":
-        connection.execute(table.insert(), list(rows))
-        return
-    names = list(rows[0])
-    compiled = table.insert().compile(dialect=dialect, column_keys=names)
-    columns = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-               for name in compiled.positiontup or ()]
-    connection.exec_driver_sql(compiled.string, [
-        tuple(row[name] if process is None else process(row[name])
-              for name, process in columns) for row in rows])
+    """Store ``rows`` exactly as ``connection.execute(table.insert(), rows)`` does, without
+    SQLAlchemy's per-row parameter processing (``pantau_platform.sql_insert``: the driver's
+    multi-row ``VALUES`` on PostgreSQL, its ``executemany`` on SQLite). ``COPY`` is
+    deliberately not used: tracking runs psycopg2 in green (eventlet) mode, where
+    ``copy_expert`` is refused. Every row has the first row's keys. Runs in the caller's
+    transaction."""
+    insert_rows(connection, table, rows)
 
 
 def queue_entries(connection: sa.Connection, leaves: Iterable[Leaf],

@@ -51,6 +51,7 @@ from pantau_intake.domain.webhooks import (
     Settlement,
     Webhook,
 )
+from pantau_platform.sql_insert import insert_rows
 
 OUTCOMES_LOCK_ID = 0x50414E5441550002  # "PANTAU" + 2: outcome writers, in id order
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
@@ -255,8 +256,8 @@ class _UnitOfWork:
         new.reverse()
         if new:
             now = datetime.now(UTC)
-            self._conn.execute(t.insert(), [_outcome_row(o, now, now + self._retention)
-                                            for o in new])
+            insert_rows(self._conn, t, [_outcome_row(o, now, now + self._retention)
+                                        for o in new])
         return new
 
     def webhooks(self, departments: Iterable[DepartmentRef]) -> dict[DepartmentRef, Webhook]:

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from pantau_contracts.catalogue import ServiceDefinition
 from pantau_contracts.vocabulary import PublicStatus
+from pantau_platform.sql_insert import insert_rows
 from pantau_tracking.adapters import failures
 from pantau_tracking.adapters.schema import (
     applicants,
@@ -207,8 +208,7 @@ class SqlUnitOfWork:
             self.conn.execute(statement, list(self._updates.values()))
         for table, rows in ((applicants, self._applicants), (case_history, self._history),
                             (processed_events, self._processed), (outbox, self._outbox)):
-            if rows:
-                self.conn.execute(table.insert(), rows)
+            insert_rows(self.conn, table, rows)  # no-op when empty
         if self._leaves:
             queue_entries(self.conn, self._leaves)
             self._leaves = []
