@@ -178,3 +178,41 @@ def test_with_trace_decodes_a_utf16_body_instead_of_splicing_it() -> None:
     raw = json.dumps({"id": "1"}).encode("utf-16-le")
     assert json.loads(tracing.with_trace(raw, {"traceparent": PARENT})) == {
         "id": "1", "traceparent": PARENT}
+
+
+def test_exporting_nothing_a_use_current_span_continues_the_current_one() -> None:
+    """Intake's forwarder (``use_current``): the current span's trace when there is one, else
+    the sender's; non-recording either way when nothing exports."""
+    tracing.configure("test")
+    with tracing.batch_span("consume", [{"traceparent": PARENT}]) as current:
+        child = tracing.start_span("publish", [{"traceparent": OTHER}], use_current=True)
+        assert not child.is_recording()
+        context = child.get_span_context()
+        assert context.trace_id == current.get_span_context().trace_id
+        assert context.span_id != current.get_span_context().span_id
+    alone = tracing.start_span("publish", [{"traceparent": OTHER}], use_current=True)
+    assert tracing.current_carrier(alone)["traceparent"].split("-")[1] == OTHER.split("-")[1]
+
+
+def test_exporting_nothing_a_request_runs_in_its_senders_trace() -> None:
+    """``instrument_fastapi`` without an exporter: no instrumentation, but the endpoint's work
+    continues the request's ``traceparent`` (a new root without one), as a server span would."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    tracing.configure("test")
+    app = FastAPI()
+    tracing.instrument_fastapi(app)
+
+    @app.get("/work")
+    def work() -> dict[str, str]:
+        return tracing.current_carrier()
+
+    with TestClient(app) as client:
+        continued = client.get("/work", headers={"traceparent": PARENT}).json()["traceparent"]
+        root = client.get("/work").json()["traceparent"]
+    _v, trace_id, span_id, flags = continued.split("-")
+    assert (trace_id, flags) == (PARENT.split("-")[1], PARENT.split("-")[3])
+    assert span_id != PARENT.split("-")[2]
+    assert root.split("-")[1] != trace_id
+    assert [m.cls for m in app.user_middleware] == [tracing.SilentServerSpans]
