@@ -17,7 +17,9 @@ publish at once, each from its own process, as its own AMQP user (``user_id`` se
 must not be the limit). Each case gets four events (submitted, two stages, completed) in
 order; cases are interleaved in blocks so a batch holds many cases. Done = the public index
 counts every case as ``selesai``. Reported: events/s over the whole run, the raw baseline, the
-ratio, and the peak RSS of every Pantau process (sampled each second from ``/proc``).
+ratio, the peak RSS of every Pantau process (sampled each second from ``/proc``), and the CPU
+time per event of every Pantau process, of the stack's servers (RabbitMQ, PostgreSQL,
+Elasticsearch) and of the whole machine (``stack_cpu``).
 """
 
 from __future__ import annotations
@@ -152,6 +154,33 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+STACK = {"beam.smp": "rabbitmq", "java": "elasticsearch", "postgres": "postgresql"}
+
+
+def stack_cpu() -> dict[str, float]:
+    """CPU seconds so far of the stack's servers (by command name: RabbitMQ's ``beam.smp``,
+    Elasticsearch's ``java``, every ``postgres`` process plus the time of the backends that
+    already exited, which the postmaster's ``cutime``/``cstime`` hold) and of the whole machine
+    (``/proc/stat``, every process). Deltas over a run say where the CPU beyond Pantau's own
+    processes goes; another stack on the same machine would be counted too."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = dict.fromkeys(STACK.values(), 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        if name in STACK:
+            fields = text.rsplit(")", 1)[1].split()
+            own = int(fields[11]) + int(fields[12])
+            exited = int(fields[13]) + int(fields[14]) if name == "postgres" else 0
+            used[STACK[name]] += (own + exited) / tick
+    busy = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    used["machine"] = (sum(busy) - busy[3] - busy[4]) / tick  # all but idle and iowait
+    return used
+
+
 class RssSampler(threading.Thread):
     """Peak resident memory of every process of the system, sampled once a second; and each
     process's CPU time over the run (``cpu_start`` / ``cpu_used``)."""
@@ -162,7 +191,7 @@ class RssSampler(threading.Thread):
         self.cpu_at_start = self._cpu()
 
     def _cpu(self) -> dict[str, float]:
-        used = {}
+        used = stack_cpu()
         for module, process in list(self.system.processes.items()):
             try:
                 used[module] = cpu_seconds(process.proc.pid)
