@@ -232,8 +232,9 @@ def start_span(name: str, carriers: Iterable[Mapping[str, str]] = (), *,
     When this process exports nothing (``configure(exporter="none")``), a span that is not
     ``recorded`` is a non-recording one with the context the SDK would give it (a new span id
     in the parent's trace, the parent's flags and state): what it propagates is the same, at a
-    fraction of the cost — tracking starts two per event, intake's forwarder one. ``recorded`` keeps an SDK span, whose
-    attributes the JSON log lines read while it is current (``batch_span``)."""
+    fraction of the cost — tracking starts two per event, intake's forwarder one. ``recorded``
+    keeps an SDK span, whose attributes the JSON log lines read while it is current
+    (``batch_span``)."""
     contexts = _unique(span_context(c) for c in carriers)
     current = trace.get_current_span().get_span_context() if use_current else None
     if not recorded and _silent_provider is not None \
