@@ -29,7 +29,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -52,6 +52,9 @@ from opentelemetry.trace import (
     TraceFlags,
 )
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+if TYPE_CHECKING:  # FastAPI is imported by the HTTP apps only, never by nameko processes
+    from fastapi.telemetry import TelemetryConfig
 
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
@@ -313,6 +316,14 @@ def log_ids() -> tuple[str | None, str | None]:
     return _hex_trace(context.trace_id), _hex_span(context.span_id)
 
 
+# FastAPI's own telemetry (0.165+) starts a server span — plus spans per dependency, endpoint
+# and serialisation — whenever a tracer provider is set, unless the OpenTelemetry middleware is
+# in the stack. Pantau's apps trace through ``instrument_fastapi`` alone (one server span, the
+# exporter chosen by PANTAU_OTEL_EXPORTER), so they turn FastAPI's off: ``FastAPI(telemetry=…)``.
+FASTAPI_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False,
+                                          "operation_spans": False}
+
+
 def instrument_fastapi(app: Any) -> None:
     """Server spans for a FastAPI app (a request's ``traceparent`` header is its parent);
     probes and metrics are not traced. No span per ASGI ``receive``/``send`` message: three more
@@ -372,8 +383,8 @@ def current_attributes() -> Mapping[str, Any]:
     return getattr(trace.get_current_span(), "attributes", None) or {}
 
 
-__all__ = ["EVENT_ID", "RECEIPT", "TRACEPARENT", "TRACESTATE", "SilentServerSpans", "Span",
-           "SpanKind", "batch_span",
+__all__ = ["EVENT_ID", "FASTAPI_TELEMETRY_OFF", "RECEIPT", "TRACEPARENT", "TRACESTATE",
+           "SilentServerSpans", "Span", "SpanKind", "batch_span",
            "carrier_of", "configure", "current_carrier", "delivery_carrier", "end_all",
            "event_carrier", "fail", "instrument_fastapi", "log_ids", "setup", "span_context",
            "start_span", "with_trace"]

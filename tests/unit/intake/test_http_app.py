@@ -462,3 +462,26 @@ def test_declared_size_is_refused_before_authentication(forwarder: RecordingForw
     response = client.post("/v1/events", content=b"x" * 2000,
                            headers={"Content-Type": STRUCTURED})
     assert_problem(response, 413)
+
+
+def test_a_request_runs_under_one_unrecorded_span_when_nothing_exports(
+        forwarder: RecordingForwarder) -> None:
+    """Exporting nothing, the work of a request continues its ``traceparent`` in a
+    non-recording span (``SilentServerSpans``): FastAPI's own telemetry, which would record a
+    server span and one per operation, is off (``tracing.FASTAPI_TELEMETRY_OFF``)."""
+    from opentelemetry import trace
+
+    from pantau_platform import tracing
+
+    tracing.configure("intake-test")
+    client = make_client(forwarder)
+
+    @client.app.get("/probe")  # type: ignore[attr-defined]
+    def probe() -> dict[str, Any]:
+        span = trace.get_current_span()
+        return {"recording": span.is_recording(),
+                "trace": format(span.get_span_context().trace_id, "032x")}
+
+    parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    answer = client.get("/probe", headers={"traceparent": parent}).json()
+    assert answer == {"recording": False, "trace": "4bf92f3577b34da6a3ce929d0e0e4736"}

@@ -216,3 +216,4 @@ def test_exporting_nothing_a_request_runs_in_its_senders_trace() -> None:
     assert span_id != PARENT.split("-")[2]
     assert root.split("-")[1] != trace_id
     assert [m.cls for m in app.user_middleware] == [tracing.SilentServerSpans]
+

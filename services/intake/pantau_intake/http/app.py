@@ -194,7 +194,8 @@ def create_app(settings: IntakeSettings | None = None, *, wiring: Wiring | None 
         wired.close()
 
     app = FastAPI(title="Pantau intake", version="1.0", description=docs.DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None)
+                  lifespan=lifespan, docs_url=None, redoc_url=None,
+                  telemetry=tracing.FASTAPI_TELEMETRY_OFF)  # traced by instrument_fastapi only
     apidocs.install(app, "/docs")  # Swagger UI from Pantau itself: works offline, no CDN
     instrument(app)  # HTTP RED per route; served on PANTAU_INTAKE_METRICS_PORT, not here
     tracing.instrument_fastapi(app)  # server spans; the forwarder continues them

@@ -91,7 +91,8 @@ def create_app(settings: PublishingSettings | None = None,
         description="Public, redacted records of local-government service cases: search, "
                     "statistics, Open311 GeoReport v2, Atom/JSON feeds and open-data exports. "
                     "Rekam jejak publik layanan pemerintah daerah — tanpa data pribadi.",
-        docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
+        docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json",
+        telemetry=tracing.FASTAPI_TELEMETRY_OFF)  # traced by instrument_fastapi only
     instrument(app)  # HTTP RED per route template; /metrics only on PANTAU_PORTAL_METRICS_PORT
     tracing.instrument_fastapi(app)  # server spans (exported only if PANTAU_OTEL_EXPORTER)
     apidocs.install(app, "/api/docs")  # Swagger UI served from here: offline, under the CSP
