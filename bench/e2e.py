@@ -181,6 +181,15 @@ def stack_cpu() -> dict[str, float]:
     return used
 
 
+def cpu_totals(cpu: dict[str, float], events: int) -> dict[str, float]:
+    """CPU ms per event of all Pantau processes, of the stack's servers, and of the machine:
+    the figures that compare across rounds when the events/s scatter with the machine's load."""
+    pantau = sum(v for k, v in cpu.items() if k.startswith("pantau"))
+    stack = sum(cpu.get(name, 0.0) for name in STACK.values())
+    return {name: round(1000 * seconds / events, 3) for name, seconds in (
+        ("pantau", pantau), ("stack", stack), ("machine", cpu.get("machine", 0.0)))}
+
+
 class RssSampler(threading.Thread):
     """Peak resident memory of every process of the system, sampled once a second; and each
     process's CPU time over the run (``cpu_start`` / ``cpu_used``)."""
@@ -354,6 +363,7 @@ def run_pantau(cases_per_department: int, department_count: int,
                     "peak_rss_mb": sampler.peak_mb, "cpu_seconds": cpu,
                     "cpu_ms_per_event": {module: round(1000 * seconds / events_total, 3)
                                          for module, seconds in cpu.items()},
+                    "cpu_ms_per_event_totals": cpu_totals(cpu, events_total),
                     "freshness": freshness()}
 
 
