@@ -19,6 +19,7 @@ from typing import Any
 
 import requests
 
+import tests.serial_ast  # noqa: F401 - one ast.parse at a time in st's threads
 from pantau_contracts.signing import (
     KEY_HEADER,
     SIGNATURE_HEADER,

@@ -14,6 +14,8 @@ from typing import Any
 
 import schemathesis
 
+import tests.serial_ast  # noqa: F401 - one ast.parse at a time in st's threads
+
 PROTOCOL_REFUSAL = b"Invalid HTTP request received."
 
 
