@@ -11,8 +11,9 @@ per applied event that was a tenth of tracking's CPU.
 How: each value goes through its column's own bind processor for the connection's dialect
 (what SQLAlchemy applies: JSON serialisation, binary wrapping, …), then to the driver:
 
-* PostgreSQL (psycopg2): ``psycopg2.extras.execute_values`` — multi-row ``VALUES`` pages, as
-  SQLAlchemy's own path sends. It works in eventlet's green mode (``COPY`` does not).
+* PostgreSQL (psycopg2): multi-row ``VALUES`` pages, every value a parameter, executed through
+  SQLAlchemy as driver SQL — its transaction, its error wrapping, ``hide_parameters`` — without
+  its per-row work. It works in eventlet's green mode (``COPY`` does not).
 * SQLite: the driver's ``executemany``.
 * Anything else, or a statement this cannot reproduce exactly — a row without a column that
   has a Python-side default, rows with different keys, a column type that wraps its parameter
@@ -46,13 +47,21 @@ def insert_rows(connection: sa.Connection, table: sa.Table,
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql(sql, values)
         return
-    from psycopg2.extras import execute_values
+    _insert_pages(connection, sql, values)
 
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        execute_values(cursor, sql, values, page_size=PAGE_ROWS)
-    finally:
-        cursor.close()
+
+def _insert_pages(connection: sa.Connection, sql: str, values: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: ``PAGE_ROWS`` rows per multi-row ``VALUES`` statement, every value a
+    parameter (one flat tuple; psycopg2 renders them in C), executed through SQLAlchemy: the
+    statement joins the connection's transaction (autobegin), a driver error comes back as
+    SQLAlchemy's (``OperationalError``…, a dropped connection invalidated) and an engine's
+    ``hide_parameters`` keeps the row values out of its message (tracking: applicant data)."""
+    prefix = sql.removesuffix("%s")
+    row = "(" + ", ".join("%s" for _ in values[0]) + ")"
+    for start in range(0, len(values), PAGE_ROWS):
+        page = values[start:start + PAGE_ROWS]
+        connection.exec_driver_sql(prefix + ", ".join([row] * len(page)),
+                                   tuple(value for item in page for value in item))
 
 
 Processor = Callable[[Any], Any] | None
@@ -66,6 +75,8 @@ def _plan(dialect: sa.Dialect, table: sa.Table,
                                                                               "psycopg2"):
         return None
     keys = list(rows[0])
+    if not keys:
+        return None  # a row of defaults only: SQLAlchemy's own INSERT ... DEFAULT VALUES
     if any(len(row) != len(keys) or any(k not in row for k in keys) for row in rows):
         return None
     if any(key not in table.c for key in keys):

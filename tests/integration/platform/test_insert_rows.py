@@ -97,3 +97,39 @@ def test_a_python_default_or_uneven_rows_go_through_sqlalchemy(engine: sa.Engine
                 == [("a", "plain"), ("b", "plain")]
     finally:
         metadata.drop_all(engine)
+
+
+def test_a_driver_error_is_sqlalchemys_and_hides_the_row_values(database_url: str) -> None:
+    """An error comes back as SQLAlchemy's own (what the stores' "is the database away?"
+    checks read), and an engine with ``hide_parameters`` keeps the values out of its text."""
+    engine = engine_for(database_url, hide_parameters=True)
+    metadata = sa.MetaData()
+    t = sa.Table("unique_rows", metadata, sa.Column("name", sa.String(40), primary_key=True))
+    metadata.create_all(engine)
+    try:
+        with pytest.raises(sa.exc.IntegrityError) as raised, engine.begin() as connection:
+            insert_rows(connection, t, [{"name": "Siti Aminah"}, {"name": "Siti Aminah"}])
+        assert "Siti" not in str(raised.value).split("[SQL:")[1]
+    finally:
+        metadata.drop_all(engine)
+        engine.dispose()
+
+
+def test_rows_go_in_the_connections_own_transaction(engine: sa.Engine) -> None:
+    """No transaction begun yet: the insert begins SQLAlchemy's (autobegin), so the caller's
+    commit commits it and its rollback undoes it."""
+    metadata = sa.MetaData()
+    t = sa.Table("tx_rows", metadata, sa.Column("id", sa.Integer, primary_key=True),
+                 sa.Column("name", sa.String(20)))
+    metadata.create_all(engine)
+    try:
+        with engine.connect() as connection:
+            insert_rows(connection, t, [{"name": "kept"}])
+            assert connection.in_transaction()
+            connection.commit()
+            insert_rows(connection, t, [{"name": "undone"}])
+            connection.rollback()
+        with engine.connect() as connection:
+            assert connection.execute(sa.select(t.c.name)).scalars().all() == ["kept"]
+    finally:
+        metadata.drop_all(engine)
