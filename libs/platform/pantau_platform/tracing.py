@@ -272,13 +272,17 @@ def batch_span(name: str, carriers: Iterable[Mapping[str, str]] = (), *,
 def _unrecorded(parent: SpanContext | None) -> Span:
     """A non-recording span continuing ``parent``'s trace (a new root when None), as the SDK's
     default sampler would flag it."""
-    if parent is None:
+    if parent is None:  # the default sampler samples a root; its ids are random
+        random = TraceFlags.RANDOM_TRACE_ID if _ids.is_trace_id_random() else 0
+        flags = TraceFlags.SAMPLED | random
         context = SpanContext(_ids.generate_trace_id(), _ids.generate_span_id(), is_remote=False,
-                              trace_flags=TraceFlags(TraceFlags.SAMPLED))
-    else:
+                              trace_flags=TraceFlags(flags))
+    else:  # ParentBased: the parent's sampled and random bits, no other
+        flags = parent.trace_flags & (TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
         context = SpanContext(parent.trace_id, _ids.generate_span_id(), is_remote=False,
-                              trace_flags=parent.trace_flags, trace_state=parent.trace_state)
+                              trace_flags=TraceFlags(flags), trace_state=parent.trace_state)
     return trace.NonRecordingSpan(context)
+
 
 
 def fail(span: Span, detail: str) -> None:
@@ -355,15 +359,23 @@ class SilentServerSpans:
         if scope.get("type") != "http":
             await self.app(scope, receive, send)
             return
-        carrier = {name.decode("latin-1"): value.decode("latin-1")
-                   for name, value in scope.get("headers", ())
-                   if name in (b"traceparent", b"tracestate")}
-        span = _unrecorded(span_context(carrier))
+        span = _unrecorded(span_context(_header_carrier(scope.get("headers", ()))))
         token = otel_context.attach(trace.set_span_in_context(span))
         try:
             await self.app(scope, receive, send)
         finally:
             otel_context.detach(token)
+
+
+def _header_carrier(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """``traceparent``/``tracestate`` from raw ASGI headers as the propagator reads a request's:
+    the first ``traceparent``, every ``tracestate`` joined (W3C: repeated headers combine)."""
+    parents = [v.decode("latin-1") for k, v in headers if k == b"traceparent"]
+    states = [v.decode("latin-1") for k, v in headers if k == b"tracestate"]
+    carrier = {TRACEPARENT: parents[0]} if parents else {}
+    if states:
+        carrier[TRACESTATE] = ",".join(states)
+    return carrier
 
 
 def setup(service: str, settings: Any = None) -> TracerProvider:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -162,7 +164,7 @@ def test_exporting_nothing_spans_still_continue_the_parents_trace() -> None:
     _v, parent_trace, parent_span, parent_flags = PARENT.split("-")
     assert (trace_id, flags) == (parent_trace, parent_flags) and span_id != parent_span
     root = tracing.current_carrier(tracing.start_span("root"))["traceparent"].split("-")
-    assert root[1] != parent_trace and root[3] == "01"
+    assert root[1] != parent_trace and root[3] == "03"  # sampled, random trace id: the SDK's
     with tracing.batch_span("bulk", [{"traceparent": PARENT}],
                             attributes={tracing.EVENT_ID: "e1"}):  # read by the log lines
         assert tracing.current_attributes()[tracing.EVENT_ID] == "e1"
@@ -217,3 +219,21 @@ def test_exporting_nothing_a_request_runs_in_its_senders_trace() -> None:
     assert root.split("-")[1] != trace_id
     assert [m.cls for m in app.user_middleware] == [tracing.SilentServerSpans]
 
+
+
+@pytest.mark.parametrize("flags", ["00", "01", "02", "03", "ff"])
+def test_exporting_nothing_a_child_has_the_flags_the_sdk_would_give(flags: str) -> None:
+    parent = PARENT.rsplit("-", 1)[0] + "-" + flags
+    sdk = TracerProvider().get_tracer("t").start_span(
+        "x", context=trace.set_span_in_context(trace.NonRecordingSpan(
+            tracing.span_context({"traceparent": parent}))))
+    tracing.configure("test")
+    silent = tracing.start_span("x", [{"traceparent": parent}])
+    assert silent.get_span_context().trace_flags == sdk.get_span_context().trace_flags
+
+
+def test_silent_server_spans_read_repeated_trace_headers_as_the_propagator_does() -> None:
+    headers = [(b"traceparent", PARENT.encode()), (b"traceparent", OTHER.encode()),
+               (b"tracestate", b"a=1"), (b"tracestate", b"b=2")]
+    assert tracing._header_carrier(headers) == {  # noqa: SLF001
+        "traceparent": PARENT, "tracestate": "a=1,b=2"}
