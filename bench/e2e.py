@@ -177,7 +177,9 @@ def stack_cpu() -> dict[str, float]:
             exited = int(fields[13]) + int(fields[14]) if name == "postgres" else 0
             used[STACK[name]] += (own + exited) / tick
     busy = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    used["machine"] = (sum(busy) - busy[3] - busy[4]) / tick  # all but idle and iowait
+    # user nice system idle iowait irq softirq [steal guest guest_nice]: guest time is already in
+    # user/nice, steal is the hypervisor's; idle and iowait are not work
+    used["machine"] = (sum(busy[:7]) - busy[3] - busy[4]) / tick
     return used
 
 
