@@ -5,8 +5,8 @@ Why: the services write a batch's rows (tracking's history, dedup keys, outbox a
 the log's leaves and nodes; intake's outcomes) in one statement per table, and SQLAlchemy's
 ``insertmanyvalues`` spends about 22 µs of Python per row building parameter dictionaries
 before the driver sees them (measured on PostgreSQL, 1,000 outbox-shaped rows: 42–56 ms of CPU
-against 21–28 ms for the driver's own ``execute_values``; ``docs/performance.md``). At 5–8 rows
-per applied event that was a tenth of tracking's CPU.
+against 21–28 ms for the driver's own ``execute_values`` and 25–30 ms for this module's pages;
+``docs/performance.md``). At 5–8 rows per applied event that was a tenth of tracking's CPU.
 
 How: each value goes through its column's own bind processor for the connection's dialect
 (what SQLAlchemy applies: JSON serialisation, binary wrapping, …), then to the driver:
