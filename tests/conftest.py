@@ -143,6 +143,18 @@ def work_queues(amqp_url: str, prefix: str, delivery_limit: int = 5) -> Iterator
                 channel.queue_delete(name)
 
 
+def consumer_count(amqp_url: str, queue: str) -> int:
+    """The queue's consumers right now (a passive declare answers from the queue itself; the
+    management API's count lags by its statistics interval)."""
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        return int(connection.channel().queue_declare(queue, passive=True).method.consumer_count)
+    finally:
+        connection.close()
+
+
 def wait_for(predicate: Callable[[], object], timeout: float = 15.0, interval: float = 0.05,
              message: str | Callable[[], str] = "condition") -> object:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds.

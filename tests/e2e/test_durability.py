@@ -38,7 +38,7 @@ from pantau_client.http_sender import HttpSender
 from pantau_contracts import make_event, routing
 from pantau_intake.adapters.dev_credentials import dev_department
 from pantau_platform.topology import ManagementClient
-from tests.conftest import MGMT_URL, wait_for
+from tests.conftest import MGMT_URL, consumer_count, wait_for
 from tests.e2e.system import System, running_system
 from tests.e2e.workload import PLANS
 
@@ -139,13 +139,7 @@ class Sender(threading.Thread):
 # -- observations ----------------------------------------------------------------------------
 
 def consumers(system: System, queue: str) -> int:
-    """The queue's consumers right now (a passive declare answers from the queue itself; the
-    management API's count lags by its statistics interval)."""
-    connection = pika.BlockingConnection(pika.URLParameters(system.env["PANTAU_AMQP_URL"]))
-    try:
-        return int(connection.channel().queue_declare(queue, passive=True).method.consumer_count)
-    finally:
-        connection.close()
+    return consumer_count(system.env["PANTAU_AMQP_URL"], queue)
 
 
 def peek(system: System, queue: str) -> list[dict[str, Any]]:

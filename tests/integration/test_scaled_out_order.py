@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pika
 import pytest
 
 from pantau_client.department import DepartmentClient
@@ -28,7 +27,7 @@ from pantau_contracts.routing import CASES_EXCHANGE
 from pantau_intake.credentials.cli import main as credentials_main
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.settings import IntakeSettings
-from tests.conftest import fresh_schema, wait_for
+from tests.conftest import consumer_count, fresh_schema, wait_for
 from tests.integration.intake.helpers import department_url, receipt
 from tests.integration.tracking.helpers import Listener
 
@@ -66,15 +65,6 @@ def events_of(receipts: list[str]) -> list[bytes]:
     return out
 
 
-def consumers(amqp_url: str, queue: str) -> int:
-    """The queue's consumers now (a passive declare answers from the queue itself)."""
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
-        return int(connection.channel().queue_declare(queue, passive=True).method.consumer_count)
-    finally:
-        connection.close()
-
-
 @pytest.mark.timeout(240)
 def test_two_ingresses_and_two_trackings_keep_each_case_in_order_exactly_once(
         amqp_url: str, management_url: str, databases: tuple[str, str], tmp_path: Path,
@@ -93,7 +83,7 @@ def test_two_ingresses_and_two_trackings_keep_each_case_in_order_exactly_once(
     # Both ingress processes must be consuming before the first event, or one of them could
     # take every message and the test would not be scaled out at all.
     queue = "intake.ingress.kota-bandung.dpmptsp"
-    wait_for(lambda: consumers(amqp_url, queue) == 2, timeout=60,
+    wait_for(lambda: consumer_count(amqp_url, queue) == 2, timeout=60,
              message=lambda: "two ingress consumers\n"
              + "\n".join(p.log()[-2000:] for p in processes[:2]))
     receipts = [receipt(tag="ORDER") for _ in range(CASES)]
