@@ -284,7 +284,6 @@ def _unrecorded(parent: SpanContext | None) -> Span:
     return trace.NonRecordingSpan(context)
 
 
-
 def fail(span: Span, detail: str) -> None:
     span.set_status(Status(StatusCode.ERROR, detail[:200]))
 
@@ -336,7 +335,8 @@ def instrument_fastapi(app: Any) -> None:
     When this process exports nothing, ``SilentServerSpans`` gives each request the context its
     server span would have (the sender's trace, a span id of its own) without the
     instrumentation's per-request span, attributes and send wrapper: ≈ 12 % of a single-event
-    request's CPU in intake's profile (``docs/performance.md``)."""
+    request's CPU in intake's profile (``docs/performance.md``). Decided when the app is built:
+    call ``configure``/``setup`` first, as the processes do."""
     if _silent_provider is not None and trace.get_tracer_provider() is _silent_provider:
         app.add_middleware(SilentServerSpans)
         return
