@@ -54,6 +54,13 @@ LATEST_TIME = datetime(2200, 1, 1, tzinfo=UTC)
 no due date (date arithmetic overflows), and such an event would fail in tracking forever."""
 RECEIVED_ATTRIBUTE = "pantaureceived"
 """Intake-owned CloudEvents extension: when intake received the event (UTC, RFC 3339)."""
+CAUSE_SOURCE_ATTRIBUTE = "pantaucausesource"
+CAUSE_ID_ATTRIBUTE = "pantaucauseid"
+CAUSE_TYPE_ATTRIBUTE = "pantaucausetype"
+"""Tracking-owned extensions of a ``case.updated``: the department event whose application
+made this revision (its ``source``, ``id`` and ``type``; absent for a timer's change such as
+overdue). Intake's outcomes process records the event as applied from them — one message per
+applied event instead of a separate ``event.applied`` — and the public payload is unchanged."""
 TRACEPARENT_ATTRIBUTE = "traceparent"
 TRACESTATE_ATTRIBUTE = "tracestate"
 """The CloudEvents distributed-tracing extension (W3C trace context). Any sender may set it;

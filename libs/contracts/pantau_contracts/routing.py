@@ -54,8 +54,9 @@ def feedback_queue(jurisdiction: str, department: str) -> str:
 
 
 INTAKE_OUTCOMES_QUEUE = "intake.outcomes"
-"""Intake's outcomes process reads every refusal, every ``event.applied`` and the case events
-(the departments' event status API and webhooks)."""
+"""Intake's outcomes process reads every refusal and the case events — a ``case.updated`` names
+the event it applied — for the departments' event status API and webhooks; and ``event.applied``,
+which trackings sent before ``case.updated`` named its cause."""
 
 
 def feedback_key(jurisdiction: str, department: str) -> str:
@@ -64,8 +65,9 @@ def feedback_key(jurisdiction: str, department: str) -> str:
 
 
 def applied_key(jurisdiction: str, department: str) -> str:
-    """``event.applied`` on ``pantau.feedback``: a key the departments' own feedback queues (bound
-    with exactly ``{j}.{d}``) do not match, so AMQP departments see no change."""
+    """``event.applied`` on ``pantau.feedback`` (trackings before ``case.updated`` named its
+    cause; still read by intake): a key the departments' own feedback queues (bound with exactly
+    ``{j}.{d}``) do not match, so AMQP departments see no change."""
     return f"applied.{jurisdiction}.{department}"
 
 

@@ -59,12 +59,12 @@ def ev(*args: object, received: datetime | None = None, **kwargs: object) -> Rec
     return as_event(event, event.time)
 
 
-def outbox_rows(store: SqlStore, *, applied: bool = False) -> list[dict[str, object]]:
-    """The outbox in order; without the ``event.applied`` rows (intake's) unless ``applied``."""
+def outbox_rows(store: SqlStore) -> list[dict[str, object]]:
+    """The outbox in order."""
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(outbox).order_by(outbox.c.id)).all()
     return [{"key": r.routing_key, "exchange": r.exchange, "body": json.loads(r.body)}
-            for r in rows if applied or not r.message_id.startswith("applied:")]
+            for r in rows]
 
 
 def test_submit_and_progress_writes_history_and_outbox(handler: TrackingHandler,

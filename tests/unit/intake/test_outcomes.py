@@ -10,6 +10,11 @@ from datetime import UTC, datetime
 import pytest
 
 from pantau_contracts import event_to_json, make_event
+from pantau_contracts.envelope import (
+    CAUSE_ID_ATTRIBUTE,
+    CAUSE_SOURCE_ATTRIBUTE,
+    CAUSE_TYPE_ATTRIBUTE,
+)
 from pantau_contracts.payloads.tracking import EventAppliedV1, EventRejectedV1
 from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.domain.outcomes import CaseNotice, EventOutcome, parse
@@ -45,16 +50,47 @@ def overdue() -> bytes:
                                 "kota-bandung", "department_code": "dpmptsp"}}).encode()
 
 
+def updated(event_id: str | None, *, revision: int = 2) -> bytes:
+    """A ``case.updated`` as tracking writes it: naming the applied event (``pantaucause*``),
+    or no event (a timer's change)."""
+    cause = {} if event_id is None else {CAUSE_SOURCE_ATTRIBUTE: "/kota-bandung/dpmptsp",
+                                         CAUSE_ID_ATTRIBUTE: event_id,
+                                         CAUSE_TYPE_ATTRIBUTE: "case.stage_changed"}
+    return json.dumps({"specversion": "1.0", "id": f"BDG-PBG-1:{revision}:updated",
+                       "source": "/kota-bandung/tracking", "type": "case.updated",
+                       "time": "2026-03-02T08:00:00Z", "sequence": revision, **cause,
+                       "data": {"change": "stage", "case": {
+                           "receipt_number": "BDG-PBG-1", "jurisdiction_code": "kota-bandung",
+                           "department_code": "dpmptsp"}}}).encode()
+
+
 def test_parse_takes_the_department_from_the_routing_key_not_the_event() -> None:
-    forged = parse("pantau.feedback", "kota-bandung.dinkes",
-                   rejected("e1", source="/kota-bandung/dpmptsp"))
+    [forged] = parse("pantau.feedback", "kota-bandung.dinkes",
+                     rejected("e1", source="/kota-bandung/dpmptsp"))
     assert isinstance(forged, EventOutcome)
     assert forged.department == DepartmentRef("kota-bandung", "dinkes")  # its real sender
-    ok = parse("pantau.feedback", "applied.kota-bandung.dpmptsp", applied("e2"))
+    [ok] = parse("pantau.feedback", "applied.kota-bandung.dpmptsp", applied("e2"))
     assert isinstance(ok, EventOutcome) and ok.outcome == "applied" and ok.revision == 1
-    notice = parse("pantau.cases", "case.overdue.kota-bandung", overdue())
+    [notice] = parse("pantau.cases", "case.overdue.kota-bandung", overdue())
     assert notice == CaseNotice(DEPT, "BDG-PBG-1", "case.overdue", overdue(),
                                 "BDG-PBG-1:3:overdue")  # its id: the delivery key
+
+
+def test_a_case_updated_naming_its_event_is_that_events_applied_outcome() -> None:
+    """One message per applied event: the public record for webhooks, and the "applied" of the
+    event it names, for the case's own department."""
+    applied_outcome, notice = parse("pantau.cases", "case.updated.kota-bandung", updated("e7"))
+    assert isinstance(notice, CaseNotice) and notice.event_type == "case.updated"
+    assert isinstance(applied_outcome, EventOutcome)
+    assert (applied_outcome.department, applied_outcome.source, applied_outcome.event_id,
+            applied_outcome.event_type, applied_outcome.receipt_number,
+            applied_outcome.outcome, applied_outcome.revision, applied_outcome.at) == (
+        DEPT, "/kota-bandung/dpmptsp", "e7", "case.stage_changed", "BDG-PBG-1", "applied", 2,
+        T0)
+    assert applied_outcome.key == parse("pantau.feedback", "applied.kota-bandung.dpmptsp",
+                                        applied("e7"))[0].key  # reported both ways: one row
+    [timer_made] = parse("pantau.cases", "case.updated.kota-bandung", updated(None))
+    assert isinstance(timer_made, CaseNotice)
 
 
 @pytest.mark.parametrize(("exchange", "key", "body"), [
@@ -64,21 +100,23 @@ def test_parse_takes_the_department_from_the_routing_key_not_the_event() -> None
     ("pantau.cases", "case.updated.x", b'{"type": "case.updated", "data": {"case": 1}}'),
     ("pantau.feedback", "Kota.X", b'{"type": "event.rejected", "data": {}}')])
 def test_what_is_not_an_outcome_is_ignored(exchange: str, key: str, body: bytes) -> None:
-    assert parse(exchange, key, body) is None
+    assert parse(exchange, key, body) == []
 
 
 def messages(*pairs: tuple[str, str, bytes]) -> list[EventOutcome | CaseNotice]:
     parsed = [parse(*pair) for pair in pairs]
-    assert all(p is not None for p in parsed)
-    return [p for p in parsed if p is not None]
+    assert all(parsed)
+    return [m for found in parsed for m in found]
 
 
 def test_outcomes_are_stored_once_and_refusals_enqueued_once() -> None:
     store = FakeOutcomeStore(T0, hooks={DEPT: Webhook(DEPT, "https://x.example/h")})
     batch = messages(("pantau.feedback", "kota-bandung.dpmptsp", rejected("e1")),
-                     ("pantau.feedback", "applied.kota-bandung.dpmptsp", applied("e2")))
+                     ("pantau.feedback", "applied.kota-bandung.dpmptsp", applied("e2")),
+                     ("pantau.cases", "case.updated.kota-bandung", updated("e2")),
+                     ("pantau.cases", "case.updated.kota-bandung", updated("e3", revision=3)))
     recorder = OutcomeRecorder(store)
-    assert recorder.record(batch).outcomes == 2
+    assert recorder.record(batch).outcomes == 3  # e2 reported both ways counts once
     again = recorder.record(batch)  # redelivered
     assert (again.outcomes, again.deliveries) == (0, 0)
     assert [r.delivery.event_type for r in store.rows] == ["event.rejected"]  # applied: none

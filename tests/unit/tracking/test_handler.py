@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pantau_contracts.envelope import event_to_json, make_event, stamp_received
+from pantau_contracts.envelope import (
+    CAUSE_ID_ATTRIBUTE,
+    CAUSE_SOURCE_ATTRIBUTE,
+    CAUSE_TYPE_ATTRIBUTE,
+    event_to_json,
+    make_event,
+    stamp_received,
+)
 from pantau_contracts.payloads.tracking import CaseUpdatedV2
 from pantau_contracts.registry import dataschema_for, validate_event
 from pantau_publishing.service.paging import pages
@@ -60,23 +67,30 @@ def handler(store: FakeStore) -> TrackingHandler:
 
 
 def bodies(store: FakeStore) -> list[dict[str, Any]]:
-    """The outbox without the ``event.applied`` rows (intake's; tested on their own)."""
-    return [json.loads(m.body) for m in store.state.outbox
-            if not m.message_id.startswith("applied:")]
+    return [json.loads(m.body) for m in store.state.outbox]
 
 
-def test_every_applied_event_tells_intake_once_and_departments_not(
+def test_every_applied_event_names_itself_in_one_case_updated(
         handler: TrackingHandler, store: FakeStore) -> None:
+    """Intake's status API learns "applied" from the ``case.updated`` the event made (its
+    ``pantaucause*`` extensions): one message per applied event, nothing for a duplicate or a
+    refusal, nothing on the departments' feedback key."""
     submitted = ev("case.submitted", "BDG-0100", applicant=APPLICANT)
     handler.handle_batch([submitted, submitted, ev("case.stage_started", "BDG-0100",
                                                     stage="nope")])
-    applied = [m for m in store.state.outbox if m.message_id.startswith("applied:")]
-    assert len(applied) == 1  # the duplicate and the refusal add none
-    event = validate_event(applied[0].body, allowed_types=frozenset({"event.applied"}))
-    assert applied[0].routing_key == "applied.kota-bandung.dpmptsp"  # not feedback.{j}.{d}'s key
-    assert event.payload.event_id == submitted.event_id
-    assert event.payload.revision == 1 and event.payload.receipt_number == "BDG-0100"
-    assert APPLICANT["nik"] not in applied[0].body.decode()
+    updates = [m for m in store.state.outbox if m.message_id.endswith(":updated")]
+    assert len(updates) == 1 and len(store.state.outbox) == 2  # + the refusal
+    body = json.loads(updates[0].body)
+    assert (body[CAUSE_SOURCE_ATTRIBUTE], body[CAUSE_ID_ATTRIBUTE],
+            body[CAUSE_TYPE_ATTRIBUTE]) == (submitted.source, submitted.event_id,
+                                            "case.submitted")
+    assert body["sequence"] == 1 and body["subject"] == "BDG-0100"
+    assert APPLICANT["nik"] not in updates[0].body.decode()
+    handler.clock.current = T0 + timedelta(days=60)  # type: ignore[attr-defined]
+    handler.check_overdue()
+    overdue_update = json.loads(store.state.outbox[-2].body)
+    assert overdue_update["type"] == "case.updated"
+    assert CAUSE_ID_ATTRIBUTE not in overdue_update  # a timer's change names no event
 
 
 def test_submitted_then_duplicate(handler: TrackingHandler, store: FakeStore) -> None:
@@ -156,7 +170,7 @@ def test_outgoing_events_pass_the_contract(handler: TrackingHandler, store: Fake
     assert isinstance(handler.clock, FakeClock)
     handler.clock.current = T0 + timedelta(days=60)
     handler.check_overdue()
-    outgoing = frozenset({"case.updated", "case.overdue", "event.rejected", "event.applied"})
+    outgoing = frozenset({"case.updated", "case.overdue", "event.rejected"})
     types = []
     for message in store.state.outbox:
         event = validate_event(message.body, allowed_types=outgoing)
@@ -164,8 +178,7 @@ def test_outgoing_events_pass_the_contract(handler: TrackingHandler, store: Fake
         assert event.jurisdiction == "kota-bandung" and event.department == "tracking"
         assert APPLICANT["nik"] not in message.body.decode()
         assert "Nurhaliza" not in message.body.decode()
-    assert sorted(types) == ["case.overdue", "case.updated", "case.updated", "event.applied",
-                             "event.rejected"]
+    assert sorted(types) == ["case.overdue", "case.updated", "case.updated", "event.rejected"]
     updated = validate_event(store.state.outbox[0].body, allowed_types=outgoing)
     assert updated.version == 2
     assert json.loads(updated.raw)["dataschema"] == dataschema_for("case.updated", 2)

@@ -58,7 +58,9 @@ class EventAppliedV1(Payload):
     """``event.applied``: tracking applied a department's event to its case. Goes to intake (on
     ``pantau.feedback`` with key ``applied.{jurisdiction}.{department}``, which the departments'
     own ``feedback.{j}.{d}`` queues do not receive), so a department can ask for its event's
-    fate over HTTP. Ids and the case revision only: no personal data."""
+    fate over HTTP. Ids and the case revision only: no personal data. Superseded by the
+    ``pantaucause*`` extensions of ``case.updated`` (``envelope.CAUSE_SOURCE_ATTRIBUTE``); kept,
+    and still read by intake, for trackings that send it."""
 
     event_id: str
     event_source: str

@@ -4,15 +4,20 @@ Three kinds of message reach intake's outcomes process (queue ``intake.outcomes`
 
 * ``event.rejected`` on ``pantau.feedback`` with key ``{j}.{d}`` — refused by tracking
   (``stage`` = ``tracking``) or by intake's own AMQP ingress (``stage`` = ``intake``);
-* ``event.applied`` on ``pantau.feedback`` with key ``applied.{j}.{d}`` — applied by tracking;
-* ``case.updated`` / ``case.overdue`` on ``pantau.cases`` — the public record of a case (webhooks
-  only; never stored as an outcome).
+* ``case.updated`` / ``case.overdue`` on ``pantau.cases`` — the public record of a case, for
+  webhooks. A ``case.updated`` that names the department event which made it (tracking's
+  ``pantaucause*`` extensions) is also that event's "applied" outcome; the department is the
+  case's own (tracking applies an event only from the department that owns the case);
+* ``event.applied`` on ``pantau.feedback`` with key ``applied.{j}.{d}`` — what tracking sent
+  for an applied event before ``case.updated`` named its cause; still read, so the two can be
+  upgraded in either order (an event reported both ways is stored once: ``outcome_key``).
 
-The department an outcome belongs to is taken from the ROUTING KEY (set by the service that
+The department of a refusal is taken from the ROUTING KEY (set by the service that
 authenticated the sender), never from the refused event's ``source``: an event forged in another
 department's name is refused and reported to its real sender only. ``parse`` turns one message
-into an ``EventOutcome``, a ``CaseNotice`` or None (ignored: an unknown type, a malformed body —
-a message intake cannot read is not worth a dead letter loop; it is logged by the caller).
+into what intake reads from it — an ``EventOutcome``, a ``CaseNotice``, both (a ``case.updated``
+with a cause), or nothing (ignored: an unknown type, a malformed body — a message intake cannot
+read is not worth a dead letter loop; it is logged by the caller).
 """
 
 from __future__ import annotations
@@ -23,6 +28,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from pantau_contracts.envelope import (
+    CAUSE_ID_ATTRIBUTE,
+    CAUSE_SOURCE_ATTRIBUTE,
+    CAUSE_TYPE_ATTRIBUTE,
+)
 from pantau_intake.domain.departments import DepartmentRef
 
 APPLIED: Literal["applied"] = "applied"
@@ -30,6 +40,7 @@ REFUSED: Literal["refused"] = "refused"
 REFUSAL_TYPE = "event.rejected"
 APPLIED_TYPE = "event.applied"
 CASE_TYPES = ("case.updated", "case.overdue")
+
 
 
 def outcome_key(source: str, event_id: str) -> str:
@@ -77,26 +88,44 @@ class CaseNotice:
 Message = EventOutcome | CaseNotice
 
 
-def parse(exchange: str, routing_key: str, body: bytes) -> Message | None:
-    """One message of ``intake.outcomes`` as a domain value; None if it is not one of ours."""
+def parse(exchange: str, routing_key: str, body: bytes) -> list[Message]:
+    """What one message of ``intake.outcomes`` says; empty if it is not one of ours."""
     try:
         event = json.loads(body)
         data = event["data"]
         kind = event["type"]
     except (ValueError, KeyError, TypeError):
-        return None
+        return []
     if not isinstance(data, dict):
-        return None
+        return []
     if exchange == "pantau.cases" and kind in CASE_TYPES:
-        return _case_notice(kind, data, body, str(event.get("id") or ""))
+        notice = _case_notice(kind, data, body, str(event.get("id") or ""))
+        if notice is None:
+            return []
+        applied = _applied_by(notice, event) if kind == "case.updated" else None
+        return [notice] if applied is None else [applied, notice]
     department = _department_of(routing_key)
     if department is None:
-        return None
+        return []
     if kind == REFUSAL_TYPE:
-        return _outcome(department, data, REFUSED, data.get("rejected_at"), body, event)
+        return [_outcome(department, data, REFUSED, data.get("rejected_at"), body, event)]
     if kind == APPLIED_TYPE:
-        return _outcome(department, data, APPLIED, data.get("applied_at"), body, event)
-    return None
+        return [_outcome(department, data, APPLIED, data.get("applied_at"), body, event)]
+    return []
+
+
+def _applied_by(notice: CaseNotice, event: dict[str, Any]) -> EventOutcome | None:
+    """The "applied" outcome a ``case.updated`` names (``pantaucause*``), or None."""
+    source, event_id = event.get(CAUSE_SOURCE_ATTRIBUTE), event.get(CAUSE_ID_ATTRIBUTE)
+    if not (isinstance(source, str) and source and isinstance(event_id, str) and event_id):
+        return None
+    revision = event.get("sequence")
+    return EventOutcome(
+        department=notice.department, source=source, event_id=event_id,
+        event_type=_text(event.get(CAUSE_TYPE_ATTRIBUTE)) or "",
+        receipt_number=notice.receipt_number, outcome=APPLIED, at=_time(event.get("time")),
+        revision=revision if isinstance(revision, int) else None,
+        message_id=notice.message_id)
 
 
 def _department_of(routing_key: str) -> DepartmentRef | None:

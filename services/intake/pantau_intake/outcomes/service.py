@@ -1,7 +1,8 @@
 """The nameko service of the outcomes process.
 
-* ``record`` — ``batch_consume`` on ``intake.outcomes`` (refusals and ``event.applied`` from
-  ``pantau.feedback``, ``case.updated``/``case.overdue`` from ``pantau.cases``): each message is
+* ``record`` — ``batch_consume`` on ``intake.outcomes`` (refusals, and ``event.applied`` from
+  trackings before this version, from ``pantau.feedback``; ``case.updated`` — which names the
+  event it applied — and ``case.overdue`` from ``pantau.cases``): each message is
   parsed (``domain.outcomes.parse``; one that is not ours is acked and logged, never looped),
   then ``OutcomeRecorder.record`` stores the batch and enqueues webhook deliveries in one
   transaction. The database away → ``DependencyUnavailable`` (the batch is held, not
@@ -84,11 +85,10 @@ class OutcomesService:
         messages = []
         for message in deliveries:
             parsed = parse(message.exchange or "", message.routing_key or "", message.body)
-            if parsed is None:
+            if not parsed:
                 log.warning("ignored message %s on %s (%s): not an outcome intake reads",
                             message.message_id, message.exchange, message.routing_key)
-            else:
-                messages.append(parsed)
+            messages.extend(parsed)
         try:
             recorded = self.outcomes.recorder.record(messages)
         except StoreUnavailable as exc:

@@ -211,9 +211,9 @@ class TrackingHandler:
             outcome = apply_event(case, event)
         if isinstance(outcome, Accepted):
             uow.save_case(outcome.case)
-            uow.add_outbox(caused_by(messages.case_updated(outcome.case, outcome.change, now),
-                                     event))
-            uow.add_outbox(caused_by(messages.event_applied(event, outcome.case, now), event))
+            # one message tells the public side and, by naming the event, intake's status API
+            uow.add_outbox(caused_by(messages.case_updated(outcome.case, outcome.change, now,
+                                                           cause=event), event))
             uow.mark_processed(event.source, event.event_id, receipt_number=event.receipt_number,
                                event_type=event.type, outcome="applied")
             return outcome.case

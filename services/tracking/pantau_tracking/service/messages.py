@@ -1,25 +1,32 @@
 """Building tracking's outgoing CloudEvents: ``case.updated`` (version 2: ``CaseUpdatedV2``, the
-whole ``PublicCaseV2`` with both clocks per step), ``case.overdue``, ``event.rejected`` and
-``event.applied`` (to intake only: the department's event status API; one small row per applied
-event, relayed in the same batches)."""
+whole ``PublicCaseV2`` with both clocks per step), ``case.overdue`` and ``event.rejected``.
+
+A ``case.updated`` made by applying a department's event names that event in the envelope
+(``pantaucausesource``/``pantaucauseid``/``pantaucausetype``): intake's outcomes process reads
+it as "applied" for the department's event status API. Until this, every applied event also
+wrote and relayed an ``event.applied`` row; one message now does both (``docs/performance.md``)."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
 
-from pantau_contracts.envelope import event_to_json, make_event
+from pantau_contracts.envelope import (
+    CAUSE_ID_ATTRIBUTE,
+    CAUSE_SOURCE_ATTRIBUTE,
+    CAUSE_TYPE_ATTRIBUTE,
+    event_to_json,
+    make_event,
+)
 from pantau_contracts.payloads.tracking import (
     CaseOverdueV1,
     CaseUpdatedV2,
-    EventAppliedV1,
     EventRejectedV1,
 )
 from pantau_contracts.registry import dataschema_for
 from pantau_contracts.routing import (
     CASES_EXCHANGE,
     FEEDBACK_EXCHANGE,
-    applied_key,
     case_key,
     feedback_key,
 )
@@ -46,14 +53,19 @@ def tracking_source(jurisdiction: str) -> str:
     return f"/{jurisdiction}/tracking"
 
 
-def case_updated(case: Case, change: str, now: datetime) -> OutboxMessage:
-    """``case.updated`` carrying the whole public record; ``sequence`` = revision."""
+def case_updated(case: Case, change: str, now: datetime,
+                 cause: ReceivedEvent | None = None) -> OutboxMessage:
+    """``case.updated`` carrying the whole public record; ``sequence`` = revision; ``cause``:
+    the department event applied to make this revision (None for a timer's change)."""
     public = to_public(case, now)
     message_id = f"{case.receipt_number}:{case.revision}:updated"
+    named = {} if cause is None else {CAUSE_SOURCE_ATTRIBUTE: cause.source,
+                                      CAUSE_ID_ATTRIBUTE: cause.event_id,
+                                      CAUSE_TYPE_ATTRIBUTE: cause.type}
     event = make_event(type="case.updated", source=tracking_source(case.jurisdiction),
                        data=CaseUpdatedV2(case=public, change=change), id=message_id,
                        subject=case.receipt_number, sequence=case.revision, time=now,
-                       dataschema=dataschema_for("case.updated", 2))
+                       dataschema=dataschema_for("case.updated", 2), **named)
     return OutboxMessage(message_id, CASES_EXCHANGE, case_key("case.updated", case.jurisdiction),
                          event_to_json(event), case.receipt_number)
 
@@ -84,19 +96,4 @@ def event_rejected(event: ReceivedEvent, refusal: Refusal, now: datetime) -> Out
                              dataschema=dataschema_for("event.rejected", 1))
     return OutboxMessage(message_id, FEEDBACK_EXCHANGE,
                          feedback_key(event.jurisdiction, event.department),
-                         event_to_json(cloud_event), event.receipt_number)
-
-
-def event_applied(event: ReceivedEvent, case: Case, now: datetime) -> OutboxMessage:
-    """``event.applied`` on ``pantau.feedback`` with key ``applied.{j}.{d}``: read by intake's
-    outcomes process only (the departments' feedback queues are bound to ``{j}.{d}``)."""
-    message_id = about_event("applied", event)
-    data = EventAppliedV1(event_id=event.event_id, event_source=event.source,
-                          event_type=event.type, receipt_number=event.receipt_number,
-                          revision=case.revision, applied_at=now)
-    cloud_event = make_event(type="event.applied", source=tracking_source(event.jurisdiction),
-                             data=data, id=message_id, subject=event.receipt_number, time=now,
-                             dataschema=dataschema_for("event.applied", 1))
-    return OutboxMessage(message_id, FEEDBACK_EXCHANGE,
-                         applied_key(event.jurisdiction, event.department),
                          event_to_json(cloud_event), event.receipt_number)
