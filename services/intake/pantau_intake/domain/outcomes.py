@@ -42,7 +42,6 @@ APPLIED_TYPE = "event.applied"
 CASE_TYPES = ("case.updated", "case.overdue")
 
 
-
 def outcome_key(source: str, event_id: str) -> str:
     """The stored key of an event: SHA-256 of ``source`` NUL ``id`` (as the accepted-events
     memory keys it), so one event has one outcome whichever path reported it."""
