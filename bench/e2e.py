@@ -96,10 +96,12 @@ def events(spec: dict[str, Any], cases: int, run: str) -> Iterator[tuple[str, by
 
 
 def publish(url: str, user: str, spec: dict[str, Any], cases: int, run: str,
-            window: int = 500, rate: float | None = None) -> None:
+            window: int = 500, rate: float | None = None, cpu: Any = None) -> None:
     """One department's publisher process: blocking pika in confirm mode would wait per
     message, so this keeps ``window`` unconfirmed messages with the async connection. With
-    ``rate`` (events/s), a steady offered load: never ahead of ``rate`` × elapsed."""
+    ``rate`` (events/s), a steady offered load: never ahead of ``rate`` × elapsed. ``cpu`` (a
+    shared ``multiprocessing.Value``) receives the process's CPU seconds when it is done: the
+    load generator shares the machine, and its cost belongs in the report."""
     stream = events(spec, cases, run)
     state = {"published": 0, "confirmed": 0, "done": False}
     props = pika.BasicProperties(delivery_mode=2, user_id=user,
@@ -139,6 +141,8 @@ def publish(url: str, user: str, spec: dict[str, Any], cases: int, run: str,
     connection = pika.SelectConnection(pika.URLParameters(url), on_open_callback=lambda c:
                                        c.channel(on_open_callback=opened_channel))
     connection.ioloop.start()
+    if cpu is not None:
+        cpu.value = time.process_time()
 
 
 def finished_count(alias: str, run: str) -> int:
@@ -184,12 +188,14 @@ def stack_cpu() -> dict[str, float]:
 
 
 def cpu_totals(cpu: dict[str, float], events: int) -> dict[str, float]:
-    """CPU ms per event of all Pantau processes, of the stack's servers, and of the machine:
+    """CPU ms per event of all Pantau processes, of the stack's servers, of the load generator
+    (the departments' publishers and the benchmark itself) and of the machine:
     the figures that compare across rounds when the events/s scatter with the machine's load."""
     pantau = sum(v for k, v in cpu.items() if k.startswith("pantau"))
     stack = sum(cpu.get(name, 0.0) for name in STACK.values())
     return {name: round(1000 * seconds / events, 3) for name, seconds in (
-        ("pantau", pantau), ("stack", stack), ("machine", cpu.get("machine", 0.0)))}
+        ("pantau", pantau), ("stack", stack),
+        ("load_generator", cpu.get("load_generator", 0.0)), ("machine", cpu.get("machine", 0.0)))}
 
 
 class RssSampler(threading.Thread):
@@ -336,15 +342,16 @@ def run_pantau(cases_per_department: int, department_count: int,
             sampler = RssSampler(system)
             sampler.start()
             ctx = multiprocessing.get_context("spawn")
-            publishers = []
+            publishers, publisher_cpu = [], [ctx.Value("d", 0.0) for _spec in specs]
+            own_cpu = time.process_time()
             started = time.perf_counter()
-            for spec in specs:
+            for spec, spent in zip(specs, publisher_cpu, strict=True):
                 department = Department(spec["jurisdiction"], spec["department"])
                 password = dev_credentials(DEV_FILE, department).amqp_password
                 url = dev_amqp_url(system.amqp_url, department, password)
                 publishers.append(ctx.Process(target=publish, daemon=True, args=(
                     url, department.amqp_user, spec, cases_per_department, run, 500,
-                    rate / len(specs) if rate else None)))
+                    rate / len(specs) if rate else None, spent)))
             with profiled(system, profile):
                 for process in publishers:
                     process.start()
@@ -353,6 +360,9 @@ def run_pantau(cases_per_department: int, department_count: int,
             cpu = sampler.cpu_used()
             for process in publishers:
                 process.join(5)
+            # the load generator: the publishers, and this process (sampling, polling the index)
+            cpu["load_generator"] = round(sum(v.value for v in publisher_cpu)
+                                          + time.process_time() - own_cpu, 2)
             sampler.stopped.set()
             total_cases = cases_per_department * len(specs)
             if done < total_cases:
