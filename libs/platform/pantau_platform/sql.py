@@ -4,6 +4,7 @@ production): intake's replay/idempotency/credential tables, publishing's citizen
 * ``engine_for(url)``: one engine per process; SQLite files run in WAL mode with
   ``synchronous=NORMAL`` and a busy timeout, so several threads/processes (replicas on one
   host) can write small rows without serialising on fsync. ``postgresql://`` maps to psycopg2.
+  Its errors carry no row values (``hide_parameters``, ``sql_errors.hide_row_values``).
 * ``upsert(engine, table)``: the dialect's ``INSERT`` with ``ON CONFLICT`` support.
 * ``ExpiryPurger``: deletes expired rows at most once per interval per process, piggybacking on
   writes (cheap: an index on ``expires_at``), so no separate janitor process is needed.
@@ -37,15 +38,20 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from pantau_platform.sql_errors import hide_row_values
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
 
 
 def engine_for(url: str, *, pre_ping: bool = True, **options: Any) -> sa.Engine:
-    """An engine for ``url`` (``postgresql://`` is mapped to psycopg2)."""
+    """An engine for ``url`` (``postgresql://`` is mapped to psycopg2). Its errors carry no
+    row values: neither the statement's parameters (``hide_parameters``) nor the values
+    PostgreSQL quotes in its own messages (``sql_errors.hide_row_values``)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg2://" + url[len("postgresql://"):]
-    engine = sa.create_engine(url, pool_pre_ping=pre_ping, **options)
+    options.setdefault("hide_parameters", True)
+    engine = hide_row_values(sa.create_engine(url, pool_pre_ping=pre_ping, **options))
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from pantau_platform.sql_errors import hide_row_values
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x70616E74  # "pant": advisory lock id for tracking's migrations
 
@@ -26,7 +28,9 @@ def normalise_url(url: str) -> str:
 
 
 def create_engine(url: str) -> sa.Engine:
-    """``hide_parameters``: database errors never carry row values (applicant data) into logs."""
+    """Database errors never carry row values (applicant data) into logs or dead letters:
+    ``hide_parameters`` keeps a statement's parameters out, ``hide_row_values`` the values
+    PostgreSQL quotes in its own messages (``pantau_platform.sql_errors``)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
@@ -45,8 +49,9 @@ def create_engine(url: str) -> sa.Engine:
     # goes as pages of statements (psycopg2's execute_batch), not one round trip per row;
     # inserts keep SQLAlchemy's multi-row VALUES. Nothing here reads an executemany's rowcount,
     # which this mode does not report.
-    return sa.create_engine(url, pool_size=10, max_overflow=5, pool_pre_ping=True,
-                            hide_parameters=True, executemany_mode="values_plus_batch")
+    return hide_row_values(sa.create_engine(
+        url, pool_size=10, max_overflow=5, pool_pre_ping=True, hide_parameters=True,
+        executemany_mode="values_plus_batch"))
 
 
 def migrate(engine: sa.Engine) -> None:
