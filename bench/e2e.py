@@ -102,6 +102,7 @@ def publish(url: str, user: str, spec: dict[str, Any], cases: int, run: str,
     ``rate`` (events/s), a steady offered load: never ahead of ``rate`` × elapsed. ``cpu`` (a
     shared ``multiprocessing.Value``) receives the process's CPU seconds when it is done: the
     load generator shares the machine, and its cost belongs in the report."""
+    began_cpu = time.process_time()  # after start-up and imports: the publishing alone
     stream = events(spec, cases, run)
     state = {"published": 0, "confirmed": 0, "done": False}
     props = pika.BasicProperties(delivery_mode=2, user_id=user,
@@ -138,11 +139,15 @@ def publish(url: str, user: str, spec: dict[str, Any], cases: int, run: str,
         channel.confirm_delivery(lambda frame: confirmed(frame, channel))
         tick(channel) if rate is not None else more(channel)
 
-    connection = pika.SelectConnection(pika.URLParameters(url), on_open_callback=lambda c:
-                                       c.channel(on_open_callback=opened_channel))
-    connection.ioloop.start()
-    if cpu is not None:
-        cpu.value = time.process_time()
+    connection = pika.SelectConnection(
+        pika.URLParameters(url),
+        on_open_callback=lambda c: c.channel(on_open_callback=opened_channel),
+        on_close_callback=lambda c, _reason: c.ioloop.stop())  # closing alone keeps it running
+    try:
+        connection.ioloop.start()
+    finally:
+        if cpu is not None:
+            cpu.value = time.process_time() - began_cpu
 
 
 def finished_count(alias: str, run: str) -> int:

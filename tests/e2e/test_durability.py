@@ -203,9 +203,14 @@ def crash_and_restart(system: System, module: str, queue: str) -> dict[str, int]
         streak[0] = streak[0] + 1 if seen["ready"] > 0 else 0
         return streak[0] >= 3  # still waiting after ~0.2 s: not a message on its way to it
 
-    system.processes[module].proc.send_signal(signal.SIGSTOP)
-    wait_for(window_full, timeout=30, interval=0.1,
-             message=f"messages waiting on {queue} behind the frozen {module}")
+    process = system.processes[module].proc
+    process.send_signal(signal.SIGSTOP)
+    try:
+        wait_for(window_full, timeout=30, interval=0.1,
+                 message=f"messages waiting on {queue} behind the frozen {module}")
+    except AssertionError:
+        process.send_signal(signal.SIGCONT)  # the test fails; the process may stop cleanly
+        raise
     seen["unacked"] = int(management(system).queue_info(queue)
                           .get("messages_unacknowledged") or 0)  # for the report only
     t0 = time.monotonic()

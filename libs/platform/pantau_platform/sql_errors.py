@@ -16,6 +16,8 @@ and SQLAlchemy's wrapper alike — with ``without_values``: the primary message 
 ``DETAIL``, ``LINE`` or ``CONTEXT``), with every quoted value masked. Identifiers the message
 names (``relation "cases"``, ``constraint "cases_pkey"``, the error's own column, table,
 constraint, type and schema names) are kept: they are what an operator needs, and never row data.
+The rules read PostgreSQL's English messages: a server whose ``lc_messages`` is another language
+(a setting only a superuser may change, so not per session) must be set to ``C`` or ``en_US``.
 
 The exception keeps its class, its ``pgcode`` and its ``diag`` fields, so every check that
 classifies errors (``is_conflict``, "is the database away?") works as before. SQLite's messages
@@ -35,26 +37,32 @@ _IDENTIFIER_WORDS = ("relation", "column", "constraint", "table", "index", "sche
                      "role", "type", "sequence", "view", "trigger", "extension", "operator",
                      "function", "domain", "collation", "tablespace", "publication", "policy")
 _DOUBLE_QUOTED = re.compile(r'(?P<word>\w+)?(?P<space>\s*)"(?P<text>(?:[^"]|"")*)"')
-_SINGLE_QUOTED = re.compile(r"'(?:[^']|'')*'")
 _DIAG_NAMES = ("schema_name", "table_name", "column_name", "constraint_name", "datatype_name")
 
 
 def without_values(error: BaseException) -> str | None:
     """The error's primary message with every quoted value masked; None when ``error`` is not
-    a PostgreSQL error with a primary message (nothing to rewrite)."""
+    a PostgreSQL error with a primary message (nothing to rewrite).
+
+    PostgreSQL writes a value between quotes without escaping the quotes inside it, so a value
+    cannot be delimited exactly: from the first quoted segment that is not an identifier to the
+    message's last quote, everything is masked (a value ``Budi "Bud" Santoso`` leaves nothing)."""
     diag = getattr(error, "diag", None)
     primary = getattr(diag, "message_primary", None)
     if not isinstance(primary, str) or not primary:
         return None
     names = {name for name in (getattr(diag, field, None) for field in _DIAG_NAMES) if name}
-
-    def keep_identifiers(match: re.Match[str]) -> str:
-        word = match.group("word") or ""
-        if word.lower() in _IDENTIFIER_WORDS or match.group("text") in names:
-            return match.group(0)
-        return f'{word}{match.group("space")}"{MASK}"'
-
-    return _SINGLE_QUOTED.sub(f"'{MASK}'", _DOUBLE_QUOTED.sub(keep_identifiers, primary))
+    text = primary
+    for match in _DOUBLE_QUOTED.finditer(primary):
+        word = (match.group("word") or "").lower()
+        if word in _IDENTIFIER_WORDS or match.group("text") in names:
+            continue
+        opening = match.start() + len(match.group("word") or "") + len(match.group("space"))
+        text = f'{primary[:opening]}"{MASK}"{primary[primary.rindex(chr(34)) + 1:]}'
+        break
+    if "'" in text:
+        text = f"{text[:text.index(chr(39))]}'{MASK}'{text[text.rindex(chr(39)) + 1:]}"
+    return text
 
 
 def hide_row_values(engine: sa.Engine) -> sa.Engine:

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from pantau_platform.sql import engine_for
+from pantau_platform.sql_insert import insert_rows
 from pantau_tracking.adapters.database import create_engine
 from pantau_tracking.adapters.failures import is_conflict, sqlstate
 from tests.conftest import fresh_schema
@@ -66,6 +67,25 @@ def test_no_row_value_in_the_error_or_its_traceback(engine: sa.Engine, case: str
     assert still_says in str(error) and still_says in str(error.orig)
     assert isinstance(error.orig, psycopg2.Error) and sqlstate(error.orig) == code
     assert is_conflict(error) is (code == "23505")
+
+
+def test_the_batch_insert_path_and_a_failing_commit_are_rewritten_too(
+        engine: sa.Engine) -> None:
+    """``insert_rows`` (driver SQL: tracking's main write path) and a deferred constraint that
+    fails only at COMMIT go through the same listener."""
+    table = sa.Table("applicants", sa.MetaData(), autoload_with=engine)
+    with engine.connect() as connection, pytest.raises(sa.exc.DBAPIError) as caught:
+        insert_rows(connection, table, [{"id": 3, "name": NAME + " III", "nik": None}])
+    with engine.connect() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE later (nik text, CONSTRAINT later_nik UNIQUE (nik)"
+            " DEFERRABLE INITIALLY DEFERRED)")
+        connection.commit()
+    with pytest.raises(sa.exc.DBAPIError) as at_commit, engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO later VALUES (:n), (:n)"), {"n": NIK})
+    for error in (caught.value, at_commit.value):
+        shown = "".join(traceback.format_exception(error))
+        assert NAME not in shown and NIK not in shown and "DETAIL" not in shown, shown
 
 
 def test_errors_without_a_server_message_are_left_alone(engine: sa.Engine) -> None:

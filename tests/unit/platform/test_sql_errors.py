@@ -39,6 +39,9 @@ class FakeError(Exception):
     ('invalid input value for enum case_status: "Siti ""Ami"" Aminah"', {},
      f'invalid input value for enum case_status: "{MASK}"'),
     ("malformed literal: 'Siti'", {}, f"malformed literal: '{MASK}'"),
+    ('invalid input syntax for type date: "Budi "Bud" Santoso"', {},
+     f'invalid input syntax for type date: "{MASK}"'),
+    ('bad value: "a" column "Siti Aminah"', {}, f'bad value: "{MASK}"'),
     ('new row for relation "t" violates check constraint "nik_len"', {"constraint_name": "x"},
      'new row for relation "t" violates check constraint "nik_len"'),
     ('could not serialize "cases"', {"table_name": "cases"}, 'could not serialize "cases"'),
@@ -53,9 +56,9 @@ def test_not_a_server_error() -> None:
     assert without_values(FakeError(Diag(None))) is None
 
 
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters='"\''),
-               min_size=3))
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1))
 def test_a_quoted_value_never_survives(value: str) -> None:
+    """Quotes inside the value too: PostgreSQL does not escape them."""
     for template in ('invalid input syntax for type date: "{}"', "invalid input syntax: '{}'",
                      'value "{}" is out of range'):
         primary = template.format(value)

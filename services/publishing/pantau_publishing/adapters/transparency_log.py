@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from pantau_platform.sql_errors import hide_row_values
 from pantau_transparency.sql import LogReader
 
 
@@ -21,6 +22,6 @@ def open_log(url: str) -> tuple[sa.Engine, LogReader]:
         engine = sa.create_engine(url, connect_args={"timeout": 5, "check_same_thread": False},
                                   hide_parameters=True)
     else:
-        engine = sa.create_engine(url, pool_size=2, max_overflow=4, pool_pre_ping=True,
-                                  hide_parameters=True)
+        engine = hide_row_values(sa.create_engine(url, pool_size=2, max_overflow=4,
+                                                  pool_pre_ping=True, hide_parameters=True))
     return engine, LogReader(engine)
