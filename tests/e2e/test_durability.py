@@ -321,13 +321,11 @@ def run_scenario(system: System, client: httpx.Client, cases: list[CaseScript],
              message="the control event's refusal on the feedback queue")
     refused = [m for m in about_these_cases(feedback) if control not in json.dumps(m)]
     assert not refused, f"{len(refused)} event(s) refused for these cases: {refused[:3]}"
-    # The kills must have hit messages in flight, or the test proved nothing: each queue held
-    # messages for its consumer at the kill (ready or unacked), and — the private vhost has no
-    # other consumer and nothing else requeues — the broker redelivered some of them, i.e. the
-    # dead process held unacknowledged messages (statistics: wait for them to catch up).
+    # The kills must have hit messages in flight, or the test proved nothing. Each process was
+    # killed with its prefetch window full (``crash_and_restart``), and — the private vhost has
+    # no other consumer and nothing else requeues — the broker must then have redelivered some
+    # of them (statistics: wait for them to catch up).
     kills = {routing.TRACKING_QUEUE: at_tracking_kill, routing.PUBLISHING_QUEUE: at_indexer_kill}
-    for queue, seen in kills.items():
-        assert seen["ready"] > 0, f"nothing waiting on {queue} at the kill"
     redelivered: dict[str, int] = {}
 
     def redeliveries() -> bool:
