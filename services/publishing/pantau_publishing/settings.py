@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from pantau_platform.endpoints import kombu_url
 from pantau_platform.settings import ElasticsearchSettings
@@ -19,6 +19,9 @@ class PublishingSettings(ElasticsearchSettings):
     publishing_queue: str = "publishing.cases"  # PANTAU_PUBLISHING_QUEUE
     batch_size: int = 100  # PANTAU_BATCH_SIZE: messages per bulk request
     batch_wait_ms: int = 200  # PANTAU_BATCH_WAIT_MS: longest a message waits for its batch
+    # PANTAU_INDEXER_WRITTEN_CASES: cases whose written timeline entries the indexer remembers,
+    # so an update sends only its new entries (service.written_entries; ~200 bytes each); 0 off
+    indexer_written_cases: int = Field(50_000, ge=0)
     portal_host: str = "127.0.0.1"
     portal_port: int = 8000
     # PANTAU_PORTAL_WORKERS: uvicorn worker processes (each its own GIL; docs/performance.md)

@@ -25,6 +25,7 @@ from pantau_publishing.portal.app import create_app
 from pantau_publishing.service.indexing import IndexBatch, IndexReport
 from pantau_publishing.service.ports import ReceivedMessage
 from pantau_publishing.service.records import PublicRecords
+from pantau_publishing.service.written_entries import WrittenEntries
 from pantau_publishing.settings import PublishingSettings
 from tests.conftest import wait_for
 from tests.integration.publishing.conftest import SearchStack
@@ -58,6 +59,36 @@ def test_each_update_writes_only_its_new_feed_entries(search: SearchStack) -> No
                             sort=[{"seq": "asc"}])["hits"]["hits"]
     # external version = the entry's seq: entry 1 was written once, not again by updates 2 and 3
     assert [(hit["_source"]["seq"], hit["_version"]) for hit in hits] == [(1, 1), (2, 2), (3, 3)]
+
+
+def test_the_indexer_remembers_what_it_wrote_and_notices_a_swapped_alias(
+        search: SearchStack) -> None:
+    """With the memory (``service.written_entries``) an update sends only its new entry; when
+    the alias is moved to a new index that lacks the earlier entries (a rebuild's catch-up that
+    missed them), the next update writes the case's whole timeline there."""
+    index, memory = EsSearchIndex(search.es, search.aliases), WrittenEntries()
+    receipt = "BDG-PBG-2026-000123"
+    (first,) = alias_indices(search.es, search.aliases.changes)
+    for revision in (1, 2):
+        assert not IndexBatch(index, memory).handle(
+            [ReceivedMessage(case_updated(public_case(receipt, revision=revision)))]).failures
+    assert memory.get(receipt) == (first, 2)
+    moved = f"{first}-moved"
+    search.es.indices.create(index=moved)
+    search.es.indices.update_aliases(actions=[
+        {"remove": {"index": first, "alias": search.aliases.changes}},
+        {"add": {"index": moved, "alias": search.aliases.changes}}])
+    try:
+        assert not IndexBatch(index, memory).handle(
+            [ReceivedMessage(case_updated(public_case(receipt, revision=3)))]).failures
+        search.refresh()
+        hits = search.es.search(index=search.aliases.changes,
+                                query={"term": {"receipt_number": receipt}},
+                                sort=[{"seq": "asc"}])["hits"]["hits"]
+        assert [hit["_source"]["seq"] for hit in hits] == [1, 2, 3]
+        assert memory.get(receipt) == (moved, 3)
+    finally:
+        search.es.indices.delete(index=first, ignore_unavailable=True)
 
 
 def test_withdrawn_case_stays_as_a_tombstone(search: SearchStack) -> None:

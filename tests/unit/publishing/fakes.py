@@ -13,7 +13,9 @@ from pantau_publishing.service.ports import (
 
 
 class FakeIndex:
-    """Keeps documents with external versioning semantics like Elasticsearch."""
+    """Keeps documents with external versioning semantics like Elasticsearch. Each answer
+    names the concrete index behind the alias (``cases-1``, ``changes-1``); ``swap`` puts a new
+    one behind it, as a rebuild does."""
 
     def __init__(self, fail_ids: Sequence[str] = (), busy_ids: Sequence[str] = (),
                  fail_versions: Sequence[tuple[str, str, int]] = ()) -> None:
@@ -23,23 +25,38 @@ class FakeIndex:
         self.fail_ids = set(fail_ids)
         self.busy_ids = set(busy_ids)  # answered 429 (rejected execution) for now
         self.fail_versions = set(fail_versions)  # (target, doc_id, version) refused for good
+        self.generation = 1
+
+    def swap(self, keep: Sequence[tuple[str, str]] = ()) -> None:
+        """A new concrete index behind both aliases, holding only the ``keep`` documents."""
+        self.generation += 1
+        self.docs = {key: value for key, value in self.docs.items() if key in set(keep)}
+
+    def written(self, target: str) -> list[tuple[str, int]]:
+        """Every item this index answered for ``target`` without a conflict, in order."""
+        return [(a.doc_id, a.version) for request, results in zip(self.requests, self.results,
+                                                                  strict=True)
+                for a, r in zip(request, results, strict=True)
+                if a.target == target and r.ok and not r.conflict]
 
     def bulk(self, actions: Sequence[IndexAction]) -> list[BulkItemResult]:
         self.requests.append(list(actions))
         results = []
         for action in actions:
             key = (action.target, action.doc_id)
+            name = f"{action.target}-{self.generation}"
             if action.doc_id in self.fail_ids or \
                     (action.target, action.doc_id, action.version) in self.fail_versions:
-                results.append(BulkItemResult(ok=False, error="mapper_parsing_exception: boom"))
+                results.append(BulkItemResult(ok=False, error="mapper_parsing_exception: boom",
+                                              index=name))
             elif action.doc_id in self.busy_ids:
-                results.append(BulkItemResult(ok=False, transient=True,
+                results.append(BulkItemResult(ok=False, transient=True, index=name,
                                               error="es_rejected_execution_exception: busy"))
             elif key in self.docs and self.docs[key][0] >= action.version:
-                results.append(BulkItemResult(ok=True, conflict=True))
+                results.append(BulkItemResult(ok=True, conflict=True, index=name))
             else:
                 self.docs[key] = (action.version, dict(action.document))
-                results.append(BulkItemResult(ok=True))
+                results.append(BulkItemResult(ok=True, index=name))
         self.results.append(results)
         return results
 

@@ -141,10 +141,11 @@ def change_id(receipt_number: str, seq: int) -> str:
     return f"{receipt_number}-{seq:05d}"
 
 
-def change_documents(case: PublicCaseV2) -> list[tuple[str, dict[str, Any]]]:
-    """One ``(id, document)`` per timeline entry: the public status changes that feeds show."""
+def change_documents(case: PublicCaseV2, after: int = 0) -> list[tuple[str, dict[str, Any]]]:
+    """One ``(id, document)`` per timeline entry: the public status changes that feeds show
+    (only the entries whose ``seq`` is above ``after``)."""
     return [(change_id(case.receipt_number, entry.seq), _change(case, entry))
-            for entry in case.timeline]
+            for entry in case.timeline if entry.seq > after]
 
 
 class ChangeDocument(BaseModel):

@@ -18,6 +18,7 @@ def container_config(settings: PublishingSettings) -> dict[str, Any]:
         "INDEX_ALIAS": settings.index_alias,
         "CHANGES_ALIAS": settings.changes_alias,
         "INDEX_REFRESH_SECONDS": settings.index_refresh_seconds,
+        "INDEXER_WRITTEN_CASES": settings.indexer_written_cases,
         **batch_config("INDEXER", size=settings.batch_size, wait_ms=settings.batch_wait_ms,
                        prefetch=settings.batch_size * 2,  # the next batch already at hand
                        unknown_retries=settings.indexer_unknown_retries,

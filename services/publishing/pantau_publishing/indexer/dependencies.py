@@ -1,4 +1,6 @@
-"""Nameko dependency provider: the Elasticsearch ``SearchIndex`` adapter, one per container.
+"""Nameko dependency providers, one of each per container: the Elasticsearch ``SearchIndex``
+adapter, and the memory of timeline entries already written (``service.written_entries``; it
+outlives the per-batch use case, and batches run one at a time).
 
 Dead-lettering is not a dependency any more: the batch entrypoint (``pantau_nameko.batching``)
 dead-letters what the method returns, publisher-confirmed, before it acks.
@@ -16,6 +18,7 @@ from nameko.extensions import DependencyProvider
 from pantau_publishing.adapters.search.bootstrap import bootstrap
 from pantau_publishing.adapters.search.client import Aliases, make_client
 from pantau_publishing.adapters.search.store import EsSearchIndex
+from pantau_publishing.service.written_entries import DEFAULT_SIZE, WrittenEntries
 
 log = logging.getLogger(__name__)
 
@@ -52,3 +55,14 @@ class SearchIndexProvider(DependencyProvider):  # type: ignore[misc]
 
     def get_dependency(self, worker_ctx: Any) -> EsSearchIndex:
         return self.index
+
+
+class WrittenEntriesProvider(DependencyProvider):  # type: ignore[misc]
+    """One ``WrittenEntries`` per container (``INDEXER_WRITTEN_CASES`` receipts; 0: off)."""
+
+    def setup(self) -> None:
+        self.written = WrittenEntries(int(self.container.config.get("INDEXER_WRITTEN_CASES",
+                                                                     DEFAULT_SIZE)))
+
+    def get_dependency(self, worker_ctx: Any) -> WrittenEntries:
+        return self.written

@@ -19,9 +19,10 @@ from pantau_nameko.health import Health, HealthServer
 from pantau_nameko.metrics import MetricsServer
 from pantau_platform import tracing
 from pantau_publishing.adapters.search.store import EsSearchIndex
-from pantau_publishing.indexer.dependencies import SearchIndexProvider
+from pantau_publishing.indexer.dependencies import SearchIndexProvider, WrittenEntriesProvider
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import ReceivedMessage, SearchUnavailable
+from pantau_publishing.service.written_entries import WrittenEntries
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class IndexerService:
     name = "publishing_indexer"
 
     search_index: EsSearchIndex = SearchIndexProvider()
+    written: WrittenEntries = WrittenEntriesProvider()  # timeline entries already in the index
     health: Health = HealthServer()  # GET /healthz, /readyz on HEALTH_PORT (settings: 8102)
     metrics = MetricsServer()  # GET /metrics on METRICS_PORT (settings: 9102)
 
@@ -61,7 +63,7 @@ class IndexerService:
         """
         try:
             with bulk_span(deliveries):
-                outcome = IndexBatch(self.search_index).handle(
+                outcome = IndexBatch(self.search_index, self.written).handle(
                     [as_message(delivery) for delivery in deliveries])
         except SearchUnavailable as exc:
             raise DependencyUnavailable(exc.dependency, exc.detail,

@@ -12,6 +12,11 @@ writes for now — the whole request failed transiently (``SearchUnavailable`` f
 any item failed transiently (429 / rejected execution, 503, a closed or blocked index) —
 ``handle`` raises ``SearchUnavailable`` and reports no failure: the whole batch is held and
 retried (documents already written come back as version conflicts, i.e. superseded).
+
+Timeline entries already written are not sent again when the indexer remembers them
+(``service.written_entries``: per case, the concrete index and the highest ``seq`` written). When
+an answer shows the alias now points at another index (a rebuild swapped it), that case's whole
+timeline is written again in a second bulk request before the batch is settled.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from pantau_publishing.service.ports import (
     SearchIndex,
     SearchUnavailable,
 )
+from pantau_publishing.service.written_entries import WrittenEntries
 
 log = logging.getLogger(__name__)
 ACCEPTED_TYPES = frozenset({"case.updated", "case.overdue"})
@@ -60,14 +66,21 @@ class IndexReport:
 
 
 def actions_for(message: ReceivedMessage) -> list[IndexAction]:
-    """The index actions for one message, or ``ContractViolation`` explaining why there are none.
+    """The index actions for one message, or ``ContractViolation`` explaining why there are none."""
+    case = case_for(message)
+    return [] if case is None else index_actions(case)
+
+
+def case_for(message: ReceivedMessage) -> PublicCaseV2 | None:
+    """The clean public record a message carries (None: an event with nothing to index), or
+    ``ContractViolation`` explaining why there is none.
 
     ``case.updated`` version 2 carries a ``PublicCaseV2``; version 1 (``dataschema`` .../v1.json,
     still in queues from before the upgrade) a ``PublicCaseV1``, which ``clean_case`` upgrades.
     """
     event = validate_event(message.body, allowed_types=ACCEPTED_TYPES)
     if event.type in INFORMATIONAL_TYPES:
-        return []
+        return None
     payload = event.payload
     assert isinstance(payload, CaseUpdatedV1 | CaseUpdatedV2)
     try:
@@ -78,18 +91,19 @@ def actions_for(message: ReceivedMessage) -> list[IndexAction]:
         raise ContractViolation([FieldProblem(
             "sequence", f"{event.sequence} differs from data.case.revision {case.revision}",
             "the case's revision")], event_id=event.id, source=event.source, event_type=event.type)
-    return index_actions(case)
+    return case
 
 
-def index_actions(case: PublicCaseV2,
-                  targets: Collection[IndexTarget] = ("cases", "changes")) -> list[IndexAction]:
+def index_actions(case: PublicCaseV2, targets: Collection[IndexTarget] = ("cases", "changes"),
+                  after: int = 0) -> list[IndexAction]:
     """The documents of one clean case, each with its external version.
 
     The case document is versioned by the case's ``revision``: an older revision never
     overwrites a newer one. A change document is one timeline entry, and timeline entries are
     append-only, so it is versioned by the entry's ``seq``: once written it never changes, and a
     later update of the case repeats it only as a cheap version conflict instead of rewriting
-    every earlier entry of the feed. Used by the indexer and by the rebuild alike.
+    every earlier entry of the feed. Used by the indexer and by the rebuild alike. ``after``:
+    only the entries above that ``seq`` (those the indexer does not remember writing).
     """
     actions: list[IndexAction] = []
     if "cases" in targets:
@@ -97,27 +111,50 @@ def index_actions(case: PublicCaseV2,
                                    case_document(case)))
     if "changes" in targets:
         actions.extend(IndexAction("changes", doc_id, int(document["seq"]), document)
-                       for doc_id, document in change_documents(case))
+                       for doc_id, document in change_documents(case, after))
     return actions
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One message's writes: its case (None: nothing to index), and what the memory knew of the
+    case when the writes were planned."""
+
+    position: int
+    case: PublicCaseV2 | None
+    actions: list[IndexAction]
+    known: tuple[str, int] | None = None
 
 
 class IndexBatch:
     """The indexer's use case. Port: the search index."""
 
-    def __init__(self, index: SearchIndex) -> None:
+    def __init__(self, index: SearchIndex, written: WrittenEntries | None = None) -> None:
         self._index = index
+        self._written = written  # None: every message writes its whole timeline
+
+    def _plan(self, position: int, message: ReceivedMessage) -> _Plan:
+        case = case_for(message)
+        if case is None:
+            return _Plan(position, None, [])
+        known = self._written.get(case.receipt_number) if self._written is not None else None
+        # The newest entry always goes (a conflict when it is not new): its answer names the
+        # index behind the alias, so a swap is noticed even by an update that adds no entry.
+        newest = max((entry.seq for entry in case.timeline), default=0)
+        after = min(known[1], newest - 1) if known else 0
+        return _Plan(position, case, index_actions(case, after=after), known)
 
     def handle(self, messages: Sequence[ReceivedMessage]) -> IndexReport:
-        planned: list[tuple[int, list[IndexAction]]] = []
+        planned: list[_Plan] = []
         failures: dict[int, dict[str, Any]] = {}
         for position, message in enumerate(messages):
             try:
-                planned.append((position, actions_for(message)))
+                planned.append(self._plan(position, message))
             except ContractViolation as exc:
                 failures[position] = {
                     "stage": "publishing", "reason": "contract-violation",
                     "detail": str(exc), "errors": [p.as_dict() for p in exc.problems]}
-        kept = newest_actions(actions for _position, actions in planned)
+        kept = newest_actions(plan.actions for plan in planned)
         flat = list(kept.values())
         answers = self._write(flat)
         refused = {_key(a) for a in flat if not answers[id(a)].ok}
@@ -125,11 +162,14 @@ class IndexBatch:
             # Rare: the index refused a document's newest version for good. Its older versions
             # in this batch are then written as one by one would have (in batch order), so the
             # refusal of one revision never hides the earlier ones.
-            answers.update(self._write([a for _position, actions in planned for a in actions
+            answers.update(self._write([a for plan in planned for a in plan.actions
                                         if _key(a) in refused and id(a) not in answers]))
+        if self._written is not None:
+            self._remember(planned, answers)
         indexed = superseded = ignored = 0
-        for position, actions in planned:
-            if not actions:
+        for plan in planned:
+            position, actions = plan.position, plan.actions
+            if plan.case is None:
                 ignored += 1
                 continue
             # this message's own writes (an action a newer one in the batch replaced is not)
@@ -148,6 +188,49 @@ class IndexBatch:
                  len(messages), indexed, ignored, superseded, len(failures), len(answers))
         return outcome
 
+    def _remember(self, planned: Sequence[_Plan], answers: dict[int, BulkItemResult]) -> None:
+        """Note what each case now has in the index; re-send a case's whole timeline when its
+        entries landed in another index than the one remembered (the alias was swapped)."""
+        assert self._written is not None
+        newest: dict[str, _Plan] = {}
+        results: dict[str, list[BulkItemResult]] = {}
+        for plan in planned:
+            if plan.case is None:
+                continue
+            receipt = plan.case.receipt_number
+            if receipt not in newest or plan.case.revision > _revision(newest[receipt]):
+                newest[receipt] = plan
+            results.setdefault(receipt, []).extend(
+                answers[id(a)] for a in plan.actions if a.target == "changes" and id(a) in answers)
+        moved = [plan for receipt, plan in newest.items()
+                 if self._note(plan, results[receipt], repair=False)]
+        if moved:
+            log.info("the changes index behind the alias changed: writing the whole timeline "
+                     "of %d case(s) again", len(moved))
+            whole: tuple[IndexTarget, ...] = ("changes",)
+            actions = {id(plan): index_actions(_case(plan), whole) for plan in moved}
+            written = self._write([a for group in actions.values() for a in group])
+            for plan in moved:
+                self._note(plan, [written[id(a)] for a in actions[id(plan)]], repair=True)
+
+    def _note(self, plan: _Plan, results: Sequence[BulkItemResult], *, repair: bool) -> bool:
+        """Record what ``results`` show was written; True when the case must be written again
+        whole (its new entries went to another index than the one remembered)."""
+        assert self._written is not None
+        case = _case(plan)
+        names = {r.index for r in results}
+        if not results or any(not r.ok for r in results):
+            return False  # nothing new was sent, or a refusal: the memory stays as it is
+        if len(names) != 1 or None in names:
+            self._written.forget(case.receipt_number)  # cannot tell where they went
+            return False
+        (name,) = names
+        assert name is not None
+        if not repair and plan.known is not None and plan.known[0] != name:
+            return True
+        self._written.record(case.receipt_number, name, max(e.seq for e in case.timeline))
+        return False
+
     def _write(self, actions: list[IndexAction]) -> dict[int, BulkItemResult]:
         """One bulk request; each action's result by ``id(action)``. Any item the index cannot
         take for now → ``SearchUnavailable`` (the caller holds the batch)."""
@@ -157,6 +240,15 @@ class IndexBatch:
             raise SearchUnavailable("elasticsearch", f"{len(transient)} of {len(results)} "
                                     f"document(s) not taken for now: {transient[0].error}"[:500])
         return {id(action): result for action, result in zip(actions, results, strict=True)}
+
+
+def _case(plan: _Plan) -> PublicCaseV2:
+    assert plan.case is not None
+    return plan.case
+
+
+def _revision(plan: _Plan) -> int:
+    return _case(plan).revision
 
 
 def _key(action: IndexAction) -> tuple[str, str]:

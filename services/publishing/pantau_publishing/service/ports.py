@@ -27,12 +27,15 @@ class IndexAction:
 class BulkItemResult:
     """Outcome of one action. A version conflict counts as success (the index is newer).
     ``transient``: the item failed because the index could not take writes for now (rejected
-    execution / 429, 503, a closed index, a disk-watermark block) — not the document's fault."""
+    execution / 429, 503, a closed index, a disk-watermark block) — not the document's fault.
+    ``index``: the concrete index that answered for the alias (None when the answer names
+    none), so the indexer notices when a rebuild swapped the alias."""
 
     ok: bool
     conflict: bool = False
     error: str | None = None
     transient: bool = False
+    index: str | None = None
 
 
 class SearchUnavailable(Exception):

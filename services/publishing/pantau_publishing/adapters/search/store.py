@@ -21,7 +21,7 @@ CONFLICT = "version_conflict_engine_exception"
 # Only what ``bulk`` reads of each item (one per action, in order): Elasticsearch's full answer
 # (index, id, version, shards, seq_no … per item) cost the rebuild more to parse than the rest of
 # its bulk handling (profile in docs/performance.md, "Rebuild").
-BULK_ANSWER = ("items.*.status,items.*.error.type,items.*.error.reason,"
+BULK_ANSWER = ("items.*._index,items.*.status,items.*.error.type,items.*.error.reason,"
                "items.*.error.caused_by.type")
 
 
@@ -65,15 +65,15 @@ class EsSearchIndex:
         results = []
         for item in answer["items"]:
             outcome = item.get("index", {})
-            error = outcome.get("error")
+            error, name = outcome.get("error"), outcome.get("_index")
             if not error:
-                results.append(BulkItemResult(ok=True))
+                results.append(BulkItemResult(ok=True, index=name))
             elif error.get("type") == CONFLICT:
-                results.append(BulkItemResult(ok=True, conflict=True))
+                results.append(BulkItemResult(ok=True, conflict=True, index=name))
             else:
                 results.append(BulkItemResult(
                     ok=False, error=f"{error.get('type')}: {error.get('reason')}",
-                    transient=failures.item_transient(outcome.get("status"), error)))
+                    transient=failures.item_transient(outcome.get("status"), error), index=name))
         metrics.bulk_answered(actions, results, self._refresh_seconds)
         return results
 

@@ -1,0 +1,63 @@
+"""``WrittenEntries``: the indexer's memory of which timeline entries it already wrote.
+
+Every ``case.updated`` carries the whole public record, and each timeline entry is one change
+document. Written naively, a case's k-th update re-sends its k − 1 earlier entries, which the
+index refuses as version conflicts: O(n²) bulk items over a case's life, and for the end-to-end
+benchmark's four-step cases 3,000 conflicts per 7,000 bulk items (43 %). Conflicts are not free:
+Elasticsearch parses each document before it compares versions (docs/performance.md, "Seventh
+pass").
+
+The memory answers, per receipt number, "every entry up to ``seq`` is in the concrete index
+``index``". The indexer then sends only the entries after that. It is a cache, never a source of
+truth, and it is safe to lose: a receipt it does not know (a new process, an evicted case) gets
+every entry, as before. The concrete index name (what Elasticsearch reports for each bulk item,
+behind the alias) is what keeps it honest when the index changes behind the indexer's back: when
+a rebuild swaps the alias, an answer names another index, and the caller re-sends that case's
+whole timeline at once (``service.indexing``). That keeps the rebuild's promise that a case's
+next revision repairs what a catch-up missed.
+
+Bounded: least recently used receipts are forgotten past ``size`` (about 200 bytes each).
+Plain Python and single-threaded use (one batch at a time per indexer process).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import OrderedDict
+
+DEFAULT_SIZE = 50_000
+
+
+class WrittenEntries:
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        if size < 0:
+            raise ValueError("size must be 0 or more")
+        self._size = size
+        self._known: OrderedDict[str, tuple[str, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def get(self, receipt_number: str) -> tuple[str, int] | None:
+        """``(concrete index, highest seq)`` known written for this case, or None."""
+        known = self._known.get(receipt_number)
+        if known is not None:
+            self._known.move_to_end(receipt_number)
+        return known
+
+    def record(self, receipt_number: str, index: str, seq: int) -> None:
+        """Every entry of the case up to ``seq`` is now in ``index``. A lower ``seq`` for the
+        same index never lowers what is known (an older revision arriving late)."""
+        if self._size == 0:
+            return
+        known = self._known.get(receipt_number)
+        if known is not None and known[0] == index and known[1] >= seq:
+            self._known.move_to_end(receipt_number)
+            return
+        self._known[receipt_number] = (sys.intern(index), seq)
+        self._known.move_to_end(receipt_number)
+        while len(self._known) > self._size:
+            self._known.popitem(last=False)
+
+    def forget(self, receipt_number: str) -> None:
+        self._known.pop(receipt_number, None)
