@@ -20,7 +20,7 @@ class PublishingSettings(ElasticsearchSettings):
     batch_size: int = 100  # PANTAU_BATCH_SIZE: messages per bulk request
     batch_wait_ms: int = 200  # PANTAU_BATCH_WAIT_MS: longest a message waits for its batch
     # PANTAU_INDEXER_WRITTEN_CASES: cases whose written timeline entries the indexer remembers,
-    # so an update sends only its new entries (service.written_entries; ~200 bytes each); 0 off
+    # so an update sends only its new entries (service.written_entries; ≈ 215 B each); 0: off
     indexer_written_cases: int = Field(50_000, ge=0)
     portal_host: str = "127.0.0.1"
     portal_port: int = 8000

@@ -16,8 +16,9 @@ a rebuild swaps the alias, an answer names another index, and the caller re-send
 whole timeline at once (``service.indexing``). That keeps the rebuild's promise that a case's
 next revision repairs what a catch-up missed.
 
-Bounded: least recently used receipts are forgotten past ``size`` (about 200 bytes each).
-Plain Python and single-threaded use (one batch at a time per indexer process).
+Bounded: least recently used receipts are forgotten past ``size`` (≈ 215 bytes each, measured
+with tracemalloc: 11 MB for the default 50,000). Plain Python, used by one thread (one batch at a
+time per indexer process).
 """
 
 from __future__ import annotations
