@@ -19,6 +19,7 @@ from pantau_intake.adapters.seen_signatures import SqlSeenSignatures, seen_signa
 from pantau_intake.adapters.sql import engine_for, ledger_engine_for
 from pantau_intake.domain.idempotency import AcceptedRecord
 from pantau_intake.domain.store import StoreUnavailable
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 WINDOW = 300.0
@@ -75,6 +76,95 @@ def test_racing_replicas_let_exactly_one_use_win(store_url: str) -> None:
         e.dispose()
     assert len(wins) == 4 * len(signatures)
     assert wins.count(True) == len(signatures)  # each signature exactly once
+
+
+class HoldFirst:
+    """A cursor listener that holds the first statement matching ``prefix`` until ``release``,
+    so that concurrent callers queue behind it and form one group (``GroupCommit``)."""
+
+    def __init__(self, engine: sa.Engine, prefix: str) -> None:
+        self.prefix, self.statements = prefix.upper(), 0
+        self.entered, self.release = threading.Event(), threading.Event()
+        sa.event.listen(engine, "before_cursor_execute", self)
+
+    def __call__(self, conn: object, cursor: object, statement: str, parameters: object,
+                 context: object, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith(self.prefix):
+            self.statements += 1
+            if not self.entered.is_set():
+                self.entered.set()
+                assert self.release.wait(10)
+
+
+def in_threads(calls: list[Callable[[], object]]
+               ) -> tuple[list[threading.Thread], list[object]]:
+    """Start one thread per call; their answers fill the list in call order as they end."""
+    answers: list[object] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        answers[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    return threads, answers
+
+
+def test_concurrent_checks_share_one_statement_and_a_repeat_is_still_a_replay(
+        store_url: str) -> None:
+    engine = ledger_engine_for(store_url)
+    hold = HoldFirst(engine, "INSERT INTO intake_seen_signatures")
+    try:
+        ledger = SqlSeenSignatures(engine, WINDOW, purge_interval=3600)
+        first_sig, sigs = uuid.uuid4().hex, [uuid.uuid4().hex for _ in range(3)]
+        # the first call runs alone and is held; six arrive meanwhile, one signature three times
+        threads, answers = in_threads([lambda: ledger.remember("k", first_sig, NOW)])
+        assert hold.entered.wait(10)
+        more, late = in_threads([lambda s=s: ledger.remember("k", s, NOW)
+                                 for s in [sigs[0], sigs[1], sigs[0], sigs[2], sigs[0]]])
+        wait_for(lambda: ledger._group.queued == 5, message="five checks queued")
+        hold.release.set()
+        for t in [*threads, *more]:
+            t.join(10)
+        assert answers == [True]
+        assert late == [True, True, False, True, False]  # the repeats of sigs[0]: replays
+        assert hold.statements == 2  # the held one, then one for the five
+        assert ledger.remember("k", sigs[1], NOW + 1) is False
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_lookups_and_records_each_get_their_own_answer(store_url: str) -> None:
+    engine = ledger_engine_for(store_url)
+    hold = HoldFirst(engine, "SELECT intake_accepted_events.event_key")
+    try:
+        memory = SqlAcceptedEvents(engine, purge_interval=3600)
+        tag = uuid.uuid4().hex
+        keys = [("/kota-bandung/dpmptsp", f"{tag}-{n}") for n in range(6)]
+        memory.record({key: AcceptedRecord(f"digest-{n}") for n, key in enumerate(keys[:3])})
+        threads, first = in_threads([lambda: memory.find([keys[0]])])
+        assert hold.entered.wait(10)
+        wanted = [[keys[1], keys[4]], [keys[2]], [keys[3], keys[5]], [keys[0], keys[1]]]
+        more, found = in_threads([lambda w=w: memory.find(w) for w in wanted])
+        wait_for(lambda: memory._finds.queued == 4, message="four lookups queued")
+        hold.release.set()
+        for t in [*threads, *more]:
+            t.join(10)
+        assert first == [{keys[0]: AcceptedRecord("digest-0")}]
+        assert found == [{keys[1]: AcceptedRecord("digest-1")},
+                         {keys[2]: AcceptedRecord("digest-2")}, {},
+                         {keys[0]: AcceptedRecord("digest-0"), keys[1]: AcceptedRecord("digest-1")}]
+        assert hold.statements == 2  # the held lookup, then one for the four
+        # records from concurrent callers, one key in two of them: the first content wins
+        recorders, _ = in_threads([lambda: memory.record({keys[3]: AcceptedRecord("a")}),
+                                   lambda: memory.record({keys[4]: AcceptedRecord("b"),
+                                                          keys[3]: AcceptedRecord("c")})])
+        for t in recorders:
+            t.join(10)
+        assert memory.find([keys[4]]) == {keys[4]: AcceptedRecord("b")}
+        assert memory.find([keys[3]])[keys[3]].digest in {"a", "c"}
+    finally:
+        engine.dispose()
 
 
 def test_expired_signatures_are_purged_cheaply(store_url: str) -> None:

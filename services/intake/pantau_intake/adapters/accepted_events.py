@@ -12,6 +12,10 @@ after it, tracking's own (source, id) deduplication still holds).
   overwritten (the first accepted content wins), so recording twice — or from two replicas — is
   harmless.
 
+Concurrent callers' lookups share one ``SELECT``, and their records one upsert
+(``pantau_platform.group_commit``): a request's two small transactions become a share of two
+(docs/performance.md, "Intake over HTTP"). Each caller still gets exactly its own keys' answers.
+
 Callers record only after the broker confirmed (see ``domain.idempotency``). Two replicas that
 receive the same NEW event at the same instant may both forward it (neither has recorded yet);
 tracking's (source, id) deduplication absorbs that, exactly as for a crash between confirm and
@@ -36,6 +40,7 @@ from pantau_intake.adapters.sql import (
     utc,
 )
 from pantau_intake.domain.idempotency import AcceptedRecord, EventKey
+from pantau_platform.group_commit import GroupCommit
 
 DEFAULT_KEEP_SECONDS = 24 * 3600
 _CHUNK = 500
@@ -82,6 +87,10 @@ class SqlAcceptedEvents:
             set_={name: insert.excluded[name] for name in (
                 "source", "event_id", "digest", "answer", "accepted_at", "expires_at")},
             where=table.c.expires_at < insert.excluded.accepted_at).returning(table.c.event_key)
+        self._finds: GroupCommit[tuple[list[str], float], dict[str, AcceptedRecord]] = \
+            GroupCommit(self._find_all)
+        self._records: GroupCommit[list[dict[str, object]], None] = \
+            GroupCommit(self._record_all)
         with unavailable_on_error("creating the accepted-events table"):
             create_tables(engine, _metadata)
 
@@ -89,19 +98,24 @@ class SqlAcceptedEvents:
         by_hash = {event_key(key): key for key in keys}
         if not by_hash:
             return {}
-        now = utc(self._clock())
-        found: dict[EventKey, AcceptedRecord] = {}
-        hashes = list(by_hash)
+        found = self._finds((list(by_hash), self._clock()))
+        return {by_hash[digest]: record for digest, record in found.items()}
+
+    def _find_all(self, items: list[tuple[list[str], float]]) -> list[dict[str, AcceptedRecord]]:
+        """One lookup for every caller of a group, at the latest caller's time."""
+        now = utc(max(at for _hashes, at in items))
+        hashes = sorted({digest for wanted, _at in items for digest in wanted})
+        found: dict[str, AcceptedRecord] = {}
 
         def select(conn: sa.Connection) -> None:
             for start in range(0, len(hashes), _CHUNK):
                 rows = conn.execute(self._select,
                                     {"keys": hashes[start:start + _CHUNK], "now": now})
                 for row in rows:
-                    found[by_hash[row.event_key]] = AcceptedRecord(row.digest, row.answer)
+                    found[row.event_key] = AcceptedRecord(row.digest, row.answer)
 
         transact(self._engine, "looking up accepted events", select)
-        return found
+        return [{d: found[d] for d in wanted if d in found} for wanted, _at in items]
 
     def accepted_at(self, source: str, event_id: str) -> datetime | None:
         """When intake accepted (``source``, ``event_id``), while it is remembered (the event
@@ -118,17 +132,29 @@ class SqlAcceptedEvents:
             return
         now = self._clock()
         accepted_at, expires_at = utc(now), utc(now + self._keep)
-        rows = [{"event_key": event_key(key), "source": key[0], "event_id": key[1],
-                 "digest": record.digest, "answer": record.answer,
-                 "accepted_at": accepted_at, "expires_at": expires_at}
-                for key, record in records.items()]
-        # Rows in key order: two ingress processes upserting overlapping keys then lock them in
-        # the same order, so they wait for each other instead of deadlocking.
-        rows.sort(key=lambda row: row["event_key"])
+        rows: list[dict[str, object]] = [
+            {"event_key": event_key(key), "source": key[0], "event_id": key[1],
+             "digest": record.digest, "answer": record.answer,
+             "accepted_at": accepted_at, "expires_at": expires_at}
+            for key, record in records.items()]
+        self._records(rows)
+        self._purger.maybe_purge(accepted_at)
+
+    def _record_all(self, items: list[list[dict[str, object]]]) -> list[None]:
+        """One upsert for every caller of a group. A key twice in it (two requests forwarding
+        the same new event at once) is written once, by the earliest caller: the first accepted
+        content wins, as with two statements."""
+        unique: dict[object, dict[str, object]] = {}
+        for rows in items:
+            for row in rows:
+                unique.setdefault(row["event_key"], row)
+        # Rows in key order: two processes upserting overlapping keys then lock them in the same
+        # order, so they wait for each other instead of deadlocking.
+        ordered = [unique[key] for key in sorted(unique, key=str)]
 
         def insert(conn: sa.Connection) -> None:
-            for start in range(0, len(rows), _CHUNK):
-                conn.execute(self._insert, rows[start:start + _CHUNK]).all()
+            for start in range(0, len(ordered), _CHUNK):
+                conn.execute(self._insert, ordered[start:start + _CHUNK]).all()
 
         transact(self._engine, "recording accepted events", insert)
-        self._purger.maybe_purge(accepted_at)
+        return [None] * len(items)

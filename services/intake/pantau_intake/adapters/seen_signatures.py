@@ -10,6 +10,10 @@ purged) or it does not (a live replay). The database's unique index makes that a
 processes: of two replicas racing with the same signature exactly one sees a changed row.
 Expired rows are purged by ``ExpiryPurger`` at most once a minute per process. Use an engine
 from ``adapters.sql.ledger_engine_for``.
+
+Concurrent requests' checks share one statement (``pantau_platform.group_commit``): a multi-row
+upsert whose ``RETURNING`` names the rows it changed. A signature twice in one group is a first
+use for the earliest caller only, exactly as two statements one after the other would answer.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pantau_intake.adapters.sql import (
     upsert,
     utc,
 )
+from pantau_platform.group_commit import GroupCommit
 
 _metadata = sa.MetaData()
 seen_signatures_table = sa.Table(
@@ -46,18 +51,36 @@ class SqlSeenSignatures:
         self._purger = ExpiryPurger(engine, seen_signatures_table, purge_interval)
         insert = upsert(engine, seen_signatures_table)
         # Built once: the hot path only binds parameters (no per-call statement construction).
+        table = seen_signatures_table
         self._statement = insert.on_conflict_do_update(
             index_elements=["key_id", "signature"],
             set_={"seen_at": insert.excluded.seen_at, "expires_at": insert.excluded.expires_at},
-            where=seen_signatures_table.c.expires_at < insert.excluded.seen_at)
+            where=table.c.expires_at < insert.excluded.seen_at,
+        ).returning(table.c.key_id, table.c.signature)
+        self._group: GroupCommit[tuple[str, str, float], bool] = GroupCommit(self._remember_all)
         with unavailable_on_error("creating the seen-signatures table"):
             create_tables(engine, _metadata)
 
     def remember(self, key_id: str, digest: str, now: float) -> bool:
-        seen_at, expires_at = utc(now), utc(now + self._keep)
-        row = {"key_id": key_id, "signature": digest, "seen_at": seen_at,
-               "expires_at": expires_at}
-        first_use = transact(self._engine, "recording a signature",
-                             lambda conn: conn.execute(self._statement, row).rowcount == 1)
-        self._purger.maybe_purge(seen_at)
+        first_use = self._group((key_id, digest, now))
+        self._purger.maybe_purge(utc(now))
         return first_use
+
+    def _remember_all(self, items: list[tuple[str, str, float]]) -> list[bool]:
+        rows: dict[tuple[str, str], dict[str, object]] = {}
+        for key_id, digest, now in items:
+            rows.setdefault((key_id, digest), {
+                "key_id": key_id, "signature": digest, "seen_at": utc(now),
+                "expires_at": utc(now + self._keep)})
+        # in key order: replicas upserting overlapping keys wait for each other, never deadlock
+        ordered = [rows[key] for key in sorted(rows)]
+
+        def upsert_all(conn: sa.Connection) -> set[tuple[str, str]]:
+            return {(r.key_id, r.signature) for r in conn.execute(self._statement, ordered)}
+
+        changed = transact(self._engine, "recording signatures", upsert_all)
+        answers = []
+        for key_id, digest, _now in items:
+            answers.append((key_id, digest) in changed)
+            changed.discard((key_id, digest))  # a repeat in the same group is a replay
+        return answers
