@@ -32,13 +32,6 @@ class FakeIndex:
         self.generation += 1
         self.docs = {key: value for key, value in self.docs.items() if key in set(keep)}
 
-    def written(self, target: str) -> list[tuple[str, int]]:
-        """Every item this index answered for ``target`` without a conflict, in order."""
-        return [(a.doc_id, a.version) for request, results in zip(self.requests, self.results,
-                                                                  strict=True)
-                for a, r in zip(request, results, strict=True)
-                if a.target == target and r.ok and not r.conflict]
-
     def bulk(self, actions: Sequence[IndexAction]) -> list[BulkItemResult]:
         self.requests.append(list(actions))
         results = []

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import ReceivedMessage
-from pantau_publishing.service.written_entries import WrittenEntries
+from pantau_publishing.service.written_entries import WrittenEntries, after
 from tests.unit.publishing.factories import case_updated, public_case
 from tests.unit.publishing.fakes import FakeIndex
 
@@ -71,17 +71,50 @@ def test_after_the_alias_moved_the_whole_timeline_is_written_again_at_once() -> 
     assert memory.get(RECEIPT) == ("changes-2", 3)
 
 
-def test_a_refused_entry_is_not_remembered_and_goes_again_with_the_next_update() -> None:
+def test_a_refused_entry_makes_it_forget_the_case_so_the_next_update_sends_everything() -> None:
     index = FakeIndex(fail_versions=[("changes", f"{RECEIPT}-00002", 2)])
     memory = WrittenEntries()
     IndexBatch(index, memory).handle([update(1)])
     outcome = IndexBatch(index, memory).handle([update(2)])
     assert outcome.failures[0]["reason"] == "index-error"
-    assert memory.get(RECEIPT) == ("changes-1", 1)
+    assert memory.get(RECEIPT) is None
     index.fail_versions.clear()
     IndexBatch(index, memory).handle([update(3)])
-    assert sent_changes(index) == [2, 3]
+    assert sent_changes(index) == [1, 2, 3]
     assert memory.get(RECEIPT) == ("changes-1", 3)
+
+
+def test_a_refused_entry_after_a_swap_still_gets_the_case_repaired() -> None:
+    """The new index refuses entry 3 for good and lacks entries 1–2: the swap is noticed from
+    the refusal's answer all the same, and 1–2 are written again at once."""
+    index, memory = FakeIndex(), WrittenEntries()
+    IndexBatch(index, memory).handle([update(2)])
+    index.swap(keep=[("cases", RECEIPT)])
+    index.fail_versions.add(("changes", f"{RECEIPT}-00003", 3))
+    outcome = IndexBatch(index, memory).handle([update(3)])
+    assert outcome.failures[0]["reason"] == "index-error"  # as when every entry went each time
+    assert sorted(k[1][-1] for k in index.docs if k[0] == "changes") == ["1", "2"]
+    assert memory.get(RECEIPT) is None  # forgotten: the next update sends everything
+    IndexBatch(index, memory).handle([update(4)])
+    assert sent_changes(index) == [1, 2, 3, 4]
+
+
+def test_a_repair_the_index_refuses_fails_the_message_as_before() -> None:
+    index, memory = FakeIndex(), WrittenEntries()
+    IndexBatch(index, memory).handle([update(2)])
+    index.swap(keep=[("cases", RECEIPT)])
+    index.fail_versions.add(("changes", f"{RECEIPT}-00001", 1))
+    outcome = IndexBatch(index, memory).handle([update(3)])
+    assert outcome.failures[0]["reason"] == "index-error" and outcome.indexed == 0
+    assert "mapper_parsing_exception" in outcome.failures[0]["detail"]
+    assert memory.get(RECEIPT) is None
+
+
+def test_a_timeline_whose_seqs_do_not_increase_is_sent_whole() -> None:
+    assert after(("changes-1", 5), [1, 2, 3, 6]) == 5
+    assert after(("changes-1", 5), [1, 2, 3]) == 2  # the newest always goes
+    assert after(("changes-1", 5), [1, 3, 2, 6]) == 0
+    assert after(None, [1, 2]) == 0 and after(("changes-1", 5), []) == 0
 
 
 def test_a_batch_the_index_cannot_take_now_remembers_nothing() -> None:
@@ -108,17 +141,20 @@ def test_the_memory_is_bounded_and_forgets_the_least_recently_used() -> None:
         WrittenEntries(size=-1)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 2), st.integers(1, 5)), min_size=1, max_size=14),
-       st.integers(1, 6), st.integers(0, 3), st.sets(st.integers(0, 13), max_size=2))
+       st.integers(1, 6), st.integers(0, 3), st.sets(st.integers(0, 13), max_size=2),
+       st.sets(st.tuples(st.integers(0, 2), st.integers(1, 4)), max_size=2))
 def test_remembering_never_changes_what_the_index_ends_up_with(
-        updates: list[tuple[int, int]], size: int, memory_size: int, swaps: set[int]) -> None:
-    """Whatever the revisions and their order, the batch sizes, the memory's size and where the
-    alias is swapped to a new index that lost the changes (a catch-up that missed them), the
-    index ends with what sending every entry every time gives — and only the first update after
-    a swap can leave out what the swap lost, until the next update of that case repairs it."""
+        updates: list[tuple[int, int]], size: int, memory_size: int, swaps: set[int],
+        refused: set[tuple[int, int]]) -> None:
+    """Whatever the revisions and their order, the batch sizes, the memory's size, where the
+    alias is swapped to a new index that lost the changes (a catch-up that missed them) and
+    which timeline entries the index refuses for good, the index ends with what sending every
+    entry every time gives."""
     bodies = [update(revision, f"BDG-PBG-2026-00000{case}") for case, revision in updates]
-    plain, remembering = FakeIndex(), FakeIndex()
+    fail = [("changes", f"BDG-PBG-2026-00000{case}-{seq:05d}", seq) for case, seq in refused]
+    plain, remembering = FakeIndex(fail_versions=fail), FakeIndex(fail_versions=fail)
     memory = WrittenEntries(size=memory_size)
     for start in range(0, len(bodies), size):
         batch = bodies[start:start + size]

@@ -41,7 +41,7 @@ from pantau_publishing.service.ports import (
     SearchIndex,
     SearchUnavailable,
 )
-from pantau_publishing.service.written_entries import WrittenEntries
+from pantau_publishing.service.written_entries import WrittenEntries, after
 
 log = logging.getLogger(__name__)
 ACCEPTED_TYPES = frozenset({"case.updated", "case.overdue"})
@@ -63,12 +63,6 @@ class IndexReport:
     @property
     def dead_lettered(self) -> int:
         return len(self.failures)
-
-
-def actions_for(message: ReceivedMessage) -> list[IndexAction]:
-    """The index actions for one message, or ``ContractViolation`` explaining why there are none."""
-    case = case_for(message)
-    return [] if case is None else index_actions(case)
 
 
 def case_for(message: ReceivedMessage) -> PublicCaseV2 | None:
@@ -138,11 +132,8 @@ class IndexBatch:
         if case is None:
             return _Plan(position, None, [])
         known = self._written.get(case.receipt_number) if self._written is not None else None
-        # The newest entry always goes (a conflict when it is not new): its answer names the
-        # index behind the alias, so a swap is noticed even by an update that adds no entry.
-        newest = max((entry.seq for entry in case.timeline), default=0)
-        after = min(known[1], newest - 1) if known else 0
-        return _Plan(position, case, index_actions(case, after=after), known)
+        first = after(known, [entry.seq for entry in case.timeline])
+        return _Plan(position, case, index_actions(case, after=first), known)
 
     def handle(self, messages: Sequence[ReceivedMessage]) -> IndexReport:
         planned: list[_Plan] = []
@@ -164,8 +155,8 @@ class IndexBatch:
             # refusal of one revision never hides the earlier ones.
             answers.update(self._write([a for plan in planned for a in plan.actions
                                         if _key(a) in refused and id(a) not in answers]))
-        if self._written is not None:
-            self._remember(planned, answers)
+        repaired = ({} if self._written is None
+                    else self._remember_and_repair(planned, answers))
         indexed = superseded = ignored = 0
         for plan in planned:
             position, actions = plan.position, plan.actions
@@ -174,7 +165,7 @@ class IndexBatch:
                 continue
             # this message's own writes (an action a newer one in the batch replaced is not)
             mine = [answers[id(a)] for a in actions if id(a) in answers]
-            errors = [r.error for r in mine if not r.ok]
+            errors = [r.error for r in mine if not r.ok] + repaired.get(position, [])
             if errors:
                 failures[position] = {
                     "stage": "publishing", "reason": "index-error",
@@ -188,9 +179,12 @@ class IndexBatch:
                  len(messages), indexed, ignored, superseded, len(failures), len(answers))
         return outcome
 
-    def _remember(self, planned: Sequence[_Plan], answers: dict[int, BulkItemResult]) -> None:
-        """Note what each case now has in the index; re-send a case's whole timeline when its
-        entries landed in another index than the one remembered (the alias was swapped)."""
+    def _remember_and_repair(self, planned: Sequence[_Plan],
+                             answers: dict[int, BulkItemResult]) -> dict[int, list[str | None]]:
+        """Tell the memory what each case now has in the index; write a case's whole timeline
+        again when its entries landed in another index than the one remembered (the alias was
+        swapped). Returns the repair's refusals by position (the case's newest message), which
+        are that message's failures, as they were when every update sent every entry."""
         assert self._written is not None
         newest: dict[str, _Plan] = {}
         results: dict[str, list[BulkItemResult]] = {}
@@ -203,33 +197,28 @@ class IndexBatch:
             results.setdefault(receipt, []).extend(
                 answers[id(a)] for a in plan.actions if a.target == "changes" and id(a) in answers)
         moved = [plan for receipt, plan in newest.items()
-                 if self._note(plan, results[receipt], repair=False)]
-        if moved:
-            log.info("the changes index behind the alias changed: writing the whole timeline "
-                     "of %d case(s) again", len(moved))
-            whole: tuple[IndexTarget, ...] = ("changes",)
-            actions = {id(plan): index_actions(_case(plan), whole) for plan in moved}
-            written = self._write([a for group in actions.values() for a in group])
-            for plan in moved:
-                self._note(plan, [written[id(a)] for a in actions[id(plan)]], repair=True)
+                 if self._settle(plan, results[receipt], whole=False)]
+        if not moved:
+            return {}
+        log.info("the changes index behind the alias changed: writing the whole timeline of "
+                 "%d case(s) again", len(moved))
+        whole: tuple[IndexTarget, ...] = ("changes",)
+        actions = {plan.position: index_actions(_case(plan), whole) for plan in moved}
+        written = self._write([a for group in actions.values() for a in group])
+        refusals: dict[int, list[str | None]] = {}
+        for plan in moved:
+            mine = [written[id(a)] for a in actions[plan.position]]
+            self._settle(plan, mine, whole=True)
+            if any(not r.ok for r in mine):
+                refusals[plan.position] = [r.error for r in mine if not r.ok]
+        return refusals
 
-    def _note(self, plan: _Plan, results: Sequence[BulkItemResult], *, repair: bool) -> bool:
-        """Record what ``results`` show was written; True when the case must be written again
-        whole (its new entries went to another index than the one remembered)."""
+    def _settle(self, plan: _Plan, results: Sequence[BulkItemResult], *, whole: bool) -> bool:
         assert self._written is not None
         case = _case(plan)
-        names = {r.index for r in results}
-        if not results or any(not r.ok for r in results):
-            return False  # nothing new was sent, or a refusal: the memory stays as it is
-        if len(names) != 1 or None in names:
-            self._written.forget(case.receipt_number)  # cannot tell where they went
-            return False
-        (name,) = names
-        assert name is not None
-        if not repair and plan.known is not None and plan.known[0] != name:
-            return True
-        self._written.record(case.receipt_number, name, max(e.seq for e in case.timeline))
-        return False
+        return self._written.settle(case.receipt_number, plan.known,
+                                    max((e.seq for e in case.timeline), default=0),
+                                    [(r.index, r.ok) for r in results], whole=whole)
 
     def _write(self, actions: list[IndexAction]) -> dict[int, BulkItemResult]:
         """One bulk request; each action's result by ``id(action)``. Any item the index cannot

@@ -16,6 +16,17 @@ a rebuild swaps the alias, an answer names another index, and the caller re-send
 whole timeline at once (``service.indexing``). That keeps the rebuild's promise that a case's
 next revision repairs what a catch-up missed.
 
+What it relies on, and where it stops:
+
+* timeline entries are append-only with strictly increasing ``seq`` (tracking appends each step
+  as ``len(history) + 1``; a buffered event applied later gets a new, higher seq). A timeline
+  whose seqs do not increase is sent whole (``after``), whatever is remembered;
+* a refused entry, or answers naming more than one index, make it forget the case: its next
+  update sends the whole timeline again, as before;
+* an index that loses documents but keeps its name (a snapshot restored over it, a stale copy
+  forced to primary) is not noticed. Restart the indexers (the memory is in process) or rebuild
+  — which is what restoring an index calls for anyway (docs/operations.md).
+
 Bounded: least recently used receipts are forgotten past ``size`` (≈ 215 bytes each, measured
 with tracemalloc: 11 MB for the default 50,000). Plain Python, used by one thread (one batch at a
 time per indexer process).
@@ -25,11 +36,23 @@ from __future__ import annotations
 
 import sys
 from collections import OrderedDict
+from collections.abc import Sequence
 
 DEFAULT_SIZE = 50_000
 
 
+def after(known: tuple[str, int] | None, seqs: Sequence[int]) -> int:
+    """Send the entries above this ``seq``: those not known written, and always the newest one
+    (a cheap conflict when it is not new), whose answer names the index behind the alias — so a
+    swap is noticed even by an update that adds no entry."""
+    if known is None or not seqs or any(b <= a for a, b in zip(seqs, seqs[1:], strict=False)):
+        return 0
+    return min(known[1], seqs[-1] - 1)
+
+
 class WrittenEntries:
+    """Per receipt number: ``(concrete index, highest seq)`` known written; see the module."""
+
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         if size < 0:
             raise ValueError("size must be 0 or more")
@@ -62,3 +85,25 @@ class WrittenEntries:
 
     def forget(self, receipt_number: str) -> None:
         self._known.pop(receipt_number, None)
+
+    def settle(self, receipt_number: str, known: tuple[str, int] | None, newest: int,
+               answers: Sequence[tuple[str | None, bool]], *, whole: bool = False) -> bool:
+        """Take in the answers (index name, ok) to one case's change documents of a bulk
+        request; ``known`` is what was remembered when they were planned, ``newest`` the highest
+        seq of the case's timeline, ``whole`` that every entry was sent. True: the entries went
+        to another index than ``known`` names — send the whole timeline there."""
+        if not answers:
+            return False  # nothing sent: nothing learnt
+        names = {name for name, _ok in answers}
+        if len(names) != 1 or None in names:
+            self.forget(receipt_number)  # cannot tell where they went
+            return False
+        (name,) = names
+        assert name is not None
+        if not whole and known is not None and known[0] != name:
+            return True
+        if all(ok for _name, ok in answers):
+            self.record(receipt_number, name, newest)
+        else:
+            self.forget(receipt_number)  # a refused entry: the next update sends everything
+        return False
