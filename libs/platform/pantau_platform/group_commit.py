@@ -12,10 +12,18 @@ broker confirms, but with the callers' own threads: it works unchanged under eve
 threads (nameko processes), where a call rarely has company and simply runs inline.
 
 Contract of ``work(items) -> results``: one result per item, in order; it must treat items
-independently (a caller never sees another's item). If it raises, every caller of that group
-gets the exception, so it suits work whose failures are shared (the database is away), not a
-per-item refusal: return that as a result instead. Groups run one after another, in arrival
-order; a caller whose call returned is ordered before any call made after it.
+independently (a caller never sees another's item), and a call that raises must have changed
+nothing (one transaction). When a group's call raises, each of its items is run again alone, so
+a fault of one item fails only its caller; a failure every item shares (the database is away)
+reaches each caller from its own call. A per-item refusal is better returned as a result.
+Groups run one after another, in arrival order; a caller whose call returned is ordered before
+any call made after it.
+
+Interruptions (eventlet's ``GreenletExit`` or ``Timeout``, ``KeyboardInterrupt``): a caller
+interrupted while it waits leaves the queue (and passes on its turn to run the next group, if it
+had just been given it); a runner interrupted inside ``work`` raises that to its own caller, and
+every other caller of its group gets ``GroupInterrupted`` — whether their items were written is
+then unknown, as after any failed call.
 """
 
 from __future__ import annotations
@@ -29,6 +37,13 @@ I = TypeVar("I")  # noqa: E741 - the item type
 R = TypeVar("R")
 
 
+class GroupInterrupted(RuntimeError):
+    """The call serving this caller's item was interrupted before it answered."""
+
+
+_NOTHING: object = object()
+
+
 class _Slot(Generic[I, R]):
     __slots__ = ("done", "error", "item", "lead", "result")
 
@@ -36,7 +51,7 @@ class _Slot(Generic[I, R]):
         self.item = item
         self.done = threading.Event()
         self.lead = False  # woken to run the next group rather than with a result
-        self.result: R | None = None
+        self.result: object = _NOTHING
         self.error: BaseException | None = None
 
 
@@ -57,7 +72,11 @@ class GroupCommit(Generic[I, R]):
             lead = not self._running
             self._running = True
         if not lead:
-            slot.done.wait()
+            try:
+                slot.done.wait()
+            except BaseException:
+                self._abandon(slot)
+                raise
             if not slot.lead:
                 return self._outcome(slot)
             slot.done.clear()
@@ -80,27 +99,52 @@ class GroupCommit(Generic[I, R]):
         with self._lock:
             group = [self._queue.popleft() for _ in range(min(self._max, len(self._queue)))]
         try:
-            results = self._work([slot.item for slot in group])
-            if len(results) != len(group):
-                raise RuntimeError(f"group commit: {len(results)} results for {len(group)} items")
-        except BaseException as exc:  # noqa: BLE001 - handed to every caller of the group
-            for slot in group:
-                slot.error = exc
-        else:
-            for slot, result in zip(group, results, strict=True):
-                slot.result = result
+            self._settle(group)
         finally:
-            self._hand_over()
+            for slot in group:
+                if slot.error is None and slot.result is _NOTHING:
+                    slot.error = GroupInterrupted("the call serving this item was interrupted")
+            with self._lock:
+                self._hand_over()
             for slot in group:
                 slot.done.set()
 
-    def _hand_over(self) -> None:
-        """The first queued caller runs the next group; with nobody queued, the next caller
-        to arrive runs at once."""
+    def _settle(self, group: list[_Slot[I, R]]) -> None:
+        try:
+            results = self._call([slot.item for slot in group])
+        except Exception as exc:  # noqa: BLE001 - given to the callers, never lost
+            if len(group) == 1:
+                group[0].error = exc
+                return
+            for slot in group:  # each alone: one item's fault fails only its caller
+                try:
+                    (slot.result,) = self._call([slot.item])
+                except Exception as alone:  # noqa: BLE001 - given to its caller
+                    slot.error = alone
+            return
+        for slot, result in zip(group, results, strict=True):
+            slot.result = result
+
+    def _call(self, items: list[I]) -> Sequence[R]:
+        results = self._work(items)
+        if len(results) != len(items):
+            raise RuntimeError(f"group commit: {len(results)} results for {len(items)} items")
+        return results
+
+    def _abandon(self, slot: _Slot[I, R]) -> None:
+        """A waiting caller was interrupted: leave the queue; pass on its turn if it had it."""
         with self._lock:
-            if self._queue:
-                successor = self._queue[0]
-                successor.lead = True
-                successor.done.set()
-            else:
-                self._running = False
+            if slot in self._queue:
+                self._queue.remove(slot)
+                if slot.lead:
+                    self._hand_over()
+
+    def _hand_over(self) -> None:
+        """(Lock held.) The first queued caller runs the next group; with nobody queued, the
+        next caller to arrive runs at once."""
+        if self._queue:
+            successor = self._queue[0]
+            successor.lead = True
+            successor.done.set()
+        else:
+            self._running = False

@@ -6,10 +6,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 
-from pantau_platform.group_commit import GroupCommit
+from pantau_platform import group_commit
+from pantau_platform.group_commit import GroupCommit, GroupInterrupted
 from tests.conftest import wait_for
 
 
@@ -27,7 +29,7 @@ class Gate:
         self.groups.append(list(items))
         self.threads.append(threading.get_ident())
         self.entered.set()
-        self.open.wait(10)
+        assert self.open.wait(10)
         return [self.answer(item) for item in items]
 
 
@@ -69,30 +71,111 @@ def test_groups_are_at_most_max_group_and_keep_arrival_order() -> None:
     assert gate.groups == [[0], [1, 2, 3], [4, 5, 6], [7]]
 
 
-def test_a_failure_reaches_every_caller_of_its_group_and_no_other() -> None:
+def test_a_failing_group_is_run_again_item_by_item_so_a_fault_fails_only_its_caller() -> None:
     def answer(item: int) -> object:
         if item == 2:
-            raise LookupError("the database is away")
+            raise LookupError("item 2 is at fault")
         return item
 
     gate = Gate(answer)
-    commit: GroupCommit[int, object] = GroupCommit(gate, max_group=2)
+    commit: GroupCommit[int, object] = GroupCommit(gate)
     with ThreadPoolExecutor(4) as pool:
         first = pool.submit(commit, 0)
         assert gate.entered.wait(10)
-        second = pool.submit(commit, 1)
-        wait_for(lambda: commit.queued == 1, message="one queued")
-        third = pool.submit(commit, 2)
-        wait_for(lambda: commit.queued == 2, message="two queued")
-        fourth = pool.submit(commit, 3)
+        rest = [pool.submit(commit, i) for i in (1, 2, 3)]
         wait_for(lambda: commit.queued == 3, message="three queued")
         gate.open.set()
-        assert first.result(10) == 0 and fourth.result(10) == 3
-        for failed in (second, third):
-            with pytest.raises(LookupError):
-                failed.result(10)
-    assert gate.groups == [[0], [1, 2], [3]]
+        assert first.result(10) == 0 and rest[0].result(10) == 1 and rest[2].result(10) == 3
+        with pytest.raises(LookupError):
+            rest[1].result(10)
+    assert gate.groups == [[0], [1, 2, 3], [1], [2], [3]]
     assert commit(4) == 4  # and the next call runs
+
+
+def test_a_failure_every_item_shares_reaches_each_caller_from_its_own_call() -> None:
+    calls: list[list[int]] = []
+
+    def away(items: list[int]) -> list[int]:
+        calls.append(items)
+        raise ConnectionError("the database is away")
+
+    commit: GroupCommit[int, int] = GroupCommit(away)
+    with pytest.raises(ConnectionError):
+        commit(1)
+    assert calls == [[1]]
+
+
+class Interrupted(BaseException):
+    """Stands for eventlet's GreenletExit or Timeout: not an ``Exception``."""
+
+
+def test_a_caller_interrupted_while_waiting_passes_on_its_turn() -> None:
+    class DiesWhenWoken(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            super().wait(timeout)
+            raise Interrupted
+
+    gate = Gate()
+    commit: GroupCommit[int, object] = GroupCommit(gate)
+    outcomes: dict[int, object] = {}
+
+    def call(item: int) -> None:
+        try:
+            outcomes[item] = commit(item)
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assertions
+            outcomes[item] = exc
+
+    first = threading.Thread(target=call, args=(0,))
+    first.start()
+    assert gate.entered.wait(10)
+    dying = threading.Thread(target=call, args=(1,))
+    # only the module's own name is rebound: the next slot it makes gets the dying event
+    group_commit.threading = SimpleNamespace(Event=DiesWhenWoken)  # type: ignore[assignment]
+    try:
+        dying.start()
+        wait_for(lambda: commit.queued == 1, message="the dying caller queued")
+    finally:
+        group_commit.threading = threading
+    last = threading.Thread(target=call, args=(2,))
+    last.start()
+    wait_for(lambda: commit.queued == 2, message="two queued")
+    gate.open.set()  # 0 ends and hands the turn to 1, which dies: 2 must run all the same
+    for thread in (first, dying, last):
+        thread.join(10)
+    assert outcomes[0] == 0 and isinstance(outcomes[1], Interrupted) and outcomes[2] == 20
+    assert gate.groups == [[0], [2]] and commit.queued == 0
+    assert commit(3) == 30
+
+
+def test_a_runner_interrupted_inside_the_work_fails_the_others_with_group_interrupted() -> None:
+    def answer(item: int) -> object:
+        if item == 1:
+            raise Interrupted
+        return item
+
+    gate = Gate(answer)
+    commit: GroupCommit[int, object] = GroupCommit(gate)
+    outcomes: dict[int, object] = {}
+
+    def call(item: int) -> None:
+        try:
+            outcomes[item] = commit(item)
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assertions
+            outcomes[item] = exc
+
+    threads = [threading.Thread(target=call, args=(0,))]
+    threads[0].start()
+    assert gate.entered.wait(10)
+    for item in (1, 2):
+        threads.append(threading.Thread(target=call, args=(item,)))
+        threads[-1].start()
+        wait_for(lambda item=item: commit.queued == item, message=f"{item} queued")
+    gate.open.set()
+    for thread in threads:
+        thread.join(10)
+    assert outcomes[0] == 0 and isinstance(outcomes[1], Interrupted)
+    assert isinstance(outcomes[2], GroupInterrupted)
+    assert commit(3) == 3
 
 
 def test_work_that_answers_the_wrong_number_of_results_fails_its_callers() -> None:

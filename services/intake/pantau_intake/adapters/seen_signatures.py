@@ -13,7 +13,7 @@ from ``adapters.sql.ledger_engine_for``.
 
 Concurrent requests' checks share one statement (``pantau_platform.group_commit``): a multi-row
 upsert whose ``RETURNING`` names the rows it changed. A signature twice in one group is a first
-use for the earliest caller only, exactly as two statements one after the other would answer.
+use for the earliest caller only; every other caller of it is answered "replayed" (fail closed).
 """
 
 from __future__ import annotations
