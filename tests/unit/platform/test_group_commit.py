@@ -109,6 +109,30 @@ class Interrupted(BaseException):
     """Stands for eventlet's GreenletExit or Timeout: not an ``Exception``."""
 
 
+class Callers:
+    """Threads calling ``commit``; what each got back (or raised) by item."""
+
+    def __init__(self, commit: GroupCommit[int, object]) -> None:
+        self.commit, self.outcomes, self.threads = commit, dict[int, object](), []
+
+    def start(self, item: int) -> threading.Thread:
+        thread = threading.Thread(target=self._call, args=(item,))
+        self.threads.append(thread)
+        thread.start()
+        return thread
+
+    def _call(self, item: int) -> None:
+        try:
+            self.outcomes[item] = self.commit(item)
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assertions
+            self.outcomes[item] = exc
+
+    def join(self) -> dict[int, object]:
+        for thread in self.threads:
+            thread.join(10)
+        return self.outcomes
+
+
 def test_a_caller_interrupted_while_waiting_passes_on_its_turn() -> None:
     class DiesWhenWoken(threading.Event):
         def wait(self, timeout: float | None = None) -> bool:
@@ -117,31 +141,20 @@ def test_a_caller_interrupted_while_waiting_passes_on_its_turn() -> None:
 
     gate = Gate()
     commit: GroupCommit[int, object] = GroupCommit(gate)
-    outcomes: dict[int, object] = {}
-
-    def call(item: int) -> None:
-        try:
-            outcomes[item] = commit(item)
-        except BaseException as exc:  # noqa: BLE001 - recorded for the assertions
-            outcomes[item] = exc
-
-    first = threading.Thread(target=call, args=(0,))
-    first.start()
+    callers = Callers(commit)
+    callers.start(0)
     assert gate.entered.wait(10)
-    dying = threading.Thread(target=call, args=(1,))
     # only the module's own name is rebound: the next slot it makes gets the dying event
     group_commit.threading = SimpleNamespace(Event=DiesWhenWoken)  # type: ignore[assignment]
     try:
-        dying.start()
+        callers.start(1)
         wait_for(lambda: commit.queued == 1, message="the dying caller queued")
     finally:
         group_commit.threading = threading
-    last = threading.Thread(target=call, args=(2,))
-    last.start()
+    callers.start(2)
     wait_for(lambda: commit.queued == 2, message="two queued")
     gate.open.set()  # 0 ends and hands the turn to 1, which dies: 2 must run all the same
-    for thread in (first, dying, last):
-        thread.join(10)
+    outcomes = callers.join()
     assert outcomes[0] == 0 and isinstance(outcomes[1], Interrupted) and outcomes[2] == 20
     assert gate.groups == [[0], [2]] and commit.queued == 0
     assert commit(3) == 30
@@ -155,24 +168,14 @@ def test_a_runner_interrupted_inside_the_work_fails_the_others_with_group_interr
 
     gate = Gate(answer)
     commit: GroupCommit[int, object] = GroupCommit(gate)
-    outcomes: dict[int, object] = {}
-
-    def call(item: int) -> None:
-        try:
-            outcomes[item] = commit(item)
-        except BaseException as exc:  # noqa: BLE001 - recorded for the assertions
-            outcomes[item] = exc
-
-    threads = [threading.Thread(target=call, args=(0,))]
-    threads[0].start()
+    callers = Callers(commit)
+    callers.start(0)
     assert gate.entered.wait(10)
     for item in (1, 2):
-        threads.append(threading.Thread(target=call, args=(item,)))
-        threads[-1].start()
+        callers.start(item)
         wait_for(lambda item=item: commit.queued == item, message=f"{item} queued")
     gate.open.set()
-    for thread in threads:
-        thread.join(10)
+    outcomes = callers.join()
     assert outcomes[0] == 0 and isinstance(outcomes[1], Interrupted)
     assert isinstance(outcomes[2], GroupInterrupted)
     assert commit(3) == 3
