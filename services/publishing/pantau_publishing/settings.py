@@ -29,6 +29,9 @@ class PublishingSettings(ElasticsearchSettings):
     # PANTAU_DASHBOARD_CACHE_SECONDS: a place's dashboard figures are served from memory this
     # long (the page says "as of" when); 0 computes them on every view
     dashboard_cache_seconds: float = 30.0
+    # PANTAU_PORTAL_RENDERED_CASES: Open311 renderings of case versions kept in memory (≈ 1 kB
+    # each; a case's next revision is a new version). 0 reads every listed case whole again
+    portal_rendered_cases: int = Field(20_000, ge=0)
     # PANTAU_PUBLIC_BASE_URL: where citizens reach the portal. Every absolute URL (feeds,
     # Open311 discovery, redirects, the feeds page) is built from it, never from the request's
     # Host header. Empty: http://127.0.0.1:<PANTAU_PORTAL_PORT> (development). https turns HSTS on.

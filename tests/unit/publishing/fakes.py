@@ -65,6 +65,7 @@ class FakeReader:
         self.changes = list(changes)
         self.aggregations = aggregations or {}
         self.bodies: list[Mapping[str, Any]] = []
+        self.reads: list[list[str]] = []  # get_cases calls
 
     def get_case(self, receipt_number: str) -> dict[str, Any] | None:
         return self.cases.get(receipt_number)
@@ -78,12 +79,26 @@ class FakeReader:
                     return False
         return True
 
+    @staticmethod
+    def version(document: dict[str, Any]) -> tuple[str, str, int]:
+        return ("cases-1", document["receipt_number"], int(document.get("revision", 1)))
+
     def search_cases(self, body: Mapping[str, Any]) -> SearchAnswer:
         self.bodies.append(body)
         hits = [c for c in self.cases.values() if self._matches(c, body)]
         size = body.get("size", 20)
         start = body.get("from", 0)
-        return SearchAnswer(len(hits), hits[start:start + size], self.aggregations)
+        page = hits[start:start + size]
+        versions = [self.version(c) for c in page] if body.get("version") else []
+        if body.get("_source") is False:
+            page = [{} for _ in page]
+        return SearchAnswer(len(hits), page, self.aggregations, versions)
+
+    def get_cases(self, receipt_numbers: Sequence[str]
+                  ) -> list[tuple[tuple[str, str, int], dict[str, Any]]]:
+        self.reads.append(list(receipt_numbers))
+        return [(self.version(self.cases[r]), self.cases[r]) for r in receipt_numbers
+                if r in self.cases]
 
     def search_changes(self, body: Mapping[str, Any]) -> SearchAnswer:
         self.bodies.append(body)

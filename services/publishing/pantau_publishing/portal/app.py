@@ -64,7 +64,8 @@ def create_app(settings: PublishingSettings | None = None,
 
         es = make_client(settings.elasticsearch_url, settings.elasticsearch_timeout_seconds)
         records = PublicRecords(EsCaseReader(es, Aliases.from_settings(settings)),
-                                dashboard_ttl=settings.dashboard_cache_seconds)
+                                dashboard_ttl=settings.dashboard_cache_seconds,
+                                rendered_cases=settings.portal_rendered_cases)
 
     hub = RevisionHub(records.revisions, settings.sse_poll_seconds, settings.sse_max_streams,
                       settings.sse_max_streams_per_ip)

@@ -193,12 +193,11 @@ def requests_(request: Request, fmt: str = _format()) -> Response:
         params = {name: request.query_params.getlist(name) for name in request.query_params}
         query = parse_requests(params, jurisdiction.code, ZoneInfo(jurisdiction.timezone),
                                datetime.now(UTC))
-        cases = records(request).cases_matching(requests_body(query))
+        rows = records(request).open311_requests(requests_body(query))
         if query.ids:  # in the order asked for
             order = {receipt: index for index, receipt in enumerate(query.ids)}
-            cases.sort(key=lambda c: order.get(c.receipt_number, len(order)))
-        return _list(fmt, "service_requests", "request",
-                     [georeport.service_request(c) for c in cases])
+            rows.sort(key=lambda row: order.get(row["service_request_id"], len(order)))
+        return _list(fmt, "service_requests", "request", rows)
     return _answer(fmt, build)
 
 

@@ -70,11 +70,18 @@ class SearchIndex(Protocol):
         ...
 
 
+DocumentVersion = tuple[str, str, int]
+"""One case document's version: ``(concrete index, receipt number, revision)``. The indexer
+writes the revision as the external version, so within one index it names one content."""
+
+
 @dataclass(frozen=True)
 class SearchAnswer:
     total: int
     hits: list[dict[str, Any]]
     aggregations: dict[str, Any]
+    versions: list[DocumentVersion] = field(default_factory=list)
+    """One per hit, in order, when the body asked for ``"version": true``."""
 
 
 class CaseReader(Protocol):
@@ -83,6 +90,12 @@ class CaseReader(Protocol):
     def get_case(self, receipt_number: str) -> dict[str, Any] | None: ...
 
     def search_cases(self, body: Mapping[str, Any]) -> SearchAnswer: ...
+
+    def get_cases(self, receipt_numbers: Sequence[str]
+                  ) -> list[tuple[DocumentVersion, dict[str, Any]]]:
+        """The documents of these cases as they are now (real time, like ``get_case``) with
+        their versions; unknown receipts are left out."""
+        ...
 
     def search_changes(self, body: Mapping[str, Any]) -> SearchAnswer: ...
 

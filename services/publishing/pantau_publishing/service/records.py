@@ -18,6 +18,7 @@ from pantau_contracts.payloads.base import RECEIPT_PATTERN
 from pantau_contracts.payloads.public import PublicCaseV2
 from pantau_publishing.domain import comparison as comparison_rules
 from pantau_publishing.domain import monthly as monthly_rules
+from pantau_publishing.domain import open311 as georeport
 from pantau_publishing.domain import stats as stats_rules
 from pantau_publishing.domain.feeds import FEED_SCOPES
 from pantau_publishing.domain.places import Place, owners_body, parse_owners
@@ -31,6 +32,7 @@ from pantau_publishing.domain.query import (
 )
 from pantau_publishing.domain.record import clean_case, clean_change
 from pantau_publishing.service.ports import CaseReader
+from pantau_publishing.service.rendered import RenderedRecords
 from pantau_publishing.service.ttl_cache import TtlCache
 
 
@@ -67,6 +69,7 @@ def _clean(document: dict[str, Any]) -> PublicCaseV2 | None:
 
 
 _RECEIPT = re.compile(RECEIPT_PATTERN)
+DEFAULT_RENDERED_CASES = 20_000  # ≈ 1 kB each: ~20 MB (docs/performance.md)
 
 
 def normalise_receipt(receipt_number: str) -> str | None:
@@ -91,12 +94,15 @@ def _utc_now() -> datetime:
 class PublicRecords:
     """``dashboard_ttl``: seconds a place's dashboard statistics (and monthly figures) are
     served from memory before they are computed again (0: always computed); ``clock`` tells
-    the time (tests give a fake one)."""
+    the time (tests give a fake one); ``rendered_cases``: how many Open311 renderings of case
+    versions are remembered (``service.rendered``; 0: none)."""
 
     def __init__(self, reader: CaseReader, *, dashboard_ttl: float = 0.0,
-                 clock: Callable[[], datetime] = _utc_now) -> None:
+                 clock: Callable[[], datetime] = _utc_now,
+                 rendered_cases: int = DEFAULT_RENDERED_CASES) -> None:
         self._reader = reader
         self._clock = clock
+        self._open311 = RenderedRecords(reader, georeport.service_request, rendered_cases)
         self._dashboards: TtlCache[Dashboard] = TtlCache(dashboard_ttl)
         self._monthly: TtlCache[list[monthly_rules.Month]] = TtlCache(dashboard_ttl)
 
@@ -135,11 +141,12 @@ class PublicRecords:
         cases = [c for c in (_clean(hit) for hit in hits.hits) if c is not None]
         return SearchResult(query, facets.total, cases, parse_facets(facets.aggregations))
 
-    def cases_matching(self, body: dict[str, Any]) -> list[PublicCaseV2]:
-        """The clean public records a ready-made ``_search`` body finds, in its order (Open311
-        builds its own: ``domain.open311_query.requests_body``)."""
-        answer = self._reader.search_cases(body)
-        return [c for c in (_clean(hit) for hit in answer.hits) if c is not None]
+    def open311_requests(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """The Open311 service requests (``domain.open311.service_request``) of the cases a
+        ready-made ``_search`` body finds (``domain.open311_query.requests_body``), in its
+        order; each case version is rendered once (``service.rendered``), so the rows are
+        shared between answers: read them, never change them."""
+        return self._open311.matching(body)
 
     def export(self, query: CaseQuery) -> Iterator[PublicCaseV2]:
         for document in self._reader.scan_cases(query_clause(query)):

@@ -12,6 +12,7 @@ from pantau_publishing.adapters.search import failures, metrics
 from pantau_publishing.adapters.search.client import Aliases
 from pantau_publishing.service.ports import (
     BulkItemResult,
+    DocumentVersion,
     IndexAction,
     SearchAnswer,
     SearchUnavailable,
@@ -120,11 +121,24 @@ class EsCaseReader:
         except NotFoundError:
             return SearchAnswer(0, [], {})
         total = answer["hits"].get("total", {}).get("value", 0)
-        return SearchAnswer(int(total), [dict(h["_source"]) for h in answer["hits"]["hits"]],
-                            dict(answer.get("aggregations", {})))
+        hits = answer["hits"]["hits"]
+        versions = [(str(h["_index"]), str(h["_id"]), int(h["_version"])) for h in hits
+                    if "_version" in h]
+        return SearchAnswer(int(total), [dict(h.get("_source", {})) for h in hits],
+                            dict(answer.get("aggregations", {})), versions)
 
     def search_cases(self, body: Mapping[str, Any]) -> SearchAnswer:
         return self._search(self._aliases.cases, body)
+
+    def get_cases(self, receipt_numbers: Sequence[str]
+                  ) -> list[tuple[DocumentVersion, dict[str, Any]]]:
+        """One real-time multi-get through the cases alias."""
+        try:
+            answer = self._es.mget(index=self._aliases.cases, ids=list(receipt_numbers))
+        except NotFoundError:
+            return []
+        return [((str(doc["_index"]), str(doc["_id"]), int(doc["_version"])),
+                 dict(doc["_source"])) for doc in answer["docs"] if doc.get("found")]
 
     def search_changes(self, body: Mapping[str, Any]) -> SearchAnswer:
         return self._search(self._aliases.changes, body)
