@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from pantau_publishing.service.indexing import IndexBatch
 from pantau_publishing.service.ports import ReceivedMessage
-from pantau_publishing.service.written_entries import WrittenEntries, after
+from pantau_publishing.service.written_entries import WrittenEntries, first_unsent
 from tests.unit.publishing.factories import case_updated, public_case
 from tests.unit.publishing.fakes import FakeIndex
 
@@ -111,10 +111,10 @@ def test_a_repair_the_index_refuses_fails_the_message_as_before() -> None:
 
 
 def test_a_timeline_whose_seqs_do_not_increase_is_sent_whole() -> None:
-    assert after(("changes-1", 5), [1, 2, 3, 6]) == 5
-    assert after(("changes-1", 5), [1, 2, 3]) == 2  # the newest always goes
-    assert after(("changes-1", 5), [1, 3, 2, 6]) == 0
-    assert after(None, [1, 2]) == 0 and after(("changes-1", 5), []) == 0
+    assert first_unsent(("changes-1", 5), [1, 2, 3, 6]) == 5
+    assert first_unsent(("changes-1", 5), [1, 2, 3]) == 2  # the newest always goes
+    assert first_unsent(("changes-1", 5), [1, 3, 2, 6]) == 0
+    assert first_unsent(None, [1, 2]) == 0 and first_unsent(("changes-1", 5), []) == 0
 
 
 def test_a_batch_the_index_cannot_take_now_remembers_nothing() -> None:

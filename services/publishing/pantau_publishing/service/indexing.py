@@ -41,7 +41,7 @@ from pantau_publishing.service.ports import (
     SearchIndex,
     SearchUnavailable,
 )
-from pantau_publishing.service.written_entries import WrittenEntries, after
+from pantau_publishing.service.written_entries import WrittenEntries, first_unsent
 
 log = logging.getLogger(__name__)
 ACCEPTED_TYPES = frozenset({"case.updated", "case.overdue"})
@@ -132,7 +132,7 @@ class IndexBatch:
         if case is None:
             return _Plan(position, None, [])
         known = self._written.get(case.receipt_number) if self._written is not None else None
-        first = after(known, [entry.seq for entry in case.timeline])
+        first = first_unsent(known, [entry.seq for entry in case.timeline])
         return _Plan(position, case, index_actions(case, after=first), known)
 
     def handle(self, messages: Sequence[ReceivedMessage]) -> IndexReport:

@@ -20,7 +20,7 @@ What it relies on, and where it stops:
 
 * timeline entries are append-only with strictly increasing ``seq`` (tracking appends each step
   as ``len(history) + 1``; a buffered event applied later gets a new, higher seq). A timeline
-  whose seqs do not increase is sent whole (``after``), whatever is remembered;
+  whose seqs do not increase is sent whole (``first_unsent``), whatever is remembered;
 * a refused entry, or answers naming more than one index, make it forget the case: its next
   update sends the whole timeline again, as before;
 * an index that loses documents but keeps its name (a snapshot restored over it, a stale copy
@@ -41,7 +41,7 @@ from collections.abc import Sequence
 DEFAULT_SIZE = 50_000
 
 
-def after(known: tuple[str, int] | None, seqs: Sequence[int]) -> int:
+def first_unsent(known: tuple[str, int] | None, seqs: Sequence[int]) -> int:
     """Send the entries above this ``seq``: those not known written, and always the newest one
     (a cheap conflict when it is not new), whose answer names the index behind the alias — so a
     swap is noticed even by an update that adds no entry."""
