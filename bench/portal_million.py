@@ -219,6 +219,10 @@ class RecordingEs:
         self._sink.append(("GET", f"/{index}/_doc/{id}", _params(params), None))
         return self._es.get(index=index, id=id, **params)
 
+    def mget(self, *, index: str, ids: list[str], **params: Any) -> Any:
+        self._sink.append(("POST", f"/{index}/_mget", _params(params), {"ids": ids}))
+        return self._es.mget(index=index, ids=ids, **params)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._es, name)
 
@@ -229,7 +233,9 @@ def _params(params: dict[str, Any]) -> dict[str, Any]:
 
 def record_es_calls(url: str, aliases: Aliases, paths: list[tuple[str, str]]
                     ) -> dict[str, list[tuple[str, str, dict[str, Any], Any]]]:
-    """The Elasticsearch requests the portal's code sends for each distinct path."""
+    """The Elasticsearch requests the portal's code sends for each distinct path once warm:
+    each path is visited twice and the second visit's requests kept (an Open311 list fetches
+    its cases whole only the first time; ``service.rendered``)."""
     from fastapi.testclient import TestClient
 
     from pantau_publishing.adapters.search.store import EsCaseReader
@@ -248,6 +254,7 @@ def record_es_calls(url: str, aliases: Aliases, paths: list[tuple[str, str]]
         for _route, path in paths:
             if path in calls:
                 continue
+            client.get(path, follow_redirects=False)
             sink.clear()
             client.get(path, follow_redirects=False)
             calls[path] = list(sink)

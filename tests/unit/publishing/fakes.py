@@ -70,18 +70,24 @@ class FakeReader:
     def get_case(self, receipt_number: str) -> dict[str, Any] | None:
         return self.cases.get(receipt_number)
 
-    @staticmethod
-    def _matches(document: dict[str, Any], body: Mapping[str, Any]) -> bool:
-        query = body.get("query", {})
-        for clause in query.get("bool", {}).get("filter", []):
-            for field, value in clause.get("term", {}).items():
-                if document.get(field) != value:
-                    return False
-        return True
+    @classmethod
+    def _matches(cls, document: dict[str, Any], body: Mapping[str, Any]) -> bool:
+        return cls._clause(document, body.get("query", {}))
+
+    @classmethod
+    def _clause(cls, document: dict[str, Any], clause: Mapping[str, Any]) -> bool:
+        """``term`` on top-level fields, ``ids``, and ``bool`` filters of those."""
+        if "ids" in clause:
+            return document.get("receipt_number") in clause["ids"]["values"]
+        if any(document.get(field) != value for field, value in clause.get("term", {}).items()):
+            return False
+        return all(cls._clause(document, inner)
+                   for inner in clause.get("bool", {}).get("filter", []))
 
     @staticmethod
-    def version(document: dict[str, Any]) -> tuple[str, str, int]:
-        return ("cases-1", document["receipt_number"], int(document.get("revision", 1)))
+    def version(document: dict[str, Any]) -> tuple[str, str, int, int]:
+        revision = int(document.get("revision", 1))
+        return ("cases-1", document["receipt_number"], revision, revision)
 
     def search_cases(self, body: Mapping[str, Any]) -> SearchAnswer:
         self.bodies.append(body)
@@ -95,7 +101,7 @@ class FakeReader:
         return SearchAnswer(len(hits), page, self.aggregations, versions)
 
     def get_cases(self, receipt_numbers: Sequence[str]
-                  ) -> list[tuple[tuple[str, str, int], dict[str, Any]]]:
+                  ) -> list[tuple[tuple[str, str, int, int], dict[str, Any]]]:
         self.reads.append(list(receipt_numbers))
         return [(self.version(self.cases[r]), self.cases[r]) for r in receipt_numbers
                 if r in self.cases]

@@ -46,7 +46,8 @@ def test_a_version_is_rendered_once_and_read_without_its_document_after() -> Non
                                 {"id": "BDG-PBG-2026-000002", "revision": 1}]
     assert len(render.rendered) == 2
     assert reader.reads == [["BDG-PBG-2026-000001", "BDG-PBG-2026-000002"]]
-    assert all(body.get("_source") is False and body.get("version") for body in reader.bodies)
+    assert all(body.get("_source") is False and body.get("version")
+               and body.get("seq_no_primary_term") for body in reader.bodies)
 
 
 def test_a_new_revision_is_read_and_rendered_again() -> None:
@@ -76,6 +77,21 @@ def test_a_case_updated_between_search_and_read_shows_in_its_place_at_its_new_re
     rendered = RenderedRecords(racing, Counting(), 100)
     assert rendered.matching(BODY) == [{"id": "BDG-PBG-2026-000001", "revision": 5},
                                        {"id": "BDG-PBG-2026-000002", "revision": 1}]
+
+
+def test_a_case_that_no_longer_matches_when_read_is_left_out() -> None:
+    class Closing(FakeReader):
+        def get_cases(self, receipt_numbers: Any) -> Any:
+            self.cases["BDG-PBG-2026-000001"] = document(1, revision=5, status="selesai")
+            return super().get_cases(receipt_numbers)
+
+    reader = Closing([document(1), document(2)])
+    still = reader.cases["BDG-PBG-2026-000002"]["status"]
+    body = {"query": {"bool": {"filter": [{"term": {"status": still}}]}}, "size": 10}
+    rendered = RenderedRecords(reader, Counting(), 100)
+    assert [row["id"] for row in rendered.matching(body)] == ["BDG-PBG-2026-000002"]
+    assert reader.bodies[-1]["query"]["bool"]["filter"][1] == {
+        "ids": {"values": ["BDG-PBG-2026-000001"]}}
 
 
 def test_a_case_deleted_between_search_and_read_is_left_out() -> None:

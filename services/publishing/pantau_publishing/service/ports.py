@@ -70,9 +70,10 @@ class SearchIndex(Protocol):
         ...
 
 
-DocumentVersion = tuple[str, str, int]
-"""One case document's version: ``(concrete index, receipt number, revision)``. The indexer
-writes the revision as the external version, so within one index it names one content."""
+DocumentVersion = tuple[str, str, int, int]
+"""One case document's version: ``(concrete index, receipt number, revision, sequence
+number)``. The indexer writes the revision as the external version, and the index numbers each
+write, so within one index it names one content."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ class SearchAnswer:
     hits: list[dict[str, Any]]
     aggregations: dict[str, Any]
     versions: list[DocumentVersion] = field(default_factory=list)
-    """One per hit, in order, when the body asked for ``"version": true``."""
+    """One per hit, in order, when the body asked for ``"version": true`` and
+    ``"seq_no_primary_term": true``."""
 
 
 class CaseReader(Protocol):
@@ -93,8 +95,9 @@ class CaseReader(Protocol):
 
     def get_cases(self, receipt_numbers: Sequence[str]
                   ) -> list[tuple[DocumentVersion, dict[str, Any]]]:
-        """The documents of these cases as they are now (real time, like ``get_case``) with
-        their versions; unknown receipts are left out."""
+        """The documents of these cases as of the last refresh (what a search sees now), with
+        their versions; unknown receipts are left out. Raises ``SearchUnavailable`` when any
+        of them cannot be read (a shard away): a list with holes would look complete."""
         ...
 
     def search_changes(self, body: Mapping[str, Any]) -> SearchAnswer: ...

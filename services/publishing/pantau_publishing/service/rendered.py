@@ -9,17 +9,21 @@ waited for the interpreter meanwhile.
 ``RenderedRecords.matching(body)`` asks the search engine for the matching cases' *versions*
 only (no document source), renders the versions it does not remember from documents fetched
 by id, and remembers each rendering under its version. A version is ``(concrete index,
-receipt number, revision)``; the indexer writes with the revision as the external version, so
-one version is one document: a case's next revision, or a rebuild into a new index, is a new
-version and is read and cleaned again. Nothing is ever served that a version did not produce
-through ``clean_case`` in this process, so every rendering is as clean as one made now. A
-document refused by ``clean_case`` is remembered as refused (and left out), like any other.
+receipt number, revision, sequence number)``; the indexer writes with the revision as the
+external version, and Elasticsearch numbers every write of an index, so one version is one
+document: a case's next revision, a document written again, or a rebuild into a new index is a
+new version and is read and cleaned again. The documents are fetched as of the search's
+refresh; a case that changed between the two reads is searched again with the query narrowed
+to it, so a list never shows a case its query does not match. Nothing is ever served that a
+version did not produce through ``clean_case`` in this process, so every rendering is as clean
+as one made now. A document refused by ``clean_case`` is remembered as refused (and left out),
+like any other.
 
 Limits: at most ``max_entries`` renderings, least recently used dropped first; 0 turns the
 memory off (one search with the documents, each cleaned and rendered, as before). An index
-deleted and created again *under the same name* while the process runs can bring back a
-receipt and revision remembered from the old one: restart the portal after doing that by hand
-(``docs/operations.md``); a rebuild makes new indices and needs nothing.
+deleted and created again *under the same name* while the process runs could bring back a
+version remembered from the old one (same receipt, revision and sequence number): restart the
+portal after doing that by hand (``docs/operations.md``); a rebuild makes new indices.
 
 Thread-safe (the portal's routes run in a thread pool): one lock around the memory, never held
 while the search engine is asked.
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
@@ -40,16 +44,28 @@ from pantau_publishing.service.ports import CaseReader, DocumentVersion
 
 R = TypeVar("R")
 _REFUSED: Any = object()  # a version whose document is not a valid public record
+_MISSING: Any = object()  # not remembered
+VERSIONS = {"version": True, "seq_no_primary_term": True}  # what a version is made of
+
+
+def only(body: Mapping[str, Any], receipts: list[str]) -> dict[str, Any]:
+    """``body``'s query narrowed to these receipts, all of them in one page, with versions."""
+    query = {"bool": {"filter": [body.get("query", {"match_all": {}}),
+                                 {"ids": {"values": receipts}}]}}
+    return {"query": query, "size": len(receipts), "track_total_hits": False, **VERSIONS}
 
 
 class RenderedRecords(Generic[R]):
+    """``render`` applied to the clean record of every case a search finds, each version's
+    rendering remembered (at most ``max_entries``; 0: none). See the module docstring."""
+
     def __init__(self, reader: CaseReader, render: Callable[[PublicCaseV2], R],
                  max_entries: int) -> None:
         self._reader = reader
         self._render = render
         self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._memory: OrderedDict[DocumentVersion, Any] = OrderedDict()
+        self._memory: OrderedDict[DocumentVersion, R] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._memory)
@@ -60,11 +76,11 @@ class RenderedRecords(Generic[R]):
         if self.max_entries <= 0:
             answer = self._reader.search_cases(body)
             return [row for row in map(self._rendering, answer.hits) if row is not _REFUSED]
-        versions = self._reader.search_cases({**body, "_source": False, "version": True}).versions
+        versions = self._reader.search_cases({**body, "_source": False, **VERSIONS}).versions
         found = self._recall(versions)
-        missing = [version[1] for version in versions if version not in found]
-        fetched = self._read(missing) if missing else {}
-        rows = (found[version] if version in found else fetched.get(version[1], _REFUSED)
+        missing = [version for version in versions if version not in found]
+        by_receipt = self._read(missing, body) if missing else {}
+        rows = (found[version] if version in found else by_receipt.get(version[1], _REFUSED)
                 for version in versions)
         return [row for row in rows if row is not _REFUSED]
 
@@ -74,27 +90,39 @@ class RenderedRecords(Generic[R]):
         except ValidationError:
             return _REFUSED  # never show a document that is not a valid public record
 
-    def _recall(self, versions: list[DocumentVersion]) -> dict[DocumentVersion, Any]:
-        found: dict[DocumentVersion, Any] = {}
+    def _recall(self, versions: list[DocumentVersion]) -> dict[DocumentVersion, R]:
+        found: dict[DocumentVersion, R] = {}
         with self._lock:
             for version in versions:
-                row = self._memory.get(version, self)
-                if row is not self:
+                row = self._memory.get(version, _MISSING)
+                if row is not _MISSING:
                     self._memory.move_to_end(version)
                     found[version] = row
         return found
 
-    def _read(self, receipts: list[str]) -> dict[str, Any]:
-        """The renderings of these receipts' documents as they are now, by receipt, each
-        remembered under its version. A case updated since the search is rendered at its
-        newer version (in the place where the search found it); one deleted since is left
-        out."""
-        read = [(version, self._rendering(document))
-                for version, document in self._reader.get_cases(receipts)]
+    def _read(self, missing: list[DocumentVersion], body: Mapping[str, Any]) -> dict[str, Any]:
+        """The renderings of these versions, by receipt: fetched by id as of the same refresh
+        as the search. A case whose document changed between the two reads is searched again
+        with ``body`` narrowed to it, so what is shown still matches the query (at its newer
+        version, in the place the first search found it); one deleted or no longer matching
+        is left out."""
+        wanted = set(missing)
+        got = self._remember(self._reader.get_cases([version[1] for version in missing]))
+        rows = {version[1]: row for version, row in got.items() if version in wanted}
+        changed = [version[1] for version in missing if version not in got]
+        if changed:
+            again = self._reader.search_cases(only(body, changed))
+            rows.update((version[1], row) for version, row in
+                        self._remember(zip(again.versions, again.hits, strict=True)).items())
+        return rows
+
+    def _remember(self, documents: Iterable[tuple[DocumentVersion, Mapping[str, Any]]]
+                  ) -> dict[DocumentVersion, Any]:
+        read = {version: self._rendering(document) for version, document in documents}
         with self._lock:
-            for version, row in read:
+            for version, row in read.items():
                 self._memory[version] = row
                 self._memory.move_to_end(version)
             while len(self._memory) > self.max_entries:
                 self._memory.popitem(last=False)
-        return {version[1]: row for version, row in read}
+        return read

@@ -6,6 +6,8 @@ Transient (the batch is held, never dead-lettered): the cluster cannot be reache
 breaker, the flood-stage disk watermark), 502, 503 or 504; a ``cluster_block_exception`` (the
 disk watermark's read-only block, a write block set by an operator); the index is closed or its
 primary shard is not available. This holds for the whole bulk request and for one item of it.
+A ``SearchUnavailable`` raised by the adapter itself (a multi-get with unreadable documents)
+counts as transient too.
 
 Not transient (the message's own fault, dead-lettered): mapping and parse errors
 (``document_parsing_exception``, ``mapper_parsing_exception``, ``illegal_argument_exception``,
@@ -21,6 +23,7 @@ from typing import Any
 from elasticsearch import ApiError, ConnectionError, ConnectionTimeout
 
 from pantau_platform.errors import causes
+from pantau_publishing.service.ports import SearchUnavailable
 
 TRANSIENT_STATUSES = frozenset({408, 429, 502, 503, 504})
 TRANSIENT_TYPES = frozenset({
@@ -75,7 +78,7 @@ def is_transient(exc: BaseException) -> bool:
     """True if ``exc`` (raised by a request as a whole, or raised ``from`` such an error) means
     the cluster is away or refuses writes for now; see the module docstring."""
     for error in causes(exc):
-        if isinstance(error, (ConnectionError, ConnectionTimeout)):
+        if isinstance(error, (ConnectionError, ConnectionTimeout, SearchUnavailable)):
             return True
         if isinstance(error, ApiError):
             return (error.meta.status in TRANSIENT_STATUSES

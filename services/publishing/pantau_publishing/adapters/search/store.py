@@ -102,6 +102,16 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:500]
 
 
+def _item_error(error: Any) -> str:
+    if isinstance(error, Mapping):
+        return f"{error.get('type', 'error')}: {error.get('reason', '')}"[:300]
+    return str(error)[:300]
+
+
+def _version(hit: Mapping[str, Any]) -> DocumentVersion:
+    return (str(hit["_index"]), str(hit["_id"]), int(hit["_version"]), int(hit["_seq_no"]))
+
+
 class EsCaseReader:
     def __init__(self, es: Elasticsearch, aliases: Aliases) -> None:
         self._es = es
@@ -122,8 +132,8 @@ class EsCaseReader:
             return SearchAnswer(0, [], {})
         total = answer["hits"].get("total", {}).get("value", 0)
         hits = answer["hits"]["hits"]
-        versions = [(str(h["_index"]), str(h["_id"]), int(h["_version"])) for h in hits
-                    if "_version" in h]
+        versions = ([_version(h) for h in hits]
+                    if body.get("version") and body.get("seq_no_primary_term") else [])
         return SearchAnswer(int(total), [dict(h.get("_source", {})) for h in hits],
                             dict(answer.get("aggregations", {})), versions)
 
@@ -132,13 +142,19 @@ class EsCaseReader:
 
     def get_cases(self, receipt_numbers: Sequence[str]
                   ) -> list[tuple[DocumentVersion, dict[str, Any]]]:
-        """One real-time multi-get through the cases alias."""
+        """One multi-get through the cases alias, as of the last refresh (``realtime``
+        off: the view the search had)."""
         try:
-            answer = self._es.mget(index=self._aliases.cases, ids=list(receipt_numbers))
+            answer = self._es.mget(index=self._aliases.cases, ids=list(receipt_numbers),
+                                   realtime=False)
         except NotFoundError:
             return []
-        return [((str(doc["_index"]), str(doc["_id"]), int(doc["_version"])),
-                 dict(doc["_source"])) for doc in answer["docs"] if doc.get("found")]
+        broken = [doc for doc in answer["docs"] if "error" in doc]
+        if broken:
+            raise SearchUnavailable("elasticsearch", f"{len(broken)} of {len(answer['docs'])} "
+                                    f"documents unreadable: {_item_error(broken[0]['error'])}")
+        return [(_version(doc), dict(doc["_source"])) for doc in answer["docs"]
+                if doc.get("found")]
 
     def search_changes(self, body: Mapping[str, Any]) -> SearchAnswer:
         return self._search(self._aliases.changes, body)
