@@ -69,7 +69,7 @@ def _clean(document: dict[str, Any]) -> PublicCaseV2 | None:
 
 
 _RECEIPT = re.compile(RECEIPT_PATTERN)
-DEFAULT_RENDERED_CASES = 20_000  # ≈ 1 kB each: ~20 MB (docs/performance.md)
+DEFAULT_RENDERED_CASES = 20_000  # ≈ 0.9 kB each, per process (docs/performance.md, eighth pass)
 
 
 def normalise_receipt(receipt_number: str) -> str | None:
