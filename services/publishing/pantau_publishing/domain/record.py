@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pantau_contracts.payloads.base import Code, PublishedText, ReceiptNumber
 from pantau_contracts.payloads.public import (
@@ -93,6 +93,15 @@ def clean_case(record: PublicCaseV1 | PublicCaseV2 | Mapping[str, Any]) -> Publi
     return case.model_copy(update={"timeline": timeline,
                                    "kecamatan": clean_kecamatan(case.kecamatan),
                                    "late_reported": reported_late(case)})
+
+
+def clean_or_none(document: Mapping[str, Any]) -> PublicCaseV2 | None:
+    """``clean_case`` of a document read back, or ``None`` when it is not a valid public record
+    (never shown: one bad document must not break a page, a list or a feed)."""
+    try:
+        return clean_case(document)
+    except ValidationError:
+        return None
 
 
 def clean_kecamatan(kecamatan: str | None) -> str | None:

@@ -30,7 +30,7 @@ from pantau_publishing.domain.query import (
     parse_facets,
     query_clause,
 )
-from pantau_publishing.domain.record import clean_case, clean_change
+from pantau_publishing.domain.record import clean_change, clean_or_none
 from pantau_publishing.service.ports import CaseReader
 from pantau_publishing.service.rendered import RenderedRecords
 from pantau_publishing.service.ttl_cache import TtlCache
@@ -61,11 +61,6 @@ class UnknownScope(ValueError):
     pass
 
 
-def _clean(document: dict[str, Any]) -> PublicCaseV2 | None:
-    try:
-        return clean_case(document)
-    except ValidationError:
-        return None  # never show a document that is not a valid public record
 
 
 _RECEIPT = re.compile(RECEIPT_PATTERN)
@@ -113,7 +108,7 @@ class PublicRecords:
     def case(self, receipt_number: str) -> PublicCaseV2 | None:
         """The clean public record, or ``None`` (unknown or malformed receipt number)."""
         document = self._document(receipt_number)
-        return _clean(document) if document is not None else None
+        return clean_or_none(document) if document is not None else None
 
     def revision(self, receipt_number: str) -> int | None:
         """The case's revision (what live pages poll), normalised like ``case``."""
@@ -138,7 +133,7 @@ class PublicRecords:
         request that the search engine's request cache can answer (``domain.query``)."""
         hits = self._reader.search_cases(hits_body(query))
         facets = self._reader.search_cases(facets_body(query))
-        cases = [c for c in (_clean(hit) for hit in hits.hits) if c is not None]
+        cases = [c for c in (clean_or_none(hit) for hit in hits.hits) if c is not None]
         return SearchResult(query, facets.total, cases, parse_facets(facets.aggregations))
 
     def open311_requests(self, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -150,7 +145,7 @@ class PublicRecords:
 
     def export(self, query: CaseQuery) -> Iterator[PublicCaseV2]:
         for document in self._reader.scan_cases(query_clause(query)):
-            case = _clean(document)
+            case = clean_or_none(document)
             if case is not None:
                 yield case
 

@@ -36,10 +36,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
-from pydantic import ValidationError
-
 from pantau_contracts.payloads.public import PublicCaseV2
-from pantau_publishing.domain.record import clean_case
+from pantau_publishing.domain.record import clean_or_none
 from pantau_publishing.service.ports import CaseReader, DocumentVersion
 
 R = TypeVar("R")
@@ -85,10 +83,8 @@ class RenderedRecords(Generic[R]):
         return [row for row in rows if row is not _REFUSED]
 
     def _rendering(self, document: Mapping[str, Any]) -> Any:
-        try:
-            return self._render(clean_case(document))
-        except ValidationError:
-            return _REFUSED  # never show a document that is not a valid public record
+        case = clean_or_none(document)
+        return _REFUSED if case is None else self._render(case)
 
     def _recall(self, versions: list[DocumentVersion]) -> dict[DocumentVersion, R]:
         found: dict[DocumentVersion, R] = {}
