@@ -6,6 +6,7 @@ real RFC 9162 tree (pantau_transparency.merkle)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -220,3 +221,12 @@ def test_the_rebuilt_leaf_is_the_one_tracking_logs() -> None:
     leaf = public_leaf(RECEIPT, step)
     assert f'"counted_at":"{step.counted_at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}"' in leaf
     assert '"note":"Izin terbit."' in leaf and datetime.now(UTC) > step.received_at
+
+
+def test_no_checkpoint_yet_is_not_an_operators_problem(caplog: pytest.LogCaptureFixture) -> None:
+    """Every case page view before the first checkpoint used to log a warning."""
+    caplog.set_level(logging.DEBUG, logger="pantau_publishing.portal.transparency")
+    check_history(FakeLog(), the_case())
+    check_history(FakeLog(broken=True), the_case())
+    levels = [(r.levelno, "database is away" in r.getMessage()) for r in caplog.records]
+    assert levels == [(logging.DEBUG, False), (logging.WARNING, True)]

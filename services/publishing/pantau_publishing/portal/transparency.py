@@ -93,10 +93,10 @@ def check_history(log_: TransparencyLog | None, case: PublicCaseV2,
     """Compare the case's public timeline with its logged leaves and their inclusion in the
     latest checkpoint (``receipt_proof``); never raises (a log that cannot be read is
     ``unavailable``)."""
-    if log_ is None:
+    proof = None if log_ is None else _proof(log_, case.receipt_number)
+    if proof is None:
         return HistoryCheck("unavailable")
     try:
-        proof = log_.receipt_proof(case.receipt_number)
         checkpoint = proof["checkpoint"]
         size, root = int(checkpoint["tree_size"]), bytes.fromhex(checkpoint["root_hash"])
         timestamp = datetime.fromisoformat(checkpoint["timestamp"].replace("Z", "+00:00"))
@@ -134,6 +134,20 @@ def check_history(log_: TransparencyLog | None, case: PublicCaseV2,
              "pending" if waiting else "verified")
     return HistoryCheck(state, size, timestamp, tuple(differs), tuple(unlogged), tuple(missing),
                         tuple(waiting))
+
+
+def _proof(log_: TransparencyLog, receipt_number: str) -> dict[str, Any] | None:
+    """The case's proof against the latest checkpoint, or None (logged at the level it
+    deserves: no checkpoint signed yet is expected, an unreadable log is not)."""
+    try:
+        return log_.receipt_proof(receipt_number)
+    except LookupError as exc:
+        # A new deployment's first minute, or no sequencer running: a warning on every case
+        # page view was noise for the operator.
+        log.debug("cannot check %s yet: %s", receipt_number, exc)
+    except Exception as exc:  # noqa: BLE001 - the page renders; it says it could not check
+        log.warning("cannot check %s against the transparency log: %s", receipt_number, exc)
+    return None
 
 
 class LogUnavailable(RuntimeError):

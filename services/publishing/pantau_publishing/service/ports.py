@@ -129,7 +129,10 @@ class TransparencyLog(Protocol):
         ...
 
     def receipt_proof(self, receipt_number: str,
-                      tree_size: int | None = None) -> dict[str, Any]: ...
+                      tree_size: int | None = None) -> dict[str, Any]:
+        """The case's inclusion proofs against the latest checkpoint (or the one of
+        ``tree_size``); ``LookupError`` when there is no such checkpoint (none signed yet)."""
+        ...
 
 
 # --- Following a case by e-mail (``service.follow``; adapters: ``adapters.citizen_store``,
