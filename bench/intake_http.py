@@ -2,7 +2,7 @@
 
     eval "$(bash infra/stack.sh env)" && .venv/bin/python -m bench.intake_http [--quick]
         [--requests 5000] [--concurrency 32] [--batches 20] [--batch 500]
-        [--database postgresql] [--profile out.txt]
+        [--database postgresql] [--profile out.txt] [--floor]
 
 Starts ``python -m pantau_intake.http`` as a subprocess (rate limit off, dev credentials in a
 temporary state dir; ``--database postgresql`` puts the replay/idempotency memories in a fresh
@@ -20,7 +20,9 @@ Raw baseline in the same run, same messages, same exchange and queue (``pantau.a
 before the next (what one request used to cost), ``confirm_grouped`` publishes groups of
 ``--concurrency`` messages and waits for each group's confirms together. Ratios are printed
 against the grouped baseline. ``--profile`` runs py-spy on the server during the single phase and
-writes its flat (top functions) report.
+writes its flat (top functions) report. ``--floor`` also serves ``bench.http_floor``'s apps (bare
+uvicorn, bare FastAPI, FastAPI as intake builds it with no Pantau logic) to the same requests and
+client: the framework's own CPU per request, beside the real server's.
 
 Events are accepted for real under receipts ``BDG-PBG-BENCH-…`` (a prefix Kota Bandung DPMPTSP
 owns); ``tracking.accepted`` in the test vhost is purged at the end (run it under the tests' lock:
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import random
@@ -43,7 +46,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,7 @@ from urllib.parse import unquote, urlsplit
 import amqp
 import httpx  # readiness probe only
 
+from bench import http_floor
 from pantau_contracts.routing import ACCEPTED_EXCHANGE, department_key
 from pantau_contracts.signing import sign
 from pantau_intake.adapters.dev_credentials import dev_department
@@ -103,14 +107,8 @@ def intake_server(state: Path, database_url: str) -> Iterator[tuple[int, subproc
                               stdout=sys.stderr, stderr=sys.stderr)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(base + "/readyz", timeout=2).status_code == 200:
-                    break
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the intake server did not become ready")
-            time.sleep(0.2)
+        wait_ready(lambda: httpx.get(base + "/readyz", timeout=2).status_code == 200, server,
+                   "the intake server")
         yield port, server
     finally:
         server.send_signal(signal.SIGINT)
@@ -118,6 +116,48 @@ def intake_server(state: Path, database_url: str) -> Iterator[tuple[int, subproc
             server.wait(10)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def floor(requests: list[tuple[bytes, dict[str, str]]], concurrency: int) -> dict[str, Any]:
+    """Requests/s and server CPU per request of each ``bench.http_floor`` app."""
+    found: dict[str, Any] = {}
+    for kind in http_floor.APPS:
+        port = free_port()
+        env = {**os.environ, "PANTAU_BENCH_FLOOR": kind, "PANTAU_LOG_LEVEL": "WARNING"}
+        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.http_floor:app",
+                                   "--port", str(port), "--http", "httptools",
+                                   "--log-level", "warning", "--no-access-log"], env=env,
+                                  stdout=sys.stderr, stderr=sys.stderr)
+        try:
+            wait_ready(functools.partial(answers, f"http://127.0.0.1:{port}/v1/events"), server,
+                       f"the {kind} floor app")
+            raw = [request_bytes(port, body, headers) for body, headers in requests]
+            asyncio.run(drive(port, raw[:50], concurrency))
+            before = cpu_seconds(server.pid)
+            elapsed, _ = asyncio.run(drive(port, raw[50:], concurrency))
+            found[kind] = {"requests_per_second": round((len(raw) - 50) / elapsed, 1),
+                           "server_cpu_ms_per_request": round(
+                               1000 * (cpu_seconds(server.pid) - before) / (len(raw) - 50), 3)}
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(10)
+    return found
+
+
+def answers(url: str) -> bool:
+    return httpx.post(url, content=b"{}", timeout=2).is_success
+
+
+def wait_ready(probe: Callable[[], bool], server: subprocess.Popen[bytes], what: str) -> None:
+    """Until ``probe()`` is true (an HTTP error is a no); exit if ``server`` dies or 60 s pass."""
+    deadline = time.monotonic() + 60
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if probe():
+                return
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{what} did not become ready")
+        time.sleep(0.2)
 
 
 @contextlib.contextmanager
@@ -294,6 +334,8 @@ def main() -> None:
                         help="where the replay/idempotency memories live (postgresql: a fresh "
                              "schema in PANTAU_TEST_DATABASE_URL, dropped afterwards)")
     parser.add_argument("--profile", help="py-spy the server during the single phase → file")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure the framework's floor (bench.http_floor)")
     args = parser.parse_args()
     if args.quick:
         args.requests, args.batches = 1000, 4
@@ -316,6 +358,7 @@ def main() -> None:
         single_cpu = cpu_seconds(server.pid) - cpu_before
         client_cpu = time.process_time() - client_before
         batch_elapsed, _ = asyncio.run(drive(port, batches_raw, BATCH_IN_FLIGHT))
+    framework = floor(singles, args.concurrency) if args.floor else None
     purger = RawPublisher(amqp_url)
     purger.purge("tracking.accepted")
     purger.close()
@@ -336,6 +379,7 @@ def main() -> None:
         "batch_events_per_second": round(args.batches * args.batch / batch_elapsed, 1),
         "raw": raw,
         "ratio_single_vs_raw_grouped": round(single_rate / raw["confirm_grouped_per_second"], 3),
+        **({"framework_floor": framework} if framework else {}),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }, indent=2))
 
