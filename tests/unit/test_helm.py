@@ -5,7 +5,8 @@ read-only root filesystem with probes on the process's own health endpoints; no 
 rendered (passwords only through secretKeyRef, URLs carry "$(VAR)" of an earlier secret env);
 every setting the chart sets exists; KEDA scales each consumer on the queues it really reads
 (infra/rabbitmq/topology.json, the catalogue's department queues, the service's own identity);
-NetworkPolicies deny by default and open only what each process needs; jobs run in order.
+NetworkPolicies deny by default and open only what each process needs; jobs run in order; dead
+letters are scrubbed daily as the operator.
 helm missing is a failure, not a skip (infra/helm.sh installs it).
 """
 
@@ -75,8 +76,11 @@ def _component(obj: dict[str, Any]) -> str:
 
 
 def _pod_specs(objects: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    return [(f"{o['kind']}/{o['metadata']['name']}", o["spec"]["template"]["spec"])
+    pods = [(f"{o['kind']}/{o['metadata']['name']}", o["spec"]["template"]["spec"])
             for o in objects if o["kind"] in ("Deployment", "Job")]
+    return pods + [(f"CronJob/{o['metadata']['name']}",
+                    o["spec"]["jobTemplate"]["spec"]["template"]["spec"])
+                   for o in _kind(objects, "CronJob")]
 
 
 def test_the_three_value_sets_exist() -> None:
@@ -422,3 +426,34 @@ def test_metrics_are_scraped_by_annotation_when_on(rendered: dict[str, Any]) -> 
             template["spec"]["containers"][0]["ports"]
     for deployment in _kind(rendered["minimal"], "Deployment"):
         assert "annotations" not in deployment["spec"]["template"]["metadata"]
+
+
+@pytest.mark.parametrize("name", sorted(VALUE_SETS))
+def test_dead_letters_are_scrubbed_daily_as_the_operator(rendered: dict[str, Any],
+                                                         name: str) -> None:
+    """Personal data in dead letters is removed after N days only if someone runs the scrub:
+    the chart schedules it, as the one identity the tool scrubs as, with nothing more."""
+    from pantau_intake.settings import IntakeSettings
+
+    (cron,) = _kind(rendered[name], "CronJob")
+    spec = cron["spec"]
+    assert (spec["schedule"], spec["timeZone"], spec["concurrencyPolicy"]) == (
+        "30 2 * * *", "Asia/Jakarta", "Forbid")
+    pod = spec["jobTemplate"]["spec"]["template"]
+    assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == "jobs"  # its policy
+    (container,) = pod["spec"]["containers"]
+    assert container["command"] == ["python", "-m", "pantau_tools.deadletters", "scrub"]
+    env = {e["name"]: e for e in container["env"]}
+    passwords = {n for n in env if "PASSWORD" in n}
+    assert passwords == {"PANTAU_RABBITMQ_OPERATOR_PASSWORD"}  # no service user's
+    user = env["PANTAU_AMQP_URL"]["value"].split("://", 1)[1].split(":", 1)[0]
+    assert user in IntakeSettings().intake_trusted_amqp_users.split(",")
+    assert env["PANTAU_INTAKE_DEADLETTERS_SCRUB_DAYS"]["value"] == "30"
+    assert "PANTAU_INTAKE_DEADLETTERS_SCRUB_DAYS".removeprefix("PANTAU_").lower() in \
+        IntakeSettings.model_fields
+
+
+def test_the_scrub_schedule_can_be_turned_off() -> None:
+    objects = k8s_check.render(VALUE_SETS["minimal"], extra=["--set",
+                                                             "deadLetterScrub.enabled=false"])
+    assert not _kind(objects, "CronJob")
