@@ -86,3 +86,30 @@ def test_the_ingress_counts_a_refusal_with_the_senders_labels() -> None:
     kinds = [c[0] for c in fake.calls]
     assert kinds == ["received", "refused"]  # the dead letter is counted by the shared consumer
     assert fake.calls[1][-1] == "invalid-event"
+
+
+def test_mail_and_webhook_results_are_counted_with_bounded_labels() -> None:
+    from dataclasses import dataclass
+
+    from prometheus_client import REGISTRY
+
+    from pantau_platform.metrics import record_mail, record_webhooks
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    @dataclass
+    class Report:  # the mailer's SendReport
+        sent: int = 2
+        deferred: int = 0
+        failed: int = 1
+        dropped: int = 0
+
+    before = {r: value("pantau_mail_outbox_total", result=r) for r in ("sent", "failed")}
+    record_mail(Report())
+    assert value("pantau_mail_outbox_total", result="sent") == before["sent"] + 2
+    assert value("pantau_mail_outbox_total", result="failed") == before["failed"] + 1
+    dead = {"jurisdiction": "kota-bandung", "department": "other", "result": "dead"}
+    start = value("pantau_webhook_attempts_total", **dead)
+    record_webhooks({("kota-bandung", "A B", "dead"): 3})
+    assert value("pantau_webhook_attempts_total", **dead) == start + 3

@@ -30,8 +30,9 @@ from pantau_contracts.registry import EVENT_TYPES
 __all__ = ["BATCH_DURATION", "BATCH_SIZE", "CASES_LATE_REPORTED", "CASES_OPEN", "CASES_OVERDUE",
            "DEAD_LETTERED", "ES_BULK_ERRORS", "ES_BULK_SECONDS", "EVENTS_ACCEPTED",
            "EVENTS_RECEIVED", "EVENTS_REFUSED", "EventCounters", "FRESHNESS_APPLIED",
-           "FRESHNESS_SEARCHABLE", "OUTBOX_BACKLOG", "OUTBOX_OLDEST_AGE", "bounded",
-           "event_labels", "instrument", "serve"]
+           "FRESHNESS_SEARCHABLE", "MAIL_OUTBOX", "OUTBOX_BACKLOG", "OUTBOX_OLDEST_AGE",
+           "WEBHOOK_ATTEMPTS", "bounded", "event_labels", "instrument", "record_mail",
+           "record_webhooks", "serve"]
 
 EVENT_LABELS = ("type", "jurisdiction", "department")
 # Freshness is measured against a 1.5 s target (alerts.yml) and a 300 ms median (issue 13's
@@ -74,6 +75,18 @@ CASES_OVERDUE = Gauge("pantau_cases_overdue", "Open cases past their due date (m
 CASES_LATE_REPORTED = Gauge("pantau_cases_late_reported", "Open cases with at least one step "
                             "reported late", ("jurisdiction",))
 
+MAIL_RESULTS = ("sent", "deferred", "failed", "dropped")
+MAIL_OUTBOX = Counter("pantau_mail_outbox", "Follow mails the mailer's outbox handled, by result: "
+                      "sent (the SMTP server accepted it), deferred (the address's hourly "
+                      "limit), failed (retried later), dropped (refused for good, or out of "
+                      "attempts)", ("result",))
+WEBHOOK_RESULTS = ("delivered", "pending", "dead")
+WEBHOOK_ATTEMPTS = Counter("pantau_webhook_attempts", "Webhook delivery attempts, by the "
+                           "department's labels and result: delivered, pending (tried again "
+                           "later), dead (given up)", ("jurisdiction", "department", "result"))
+for _result in MAIL_RESULTS:  # every series exists from the start: rate() sees the first one
+    MAIL_OUTBOX.labels(result=_result)
+
 _TYPES = frozenset(t for (t, _v) in EVENT_TYPES)
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _REASON = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
@@ -93,6 +106,22 @@ def event_labels(event_type: str | None, jurisdiction: str | None,
                  department: str | None) -> dict[str, str]:
     return {"type": bounded(event_type, "type"), "jurisdiction": bounded(jurisdiction, "code"),
             "department": bounded(department, "code")}
+
+
+def record_mail(report: Any) -> None:
+    """Count one outbox run (``SendReport``: ``sent``, ``deferred``, ``failed``, ``dropped``)."""
+    for result in MAIL_RESULTS:
+        count = int(getattr(report, result, 0))
+        if count:
+            MAIL_OUTBOX.labels(result=result).inc(count)
+
+
+def record_webhooks(settled: dict[tuple[str, str, str], int]) -> None:
+    """Count one delivery tick: ``{(jurisdiction, department, result): attempts}``."""
+    for (jurisdiction, department, result), count in settled.items():
+        WEBHOOK_ATTEMPTS.labels(jurisdiction=bounded(jurisdiction, "code"),
+                                department=bounded(department, "code"),
+                                result=result if result in WEBHOOK_RESULTS else "other").inc(count)
 
 
 class EventCounters:

@@ -116,10 +116,10 @@ def test_per_case_order_a_later_delivery_waits_for_the_earlier_one() -> None:
     store.enqueue([delivery("BDG-PBG-1", 1), delivery("BDG-PBG-1", 2), delivery("BDG-PBG-2", 1)])
     poster = ScriptedPoster({URL: [500, 500, 200]})
     ticks = dispatcher(store, poster)
-    assert ticks.tick(T0) == 2  # BDG-PBG-1 #1 and BDG-PBG-2 #1; #2 waits behind #1
-    assert ticks.tick(T0 + timedelta(seconds=4)) == 0  # back-off (5 s with this jitter)
-    assert ticks.tick(T0 + timedelta(seconds=6)) == 2  # both retried: 200 now
-    assert ticks.tick(T0 + timedelta(seconds=7)) == 1  # only now #2
+    assert ticks.tick(T0).attempted == 2  # BDG-PBG-1 #1 and BDG-PBG-2 #1; #2 waits behind #1
+    assert ticks.tick(T0 + timedelta(seconds=4)).attempted == 0  # back-off (5 s here)
+    assert ticks.tick(T0 + timedelta(seconds=6)).attempted == 2  # both retried: 200 now
+    assert ticks.tick(T0 + timedelta(seconds=7)).attempted == 1  # only now #2
     sent = [json.loads(p.body)["id"] for p in poster.posts]
     assert sent.index("BDG-PBG-1:2") > max(i for i, s in enumerate(sent) if s == "BDG-PBG-1:1")
     assert [r.state for r in store.rows] == ["delivered"] * 3
@@ -129,7 +129,7 @@ def test_a_slow_or_failing_department_does_not_hold_back_another() -> None:
     store = FakeOutcomeStore(T0, hooks={DEPT: Webhook(DEPT, URL), OTHER: Webhook(OTHER, SLOW_URL)})
     store.enqueue([delivery("BDG-KE-1", 1, OTHER), delivery("BDG-PBG-1", 1)])
     poster = ScriptedPoster({URL: [200], SLOW_URL: ["ReadTimeout"]})
-    assert dispatcher(store, poster).tick(T0) == 2
+    assert dispatcher(store, poster).tick(T0).attempted == 2
     assert [r.state for r in store.rows] == ["pending", "delivered"]
 
 
@@ -138,10 +138,12 @@ def test_a_dead_delivery_no_longer_blocks_its_case_and_a_404_is_dead_at_once() -
     store.enqueue([delivery("BDG-PBG-1", 1), delivery("BDG-PBG-1", 2)])
     poster = ScriptedPoster({URL: [404, 200]})
     ticks = dispatcher(store, poster)
-    ticks.tick(T0)
-    ticks.tick(T0)
+    first, second = ticks.tick(T0), ticks.tick(T0)
     assert [(r.state, r.note) for r in store.rows] == [("dead", "HTTP 404 (not retried)"),
                                                        ("delivered", "HTTP 200")]
+    # what the outcomes process counts (pantau_webhook_attempts_total)
+    assert first.settled == {("kota-bandung", "dpmptsp", "dead"): 1}
+    assert second.settled == {("kota-bandung", "dpmptsp", "delivered"): 1}
 
 
 def test_every_delivery_is_signed_with_the_departments_key_and_verifies() -> None:
@@ -170,6 +172,7 @@ def test_a_department_without_an_active_key_waits_like_a_failure() -> None:
     store = FakeOutcomeStore(T0, hooks={DEPT: Webhook(DEPT, URL)})
     store.enqueue([delivery("BDG-PBG-1", 1)])
     poster = ScriptedPoster({URL: [200]})
-    WebhookDispatcher(store, FakeKeys({}), poster, backoff=BACKOFF).tick(T0)
+    report = WebhookDispatcher(store, FakeKeys({}), poster, backoff=BACKOFF).tick(T0)
     assert poster.posts == [] and store.rows[0].state == "pending"
+    assert report.settled == {("kota-bandung", "dpmptsp", "pending"): 1}
     assert "no active key" in store.rows[0].note

@@ -9,7 +9,8 @@
   dead-lettered; ``pantau_nameko.batching``). Acked after the commit, so a crash redelivers the
   batch and the idempotent store ignores what it already has.
 * ``deliver`` — a timer every ``PANTAU_INTAKE_WEBHOOK_TICK_SECONDS``: one ``WebhookDispatcher``
-  tick (nameko runs a timer's next tick only after the previous one returned).
+  tick (nameko runs a timer's next tick only after the previous one returned); its attempts are
+  counted by result in ``pantau_webhook_attempts_total`` (alert: ``PantauWebhooksDying``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from pantau_nameko.batching import batch_consume
 from pantau_nameko.failures import DependencyUnavailable
 from pantau_nameko.health import Health, HealthServer
 from pantau_nameko.metrics import MetricsServer
+from pantau_platform.metrics import record_webhooks
 
 log = logging.getLogger(__name__)
 CONFIG_PREFIX = "INTAKE_OUTCOMES"
@@ -101,8 +103,10 @@ class OutcomesService:
     @timer(interval=TICK_SECONDS)
     def deliver(self) -> None:
         try:
-            self.outcomes.dispatcher.tick(datetime.now(UTC))
+            report = self.outcomes.dispatcher.tick(datetime.now(UTC))
         except StoreUnavailable as exc:
             log.warning("webhook delivery: database unavailable (%s); next tick retries", exc)
         except Exception:  # noqa: BLE001 - nothing is lost: the rows stay pending
             log.warning("webhook delivery failed; next tick retries", exc_info=True)
+        else:
+            record_webhooks(report.settled)

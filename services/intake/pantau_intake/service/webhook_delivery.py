@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from pantau_contracts.signing import sign_request
+from pantau_intake.domain.departments import DepartmentRef
 from pantau_intake.domain.webhooks import Attempt, Backoff, PendingDelivery, settle
 from pantau_intake.service.ports import DeliveryStore, SignedPost, SigningKeys, WebhookPoster
 
@@ -35,6 +37,21 @@ def signed_post(delivery: PendingDelivery, key_id: str, secret: str,
                                                     "User-Agent": "Pantau-Webhook/1"})
 
 
+@dataclass
+class TickReport:
+    """What one tick did: attempts by (jurisdiction, department, resulting state)."""
+
+    settled: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+    @property
+    def attempted(self) -> int:
+        return sum(self.settled.values())
+
+    def count(self, department: DepartmentRef, state: str) -> None:
+        key = (department.jurisdiction, department.department, state)
+        self.settled[key] = self.settled.get(key, 0) + 1
+
+
 class WebhookDispatcher:
     def __init__(self, store: DeliveryStore, keys: SigningKeys, poster: WebhookPoster, *,
                  backoff: Backoff, batch: int = 50, lease: timedelta = timedelta(minutes=2),
@@ -42,11 +59,12 @@ class WebhookDispatcher:
         self._store, self._keys, self._poster = store, keys, poster
         self._backoff, self._batch, self._lease, self._jitter = backoff, batch, lease, jitter
 
-    def tick(self, now: datetime) -> int:
-        """Attempt the due deliveries once; the number attempted."""
+    def tick(self, now: datetime) -> TickReport:
+        """Attempt the due deliveries once; what became of them."""
+        report = TickReport()
         due = self._store.claim_due(now, self._batch, self._lease)
         if not due:
-            return 0
+            return report
         posts: list[SignedPost] = []
         keyless: list[PendingDelivery] = []
         ready: list[PendingDelivery] = []
@@ -61,7 +79,9 @@ class WebhookDispatcher:
         for delivery, attempt in [*zip(ready, results, strict=True),
                                   *((d, Attempt(error="the department has no active key"))
                                     for d in keyless)]:
-            self._store.settle(delivery, settle(
+            settlement = settle(
                 attempt, attempts=delivery.attempts + 1, created_at=delivery.created_at,
-                now=now, backoff=self._backoff, jitter=self._jitter()), now)
-        return len(due)
+                now=now, backoff=self._backoff, jitter=self._jitter())
+            self._store.settle(delivery, settlement, now)
+            report.count(delivery.department, settlement.state)
+        return report

@@ -5,7 +5,8 @@
   dead-lettered with their reason; the citizen store away holds the batch
   (``DependencyUnavailable``) instead of dead-lettering anything.
 * ``send_outbox`` (timer): send due mails; a mail leaves the outbox only once the SMTP server
-  accepted it; failures are retried with back-off.
+  accepted it; failures are retried with back-off. Each run is counted by result in
+  ``pantau_mail_outbox_total`` (alert: ``PantauMailNotSent``).
 * ``purge`` (timer): followers of cases closed 30 days ago, unconfirmed ones after 48 h.
 Nothing here logs an address.
 """
@@ -23,6 +24,7 @@ from pantau_nameko.batching import Delivery, batch_consume
 from pantau_nameko.failures import DependencyUnavailable
 from pantau_nameko.health import Health, HealthServer
 from pantau_nameko.metrics import MetricsServer
+from pantau_platform.metrics import record_mail
 from pantau_platform.sql import StoreUnavailable
 from pantau_publishing.adapters.citizen_store import SqlFollowStore
 from pantau_publishing.adapters.smtp import SmtpTransport
@@ -67,6 +69,7 @@ class MailerService:
         except StoreUnavailable as exc:
             log.warning("outbox not sent: %s", exc)
             return
+        record_mail(outcome)
         if outcome.sent or outcome.failed or outcome.dropped:
             log.info("outbox: %s", outcome)
 
