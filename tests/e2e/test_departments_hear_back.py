@@ -18,7 +18,9 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from pantau_client.http_sender import HttpSender
 from pantau_client.webhooks import verify_webhook
@@ -33,6 +35,7 @@ INTAKE_PORT, PORTAL_PORT = 18801, 18800
 INTAKE = f"http://127.0.0.1:{INTAKE_PORT}"
 SOURCE = "/kota-bandung/dpmptsp"
 DEV = dev_department("kota-bandung/dpmptsp")
+METRICS_PORT = 18895
 FAST = {"PANTAU_INTAKE_WEBHOOK_TICK_SECONDS": "0.1",
         "PANTAU_INTAKE_WEBHOOK_BACKOFF_BASE_SECONDS": "0.2",
         "PANTAU_INTAKE_WEBHOOK_BACKOFF_CAP_SECONDS": "1"}
@@ -50,7 +53,8 @@ def system(amqp_url: str, elasticsearch_url: str, receiver: Receiver,
     state = tmp_path_factory.mktemp("e2e-hear-back")
     with running_system(amqp_url, state, name="hearback", intake_port=INTAKE_PORT,
                         portal_port=PORTAL_PORT,
-                        per_process_env={"pantau_intake.outcomes": FAST}) as running:
+                        per_process_env={"pantau_intake.outcomes": {
+                            **FAST, "PANTAU_OUTCOMES_METRICS_PORT": str(METRICS_PORT)}}) as running:
         done = subprocess.run([sys.executable, "-m", "pantau_intake.credentials", "webhook", "set",
                                "--department", "kota-bandung/dpmptsp", "--url", receiver.url,
                                "--events", "refusals"],
@@ -106,6 +110,19 @@ def test_an_http_department_learns_what_was_applied_and_what_was_refused(
 
     wait_for(delivered, timeout=30, message=f"the webhook got the refusal\n{system.logs()}")
     assert receiver.answered(500), "the first attempt failed and was retried"
+
+    def attempts() -> dict[str, float]:  # what the operator sees (pantau_webhook_attempts_total)
+        text = httpx.get(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=5).text
+        return {s.labels["result"]: s.value for f in text_string_to_metric_families(text)
+                for s in f.samples if s.name == "pantau_webhook_attempts_total"
+                and s.labels["department"] == "dpmptsp"}
+    def counted_delivered() -> dict[str, float] | None:
+        counted = attempts()
+        return counted if counted.get("delivered") else None
+
+    counted = wait_for(counted_delivered, timeout=10,
+                       message="the outcomes process's webhook counter")
+    assert counted["pending"] >= 1 and "dead" not in counted  # the 500, retried
     for request in receiver.requests:
         event = verify_webhook({DEV.key_id: DEV.secret}, request.headers, request.body,
                                target=request.target)

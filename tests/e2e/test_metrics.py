@@ -28,7 +28,9 @@ METRICS = {"pantau_publishing.portal": ("PANTAU_PORTAL_METRICS_PORT", 18690),
            "pantau_tracking": ("PANTAU_TRACKING_METRICS_PORT", 18691),
            "pantau_publishing.indexer": ("PANTAU_INDEXER_METRICS_PORT", 18692),
            "pantau_intake.ingress": ("PANTAU_INGRESS_METRICS_PORT", 18693),
-           "pantau_intake.http": ("PANTAU_INTAKE_METRICS_PORT", 18694)}
+           "pantau_intake.http": ("PANTAU_INTAKE_METRICS_PORT", 18694),
+           "pantau_intake.outcomes": ("PANTAU_OUTCOMES_METRICS_PORT", 18695),
+           "pantau_publishing.mailer": ("PANTAU_MAILER_METRICS_PORT", 18697)}
 SOURCE = "/kota-bandung/dpmptsp"
 DEPT = {"jurisdiction": "kota-bandung", "department": "dpmptsp"}
 
@@ -126,6 +128,12 @@ def test_metrics_move_on_every_process(system: dict[str, str], unique: Any,
     indexer = scrape("pantau_publishing.indexer")
     assert value(indexer, "pantau_es_bulk_duration_seconds_count") >= 1
     assert value(indexer, "pantau_batch_size_count", queue="publishing.cases") >= 1
+
+    # delivery counters: every mail result from the start (rate() sees the first failure)
+    mailer = scrape("pantau_publishing.mailer")
+    assert {dict(labels)["result"] for n, labels in mailer if n == "pantau_mail_outbox_total"} \
+        == {"sent", "deferred", "failed", "dropped"}
+    assert "pantau_batch_size_count" in names(scrape("pantau_intake.outcomes"))
 
     assert httpx.get(f"http://127.0.0.1:{PORTAL_PORT}/api/v1/cases/{receipt}",
                      timeout=5).status_code == 200
