@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from pantau_contracts.catalogue import load_catalogue
+from pantau_publishing.adapters.catalogue_names import CatalogueNames
 from pantau_publishing.adapters.search.bootstrap import alias_indices, bootstrap, ensure_alias
 from pantau_publishing.adapters.search.client import Aliases
 from pantau_publishing.adapters.search.rebuild import rebuild
@@ -40,7 +42,8 @@ def index_records(search: SearchStack, *records: dict[str, Any]) -> IndexReport:
 
 
 def records_of(search: SearchStack) -> PublicRecords:
-    return PublicRecords(EsCaseReader(search.es, search.aliases))
+    return PublicRecords(EsCaseReader(search.es, search.aliases),
+                         names=CatalogueNames(load_catalogue()))
 
 
 def test_an_older_revision_never_regresses_the_record(search: SearchStack) -> None:
@@ -115,8 +118,10 @@ def test_search_facets_paging_and_changes(search: SearchStack) -> None:
     counts = {b.value: b.count for b in everything.facets["kecamatan"]}
     assert counts == {"Coblong": 2, "Sukajadi": 2, "Cibeunying": 1}
     labels = {b.value: b.label for b in everything.facets["department"]}
-    # codes repeat across jurisdictions: a facet value names both, the label says where
-    assert labels["kota-bandung/dpmptsp"] == "DPMPTSP DPMPTSP (Kota Bandung)"
+    # codes repeat across jurisdictions: a facet value names both, the label says where (the
+    # catalogue's names, as the portal's; the index's are not aggregated)
+    assert labels["kota-bandung/dpmptsp"] == \
+        "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu (Kota Bandung)"
     narrowed = service.search(parse_query({"q": "coblong", "department": "dpmptsp"}))
     assert narrowed.total == 2
     page2 = service.search(parse_query({"sort": "nomor", "size": "2", "page": "2",

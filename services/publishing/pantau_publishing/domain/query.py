@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from pantau_contracts.payloads.base import RECEIPT_PATTERN
 from pantau_contracts.vocabulary import PublicStatus
@@ -28,16 +28,32 @@ SORTS: dict[str, list[dict[str, Any]]] = {
 }
 """Sort keys (Indonesian words, used in URLs) → Elasticsearch sort clauses."""
 
-FACETS: dict[str, tuple[str, str | None, str | None]] = {
-    "jurisdiction": ("jurisdiction_code", "jurisdiction_name.raw", None),
-    "department": ("department_code", "department_name.id.raw", "department_name.en.raw"),
-    "service": ("service_code", "service_name.id.raw", "service_name.en.raw"),
-    "status": ("status", None, None),
-    "kecamatan": ("kecamatan", None, None),
-    "overdue": ("overdue", None, None),
-    "late_reported": ("late_reported", None, None),
+FACETS: dict[str, str] = {
+    "jurisdiction": "jurisdiction_code",
+    "department": "department_code",
+    "service": "service_code",
+    "status": "status",
+    "kecamatan": "kecamatan",
+    "overdue": "overdue",
+    "late_reported": "late_reported",
 }
-"""Facet name → (keyword field, display-name field in Indonesian, and in English)."""
+"""Facet name → keyword field. Display names are not aggregated: a terms sub-aggregation per
+bucket for each name tripled the cost of a facet request at a million cases (558 against
+176 ms, ``docs/performance.md``); they come from the catalogue (``FacetNames``)."""
+NAMED = ("jurisdiction", "department", "service")
+"""Facets whose values have display names (``FacetNames``)."""
+
+
+class FacetNames(Protocol):
+    """Display names of facet values (the port ``service.ports`` re-exports; adapter:
+    ``adapters.catalogue_names``)."""
+
+    def __call__(self, facet: str, jurisdiction: str | None,
+                 code: str) -> tuple[str, str | None] | None:
+        """(Indonesian name, English name or None) of ``code`` in ``facet`` — within
+        ``jurisdiction`` for departments and services, None for the jurisdiction facet — or
+        None when unknown (the code is shown)."""
+        ...
 QUALIFIED = ("department", "service")
 """Facets whose codes repeat across jurisdictions: their values are ``{jurisdiction}/{code}``
 (grouped under the jurisdiction first), and a filter may name a place that way."""
@@ -227,18 +243,18 @@ def search_body(query: CaseQuery, *, facets: bool = True) -> dict[str, Any]:
 
 def facet_aggregations() -> dict[str, Any]:
     aggs: dict[str, Any] = {}
-    for name, (field_name, label_field, label_en_field) in FACETS.items():
+    for name, field_name in FACETS.items():
         agg: dict[str, Any] = {"terms": {"field": field_name, "size": 50}}
-        if label_field:
-            agg["aggs"] = {"label": {"terms": {"field": label_field, "size": 1}}}
-        if label_en_field:
-            agg["aggs"]["label_en"] = {"terms": {"field": label_en_field, "size": 1}}
         if name in QUALIFIED:  # one bucket per (jurisdiction, code), never a merged code
-            agg = {"terms": {"field": "jurisdiction_code", "size": 50}, "aggs": {
-                "jurisdiction": {"terms": {"field": "jurisdiction_name.raw", "size": 1}},
-                "codes": agg}}
+            agg = {"terms": {"field": "jurisdiction_code", "size": 50},
+                   "aggs": {"codes": agg}}
         aggs[name] = agg
     return aggs
+
+
+def no_names(facet: str, jurisdiction: str | None, code: str) -> None:
+    """``FacetNames`` that knows no name: every facet value is shown as its code."""
+    return None
 
 
 @dataclass(frozen=True)
@@ -249,41 +265,40 @@ class FacetBucket(BilingualLabel):
     label_en: str | None = None
 
 
-def parse_facets(aggregations: dict[str, Any]) -> dict[str, list[FacetBucket]]:
-    """Turn the aggregation answer into facet buckets with display labels."""
+def parse_facets(aggregations: dict[str, Any],
+                 names: FacetNames = no_names) -> dict[str, list[FacetBucket]]:
+    """Turn the aggregation answer into facet buckets labelled by ``names``."""
     result: dict[str, list[FacetBucket]] = {}
     for name in FACETS:
         if name in QUALIFIED:
-            result[name] = _qualified_buckets(aggregations.get(name, {}))
+            result[name] = _qualified_buckets(name, aggregations.get(name, {}), names)
             continue
         buckets = []
         for bucket in aggregations.get(name, {}).get("buckets", []):
             value = bucket.get("key_as_string", bucket["key"])
             value = str(value).lower() if isinstance(value, bool) else str(value)
-            labels = bucket.get("label", {}).get("buckets", [])
-            labels_en = bucket.get("label_en", {}).get("buckets", [])
-            buckets.append(FacetBucket(value, str(labels[0]["key"]) if labels else value,
-                                       int(bucket["doc_count"]),
-                                       str(labels_en[0]["key"]) if labels_en else None))
+            named = names(name, None, value) if name in NAMED else None
+            buckets.append(FacetBucket(value, named[0] if named else value,
+                                       int(bucket["doc_count"]), named[1] if named else None))
         result[name] = buckets
     return result
 
 
-def _qualified_buckets(aggregation: dict[str, Any]) -> list[FacetBucket]:
+def _qualified_buckets(facet: str, aggregation: dict[str, Any],
+                       names: FacetNames) -> list[FacetBucket]:
     """``kota-bandung/dpmptsp`` buckets labelled "DPMPTSP (Kota Bandung)", largest first."""
     found = []
     for outer in aggregation.get("buckets", []):
         jurisdiction = str(outer["key"])
-        names = outer.get("jurisdiction", {}).get("buckets", [])
-        where = str(names[0]["key"]) if names else jurisdiction
+        place = names("jurisdiction", None, jurisdiction)
+        where = place[0] if place else jurisdiction
         for bucket in outer.get("codes", {}).get("buckets", []):
-            labels = bucket.get("label", {}).get("buckets", [])
-            labels_en = bucket.get("label_en", {}).get("buckets", [])
-            label = str(labels[0]["key"]) if labels else str(bucket["key"])
+            code = str(bucket["key"])
+            named = names(facet, jurisdiction, code)
             found.append(FacetBucket(
-                qualified(jurisdiction, str(bucket["key"])), f"{label} ({where})",
+                qualified(jurisdiction, code), f"{named[0] if named else code} ({where})",
                 int(bucket["doc_count"]),
-                f"{labels_en[0]['key']} ({where})" if labels_en else None))
+                f"{named[1]} ({where})" if named and named[1] else None))
     return sorted(found, key=lambda b: (-b.count, b.value))
 
 

@@ -58,14 +58,17 @@ def create_app(settings: PublishingSettings | None = None,
 
         engine, log = open_log(settings.effective_transparency_url)
     es = None
+    standards = ServiceStandards.load()  # fees/requirements on case pages; facet names
     if records is None:
+        from pantau_publishing.adapters.catalogue_names import CatalogueNames
         from pantau_publishing.adapters.search.client import Aliases, make_client
         from pantau_publishing.adapters.search.store import EsCaseReader
 
         es = make_client(settings.elasticsearch_url, settings.elasticsearch_timeout_seconds)
         records = PublicRecords(EsCaseReader(es, Aliases.from_settings(settings)),
                                 dashboard_ttl=settings.dashboard_cache_seconds,
-                                rendered_cases=settings.portal_rendered_cases)
+                                rendered_cases=settings.portal_rendered_cases,
+                                names=CatalogueNames(standards.catalogue))
 
     hub = RevisionHub(records.revisions, settings.sse_poll_seconds, settings.sse_max_streams,
                       settings.sse_max_streams_per_ip)
@@ -101,7 +104,7 @@ def create_app(settings: PublishingSettings | None = None,
     app.state.settings = settings
     app.state.es = es
     app.state.transparency = log
-    app.state.standards = ServiceStandards.load()  # fees/requirements shown on case pages
+    app.state.standards = standards
     app.state.revisions = hub
     app.state.export_slots = ExportSlots(settings.export_max_concurrent)
     # slow phones: compress pages, feeds and exports (not the SSE stream, which gzip would stall)

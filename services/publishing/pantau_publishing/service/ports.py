@@ -1,13 +1,17 @@
 """Ports of the publishing use cases — all of them live here. Adapters:
 ``pantau_publishing.adapters`` (``search/`` for Elasticsearch, the citizen and survey stores,
-SMTP, the transparency log); the indexer's refused messages are returned by position, not
-reported to a port (``service.indexing``). Unit tests use hand-written fakes."""
+SMTP, the transparency log, ``catalogue_names`` for facet names); the indexer's refused
+messages are returned by position, not reported to a port (``service.indexing``). Unit tests
+use hand-written fakes."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+# The facet names port is defined beside the facets it names (the domain parses them).
+from pantau_publishing.domain.query import FacetNames as FacetNames
 
 IndexTarget = Literal["cases", "changes"]
 

@@ -27,11 +27,12 @@ from pantau_publishing.domain.query import (
     FacetBucket,
     facets_body,
     hits_body,
+    no_names,
     parse_facets,
     query_clause,
 )
 from pantau_publishing.domain.record import clean_change, clean_or_none
-from pantau_publishing.service.ports import CaseReader
+from pantau_publishing.service.ports import CaseReader, FacetNames
 from pantau_publishing.service.rendered import RenderedRecords
 from pantau_publishing.service.ttl_cache import TtlCache
 
@@ -90,12 +91,15 @@ class PublicRecords:
     """``dashboard_ttl``: seconds a place's dashboard statistics (and monthly figures) are
     served from memory before they are computed again (0: always computed); ``clock`` tells
     the time (tests give a fake one); ``rendered_cases``: how many Open311 renderings of case
-    versions are remembered (``service.rendered``; 0: none)."""
+    versions are remembered (``service.rendered``; 0: none); ``names``: the facet values'
+    display names (``domain.query.FacetNames``; the portal's come from the catalogue)."""
 
     def __init__(self, reader: CaseReader, *, dashboard_ttl: float = 0.0,
                  clock: Callable[[], datetime] = _utc_now,
-                 rendered_cases: int = DEFAULT_RENDERED_CASES) -> None:
+                 rendered_cases: int = DEFAULT_RENDERED_CASES,
+                 names: FacetNames = no_names) -> None:
         self._reader = reader
+        self._names = names
         self._clock = clock
         self._open311 = RenderedRecords(reader, georeport.service_request, rendered_cases)
         self._dashboards: TtlCache[Dashboard] = TtlCache(dashboard_ttl)
@@ -134,7 +138,8 @@ class PublicRecords:
         hits = self._reader.search_cases(hits_body(query))
         facets = self._reader.search_cases(facets_body(query))
         cases = [c for c in (clean_or_none(hit) for hit in hits.hits) if c is not None]
-        return SearchResult(query, facets.total, cases, parse_facets(facets.aggregations))
+        return SearchResult(query, facets.total, cases, parse_facets(facets.aggregations,
+                                                                     self._names))
 
     def open311_requests(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """The Open311 service requests (``domain.open311.service_request``) of the cases a
