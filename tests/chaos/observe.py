@@ -17,14 +17,13 @@ from pantau_contracts import routing
 from pantau_platform.topology import ManagementClient, catalogue_departments
 from tests.conftest import REPO
 
-# the ingress reads the catch-all and each catalogue department's own queue (the topology)
+# the ingress reads the catch-all and each catalogue department's own queue (the topology);
+# the mailer and intake's outcomes process read theirs: after every fault each queue must have
+# its consumer back and drain
 WORK_QUEUES = (routing.INTAKE_INGRESS_QUEUE,
                *(routing.department_ingress_queue(j, d) for j, d in catalogue_departments()),
-               routing.TRACKING_QUEUE, routing.PUBLISHING_QUEUE)
-# the nameko process consuming each work queue
-CONSUMER_OF = {"pantau_intake.ingress": routing.INTAKE_INGRESS_QUEUE,
-               "pantau_tracking": routing.TRACKING_QUEUE,
-               "pantau_publishing.indexer": routing.PUBLISHING_QUEUE}
+               routing.TRACKING_QUEUE, routing.PUBLISHING_QUEUE, routing.FOLLOW_QUEUE,
+               routing.INTAKE_OUTCOMES_QUEUE)
 
 
 class Observer:

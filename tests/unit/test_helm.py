@@ -447,10 +447,20 @@ def test_dead_letters_are_scrubbed_daily_as_the_operator(rendered: dict[str, Any
     passwords = {n for n in env if "PASSWORD" in n}
     assert passwords == {"PANTAU_RABBITMQ_OPERATOR_PASSWORD"}  # no service user's
     user = env["PANTAU_AMQP_URL"]["value"].split("://", 1)[1].split(":", 1)[0]
-    assert user in IntakeSettings().intake_trusted_amqp_users.split(",")
+    assert env["PANTAU_INTAKE_TRUSTED_AMQP_USERS"]["value"] == user  # the tool scrubs as it
     assert env["PANTAU_INTAKE_DEADLETTERS_SCRUB_DAYS"]["value"] == "30"
     assert "PANTAU_INTAKE_DEADLETTERS_SCRUB_DAYS".removeprefix("PANTAU_").lower() in \
         IntakeSettings.model_fields
+
+
+def test_the_scrub_trusts_whichever_operator_user_the_values_name() -> None:
+    objects = k8s_check.render(VALUE_SETS["minimal"], extra=["--set",
+                                                             "rabbitmq.operatorUser=admin"])
+    (cron,) = _kind(objects, "CronJob")
+    (container,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value", "") for e in container["env"]}
+    assert env["PANTAU_AMQP_URL"].split("://", 1)[1].startswith("admin:")
+    assert env["PANTAU_INTAKE_TRUSTED_AMQP_USERS"] == "admin"
 
 
 def test_the_scrub_schedule_can_be_turned_off() -> None:

@@ -77,3 +77,19 @@ def test_the_dashboard_queries_known_metrics() -> None:
     for expr in exprs:
         for name in re.findall(r"\b(pantau_[a-z_]+)", expr):
             assert re.sub(r"_(total|bucket|count|sum)$", "", name) in families, name
+
+
+def test_every_process_with_metrics_is_scraped() -> None:
+    """A process left out of prometheus.yml exports into the void: its alerts never fire."""
+    from pantau_intake.outcomes.settings import OutcomesSettings
+    from pantau_intake.settings import IntakeSettings
+    from pantau_publishing.settings import PublishingSettings
+    from pantau_tracking.settings import TrackingSettings
+
+    settings = [IntakeSettings(), PublishingSettings(), TrackingSettings(), OutcomesSettings()]
+    ports = {getattr(s, name) for s in settings for name in type(s).model_fields
+             if name.endswith("_metrics_port")}
+    config = yaml.safe_load((MONITORING / "prometheus.yml").read_text())
+    scraped = {int(target.rsplit(":", 1)[1]) for job in config["scrape_configs"]
+               for static in job.get("static_configs", []) for target in static["targets"]}
+    assert len(ports) == 7 and ports <= scraped, ports - scraped

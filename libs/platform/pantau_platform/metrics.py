@@ -84,9 +84,6 @@ WEBHOOK_RESULTS = ("delivered", "pending", "dead")
 WEBHOOK_ATTEMPTS = Counter("pantau_webhook_attempts", "Webhook delivery attempts, by the "
                            "department's labels and result: delivered, pending (tried again "
                            "later), dead (given up)", ("jurisdiction", "department", "result"))
-for _result in MAIL_RESULTS:  # every series exists from the start: rate() sees the first one
-    MAIL_OUTBOX.labels(result=_result)
-
 _TYPES = frozenset(t for (t, _v) in EVENT_TYPES)
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _REASON = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
@@ -109,11 +106,11 @@ def event_labels(event_type: str | None, jurisdiction: str | None,
 
 
 def record_mail(report: Any) -> None:
-    """Count one outbox run (``SendReport``: ``sent``, ``deferred``, ``failed``, ``dropped``)."""
+    """Count one outbox run (``SendReport``: ``sent``, ``deferred``, ``failed``, ``dropped``).
+    Every result's series exists from the mailer's first run (at 0), so ``increase`` sees the
+    first failure; other processes export none."""
     for result in MAIL_RESULTS:
-        count = int(getattr(report, result, 0))
-        if count:
-            MAIL_OUTBOX.labels(result=result).inc(count)
+        MAIL_OUTBOX.labels(result=result).inc(int(getattr(report, result, 0)))
 
 
 def record_webhooks(settled: dict[tuple[str, str, str], int]) -> None:

@@ -21,6 +21,7 @@ from pantau_publishing.portal.transparency import check_history, public_leaf
 from pantau_publishing.service.records import PublicRecords
 from pantau_publishing.settings import PublishingSettings
 from pantau_transparency.merkle import MemoryTree, inclusion_proof, leaf_hash
+from pantau_transparency.sql import NoCheckpoint
 from tests.unit.publishing.factories import public_case
 from tests.unit.publishing.fakes import FakeReader
 
@@ -53,7 +54,7 @@ class FakeLog:
         if self.broken:
             raise OSError("database is away")
         if not self.signed:
-            raise LookupError("no checkpoint yet")
+            raise NoCheckpoint("no checkpoint yet")
         size = self.signed
         entries, pending = [], [s for r, s in self.queued if r == receipt_number]
         for index, (receipt, seq, leaf) in enumerate(self.leaves):
@@ -228,5 +229,8 @@ def test_no_checkpoint_yet_is_not_an_operators_problem(caplog: pytest.LogCapture
     caplog.set_level(logging.DEBUG, logger="pantau_publishing.portal.transparency")
     check_history(FakeLog(), the_case())
     check_history(FakeLog(broken=True), the_case())
+    missing_node = FakeLog()
+    missing_node.receipt_proof = lambda *_a, **_k: {}["node 7"]  # type: ignore[method-assign]
+    assert check_history(missing_node, the_case()).state == "unavailable"
     levels = [(r.levelno, "database is away" in r.getMessage()) for r in caplog.records]
-    assert levels == [(logging.DEBUG, False), (logging.WARNING, True)]
+    assert levels == [(logging.DEBUG, False), (logging.WARNING, True), (logging.WARNING, False)]

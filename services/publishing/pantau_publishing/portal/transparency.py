@@ -28,6 +28,7 @@ from pantau_publishing.service.ports import TransparencyLog
 from pantau_publishing.service.records import normalise_receipt
 from pantau_transparency.leaf import TIME_FORMAT, Leaf, LeafError
 from pantau_transparency.merkle import leaf_hash, verify_inclusion
+from pantau_transparency.sql import NoCheckpoint
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["transparency"], responses=problems(422))
@@ -141,9 +142,10 @@ def _proof(log_: TransparencyLog, receipt_number: str) -> dict[str, Any] | None:
     deserves: no checkpoint signed yet is expected, an unreadable log is not)."""
     try:
         return log_.receipt_proof(receipt_number)
-    except LookupError as exc:
+    except NoCheckpoint as exc:
         # A new deployment's first minute, or no sequencer running: a warning on every case
-        # page view was noise for the operator.
+        # page view was noise for the operator. (Any other LookupError — a node missing from
+        # the log — is a real problem: it warns below.)
         log.debug("cannot check %s yet: %s", receipt_number, exc)
     except Exception as exc:  # noqa: BLE001 - the page renders; it says it could not check
         log.warning("cannot check %s against the transparency log: %s", receipt_number, exc)

@@ -135,7 +135,8 @@ class TransparencyLog(Protocol):
     def receipt_proof(self, receipt_number: str,
                       tree_size: int | None = None) -> dict[str, Any]:
         """The case's inclusion proofs against the latest checkpoint (or the one of
-        ``tree_size``); ``LookupError`` when there is no such checkpoint (none signed yet)."""
+        ``tree_size``); ``pantau_transparency.sql.NoCheckpoint`` (a ``LookupError``) when there is
+        no such checkpoint (none signed yet)."""
         ...
 
 
