@@ -42,6 +42,9 @@ bucket for each name tripled the cost of a facet request at a million cases (558
 176 ms, ``docs/performance.md``); they come from the catalogue (``FacetNames``)."""
 NAMED = ("jurisdiction", "department", "service")
 """Facets whose values have display names (``FacetNames``)."""
+QUALIFIED = ("department", "service")
+"""Facets whose codes repeat across jurisdictions: their values are ``{jurisdiction}/{code}``
+(grouped under the jurisdiction first), and a filter may name a place that way."""
 
 
 class FacetNames(Protocol):
@@ -54,9 +57,7 @@ class FacetNames(Protocol):
         ``jurisdiction`` for departments and services, None for the jurisdiction facet — or
         None when unknown (the code is shown)."""
         ...
-QUALIFIED = ("department", "service")
-"""Facets whose codes repeat across jurisdictions: their values are ``{jurisdiction}/{code}``
-(grouped under the jurisdiction first), and a filter may name a place that way."""
+
 
 _RECEIPT = re.compile(RECEIPT_PATTERN)
 
