@@ -62,8 +62,6 @@ class UnknownScope(ValueError):
     pass
 
 
-
-
 _RECEIPT = re.compile(RECEIPT_PATTERN)
 DEFAULT_RENDERED_CASES = 20_000  # ≈ 0.9 kB each, per process (docs/performance.md, eighth pass)
 
